@@ -1,0 +1,20 @@
+/**
+ * ferry's common module: what pipeline tools share, runtime-neutral (Deno and Node ≥ 20).
+ *
+ * - Image sequences the way clique finds them: {@linkcode assemble}, {@linkcode Collection}, {@linkcode parse}.
+ * - Fingerprints: {@linkcode fingerprintFile}, {@linkcode fingerprintFiles}, {@linkcode fingerprintSequence}.
+ *
+ * @example
+ * ```ts
+ * import { assemble } from "./mod.ts";
+ *
+ * const { collections, remainder } = assemble(["sh010.1001.exr", "sh010.1002.exr", "notes.txt"]);
+ * console.assert(collections[0]!.format() === "sh010.%d.exr [1001-1002]");
+ * console.assert(remainder.join() === "notes.txt");
+ * ```
+ *
+ * @module
+ */
+export * from "./src/sequence/mod.ts";
+export * from "./src/fingerprint/mod.ts";
+export { mapLimit } from "./src/async/map_limit.ts";

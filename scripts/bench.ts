@@ -1,0 +1,163 @@
+/**
+ * `deno task bench [sequence|fingerprint|all]`: prints the figures the performance targets are
+ * checked against, each compared with its reference measured in the same run. No assertion: the
+ * machines are shared and noisy, so figures are read, not gated.
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { assemble } from "../src/sequence/assemble.ts";
+import { fingerprintFile } from "../src/fingerprint/fingerprint_file.ts";
+import { fingerprintFiles } from "../src/fingerprint/fingerprint_files.ts";
+import { HashPool } from "../src/fingerprint/hash_pool.ts";
+import { generateNames } from "./generate_names.ts";
+
+const USAGE = `Usage: deno task bench [sequence|fingerprint|all] [--quick]
+
+  sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
+                and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
+                100k × 3 runs ≤ 0.5 s.
+  fingerprint   SHA-1 MiB/s on cached files beside \`openssl speed -evp sha1 -bytes 1048576\` (one
+                core), measured in the same run: one 1 GiB file (target ≥ 0.9×) and 32 files of
+                32 MiB on worker threads (target ≥ 1.6×).
+  all           both (the default)
+  --quick       smaller inputs, for a smoke run`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function benchSequence(quick: boolean): void {
+  console.log("assemble() on generated names (median of 5 runs, after 1 warm-up)");
+  console.log("  names        runs  time (ms)   names/s     collections  remainder");
+  const cases: Array<[number, 1 | 3]> = quick
+    ? [[10_000, 1], [100_000, 1], [10_000, 3]]
+    : [[10_000, 1], [100_000, 1], [1_000_000, 1], [100_000, 3]];
+  for (const [count, runs] of cases) {
+    const names = generateNames({ count, runs, seed: 7 });
+    assemble(names);
+    const times: number[] = [];
+    let result = assemble(names);
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      result = assemble(names);
+      times.push(performance.now() - start);
+    }
+    const ms = median(times);
+    console.log(
+      `  ${String(count).padEnd(11)}  ${runs}     ${ms.toFixed(0).padStart(9)}   ${
+        Math.round(count / (ms / 1000)).toLocaleString("en").padStart(11)
+      }   ${String(result.collections.length).padStart(11)}  ${String(result.remainder.length).padStart(9)}`,
+    );
+  }
+}
+
+/** One core's SHA-1 rate in MiB/s as openssl reports it, or undefined without openssl. */
+function opensslRate(seconds: number): number | undefined {
+  const run = spawnSync("openssl", ["speed", "-evp", "sha1", "-bytes", "1048576", "-seconds", String(seconds)], {
+    encoding: "utf8",
+  });
+  if (run.status !== 0) return undefined;
+  const line = run.stdout.split("\n").find((l) => /^sha1\s/.test(l.trim()));
+  const value = line?.trim().split(/\s+/).pop();
+  if (!value?.endsWith("k")) return undefined;
+  return (Number(value.slice(0, -1)) * 1000) / 1048576;
+}
+
+function writeRandomFile(path: string, bytes: number): void {
+  const chunk = new Uint8Array(1 << 20);
+  crypto.getRandomValues(chunk.subarray(0, 65536));
+  for (let i = 65536; i < chunk.length; i += 65536) chunk.copyWithin(i, 0, 65536);
+  const fd = openSync(path, "w");
+  let written = 0;
+  while (written < bytes) {
+    chunk[0] = written & 0xff; // make the chunks differ
+    written += writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+  }
+  closeSync(fd);
+  readFileSync(path); // into the page cache: the targets are for cached files
+}
+
+async function benchFingerprint(quick: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "ferry-bench-"));
+  try {
+    const singleSize = (quick ? 256 : 1024) * 1048576;
+    // Within what the page cache keeps here (these machines drop large caches quickly).
+    const manyCount = quick ? 16 : 32;
+    const manySize = 32 * 1048576;
+    console.log(`preparing ${singleSize / 1048576} MiB + ${manyCount} × 32 MiB of cached files in ${dir} …`);
+    const single = join(dir, "single.bin");
+    writeRandomFile(single, singleSize);
+    const many: string[] = [];
+    for (let i = 0; i < manyCount; i++) {
+      const path = join(dir, `frame.${String(i).padStart(4, "0")}.bin`);
+      writeRandomFile(path, manySize);
+      many.push(path);
+    }
+
+    const rounds = quick ? 1 : 3;
+    const opensslRates: number[] = [];
+    const singleRates: number[] = [];
+    const manyRates: number[] = [];
+    // A long-running process keeps one pool; a one-shot call starts threads (~0.1 s) itself.
+    let start = performance.now();
+    await fingerprintFiles(many);
+    const coldRate = (manyCount * manySize) / 1048576 / ((performance.now() - start) / 1000);
+    await using workers = new HashPool();
+    await fingerprintFiles(many.slice(0, 2), { workers });
+    for (let round = 0; round < rounds; round++) {
+      const reference = opensslRate(quick ? 1 : 2);
+      if (reference !== undefined) opensslRates.push(reference);
+      start = performance.now();
+      await fingerprintFile(single);
+      singleRates.push(singleSize / 1048576 / ((performance.now() - start) / 1000));
+      start = performance.now();
+      await fingerprintFiles(many, { workers });
+      manyRates.push((manyCount * manySize) / 1048576 / ((performance.now() - start) / 1000));
+    }
+    const reference = opensslRates.length ? median(opensslRates) : undefined;
+    const ratio = (rate: number) => (reference ? `${(rate / reference).toFixed(2)}×` : "n/a (no openssl)");
+    console.log(`SHA-1 on cached files (median of ${rounds} interleaved rounds)`);
+    console.log(
+      `  openssl speed -evp sha1 -bytes 1048576 (1 core): ${
+        reference ? reference.toFixed(0) + " MiB/s" : "openssl not found"
+      }`,
+    );
+    console.log(
+      `  fingerprintFile, one ${singleSize / 1048576} MiB file:          ${median(singleRates).toFixed(0)} MiB/s  ${
+        ratio(median(singleRates))
+      } of openssl (target ≥ 0.9×)`,
+    );
+    console.log(
+      `  fingerprintFiles, ${manyCount} × 32 MiB, a kept HashPool:   ${median(manyRates).toFixed(0)} MiB/s  ${
+        ratio(median(manyRates))
+      } of openssl's one core (target ≥ 1.6×)`,
+    );
+    console.log(
+      `  the same with threads started by the call:     ${coldRate.toFixed(0)} MiB/s  ${
+        ratio(coldRate)
+      } (start-up included)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const args = Deno.args.filter((arg) => arg !== "--quick");
+  const quick = Deno.args.includes("--quick");
+  const what = args[0] ?? "all";
+  if (what === "--help" || what === "-h") {
+    console.log(USAGE);
+  } else if (!["sequence", "fingerprint", "all"].includes(what) || args.length > 1) {
+    console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
+    Deno.exit(2);
+  } else {
+    if (what === "sequence" || what === "all") benchSequence(quick);
+    if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
+  }
+}

@@ -18,3 +18,4 @@
 export * from "./src/sequence/mod.ts";
 export * from "./src/fingerprint/mod.ts";
 export { mapLimit } from "./src/async/map_limit.ts";
+export * from "./src/events/mod.ts";

@@ -145,7 +145,13 @@ export function parseExpression(text: string): Expression {
       return inner;
     }
     if (token.kind === "condition") {
-      return { kind: "condition", field: token.field, path: token.field.split("."), operator: token.operator, value: token.value };
+      return {
+        kind: "condition",
+        field: token.field,
+        path: token.field.split("."),
+        operator: token.operator,
+        value: token.value,
+      };
     }
     return fail(`unexpected ${token.kind === "keyword" ? `'${token.word}'` : "')'"} at position ${token.at}`);
   };

@@ -1,0 +1,66 @@
+import { encodeDate } from "./codec.ts";
+import type { Graph } from "./graph.ts";
+import { systemAttributes } from "./schema/catalog.ts";
+import type { Row } from "./store/entity_store.ts";
+
+/** Requested projections as a tree: `parent.name` → `{ parent: { name: {} } }`. */
+export type ProjectionTree = Map<string, ProjectionTree>;
+
+/** Builds the projection tree of a `select` list. */
+export function projectionTree(paths: readonly string[][]): ProjectionTree {
+  const root: ProjectionTree = new Map();
+  for (const path of paths) {
+    let node = root;
+    for (const name of path) {
+      let child = node.get(name);
+      if (child === undefined) node.set(name, child = new Map());
+      node = child;
+    }
+  }
+  return root;
+}
+
+/**
+ * An entity on the wire: `__entity_type__` (always the concrete type), every primary-key
+ * attribute, the system projections, and the requested attributes (the type's default projections
+ * when none are asked for), nested as requested.
+ */
+export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Record<string, unknown> {
+  const type = graph.typeOf(row);
+  const out: Record<string, unknown> = { __entity_type__: row.__type };
+  const names = new Set([...type.primaryKey, ...systemAttributes(type)]);
+  const requested = tree && tree.size > 0 ? [...tree.keys()] : type.defaultProjections;
+  for (const name of requested) names.add(name);
+  for (const name of names) {
+    if (type.attributes[name] === undefined) continue;
+    const subtree = tree?.get(name);
+    const resolved = graph.resolve(row, name);
+    if (resolved.kind === "values") {
+      const value = resolved.values[0] ?? null;
+      const attribute = type.attributes[name]!;
+      out[name] = attribute.kind === "scalar" && attribute.format === "date-time" && typeof value === "string"
+        ? encodeDate(value)
+        : value;
+    } else if (resolved.many) {
+      out[name] = resolved.rows.map((target) => encodeEntity(graph, target, subtree));
+    } else {
+      out[name] = resolved.rows[0] ? encodeEntity(graph, resolved.rows[0], subtree) : null;
+    }
+  }
+  return out;
+}
+
+/** The stored scalar values of a row (what `create` answers with), encoded. */
+export function encodeScalars(graph: Graph, row: Row, only?: Iterable<string>): Record<string, unknown> {
+  const type = graph.typeOf(row);
+  const out: Record<string, unknown> = { __entity_type__: row.__type };
+  const names = only ? new Set([...type.primaryKey, ...systemAttributes(type), ...only]) : undefined;
+  for (const [name, attribute] of Object.entries(type.attributes)) {
+    if (attribute.kind !== "scalar" || attribute.hidden) continue;
+    if (names && !names.has(name)) continue;
+    const value = row[name];
+    if (value === undefined || (value === null && !names)) continue;
+    out[name] = attribute.format === "date-time" && typeof value === "string" ? encodeDate(value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { now } from "./codec.ts";
+import { LOCATION_IDS } from "./schema/definitions.ts";
+import type { Tracker } from "./tracker.ts";
+
+/** What `encode_media` was asked to do. */
+export interface EncodeRequest {
+  jobId: string;
+  componentId: string;
+  versionId: string | undefined;
+  userId: string;
+}
+
+async function run(command: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  try {
+    const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+    const decoder = new TextDecoder();
+    return { ok: output.success, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { ok: false, stdout: "", stderr: `${command}: not installed` };
+    throw error;
+  }
+}
+
+/** Whether ffmpeg and ffprobe can be run here. */
+export async function hasFfmpeg(): Promise<boolean> {
+  return (await run("ffmpeg", ["-version"])).ok && (await run("ffprobe", ["-version"])).ok;
+}
+
+/**
+ * The `encode_media` job: an H.264 review movie (`ftrackreview-mp4`) and a JPEG
+ * (`ftrackreview-image`, also the version's thumbnail) made with ffmpeg from the component's data
+ * in `ftrack.server`, linked to the Job through `job_components`. Without ffmpeg, or when it fails,
+ * the Job ends `failed` with the reason in its data.
+ */
+export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "ferry-encode-"));
+  try {
+    if (!tracker.files.has(request.componentId)) {
+      throw new Error(`component '${request.componentId}' has no data in ftrack.server to encode`);
+    }
+    if (!(await hasFfmpeg())) {
+      throw new Error("ffmpeg is not installed on the tracker's machine; install ffmpeg (and ffprobe) to encode media");
+    }
+    const source = tracker.files.path(request.componentId);
+    const probe = await run("ffprobe", [
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-count_packets",
+      "-show_entries",
+      "stream=width,height,r_frame_rate,nb_read_packets",
+      "-of",
+      "json",
+      source,
+    ]);
+    if (!probe.ok) throw new Error(`ffprobe cannot read the media: ${probe.stderr.trim().split("\n").pop()}`);
+    const stream = (JSON.parse(probe.stdout).streams?.[0] ?? {}) as Record<string, string | number>;
+    const [numerator, denominator] = String(stream.r_frame_rate ?? "24/1").split("/").map(Number);
+    const frameRate = numerator && denominator ? numerator / denominator : 24;
+    const frames = Number(stream.nb_read_packets ?? 1) || 1;
+    const even = "scale=trunc(iw/2)*2:trunc(ih/2)*2";
+    const movie = join(work, "review.mp4");
+    const image = join(work, "review.jpg");
+    const encodeMovie = await run("ffmpeg", [
+      "-y",
+      "-v",
+      "error",
+      "-i",
+      source,
+      "-c:v",
+      "libx264",
+      "-pix_fmt",
+      "yuv420p",
+      "-vf",
+      even,
+      "-movflags",
+      "+faststart",
+      movie,
+    ]);
+    if (!encodeMovie.ok) {
+      throw new Error(`ffmpeg could not encode the movie: ${encodeMovie.stderr.trim().split("\n").pop()}`);
+    }
+    const encodeImage = await run("ffmpeg", [
+      "-y",
+      "-v",
+      "error",
+      "-i",
+      source,
+      "-frames:v",
+      "1",
+      "-vf",
+      "scale=min(1280\\,iw):-2",
+      image,
+    ]);
+    if (!encodeImage.ok) {
+      throw new Error(`ffmpeg could not make the image: ${encodeImage.stderr.trim().split("\n").pop()}`);
+    }
+    const outputs = [
+      {
+        name: "ftrackreview-mp4",
+        path: movie,
+        type: ".mp4",
+        format: "video/mp4",
+        meta: { frameIn: 0, frameOut: frames, frameRate, width: Number(stream.width), height: Number(stream.height) },
+      },
+      { name: "ftrackreview-image", path: image, type: ".jpg", format: "image/jpeg", meta: { format: "image" } },
+    ].map((output) => ({ ...output, id: randomUUID() }));
+    const bytes = await Promise.all(outputs.map((output) => readFile(output.path)));
+    await Promise.all(outputs.map((output, i) => tracker.files.write(output.id, bytes[i]!)));
+    tracker.writeAsServer((writer) => {
+      for (const [i, output] of outputs.entries()) {
+        writer.create("FileComponent", {
+          id: output.id,
+          name: output.name,
+          file_type: output.type,
+          size: bytes[i]!.length,
+          version_id: request.versionId ?? null,
+        });
+        writer.create("ComponentLocation", {
+          component_id: output.id,
+          location_id: LOCATION_IDS["ftrack.server"],
+          resource_identifier: output.id,
+        });
+        writer.create("Metadata", {
+          parent_id: output.id,
+          parent_type: "FileComponent",
+          key: "ftr_meta",
+          value: JSON.stringify(output.meta),
+        });
+        writer.create("JobComponent", { job_id: request.jobId, component_id: output.id });
+      }
+      if (request.versionId) writer.update("AssetVersion", request.versionId, { thumbnail_id: outputs[1]!.id });
+      const data = JSON.parse(String(tracker.graph.byKey("Job", request.jobId)?.data ?? "{}"));
+      writer.update("Job", request.jobId, {
+        status: "done",
+        finished_at: { __type__: "datetime", value: now() },
+        data: JSON.stringify({
+          ...data,
+          output: outputs.map((output) => ({ format: output.format, component_id: output.id })),
+        }),
+      });
+    });
+  } catch (error) {
+    const reason = (error as Error).message;
+    tracker.writeAsServer((writer) => {
+      const data = JSON.parse(String(tracker.graph.byKey("Job", request.jobId)?.data ?? "{}"));
+      writer.update("Job", request.jobId, {
+        status: "failed",
+        finished_at: { __type__: "datetime", value: now() },
+        data: JSON.stringify({ ...data, error: `Cannot encode media: ${reason}` }),
+      });
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,167 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+
+/** A signed upload URL's promise: which component, how many bytes, which MD5 (when known). */
+interface UploadGrant {
+  componentId: string;
+  size: number;
+  md5Base64: string | undefined;
+  expires: number;
+}
+
+/** Why an upload was refused: the HTTP status and a message naming the problem. */
+export class UploadError extends Error {
+  readonly status: 400 | 403 | 404 | 409;
+
+  constructor(status: 400 | 403 | 404 | 409, message: string) {
+    super(message);
+    this.name = "UploadError";
+    this.status = status;
+  }
+}
+
+/** How long a signed upload URL stays valid. */
+export const UPLOAD_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * Component data of the `ftrack.server` location: files under the tracker's data folder, written
+ * through single-use signed upload URLs that check size and MD5, read and removed by component id.
+ */
+export class FileStore {
+  #db: DatabaseSync;
+  #dir: string;
+  #grants = new Map<string, UploadGrant>();
+  #temporary: boolean;
+
+  private constructor(db: DatabaseSync, dir: string, temporary: boolean) {
+    this.#db = db;
+    this.#dir = dir;
+    this.#temporary = temporary;
+    db.exec(`CREATE TABLE IF NOT EXISTS files (
+      component_id TEXT PRIMARY KEY, size INTEGER NOT NULL, md5 TEXT NOT NULL, stored_at TEXT NOT NULL
+    )`);
+  }
+
+  /** Opens the store in `dir`, or in a temporary folder (removed by `close()`) when `dir` is undefined. */
+  static async open(db: DatabaseSync, dir: string | undefined): Promise<FileStore> {
+    const folder = dir ?? await mkdtemp(join(tmpdir(), "ferry-tracker-files-"));
+    await mkdir(folder, { recursive: true });
+    return new FileStore(db, folder, dir === undefined);
+  }
+
+  /** Grants one upload of `size` bytes for a component; returns the token of the signed URL. */
+  grant(componentId: string, size: number, md5Base64?: string): string {
+    const token = randomBytes(24).toString("base64url");
+    this.#grants.set(token, { componentId, size, md5Base64, expires: Date.now() + UPLOAD_TTL_MS });
+    for (const [other, grant] of this.#grants) if (grant.expires < Date.now()) this.#grants.delete(other);
+    return token;
+  }
+
+  /**
+   * Receives an upload for a token: the token works once and until it expires; the bytes must
+   * match the granted size and MD5 (or a `Content-MD5` sent with them). Returns the MD5 in hex
+   * (the `ETag`). Nothing is kept from a refused upload.
+   */
+  async receive(
+    token: string,
+    body: ReadableStream<Uint8Array> | null,
+    contentMd5: string | undefined,
+  ): Promise<string> {
+    const grant = this.#grants.get(token);
+    if (grant === undefined) throw new UploadError(404, "This upload URL is unknown or was already used.");
+    this.#grants.delete(token);
+    if (grant.expires < Date.now()) throw new UploadError(403, "This upload URL has expired; ask for a new one.");
+    const final = this.path(grant.componentId);
+    await mkdir(join(final, ".."), { recursive: true });
+    const partial = `${final}.${token.slice(0, 8)}.part`;
+    const hash = createHash("md5");
+    let size = 0;
+    const out = createWriteStream(partial);
+    try {
+      if (body) {
+        for await (const chunk of body) {
+          size += chunk.length;
+          if (size > grant.size) {
+            throw new UploadError(400, `The upload is larger than the ${grant.size} bytes announced.`);
+          }
+          hash.update(chunk);
+          if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        }
+      }
+      await new Promise<void>((resolve, reject) =>
+        out.end((error?: Error | null) => (error ? reject(error) : resolve()))
+      );
+      if (size !== grant.size) {
+        throw new UploadError(400, `The upload has ${size} bytes, but ${grant.size} were announced.`);
+      }
+      const md5 = hash.digest();
+      for (const expected of [grant.md5Base64, contentMd5]) {
+        if (expected && expected !== md5.toString("base64")) {
+          throw new UploadError(
+            400,
+            `The upload's MD5 ${md5.toString("base64")} does not match the expected ${expected}.`,
+          );
+        }
+      }
+      await rename(partial, final);
+      this.#db.prepare("INSERT OR REPLACE INTO files (component_id, size, md5, stored_at) VALUES (?, ?, ?, ?)")
+        .run(grant.componentId, size, md5.toString("hex"), new Date().toISOString());
+      return md5.toString("hex");
+    } catch (error) {
+      out.destroy();
+      await rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  /** Stores bytes for a component directly (the tracker's own outputs, e.g. encoded media). */
+  async write(componentId: string, bytes: Uint8Array): Promise<void> {
+    const final = this.path(componentId);
+    await mkdir(join(final, ".."), { recursive: true });
+    await Deno.writeFile(final, bytes);
+    const md5 = createHash("md5").update(bytes).digest("hex");
+    this.#db.prepare("INSERT OR REPLACE INTO files (component_id, size, md5, stored_at) VALUES (?, ?, ?, ?)")
+      .run(componentId, bytes.length, md5, new Date().toISOString());
+  }
+
+  /** Whether data is stored for the component. */
+  has(componentId: string): boolean {
+    return this.#db.prepare("SELECT 1 AS found FROM files WHERE component_id = ?").get(componentId) !== undefined;
+  }
+
+  /** The stored size and MD5 of a component's data. */
+  info(componentId: string): { size: number; md5: string } | undefined {
+    return this.#db.prepare("SELECT size, md5 FROM files WHERE component_id = ?").get(componentId) as
+      | { size: number; md5: string }
+      | undefined;
+  }
+
+  /** Where a component's data lives. */
+  path(componentId: string): string {
+    const safe = componentId.replace(/[^A-Za-z0-9_-]/g, "_");
+    return join(this.#dir, safe.slice(0, 2) || "__", safe);
+  }
+
+  /** Removes a component's data; returns whether there was any. */
+  async remove(componentId: string): Promise<boolean> {
+    const existed = this.has(componentId);
+    this.#db.prepare("DELETE FROM files WHERE component_id = ?").run(componentId);
+    await rm(this.path(componentId), { force: true });
+    return existed;
+  }
+
+  /** Size on disk of a component's data, or undefined. */
+  async size(componentId: string): Promise<number | undefined> {
+    if (!this.has(componentId)) return undefined;
+    return (await stat(this.path(componentId)).catch(() => undefined))?.size;
+  }
+
+  /** Releases the store (a temporary folder is deleted). */
+  async close(): Promise<void> {
+    if (this.#temporary) await rm(this.#dir, { recursive: true, force: true });
+  }
+}

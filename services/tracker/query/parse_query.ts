@@ -1,0 +1,284 @@
+/**
+ * ftrack's query language: `[select p1, p2.sub from] Type [where expr] [order by path [asc|desc], …]
+ * [offset N] [limit N]`, with the tokenizer quirks of real client output (`"x"and`, `key=foo`,
+ * unquoted uuids).
+ *
+ * @module
+ */
+import { TrackerError } from "../schema/catalog.ts";
+
+/** A literal value as written: quoted text, or a bare word (number, boolean, null, identifier). */
+export interface Literal {
+  text: string;
+  quoted: boolean;
+}
+
+/** Comparison operators after normalising their spellings. */
+export type Comparison = "is" | "is_not" | ">" | "<" | ">=" | "<=" | "like" | "not_like";
+
+/** A where-expression. */
+export type Condition =
+  | { kind: "and"; operands: Condition[] }
+  | { kind: "or"; operands: Condition[] }
+  | { kind: "not"; operand: Condition }
+  | { kind: "compare"; path: string[]; operator: Comparison; value: Literal }
+  | { kind: "in"; path: string[]; negated: boolean; values: Literal[] | Query }
+  | { kind: "has"; path: string[]; condition: Condition | undefined }
+  | { kind: "any"; path: string[]; condition: Condition | undefined };
+
+/** A parsed query. */
+export interface Query {
+  type: string;
+  select: string[][] | undefined;
+  where: Condition | undefined;
+  orderBy: Array<{ path: string[]; descending: boolean }>;
+  offset: number | undefined;
+  limit: number | undefined;
+}
+
+type Token =
+  | { kind: "word"; text: string; at: number }
+  | { kind: "string"; text: string; at: number }
+  | { kind: "punct"; text: "(" | ")" | ","; at: number }
+  | { kind: "operator"; text: string; at: number };
+
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < source.length) {
+    const char = source[i]!;
+    if (/\s/.test(char)) {
+      i++;
+    } else if (char === "(" || char === ")" || char === ",") {
+      tokens.push({ kind: "punct", text: char, at: i++ });
+    } else if (char === '"' || char === "'") {
+      const start = i++;
+      let text = "";
+      while (i < source.length && source[i] !== char) {
+        if (source[i] === "\\" && i + 1 < source.length) i++;
+        text += source[i++];
+      }
+      if (i >= source.length) throw syntax(source, `unterminated string at ${start}`);
+      i++;
+      tokens.push({ kind: "string", text, at: start });
+    } else if ("=!<>".includes(char)) {
+      const two = source.slice(i, i + 2);
+      const text = ["!=", ">=", "<="].includes(two) ? two : char;
+      if (text === "!") throw syntax(source, `'!' at ${i} must be '!='`);
+      tokens.push({ kind: "operator", text, at: i });
+      i += text.length;
+    } else {
+      const start = i;
+      while (i < source.length && !/[\s(),'"=!<>]/.test(source[i]!)) i++;
+      tokens.push({ kind: "word", text: source.slice(start, i), at: start });
+    }
+  }
+  return tokens;
+}
+
+function syntax(source: string, reason: string): TrackerError {
+  return new TrackerError("ParseError", `Cannot parse query '${source}': ${reason}.`);
+}
+
+const WORD_OPERATORS: Record<string, Comparison> = {
+  is: "is",
+  is_not: "is_not",
+  after: ">",
+  greater_than: ">",
+  before: "<",
+  less_than: "<",
+  like: "like",
+  not_like: "not_like",
+};
+const SYMBOL_OPERATORS: Record<string, Comparison> = {
+  "=": "is",
+  "!=": "is_not",
+  ">": ">",
+  "<": "<",
+  ">=": ">=",
+  "<=": "<=",
+};
+const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** Parses a query; a `TrackerError` (`ParseError`) names the query and the problem. */
+export function parseQuery(source: string): Query {
+  if (typeof source !== "string") {
+    throw new TrackerError("ParseError", "Cannot parse query: expression must be a string.");
+  }
+  const tokens = tokenize(source);
+  let position = 0;
+  const peek = () => tokens[position];
+  const isWord = (text: string, token = peek()) => token?.kind === "word" && token.text.toLowerCase() === text;
+  const fail = (reason: string): never => {
+    const token = peek();
+    throw syntax(source, token ? `${reason} at '${token.text}' (position ${token.at})` : `${reason} at the end`);
+  };
+  const expectPunct = (text: "(" | ")" | ",") => {
+    const token = peek();
+    if (token?.kind !== "punct" || token.text !== text) fail(`expected '${text}'`);
+    position++;
+  };
+  const path = (): string[] => {
+    const token = peek();
+    if (token?.kind !== "word" || !PATH.test(token.text)) return fail("expected an attribute path");
+    position++;
+    return token.text.split(".");
+  };
+  const literal = (): Literal => {
+    const token = peek();
+    if (token?.kind === "string") {
+      position++;
+      return { text: token.text, quoted: true };
+    }
+    if (token?.kind === "word") {
+      position++;
+      return { text: token.text, quoted: false };
+    }
+    return fail("expected a value");
+  };
+  const integer = (name: string): number => {
+    const token = peek();
+    if (token?.kind !== "word" || !/^\d+$/.test(token.text)) return fail(`expected a whole number after ${name}`);
+    position++;
+    return Number(token.text);
+  };
+
+  const parseSelect = (): Query => {
+    let select: string[][] | undefined;
+    if (isWord("select")) {
+      position++;
+      select = [path()];
+      while (peek()?.kind === "punct" && peek()!.text === ",") {
+        position++;
+        select.push(path());
+      }
+      if (!isWord("from")) fail("expected 'from'");
+      position++;
+    }
+    const typeToken = peek();
+    if (typeToken?.kind !== "word" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(typeToken.text)) {
+      return fail("expected an entity type");
+    }
+    position++;
+    const query: Query = {
+      type: typeToken.text,
+      select,
+      where: undefined,
+      orderBy: [],
+      offset: undefined,
+      limit: undefined,
+    };
+    while (position < tokens.length) {
+      if (isWord("where") && query.where === undefined) {
+        position++;
+        query.where = parseOr();
+      } else if (isWord("order") && isWord("by", tokens[position + 1])) {
+        position += 2;
+        do {
+          if (peek()?.kind === "punct" && peek()!.text === ",") position++;
+          const orderPath = path();
+          let descending = false;
+          if (isWord("desc") || isWord("descending")) {
+            descending = true;
+            position++;
+          } else if (isWord("asc") || isWord("ascending")) {
+            position++;
+          }
+          query.orderBy.push({ path: orderPath, descending });
+        } while (peek()?.kind === "punct" && peek()!.text === ",");
+      } else if (isWord("offset")) {
+        position++;
+        query.offset = integer("offset");
+      } else if (isWord("limit")) {
+        position++;
+        query.limit = integer("limit");
+      } else {
+        break;
+      }
+    }
+    return query;
+  };
+
+  const parseOr = (): Condition => {
+    const operands = [parseAnd()];
+    while (isWord("or")) {
+      position++;
+      operands.push(parseAnd());
+    }
+    return operands.length === 1 ? operands[0]! : { kind: "or", operands };
+  };
+  const parseAnd = (): Condition => {
+    const operands = [parseNot()];
+    while (isWord("and")) {
+      position++;
+      operands.push(parseNot());
+    }
+    return operands.length === 1 ? operands[0]! : { kind: "and", operands };
+  };
+  const parseNot = (): Condition => {
+    if (isWord("not")) {
+      position++;
+      return { kind: "not", operand: parseNot() };
+    }
+    return parseAtom();
+  };
+  const parseInner = (): Condition | undefined => {
+    expectPunct("(");
+    if (peek()?.kind === "punct" && peek()!.text === ")") {
+      position++;
+      return undefined;
+    }
+    const inner = parseOr();
+    expectPunct(")");
+    return inner;
+  };
+  const parseAtom = (): Condition => {
+    const token = peek();
+    if (token?.kind === "punct" && token.text === "(") {
+      position++;
+      const inner = parseOr();
+      expectPunct(")");
+      return inner;
+    }
+    const left = path();
+    const next = peek();
+    if (next?.kind === "operator") {
+      position++;
+      return { kind: "compare", path: left, operator: SYMBOL_OPERATORS[next.text]!, value: literal() };
+    }
+    if (next?.kind !== "word") return fail("expected an operator");
+    const word = next.text.toLowerCase();
+    if (word in WORD_OPERATORS) {
+      position++;
+      return { kind: "compare", path: left, operator: WORD_OPERATORS[word]!, value: literal() };
+    }
+    if (word === "in" || word === "not_in") {
+      position++;
+      expectPunct("(");
+      if (isWord("select")) {
+        const subquery = parseSelect();
+        expectPunct(")");
+        return { kind: "in", path: left, negated: word === "not_in", values: subquery };
+      }
+      const values: Literal[] = [];
+      if (!(peek()?.kind === "punct" && peek()!.text === ")")) {
+        values.push(literal());
+        while (peek()?.kind === "punct" && peek()!.text === ",") {
+          position++;
+          values.push(literal());
+        }
+      }
+      expectPunct(")");
+      return { kind: "in", path: left, negated: word === "not_in", values };
+    }
+    if (word === "has" || word === "any") {
+      position++;
+      return { kind: word, path: left, condition: parseInner() };
+    }
+    return fail("expected an operator");
+  };
+
+  const query = parseSelect();
+  if (position < tokens.length) fail("unexpected text");
+  return query;
+}

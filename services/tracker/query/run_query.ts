@@ -1,0 +1,337 @@
+import { isStoredDate, parseDate } from "../codec.ts";
+import type { Graph } from "../graph.ts";
+import { entityType, findAttribute, TrackerError } from "../schema/catalog.ts";
+import type { EntityType } from "../schema/model.ts";
+import type { Row } from "../store/entity_store.ts";
+import type { Condition, Literal, Query } from "./parse_query.ts";
+
+/** The rows of one page, and where the next page starts (null when there is none). */
+export interface QueryPage {
+  rows: Row[];
+  next: number | null;
+  type: EntityType;
+}
+
+const NULL_WORDS = new Set(["none", "null", "undefined"]);
+
+/**
+ * Checks that `path` exists from `type` (attributes of subtypes count, as a query on `Context`
+ * may filter on `object_type_id`); `ValidationError` naming the first unknown part.
+ */
+export function checkPath(type: EntityType, path: string[], query: string): void {
+  let current: EntityType | undefined = type;
+  for (let i = 0; i < path.length; i++) {
+    const name = path[i]!;
+    if (current === undefined) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot query '${query}': '${path.slice(0, i).join(".")}' is a value, not an entity.`,
+      );
+    }
+    const attribute = findAttribute(current, name);
+    if (attribute === undefined) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot query '${query}': entity type '${current.id}' has no attribute '${name}'.`,
+      );
+    }
+    switch (attribute.kind) {
+      case "scalar":
+        current = undefined;
+        break;
+      case "computed":
+        current = attribute.target ? entityType(attribute.target) : undefined;
+        break;
+      default:
+        current = entityType(attribute.target);
+    }
+  }
+}
+
+function checkCondition(type: EntityType, condition: Condition | undefined, query: string): void {
+  if (condition === undefined) return;
+  switch (condition.kind) {
+    case "and":
+    case "or":
+      for (const operand of condition.operands) checkCondition(type, operand, query);
+      return;
+    case "not":
+      return checkCondition(type, condition.operand, query);
+    case "compare":
+      return checkPath(type, condition.path, query);
+    case "in":
+      checkPath(type, condition.path, query);
+      if (!Array.isArray(condition.values)) checkQuery(condition.values, query);
+      return;
+    case "has":
+    case "any": {
+      checkPath(type, condition.path, query);
+      const target = targetOf(type, condition.path);
+      if (target === undefined) {
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot query '${query}': '${condition.path.join(".")}' is not a relation.`,
+        );
+      }
+      return checkCondition(target, condition.condition, query);
+    }
+  }
+}
+
+function targetOf(type: EntityType, path: string[]): EntityType | undefined {
+  let current: EntityType | undefined = type;
+  for (const name of path) {
+    const attribute = current && findAttribute(current, name);
+    if (attribute === undefined || attribute.kind === "scalar") return undefined;
+    if (attribute.kind === "computed") {
+      if (!attribute.target) return undefined;
+      current = entityType(attribute.target);
+    } else {
+      current = entityType(attribute.target);
+    }
+  }
+  return current;
+}
+
+/** Validates every path of a parsed query against the schemas. */
+export function checkQuery(query: Query, text: string): EntityType {
+  const type = entityType(query.type);
+  for (const path of query.select ?? []) checkPath(type, path, text);
+  for (const { path } of query.orderBy) checkPath(type, path, text);
+  checkCondition(type, query.where, text);
+  return type;
+}
+
+/** Runs a parsed query: candidates from an index when the condition allows, then filter, order, page. */
+export function runQuery(graph: Graph, query: Query, text: string): QueryPage {
+  const type = checkQuery(query, text);
+  const evaluator = new Evaluator(graph);
+  const candidates = plan(graph, type, query.where) ?? graph.rowsOf(type.id);
+  let rows: Row[] = [];
+  for (const row of candidates) if (query.where === undefined || evaluator.test(row, query.where)) rows.push(row);
+  if (query.orderBy.length > 0) {
+    const keys = new Map(
+      rows.map((row) => [row, query.orderBy.map(({ path }) => evaluator.values(row, path)[0] ?? null)]),
+    );
+    rows.sort((a, b) => {
+      const left = keys.get(a)!;
+      const right = keys.get(b)!;
+      for (let i = 0; i < query.orderBy.length; i++) {
+        const order = compareValues(left[i], right[i]);
+        if (order !== 0) return query.orderBy[i]!.descending ? -order : order;
+      }
+      return a.__seq - b.__seq;
+    });
+  }
+  const offset = query.offset ?? 0;
+  const total = rows.length;
+  if (query.limit !== undefined) rows = rows.slice(offset, offset + query.limit);
+  else if (offset > 0) rows = rows.slice(offset);
+  const end = offset + rows.length;
+  return { rows, next: query.limit !== undefined && end < total ? end : null, type };
+}
+
+/** Values of a subquery's first projection (or the primary key), for `in (select …)`. */
+export function subqueryValues(graph: Graph, query: Query, text: string): Set<unknown> {
+  const page = runQuery(graph, { ...query, offset: query.offset, limit: query.limit }, text);
+  const path = query.select?.[0] ?? [page.type.primaryKey[0]!];
+  const evaluator = new Evaluator(graph);
+  const values = new Set<unknown>();
+  for (const row of page.rows) for (const value of evaluator.values(row, path)) values.add(value);
+  return values;
+}
+
+/** Uses an index for `id is X`, `fk is X`, `name is X` or `id in (…)` at the top of the condition. */
+function plan(graph: Graph, type: EntityType, condition: Condition | undefined): Row[] | undefined {
+  if (condition === undefined) return undefined;
+  if (condition.kind === "and") {
+    for (const operand of condition.operands) {
+      const rows = plan(graph, type, operand);
+      if (rows !== undefined) return rows;
+    }
+    return undefined;
+  }
+  if (condition.kind !== "compare" && condition.kind !== "in") return undefined;
+  if (condition.path.length !== 1) return undefined;
+  const column = condition.path[0]!;
+  if (findAttribute(type, column)?.kind !== "scalar" || !graph.store.isIndexed(type.table, column)) {
+    if (!(column === type.primaryKey[0] && type.primaryKey.length === 1)) return undefined;
+  }
+  const literals = condition.kind === "compare"
+    ? (condition.operator === "is" ? [condition.value] : undefined)
+    : (!condition.negated && Array.isArray(condition.values) ? condition.values : undefined);
+  if (literals === undefined) return undefined;
+  const rows: Row[] = [];
+  for (const literal of literals) {
+    if (!literal.quoted && NULL_WORDS.has(literal.text.toLowerCase())) return undefined;
+    if (column === type.primaryKey[0] && type.primaryKey.length === 1) {
+      const row = graph.byKey(type.id, literal.text);
+      if (row) rows.push(row);
+      continue;
+    }
+    const found = graph.lookup(type.id, column, literal.text);
+    if (found === undefined) return undefined;
+    rows.push(...found);
+  }
+  return [...new Set(rows)].sort((a, b) => a.__seq - b.__seq);
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
+  const left = String(a);
+  const right = String(b);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** Reads a literal as the kind of value it is compared with. */
+function coerce(literal: Literal, sample: unknown): unknown {
+  if (!literal.quoted && NULL_WORDS.has(literal.text.toLowerCase())) return null;
+  if (typeof sample === "number") {
+    const value = Number(literal.text);
+    return Number.isNaN(value) ? literal.text : value;
+  }
+  if (typeof sample === "boolean") {
+    const lower = literal.text.toLowerCase();
+    if (lower === "true" || lower === "1") return true;
+    if (lower === "false" || lower === "0") return false;
+    return literal.text;
+  }
+  if (isStoredDate(sample)) {
+    try {
+      return parseDate(literal.text);
+    } catch {
+      return literal.text;
+    }
+  }
+  if (sample === null && !literal.quoted) {
+    const lower = literal.text.toLowerCase();
+    if (lower === "true") return true;
+    if (lower === "false") return false;
+  }
+  return literal.text;
+}
+
+function likeRegExp(pattern: string): RegExp {
+  const source = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll("%", ".*").replaceAll("_", ".");
+  return new RegExp(`^${source}$`, "is");
+}
+
+/** Evaluates conditions on rows. */
+class Evaluator {
+  #graph: Graph;
+  #subqueries = new Map<Query, Set<unknown>>();
+  #likes = new Map<string, RegExp>();
+
+  constructor(graph: Graph) {
+    this.#graph = graph;
+  }
+
+  /** The values at the end of a path: scalars, or primary keys of entities; through collections, all of them. */
+  values(row: Row, path: string[]): unknown[] {
+    let current: Row[] = [row];
+    const values: unknown[] = [];
+    for (let i = 0; i < path.length; i++) {
+      const last = i === path.length - 1;
+      const next: Row[] = [];
+      for (const entity of current) {
+        const resolved = this.#graph.resolve(entity, path[i]!);
+        if (resolved.kind === "values") {
+          if (last) values.push(...resolved.values);
+        } else if (last) {
+          if (resolved.rows.length === 0 && !resolved.many) values.push(null);
+          for (const target of resolved.rows) values.push(target[this.#graph.typeOf(target).primaryKey[0]!]);
+        } else {
+          if (resolved.rows.length === 0 && !resolved.many) values.push(null);
+          next.push(...resolved.rows);
+        }
+      }
+      current = next;
+    }
+    return values;
+  }
+
+  /** The entities at the end of a path. */
+  entities(row: Row, path: string[]): Row[] {
+    let current: Row[] = [row];
+    for (const name of path) {
+      const next: Row[] = [];
+      for (const entity of current) {
+        const resolved = this.#graph.resolve(entity, name);
+        if (resolved.kind === "entities") next.push(...resolved.rows);
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  test(row: Row, condition: Condition): boolean {
+    switch (condition.kind) {
+      case "and":
+        return condition.operands.every((operand) => this.test(row, operand));
+      case "or":
+        return condition.operands.some((operand) => this.test(row, operand));
+      case "not":
+        return !this.test(row, condition.operand);
+      case "has":
+      case "any": {
+        const targets = this.entities(row, condition.path);
+        return condition.condition === undefined
+          ? targets.length > 0
+          : targets.some((target) => this.test(target, condition.condition!));
+      }
+      case "in": {
+        const values = this.values(row, condition.path);
+        let found: boolean;
+        if (Array.isArray(condition.values)) {
+          const literals = condition.values;
+          found = values.some((value) => literals.some((literal) => coerce(literal, value) === value));
+        } else {
+          let set = this.#subqueries.get(condition.values);
+          if (set === undefined) {
+            set = subqueryValues(this.#graph, condition.values, "subquery");
+            this.#subqueries.set(condition.values, set);
+          }
+          found = values.some((value) => set!.has(value));
+        }
+        return condition.negated ? !found : found;
+      }
+      case "compare": {
+        const values = this.values(row, condition.path);
+        const { operator, value: literal } = condition;
+        if (operator === "is_not" || operator === "not_like") {
+          // "not equal" holds when no value equals (so an empty collection passes).
+          const positive = { ...condition, operator: operator === "is_not" ? "is" : "like" } as Condition;
+          return !this.test(row, positive);
+        }
+        return values.some((value) => {
+          const expected = coerce(literal, value);
+          switch (operator) {
+            case "is":
+              return value === expected || (value !== null && expected !== null && String(value) === String(expected));
+            case "like": {
+              if (value === null) return false;
+              let regexp = this.#likes.get(literal.text);
+              if (regexp === undefined) this.#likes.set(literal.text, regexp = likeRegExp(literal.text));
+              return regexp.test(String(value));
+            }
+            default: {
+              if (value === null || expected === null) return false;
+              const order = compareValues(value, expected);
+              return operator === ">"
+                ? order > 0
+                : operator === "<"
+                ? order < 0
+                : operator === ">="
+                ? order >= 0
+                : order <= 0;
+            }
+          }
+        });
+      }
+    }
+  }
+}

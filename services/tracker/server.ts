@@ -1,0 +1,198 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { createMiddleware } from "hono/factory";
+import { errorObject, Tracker, type TrackerOpenOptions } from "./tracker.ts";
+import { TrackerError } from "./schema/catalog.ts";
+import { UploadError } from "./file_store.ts";
+import type { Row } from "./store/entity_store.ts";
+
+/** Options of {@linkcode startTracker}. */
+export interface StartTrackerOptions extends Partial<TrackerOpenOptions> {
+  /** Port; 0 picks a free one. @default {8070} */
+  port?: number;
+  /** Address to listen on. @default {"127.0.0.1"} */
+  hostname?: string;
+}
+
+/** A running tracker: its URL and credentials; close it (or `await using` it) when done. */
+export interface RunningTracker extends AsyncDisposable {
+  url: string;
+  apiUser: string;
+  apiKey: string;
+  tracker: Tracker;
+  close(): Promise<void>;
+}
+
+const ALLOWED_HEADERS = [
+  "content-type",
+  "accept",
+  "content-md5",
+  "ftrack-user",
+  "ftrack-api-key",
+  "ftrack-strict-api",
+  "ftrack-clienttoken",
+  "ftrack-pushtoken",
+  "ftrack-api-options",
+].join(", ");
+
+/**
+ * The tracker's HTTP routes: `POST /api`, signed uploads (`PUT /upload/<token>`), component data
+ * (`/component/get|remove|thumbnail`), the event hub's handshake (`/socket.io/1/`), and CORS for
+ * browser clients. Every route but the signed upload needs credentials (headers `ftrack-user` /
+ * `ftrack-api-key`, or `username` / `apiKey` / `api_user` / `api_key` query parameters).
+ */
+export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Variables: { user: Row } }> {
+  const app = new Hono<{ Variables: { user: Row } }>();
+
+  app.use("*", async (c, next) => {
+    const origin = c.req.header("origin");
+    if (c.req.method === "OPTIONS") {
+      return c.body(null, 204, {
+        "access-control-allow-origin": origin ?? "*",
+        "access-control-allow-credentials": "true",
+        "access-control-allow-methods": "GET, POST, PUT, OPTIONS",
+        "access-control-allow-headers": ALLOWED_HEADERS,
+        "access-control-max-age": "600",
+      });
+    }
+    await next();
+    if (origin) {
+      c.res.headers.set("access-control-allow-origin", origin);
+      c.res.headers.set("access-control-allow-credentials", "true");
+      c.res.headers.set("access-control-expose-headers", "ETag");
+    }
+    return undefined;
+  });
+
+  const authenticate = (
+    c: { req: { header(name: string): string | undefined; query(name: string): string | undefined } },
+  ) => {
+    const username = c.req.header("ftrack-user") ?? c.req.query("username") ?? c.req.query("api_user");
+    const apiKey = c.req.header("ftrack-api-key") ?? c.req.query("apiKey") ?? c.req.query("api_key");
+    return tracker.authenticate(username, apiKey);
+  };
+
+  const requireUser = createMiddleware<{ Variables: { user: Row } }>(async (c, next) => {
+    const user = authenticate(c);
+    if (user === undefined) {
+      throw new TrackerError("FTAuthenticationError", "The supplied API key is not valid for that user.");
+    }
+    c.set("user", user);
+    await next();
+  });
+
+  app.get("/", (c) => c.json({ name: "ferry embedded tracker", api: `${baseUrl()}/api` }));
+
+  app.post("/api", requireUser, async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new TrackerError("ValidationError", "The request body is not valid JSON.");
+    }
+    const result = tracker.call(body, {
+      user: c.get("user"),
+      clientToken: c.req.header("ftrack-clienttoken"),
+      pushToken: c.req.header("ftrack-pushtoken"),
+      baseUrl: baseUrl(),
+    });
+    const failed = !Array.isArray(result);
+    const strict = c.req.header("ftrack-strict-api") === "true";
+    return c.json(result as object, failed && strict ? 400 : 200);
+  });
+
+  app.put("/upload/:token", async (c) => {
+    try {
+      const etag = await tracker.files.receive(c.req.param("token"), c.req.raw.body, c.req.header("content-md5"));
+      return c.body(null, 200, { ETag: `"${etag}"` });
+    } catch (error) {
+      if (error instanceof UploadError) {
+        return c.json({ exception: "UploadError", content: error.message, error_code: null }, error.status);
+      }
+      throw error;
+    }
+  });
+
+  const sendComponent = async (id: string | undefined) => {
+    if (!id || !tracker.files.has(id)) return new Response("No data is stored for this component.", { status: 404 });
+    const file = await Deno.open(tracker.files.path(id));
+    const info = tracker.files.info(id)!;
+    return new Response(file.readable, {
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(info.size),
+        etag: `"${info.md5}"`,
+      },
+    });
+  };
+
+  app.get("/component/get", requireUser, (c) => sendComponent(c.req.query("id")));
+  app.get("/component/thumbnail", requireUser, (c) => sendComponent(c.req.query("id")));
+  app.get("/component/remove", requireUser, async (c) => {
+    const id = c.req.query("id");
+    if (!id || !(await tracker.files.remove(id))) return c.text("No data is stored for this component.", 404);
+    return c.text("removed");
+  });
+
+  app.get("/socket.io/1/", requireUser, (c) => {
+    const user = c.get("user");
+    return c.text(tracker.hub.handshake({ id: String(user.id), username: String(user.username) }));
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof TrackerError) {
+      return c.json(errorObject(error), error.exception === "FTAuthenticationError" ? 401 : 400);
+    }
+    if (error instanceof HTTPException) return error.getResponse();
+    return c.json({
+      exception: "ServerError",
+      content: `Internal error: ${error.message.replaceAll(/[{}]/g, "")}`,
+      error_code: null,
+    }, 500);
+  });
+  app.notFound((c) =>
+    c.json({ exception: "NotFound", content: `No route for ${c.req.method} ${c.req.path}`, error_code: null }, 404)
+  );
+  return app;
+}
+
+/**
+ * Starts the embedded tracker on 127.0.0.1 (in-process), seeding it on first start.
+ *
+ * @example
+ * ```ts ignore
+ * import { startTracker } from "./server.ts";
+ *
+ * await using running = await startTracker({ port: 0, data: ":memory:" });
+ * console.log(running.url, running.apiUser, running.apiKey);
+ * ```
+ */
+export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
+  const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey } = options;
+  const tracker = await Tracker.open({ data, apiUser, apiKey });
+  let url = "";
+  const app = trackerApp(tracker, () => url);
+  const server = Deno.serve({ port, hostname, onListen: () => {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    const socketMatch = /^\/socket\.io\/1\/websocket\/([^/]+)$/.exec(path);
+    if (socketMatch) {
+      const user = tracker.hub.claim(socketMatch[1]!);
+      if (user === undefined) return new Response("Unknown or expired session; handshake first.", { status: 401 });
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      tracker.hub.accept(socket, user);
+      return response;
+    }
+    return app.fetch(request);
+  });
+  const address = server.addr as Deno.NetAddr;
+  url = `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    tracker.hub.close();
+    await server.shutdown();
+    await tracker.close();
+  };
+  return { url, apiUser: tracker.apiUser, apiKey: tracker.apiKey, tracker, close, [Symbol.asyncDispose]: close };
+}

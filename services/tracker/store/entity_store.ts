@@ -1,0 +1,265 @@
+import { DatabaseSync } from "node:sqlite";
+import { indexedColumns } from "../schema/catalog.ts";
+import { ENTITY_TYPES } from "../schema/definitions.ts";
+
+/** A stored entity: its concrete type, creation order and attribute values. */
+export interface Row {
+  __type: string;
+  __seq: number;
+  [attribute: string]: unknown;
+}
+
+/** The key of a row from its primary-key values. */
+export function rowKey(values: readonly unknown[]): string {
+  return values.length === 1 ? String(values[0]) : JSON.stringify(values.map((value) => String(value)));
+}
+
+/** One table's rows and indexes. */
+class Table {
+  readonly rows = new Map<string, Row>();
+  readonly indexes = new Map<string, Map<unknown, Set<Row>>>();
+
+  constructor(columns: string[]) {
+    for (const column of columns) this.indexes.set(column, new Map());
+  }
+
+  index(row: Row): void {
+    for (const [column, index] of this.indexes) {
+      const value = row[column];
+      if (value === undefined || value === null) continue;
+      let set = index.get(value);
+      if (set === undefined) index.set(value, set = new Set());
+      set.add(row);
+    }
+  }
+
+  unindex(row: Row): void {
+    for (const [column, index] of this.indexes) {
+      const value = row[column];
+      if (value === undefined || value === null) continue;
+      const set = index.get(value);
+      set?.delete(row);
+      if (set?.size === 0) index.delete(value);
+    }
+  }
+}
+
+/** What a committed batch changed, row by row, for `ftrack.update` events. */
+export interface RowChange {
+  table: string;
+  key: string;
+  before: Row | undefined;
+  after: Row | undefined;
+}
+
+/**
+ * The embedded tracker's entities: every row in memory (fast queries, indexed by foreign keys and
+ * names), each committed batch journalled to SQLite in one transaction, so the state survives
+ * restarts and a failed batch leaves nothing behind.
+ */
+export class EntityStore {
+  #tables = new Map<string, Table>();
+  #db: DatabaseSync;
+  #seq = 0;
+  #undo: Map<string, { table: string; key: string; before: Row | undefined }> | undefined;
+
+  /** Opens (or creates) the store at `path`; `:memory:` keeps nothing on disk. */
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS entities (
+        tbl TEXT NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (tbl, key)
+      );
+      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    for (const type of ENTITY_TYPES.values()) {
+      if (!this.#tables.has(type.table)) this.#tables.set(type.table, new Table(indexedColumns(type.table)));
+    }
+    const load = this.#db.prepare("SELECT tbl, key, type, seq, data FROM entities ORDER BY seq");
+    for (
+      const record of load.iterate() as Iterable<{ tbl: string; key: string; type: string; seq: number; data: string }>
+    ) {
+      const row: Row = { ...JSON.parse(record.data), __type: record.type, __seq: record.seq };
+      const table = this.#table(record.tbl);
+      table.rows.set(record.key, row);
+      table.index(row);
+      this.#seq = Math.max(this.#seq, record.seq);
+    }
+  }
+
+  /** The underlying database, for the tracker's own small tables (users' keys, files). */
+  get database(): DatabaseSync {
+    return this.#db;
+  }
+
+  /** A stored setting, or undefined. */
+  setting(key: string): string | undefined {
+    const found = this.#db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
+    return found?.value;
+  }
+
+  /** Stores a setting. */
+  setSetting(key: string, value: string): void {
+    this.#db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  /** The row of `table` with this key. */
+  get(table: string, key: string): Row | undefined {
+    return this.#table(table).rows.get(key);
+  }
+
+  /** Every row of a table, in creation order. */
+  rows(table: string): Iterable<Row> {
+    return this.#table(table).rows.values();
+  }
+
+  /** How many rows a table has. */
+  count(table: string): number {
+    return this.#table(table).rows.size;
+  }
+
+  /** The rows whose indexed `column` equals `value`, or undefined when the column is not indexed. */
+  lookup(table: string, column: string, value: unknown): Set<Row> | undefined {
+    const index = this.#table(table).indexes.get(column);
+    if (index === undefined) return undefined;
+    return index.get(value) ?? new Set();
+  }
+
+  /** Whether `column` of `table` is indexed. */
+  isIndexed(table: string, column: string): boolean {
+    return this.#table(table).indexes.has(column);
+  }
+
+  /** Adds a row; its `__seq` orders it after every existing row. */
+  insert(table: string, key: string, row: Omit<Row, "__seq">): Row {
+    this.#remember(table, key);
+    const target = this.#table(table);
+    const existing = target.rows.get(key);
+    const stored: Row = { ...row, __seq: existing?.__seq ?? ++this.#seq } as Row;
+    if (existing) target.unindex(existing);
+    target.rows.set(key, stored);
+    target.index(stored);
+    return stored;
+  }
+
+  /** Changes attributes of a row in place (keeping its identity for callers holding it). */
+  update(table: string, key: string, changes: Record<string, unknown>): Row {
+    const target = this.#table(table);
+    const row = target.rows.get(key);
+    if (row === undefined) throw new Error(`No row '${key}' in '${table}'`);
+    this.#remember(table, key);
+    target.unindex(row);
+    for (const [attribute, value] of Object.entries(changes)) {
+      if (value === undefined) delete row[attribute];
+      else row[attribute] = value;
+    }
+    target.index(row);
+    return row;
+  }
+
+  /** Removes a row. */
+  remove(table: string, key: string): void {
+    const target = this.#table(table);
+    const row = target.rows.get(key);
+    if (row === undefined) return;
+    this.#remember(table, key);
+    target.unindex(row);
+    target.rows.delete(key);
+  }
+
+  /**
+   * Runs `work` atomically: if it throws, every row it touched is restored and the error
+   * rethrown; otherwise the changed rows are written to SQLite in one transaction and returned.
+   * Batches do not nest.
+   */
+  transaction<T>(work: () => T): { result: T; changes: RowChange[] } {
+    if (this.#undo !== undefined) throw new Error("Cannot nest store transactions");
+    this.#undo = new Map();
+    let result: T;
+    try {
+      result = work();
+    } catch (error) {
+      this.#rollback();
+      throw error;
+    }
+    const undo = this.#undo;
+    this.#undo = undefined;
+    const changes: RowChange[] = [];
+    for (const { table, key, before } of undo.values()) {
+      const after = this.#table(table).rows.get(key);
+      if (before === undefined && after === undefined) continue;
+      changes.push({ table, key, before, after: after ? { ...after } : undefined });
+    }
+    this.#persist(changes);
+    return { result, changes };
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+
+  #persist(changes: RowChange[]): void {
+    if (changes.length === 0) return;
+    const upsert = this.#db.prepare(
+      "INSERT OR REPLACE INTO entities (tbl, key, type, seq, data) VALUES (?, ?, ?, ?, ?)",
+    );
+    const remove = this.#db.prepare("DELETE FROM entities WHERE tbl = ? AND key = ?");
+    this.#db.exec("BEGIN");
+    try {
+      for (const change of changes) {
+        if (change.after === undefined) {
+          remove.run(change.table, change.key);
+        } else {
+          const { __type, __seq, ...data } = change.after;
+          upsert.run(change.table, change.key, __type, __seq, JSON.stringify(data));
+        }
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #remember(table: string, key: string): void {
+    if (this.#undo === undefined) throw new Error("Store changes must happen inside transaction()");
+    const id = `${table}\u0000${key}`;
+    if (this.#undo.has(id)) return;
+    const row = this.#table(table).rows.get(key);
+    this.#undo.set(id, { table, key, before: row ? { ...row } : undefined });
+  }
+
+  #rollback(): void {
+    const undo = this.#undo!;
+    this.#undo = undefined;
+    for (const { table, key, before } of undo.values()) {
+      const target = this.#table(table);
+      const current = target.rows.get(key);
+      if (current) target.unindex(current);
+      if (before === undefined) {
+        target.rows.delete(key);
+      } else if (current) {
+        // Restore in place, so objects held elsewhere see the old values again.
+        for (const attribute of Object.keys(current)) delete current[attribute];
+        Object.assign(current, before);
+        target.index(current);
+      } else {
+        const restored = { ...before };
+        target.rows.set(key, restored);
+        target.index(restored);
+      }
+    }
+  }
+
+  #table(name: string): Table {
+    const table = this.#tables.get(name);
+    if (table === undefined) throw new Error(`Unknown table '${name}'`);
+    return table;
+  }
+}

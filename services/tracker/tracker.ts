@@ -1,0 +1,456 @@
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import type { HubEvent } from "../../src/events/event.ts";
+import { encodeEntity, encodeScalars, projectionTree } from "./encode_entity.ts";
+import { EventHub } from "./event_hub.ts";
+import { FileStore } from "./file_store.ts";
+import { Graph } from "./graph.ts";
+import { parseQuery } from "./query/parse_query.ts";
+import { runQuery } from "./query/run_query.ts";
+import { allSchemas, entityType, isA, legacyName, TrackerError } from "./schema/catalog.ts";
+import { seedTracker } from "./seed.ts";
+import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
+import { readEntityKey, Writer } from "./writer.ts";
+import { encodeMedia } from "./encode_media.ts";
+
+/** The server version reported to clients (Python needs ≥ 3.3.11 or a non-numeric one). */
+export const SERVER_VERSION = "4.13.0";
+
+/** Options of {@linkcode Tracker.open}. */
+export interface TrackerOpenOptions {
+  /** Data folder, or `:memory:` for a tracker that keeps nothing. */
+  data: string;
+  /** The API user: created on first start (default `ferry`). */
+  apiUser?: string;
+  /** The API user's key: generated on first start unless given. */
+  apiKey?: string;
+}
+
+/** One write batch's context for `ftrack.update`: who wrote and the tokens web clients use. */
+export interface CallContext {
+  user: Row;
+  clientToken?: string;
+  pushToken?: string;
+  /** The server's own URL, for signed upload URLs. */
+  baseUrl: string;
+}
+
+const OperationSchema = z.looseObject({ action: z.string({ error: "every operation needs an 'action' string" }) });
+const schemas = {
+  query: z.object({ action: z.literal("query"), expression: z.string() }),
+  create: z.object({
+    action: z.literal("create"),
+    entity_type: z.string(),
+    entity_data: z.record(z.string(), z.unknown()),
+    entity_key: z.unknown().optional(),
+  }),
+  update: z.object({
+    action: z.literal("update"),
+    entity_type: z.string(),
+    entity_key: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]),
+    entity_data: z.record(z.string(), z.unknown()),
+  }),
+  delete: z.object({
+    action: z.literal("delete"),
+    entity_type: z.string(),
+    entity_key: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]),
+  }),
+  get_upload_metadata: z.object({
+    action: z.literal("get_upload_metadata"),
+    component_id: z.string().min(1),
+    file_name: z.string(),
+    file_size: z.number().int().min(0),
+    checksum: z.string().nullish(),
+    parts: z.number().int().nullish(),
+  }),
+  encode_media: z.object({
+    action: z.literal("encode_media"),
+    component_id: z.string().min(1),
+    version_id: z.string().nullish(),
+    keep_original: z.boolean().optional(),
+  }),
+  reset_remote: z.object({
+    action: z.literal("reset_remote"),
+    reset_type: z.string(),
+    entity_type: z.string(),
+    entity_key: z.union([z.string(), z.array(z.string())]),
+  }),
+};
+
+function validated<T extends z.ZodType>(schema: T, operation: unknown): z.infer<T> {
+  const result = schema.safeParse(operation);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `'${issue.path.join(".") || "operation"}': ${issue.message}`);
+    throw new TrackerError("ValidationError", `Invalid operation: ${problems.join("; ")}.`);
+  }
+  return result.data;
+}
+
+/**
+ * The embedded ftrack-compatible tracker without its HTTP layer: authentication, the batch
+ * protocol (atomic, one error object for a failed batch), every action the official clients send,
+ * component files, and the event hub with an `ftrack.update` after each successful write batch.
+ */
+export class Tracker {
+  readonly store: EntityStore;
+  readonly graph: Graph;
+  readonly files: FileStore;
+  readonly hub = new EventHub();
+  readonly apiUser: string;
+  readonly dataDir: string | undefined;
+  #jobs = new Set<Promise<void>>();
+
+  private constructor(store: EntityStore, files: FileStore, apiUser: string, dataDir: string | undefined) {
+    this.store = store;
+    this.graph = new Graph(store);
+    this.files = files;
+    this.apiUser = apiUser;
+    this.dataDir = dataDir;
+  }
+
+  /** Opens a tracker, seeding it on first start and making sure the API user and key exist. */
+  static async open(options: TrackerOpenOptions): Promise<Tracker> {
+    const memory = options.data === ":memory:";
+    if (!memory) await mkdir(options.data, { recursive: true });
+    const store = new EntityStore(memory ? ":memory:" : join(options.data, "tracker.sqlite"));
+    store.database.exec("CREATE TABLE IF NOT EXISTS api_keys (api_key TEXT PRIMARY KEY, user_id TEXT NOT NULL)");
+    const files = await FileStore.open(store.database, memory ? undefined : join(options.data, "files"));
+    const apiUser = options.apiUser ?? store.setting("api_user") ?? "ferry";
+    const tracker = new Tracker(store, files, apiUser, memory ? undefined : options.data);
+    if (store.count("Location") === 0) {
+      store.transaction(() => {
+        const writer = new Writer(tracker.graph, { userId: "" });
+        seedTracker(writer);
+        writer.finish();
+      });
+    }
+    let user = tracker.graph.lookup("User", "username", apiUser)?.[0];
+    if (user === undefined) user = tracker.addUser({ username: apiUser, first_name: "ferry", last_name: "API" }).user;
+    const keys = tracker.#keysOf(String(user.id));
+    if (options.apiKey !== undefined && !keys.includes(options.apiKey)) {
+      tracker.#storeKey(String(user.id), options.apiKey);
+    } else if (keys.length === 0) tracker.#storeKey(String(user.id), randomUUID());
+    store.setSetting("api_user", apiUser);
+    return tracker;
+  }
+
+  /** The API user's key (the first, when it has several). */
+  get apiKey(): string {
+    const user = this.graph.lookup("User", "username", this.apiUser)![0]!;
+    const keys = this.#keysOf(String(user.id));
+    return keys[keys.length - 1]!;
+  }
+
+  /** Creates a user with an API key; `DuplicateEntryError` when the username is taken. */
+  addUser(
+    data: { username: string; first_name?: string; last_name?: string; email?: string },
+  ): { user: Row; apiKey: string } {
+    const { result: user } = this.store.transaction(() => {
+      const writer = new Writer(this.graph, { userId: "" });
+      const row = writer.create("User", { ...data, is_active: true });
+      writer.finish();
+      return row;
+    });
+    const apiKey = randomUUID();
+    this.#storeKey(String(user.id), apiKey);
+    return { user, apiKey };
+  }
+
+  /** The user with this username and key, or undefined. */
+  authenticate(username: string | null | undefined, apiKey: string | null | undefined): Row | undefined {
+    if (!username || !apiKey) return undefined;
+    const user = this.graph.lookup("User", "username", username)?.[0];
+    if (user === undefined || user.is_active === false) return undefined;
+    return this.#keysOf(String(user.id)).includes(apiKey) ? user : undefined;
+  }
+
+  /**
+   * Runs one `POST /api` body: a list of operations, all applied or none. Returns the list of
+   * results, or one error object `{exception, content, error_code}`.
+   */
+  call(body: unknown, context: CallContext): unknown {
+    if (!Array.isArray(body)) {
+      return errorObject(new TrackerError("ValidationError", "The request body must be a JSON list of operations."));
+    }
+    const writer = new Writer(this.graph, { userId: String(context.user.id) });
+    const after: Array<() => void> = [];
+    let outcome: { result: unknown[]; changes: RowChange[] };
+    try {
+      outcome = this.store.transaction(() => {
+        const results = body.map((operation) => this.#operation(operation, writer, context, after));
+        writer.finish();
+        return results;
+      });
+    } catch (error) {
+      if (error instanceof TrackerError) return errorObject(error);
+      return errorObject(new TrackerError("ServerError", `The batch failed: ${(error as Error).message}`));
+    }
+    for (const task of after) task();
+    if (outcome.changes.length > 0) this.#announce(outcome.changes, context);
+    return outcome.result;
+  }
+
+  /** Waits for background jobs (media encoding) to finish. */
+  async settle(): Promise<void> {
+    while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
+  }
+
+  /** Publishes an event from the server itself. */
+  publish(event: Omit<HubEvent, "id" | "source" | "target" | "inReplyToEvent" | "sent"> & Partial<HubEvent>): void {
+    this.hub.publish({
+      id: randomUUID(),
+      source: { id: "ferry.tracker", user: { username: this.apiUser } },
+      target: "",
+      inReplyToEvent: null,
+      sent: null,
+      ...event,
+    });
+  }
+
+  /** Stops the hub, waits for jobs and closes storage. */
+  async close(): Promise<void> {
+    this.hub.close();
+    await this.settle();
+    await this.files.close();
+    this.store.close();
+  }
+
+  #operation(operation: unknown, writer: Writer, context: CallContext, after: Array<() => void>): unknown {
+    const { action } = validated(OperationSchema, operation);
+    switch (action) {
+      case "query_server_information":
+        return {
+          version: SERVER_VERSION,
+          schema_hash: allSchemas().hash,
+          is_timezone_support_enabled: true,
+          storage_scenario: { scenario: "ftrack.automatic", data: {} },
+          user_information: { id: context.user.id, username: context.user.username },
+          product: "ferry embedded tracker",
+        };
+      case "query_schemas":
+        return allSchemas().schemas;
+      case "query": {
+        const { expression } = validated(schemas.query, operation);
+        const query = parseQuery(expression);
+        const page = runQuery(this.graph, query, expression);
+        const tree = query.select ? projectionTree(query.select) : undefined;
+        return {
+          action: "query",
+          data: page.rows.map((row) => encodeEntity(this.graph, row, tree)),
+          metadata: { next: { offset: page.next } },
+        };
+      }
+      case "create": {
+        const { entity_type, entity_data } = validated(schemas.create, operation);
+        const row = writer.create(entity_type, entity_data);
+        return { action: "create", data: encodeScalars(this.graph, row) };
+      }
+      case "update": {
+        const { entity_type, entity_key, entity_data } = validated(schemas.update, operation);
+        const { row, changed } = writer.update(entity_type, entity_key, entity_data);
+        return { action: "update", data: encodeScalars(this.graph, row, changed) };
+      }
+      case "delete": {
+        const { entity_type, entity_key } = validated(schemas.delete, operation);
+        const row = this.graph.byKey(entity_type, readEntityKey(entityType(entity_type), entity_key));
+        writer.delete(entity_type, entity_key);
+        if (row && isA(row.__type, "Component")) after.push(() => void this.files.remove(String(row.id)));
+        return { action: "delete", data: true };
+      }
+      case "get_upload_metadata": {
+        const request = validated(schemas.get_upload_metadata, operation);
+        const token = this.files.grant(request.component_id, request.file_size, request.checksum ?? undefined);
+        const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
+        if (request.checksum) headers["Content-MD5"] = request.checksum;
+        return { url: `${context.baseUrl}/upload/${token}`, headers, component_id: request.component_id };
+      }
+      case "complete_multipart_upload":
+        return {
+          action: "complete_multipart_upload",
+          component_id: (operation as { component_id?: unknown }).component_id,
+        };
+      case "encode_media": {
+        const request = validated(schemas.encode_media, operation);
+        const job = writer.create("Job", {
+          status: "running",
+          type: "api_job",
+          data: JSON.stringify({
+            description: "Encode media",
+            source_component_id: request.component_id,
+            keep_original: request.keep_original ?? false,
+            output: [],
+          }),
+        });
+        after.push(() =>
+          this.#track(
+            encodeMedia(this, {
+              jobId: String(job.id),
+              componentId: request.component_id,
+              versionId: request.version_id ?? undefined,
+              userId: String(context.user.id),
+            }),
+          )
+        );
+        return { job_id: job.id };
+      }
+      case "reset_remote": {
+        const request = validated(schemas.reset_remote, operation);
+        if (request.reset_type !== "api_key" || request.entity_type !== "User") {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot reset '${request.reset_type}' of '${request.entity_type}': only the api_key of a User can be reset.`,
+          );
+        }
+        const userId = Array.isArray(request.entity_key) ? request.entity_key[0]! : request.entity_key;
+        if (this.graph.byKey("User", userId) === undefined) {
+          throw new TrackerError("NotFoundError", `Cannot reset the API key of user '${userId}': it does not exist.`);
+        }
+        const apiKey = randomUUID();
+        after.push(() => {
+          this.store.database.prepare("DELETE FROM api_keys WHERE user_id = ?").run(userId);
+          this.#storeKey(userId, apiKey);
+        });
+        return { action: "reset_remote", data: { api_key: apiKey } };
+      }
+      case "send_user_invite":
+      case "send_review_session_invite":
+        return { sent: true };
+      default:
+        throw new TrackerError("ServerError", `Invalid action u'${action}'`);
+    }
+  }
+
+  #track(job: Promise<void>): void {
+    const tracked = job.finally(() => this.#jobs.delete(tracked));
+    this.#jobs.add(tracked);
+  }
+
+  /** Runs writes of the tracker itself (jobs) as one batch, announced like any other. */
+  writeAsServer<T>(work: (writer: Writer) => T): T {
+    const user = this.graph.lookup("User", "username", this.apiUser)![0]!;
+    const writer = new Writer(this.graph, { userId: String(user.id) });
+    const { result, changes } = this.store.transaction(() => {
+      const value = work(writer);
+      writer.finish();
+      return value;
+    });
+    if (changes.length > 0) this.#announce(changes, { user, baseUrl: "" });
+    return result;
+  }
+
+  #announce(changes: RowChange[], context: CallContext): void {
+    const entities = changes.flatMap((change) => this.#describe(change));
+    if (entities.length === 0) return;
+    this.publish({
+      topic: "ftrack.update",
+      data: {
+        entities,
+        parents: [
+          ...new Set(
+            entities.flatMap((entity) => (entity.parents as Array<{ entityId: string }>).map((p) => p.entityId)),
+          ),
+        ],
+        user: {
+          userid: context.user.id,
+          name: `${context.user.first_name ?? ""} ${context.user.last_name ?? ""}`.trim() || context.user.username,
+        },
+        clientToken: context.clientToken ?? null,
+        pushToken: context.pushToken ?? null,
+      },
+      source: { id: "ferry.tracker", user: { username: String(context.user.username), id: String(context.user.id) } },
+    });
+  }
+
+  /** One `ftrack.update` entry per changed row, in the legacy shape event handlers read. */
+  #describe(change: RowChange): Record<string, unknown>[] {
+    const row = change.after ?? change.before!;
+    if (change.table === "CustomAttributeValue") {
+      const owner = this.#ownerOf(String(row.entity_id));
+      if (owner === undefined) return [];
+      const key = String(row.key);
+      return [
+        this.#entry(owner, "update", [key], {
+          [key]: { old: change.before?.value ?? null, new: change.after?.value ?? null },
+        }),
+      ];
+    }
+    const type = this.graph.typeOf(row);
+    if (change.before === undefined || change.after === undefined) {
+      const action = change.before === undefined ? "add" : "remove";
+      const keys = Object.keys(row).filter((name) =>
+        !name.startsWith("__") && type.attributes[name]?.kind === "scalar"
+      );
+      const changes = Object.fromEntries(keys.map((name) => [legacyName(type, name), {
+        old: action === "add" ? null : row[name] ?? null,
+        new: action === "add" ? row[name] ?? null : null,
+      }]));
+      return [this.#entry(row, action, keys.map((name) => legacyName(type, name)), changes)];
+    }
+    const keys = Object.keys({ ...change.before, ...change.after }).filter((name) =>
+      !name.startsWith("__") && JSON.stringify(change.before![name]) !== JSON.stringify(change.after![name])
+    );
+    if (keys.length === 0) return [];
+    const changes = Object.fromEntries(
+      keys.map((
+        name,
+      ) => [legacyName(type, name), { old: change.before![name] ?? null, new: change.after![name] ?? null }]),
+    );
+    const action = keys.includes("parent_id") && type.table === "Context" ? "move" : "update";
+    return [this.#entry(change.after, action, keys.map((name) => legacyName(type, name)), changes)];
+  }
+
+  #entry(row: Row, action: string, keys: string[], changes: Record<string, unknown>): Record<string, unknown> {
+    const type = this.graph.typeOf(row);
+    const describe = (entity: Row) => ({
+      entityId: entity.id,
+      entityType: this.graph.typeOf(entity).legacy,
+      entity_type: entity.__type,
+      parentId: entity.parent_id ?? entity.context_id ?? entity.asset_id ?? null,
+    });
+    const chain: Row[] = [row];
+    if (type.table === "Context") chain.push(...this.graph.parents(row));
+    else if (row.__type === "AssetVersion" || row.__type === "Asset") {
+      const asset = row.__type === "Asset" ? row : this.graph.byKey("Asset", String(row.asset_id));
+      if (asset && row !== asset) chain.push(asset);
+      const context = asset ? this.graph.byKey("Context", String(asset.context_id)) : undefined;
+      if (context) chain.push(context, ...this.graph.parents(context));
+    }
+    return {
+      action,
+      entityId: row.id ?? this.graph.keyOf(row),
+      entityType: type.legacy,
+      entity_type: row.__type,
+      objectTypeId: row.object_type_id ?? null,
+      parentId: row.parent_id ?? row.context_id ?? row.asset_id ?? row.version_id ?? null,
+      keys,
+      changes,
+      parents: chain.map(describe),
+    };
+  }
+
+  #ownerOf(id: string): Row | undefined {
+    for (const typeId of ["Context", "AssetVersion", "Asset", "User", "List"]) {
+      const row = this.graph.byKey(typeId, id);
+      if (row) return row;
+    }
+    return undefined;
+  }
+
+  #keysOf(userId: string): string[] {
+    return (this.store.database.prepare("SELECT api_key FROM api_keys WHERE user_id = ? ORDER BY rowid").all(
+      userId,
+    ) as Array<{ api_key: string }>)
+      .map((row) => row.api_key);
+  }
+
+  #storeKey(userId: string, apiKey: string): void {
+    this.store.database.prepare("INSERT OR REPLACE INTO api_keys (api_key, user_id) VALUES (?, ?)").run(apiKey, userId);
+  }
+}
+
+/** The error object of a failed call. */
+export function errorObject(error: TrackerError): { exception: string; content: string; error_code: null } {
+  return { exception: error.exception, content: error.message, error_code: null };
+}

@@ -1,0 +1,484 @@
+import { randomUUID } from "node:crypto";
+import { decodeValue, now } from "./codec.ts";
+import type { Graph } from "./graph.ts";
+import { customAttributeValueType } from "./graph.ts";
+import { entityType, isA, TrackerError } from "./schema/catalog.ts";
+import type { EntityType } from "./schema/model.ts";
+import { type Row, rowKey } from "./store/entity_store.ts";
+
+/** Who is writing: the authenticated user, for `user_id`, `created_by` and defaults. */
+export interface WriteContext {
+  userId: string;
+}
+
+/** Collections whose members belong to their owner and go with it when it is deleted. */
+const OWNED: Record<string, string[]> = {
+  Context: ["children", "assets", "notes", "metadata", "appointments", "timelogs"],
+  Asset: ["versions", "metadata"],
+  AssetVersion: ["components", "notes", "metadata"],
+  Component: ["component_locations", "members", "metadata"],
+  Note: ["replies", "recipients", "note_components", "note_label_links", "metadata"],
+  Job: ["job_components"],
+  ProjectSchema: ["_schemas", "_overrides"],
+  Schema: ["statuses", "types"],
+  User: ["metadata", "timelogs", "appointments"],
+};
+
+/** Reads the entity key clients send: a list of primary-key values, or one id as a string. */
+export function readEntityKey(type: EntityType, key: unknown): string {
+  const values = Array.isArray(key) ? key : [key];
+  if (
+    values.length !== type.primaryKey.length ||
+    values.some((value) => typeof value !== "string" && typeof value !== "number")
+  ) {
+    throw new TrackerError(
+      "ValidationError",
+      `Entity key '${JSON.stringify(key).replaceAll('"', "'")}' does not fit the primary key of '${type.id}' (${
+        type.primaryKey.join(", ")
+      }).`,
+    );
+  }
+  return rowKey(values);
+}
+
+/** An entity reference or id sent by a client: `{__entity_type__, id}`, `{id}`, or the id itself. */
+function referencedKey(value: unknown, target: EntityType): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  if (typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const type = typeof record.__entity_type__ === "string" && isA(record.__entity_type__, target.id)
+      ? entityType(record.__entity_type__)
+      : target;
+    return rowKey(type.primaryKey.map((name) => record[name]));
+  }
+  throw new TrackerError(
+    "ValidationError",
+    `Cannot read an entity reference of '${target.id}' from '${String(value)}'.`,
+  );
+}
+
+/**
+ * Applies create / update / delete operations with the server-side behaviour clients rely on
+ * (defaults, version numbering, statuses from workflows, links from collection updates, custom
+ * attribute upserts, cascading deletes). Use inside one store transaction per batch and call
+ * `finish()` before it commits: checks that may only hold once the whole batch is in (required
+ * attributes, foreign keys, links to entities created later in the batch) run there.
+ */
+export class Writer {
+  #graph: Graph;
+  #context: WriteContext;
+  #touched = new Map<string, { table: string; key: string }>();
+  #pendingLinks: Array<() => boolean> = [];
+
+  constructor(graph: Graph, context: WriteContext) {
+    this.#graph = graph;
+    this.#context = context;
+  }
+
+  /** Creates an entity; returns its row. */
+  create(typeId: string, data: Record<string, unknown>): Row {
+    const type = entityType(typeId);
+    if (type.abstract) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot create '${typeId}': it is an abstract type, create a concrete subtype.`,
+      );
+    }
+    if (type.table === "CustomAttributeValue") return this.#upsertCustomAttribute(type, data, undefined);
+    const { scalars, deferred } = this.#decode(type, data);
+    for (const [name, attribute] of Object.entries(type.attributes)) {
+      if (attribute.kind !== "scalar" || scalars[name] !== undefined || attribute.default === undefined) continue;
+      scalars[name] = attribute.default === "{uid}" ? randomUUID() : structuredClone(attribute.default);
+    }
+    for (const name of type.primaryKey) {
+      if (scalars[name] === undefined || scalars[name] === null || scalars[name] === "") {
+        if (type.primaryKey.length === 1 && name === "id") scalars[name] = randomUUID();
+        else throw new TrackerError("ValidationError", `Cannot create '${typeId}': '${name}' is required.`);
+      }
+    }
+    this.#applyCreationRules(type, scalars);
+    const key = rowKey(type.primaryKey.map((name) => scalars[name]));
+    if (this.#graph.store.get(type.table, key) !== undefined) {
+      throw new TrackerError(
+        "DuplicateEntryError",
+        `DuplicateEntryError: '${typeId}' with key '${key}' already exists.`,
+      );
+    }
+    const row = this.#graph.store.insert(type.table, key, { ...scalars, __type: type.id });
+    this.#touched.set(`${type.table}\u0000${key}`, { table: type.table, key });
+    for (const apply of deferred) apply(row);
+    return row;
+  }
+
+  /** Updates an entity (custom attribute values are upserted); returns its row and the attributes set. */
+  update(typeId: string, entityKey: unknown, data: Record<string, unknown>): { row: Row; changed: string[] } {
+    const type = entityType(typeId);
+    const key = readEntityKey(type, entityKey);
+    if (type.table === "CustomAttributeValue") {
+      const row = this.#upsertCustomAttribute(type, data, entityKey);
+      return { row, changed: Object.keys(data).filter((name) => name !== "__entity_type__") };
+    }
+    const row = this.#graph.byKey(typeId, key);
+    if (row === undefined) {
+      throw new TrackerError("NotFoundError", `Cannot update '${typeId}' '${key}': it does not exist.`);
+    }
+    const actual = this.#graph.typeOf(row);
+    const { scalars, deferred } = this.#decode(actual, data);
+    for (const name of Object.keys(scalars)) {
+      if (actual.primaryKey.includes(name) && String(scalars[name]) !== String(row[name])) {
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot update '${typeId}' '${key}': '${name}' is part of its key and cannot change.`,
+        );
+      }
+    }
+    if (
+      isA(actual.id, "TypedContext") && scalars.object_type_id !== undefined &&
+      scalars.object_type_id !== row.object_type_id
+    ) {
+      throw new TrackerError("ValidationError", `Cannot update '${typeId}' '${key}': 'object_type_id' cannot change.`);
+    }
+    if (scalars.parent_id !== undefined && isA(actual.id, "TypedContext")) {
+      const parent = typeof scalars.parent_id === "string"
+        ? this.#graph.byKey("Context", scalars.parent_id)
+        : undefined;
+      if (parent) scalars.project_id = parent.__type === "Project" ? parent.id : parent.project_id;
+    }
+    this.#graph.store.update(actual.table, key, scalars);
+    this.#touched.set(`${actual.table}\u0000${key}`, { table: actual.table, key });
+    for (const apply of deferred) apply(row);
+    return { row, changed: Object.keys(data).filter((name) => name !== "__entity_type__") };
+  }
+
+  /** Deletes an entity and what it owns; `ValidationError` when something still needs it. */
+  delete(typeId: string, entityKey: unknown): void {
+    const type = entityType(typeId);
+    const key = readEntityKey(type, entityKey);
+    const row = this.#graph.byKey(typeId, key);
+    if (row === undefined) {
+      throw new TrackerError("NotFoundError", `Cannot delete '${typeId}' '${key}': it does not exist.`);
+    }
+    if (
+      row.__type === "Location" && (this.#graph.lookup("ComponentLocation", "location_id", row.id)?.length ?? 0) > 0
+    ) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot delete Location '${row.name}': components are still in it; remove them from the location first.`,
+      );
+    }
+    this.#remove(row);
+  }
+
+  /** Runs the checks that need the whole batch; throws `ValidationError` naming the first problem. */
+  finish(): void {
+    for (const link of this.#pendingLinks) {
+      if (!link()) throw new TrackerError("ValidationError", "A collection names an entity that does not exist.");
+    }
+    for (const { table, key } of this.#touched.values()) {
+      const row = this.#graph.store.get(table, key);
+      if (row === undefined) continue;
+      const type = this.#graph.typeOf(row);
+      for (const name of type.required) {
+        if (row[name] === undefined || row[name] === null) {
+          throw new TrackerError("ValidationError", `Cannot save '${type.id}' '${key}': '${name}' is required.`);
+        }
+      }
+      for (const [name, attribute] of Object.entries(type.attributes)) {
+        if (attribute.kind !== "scalar" || attribute.format !== "foreign_key" || !attribute.target) continue;
+        const value = row[name];
+        if (value === undefined || value === null || type.primaryKey.includes(name)) continue;
+        if (this.#graph.byKey(attribute.target, String(value)) === undefined) {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot save '${type.id}' '${key}': '${name}' names '${attribute.target}' '${value}', which does not exist.`,
+          );
+        }
+      }
+    }
+  }
+
+  #decode(
+    type: EntityType,
+    data: Record<string, unknown>,
+  ): { scalars: Record<string, unknown>; deferred: Array<(row: Row) => void> } {
+    const scalars: Record<string, unknown> = {};
+    const deferred: Array<(row: Row) => void> = [];
+    for (const [name, raw] of Object.entries(data)) {
+      if (name === "__entity_type__") continue;
+      const attribute = type.attributes[name];
+      if (attribute === undefined) {
+        throw new TrackerError("ValidationError", `Entity type '${type.id}' has no attribute '${name}'.`);
+      }
+      switch (attribute.kind) {
+        case "scalar": {
+          let value = decodeValue(raw);
+          if (attribute.format === "foreign_key" && value !== null && typeof value === "object") {
+            value = referencedKey(value, entityType(attribute.target ?? type.id));
+          }
+          if (attribute.format === "json" && value !== null && typeof value !== "string") value = JSON.stringify(value);
+          scalars[name] = value;
+          break;
+        }
+        case "reference":
+          scalars[attribute.key] = referencedKey(raw, entityType(attribute.target));
+          break;
+        case "association": {
+          const target = entityType(attribute.target);
+          scalars[name] = (Array.isArray(raw) ? raw : []).map((item) => referencedKey(item, target));
+          break;
+        }
+        case "collection": {
+          if (!Array.isArray(raw)) {
+            throw new TrackerError("ValidationError", `Cannot set '${type.id}.${name}': expected a list of entities.`);
+          }
+          const target = entityType(attribute.target);
+          const keys = raw.map((item) => referencedKey(item, target)).filter((key): key is string => key !== null);
+          deferred.push((owner) => this.#setCollection(owner, attribute.target, attribute.via, keys));
+          break;
+        }
+        case "computed":
+          // Values derived on read (link, custom_attributes through their own entities): ignored.
+          break;
+      }
+    }
+    return { scalars, deferred };
+  }
+
+  /** Sets `via` on the listed targets to the owner's id; former members lose it (metadata rows go). */
+  #setCollection(owner: Row, targetId: string, via: string, keys: string[]): void {
+    const ownerId = owner.id ?? owner[this.#graph.typeOf(owner).primaryKey[0]!];
+    const target = entityType(targetId);
+    const wanted = new Set(keys);
+    for (const former of this.#graph.lookup(targetId, via, ownerId) ?? []) {
+      const formerKey = this.#graph.keyOf(former);
+      if (wanted.has(formerKey)) continue;
+      if (former.__type === "Metadata") this.#remove(former);
+      else this.#graph.store.update(target.table, formerKey, { [via]: null });
+    }
+    for (const key of keys) {
+      const link = (): boolean => {
+        const member = this.#graph.byKey(targetId, key);
+        if (member === undefined) return false;
+        // A key column (Metadata's parent_id) already names its owner: nothing to link.
+        if (this.#graph.typeOf(member).primaryKey.includes(via)) return member[via] === ownerId;
+        const changes: Record<string, unknown> = { [via]: ownerId };
+        if (via === "parent_id" && "parent_type" in this.#graph.typeOf(member).attributes) {
+          changes.parent_type = owner.__type;
+        }
+        this.#graph.store.update(this.#graph.typeOf(member).table, key, changes);
+        this.#touched.set(`${this.#graph.typeOf(member).table}\u0000${key}`, {
+          table: this.#graph.typeOf(member).table,
+          key,
+        });
+        return true;
+      };
+      if (!link()) this.#pendingLinks.push(link);
+    }
+  }
+
+  #applyCreationRules(type: EntityType, scalars: Record<string, unknown>): void {
+    const stamp = now();
+    if ("created_at" in type.attributes && scalars.created_at === undefined) scalars.created_at = stamp;
+    if ("created_by_id" in type.attributes && scalars.created_by_id === undefined) {
+      scalars.created_by_id = this.#context.userId;
+    }
+    if (type.table === "Context") this.#contextRules(type, scalars);
+    switch (type.table) {
+      case "AssetVersion": {
+        if (scalars.version === undefined || scalars.version === null) {
+          const versions = this.#graph.lookup("AssetVersion", "asset_id", scalars.asset_id) ?? [];
+          scalars.version = versions.reduce((max, row) => Math.max(max, Number(row.version) || 0), 0) + 1;
+        }
+        scalars.date ??= stamp;
+        scalars.user_id ??= this.#context.userId;
+        if (scalars.status_id === undefined || scalars.status_id === null) {
+          const asset = typeof scalars.asset_id === "string" ? this.#graph.byKey("Asset", scalars.asset_id) : undefined;
+          const schema = asset ? this.#projectSchemaOf(this.#graph.projectOf(asset)) : undefined;
+          const workflow = schema
+            ? this.#graph.byKey("WorkflowSchema", String(schema.asset_version_workflow_schema_id))
+            : undefined;
+          scalars.status_id = (workflow?.statuses as string[] | undefined)?.[0] ?? null;
+        }
+        break;
+      }
+      case "Component":
+        scalars.system_type = type.id === "SequenceComponent"
+          ? "sequence"
+          : type.id === "ContainerComponent"
+          ? "container"
+          : "file";
+        break;
+      case "Note":
+        scalars.date ??= stamp;
+        scalars.user_id ??= this.#context.userId;
+        if (typeof scalars.parent_id === "string" && scalars.parent_type === undefined) {
+          scalars.parent_type = this.#typeOfId(scalars.parent_id);
+        }
+        break;
+      case "Metadata":
+        if (
+          typeof scalars.parent_id === "string" && (scalars.parent_type === undefined || scalars.parent_type === null)
+        ) {
+          scalars.parent_type = this.#typeOfId(scalars.parent_id);
+        }
+        if (scalars.value !== undefined && scalars.value !== null && typeof scalars.value !== "string") {
+          scalars.value = String(scalars.value);
+        }
+        break;
+      case "User":
+        if (scalars.username === undefined || scalars.username === null || scalars.username === "") {
+          scalars.username = `user-${String(scalars.id).slice(0, 8)}`;
+        }
+        if ((this.#graph.lookup("User", "username", scalars.username)?.length ?? 0) > 0) {
+          throw new TrackerError(
+            "DuplicateEntryError",
+            `DuplicateEntryError: a user named '${scalars.username}' already exists.`,
+          );
+        }
+        break;
+      case "Job":
+        scalars.user_id ??= this.#context.userId;
+        scalars.created_at ??= stamp;
+        break;
+      case "Timer":
+        scalars.start ??= stamp;
+        scalars.user_id ??= this.#context.userId;
+        if ((this.#graph.lookup("Timer", "user_id", scalars.user_id)?.length ?? 0) > 0) {
+          throw new TrackerError(
+            "DuplicateEntryError",
+            `DuplicateEntryError: user '${scalars.user_id}' already has a running timer.`,
+          );
+        }
+        break;
+      case "ComponentLocation": {
+        scalars.resource_identifier ??= scalars.component_id;
+        const existing = this.#graph.lookup("ComponentLocation", "component_id", scalars.component_id) ?? [];
+        if (existing.some((row) => row.location_id === scalars.location_id)) {
+          throw new TrackerError(
+            "DuplicateEntryError",
+            `DuplicateEntryError: component '${scalars.component_id}' is already in location '${scalars.location_id}'.`,
+          );
+        }
+        break;
+      }
+      case "List":
+        scalars.date ??= stamp;
+        scalars.user_id ??= this.#context.userId;
+        break;
+    }
+  }
+
+  #contextRules(type: EntityType, scalars: Record<string, unknown>): void {
+    if (type.id === "Project") {
+      scalars.context_type = "show";
+      scalars.project_id = scalars.id;
+      scalars.full_name ??= scalars.name;
+      if (scalars.project_schema_id === undefined || scalars.project_schema_id === null) {
+        scalars.project_schema_id = this.#graph.rowsOf("ProjectSchema").next().value?.id ?? null;
+      }
+      return;
+    }
+    scalars.context_type = "task";
+    scalars.object_type_id = type.objectTypeId;
+    const parent = typeof scalars.parent_id === "string" ? this.#graph.byKey("Context", scalars.parent_id) : undefined;
+    if (scalars.parent_id !== undefined && scalars.parent_id !== null && parent === undefined) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot create '${type.id}': parent '${scalars.parent_id}' does not exist.`,
+      );
+    }
+    if (parent) scalars.project_id = parent.__type === "Project" ? parent.id : parent.project_id;
+    const schema = this.#projectSchemaOf(parent ? this.#graph.projectOf(parent) : undefined);
+    if (schema === undefined) return;
+    const objectSchema = (this.#graph.lookup("Schema", "project_schema_id", schema.id) ?? [])
+      .find((row) => row.object_type_id === type.objectTypeId);
+    if (scalars.type_id === undefined || scalars.type_id === null) {
+      if (type.id === "Task") {
+        const types = this.#graph.byKey("TaskTypeSchema", String(schema.task_type_schema_id))?.types as
+          | string[]
+          | undefined;
+        scalars.type_id = types?.[0] ?? null;
+      } else if (objectSchema) {
+        const types = (this.#graph.lookup("SchemaType", "schema_id", objectSchema.id) ?? []).sort((a, b) =>
+          Number(a.sort) - Number(b.sort)
+        );
+        scalars.type_id = types[0]?.type_id ?? null;
+      }
+    }
+    if (scalars.status_id === undefined || scalars.status_id === null) {
+      let statuses: string[] | undefined;
+      if (type.id === "Task") {
+        const override = (this.#graph.lookup("ProjectSchemaOverride", "project_schema_id", schema.id) ?? [])
+          .find((row) => row.type_id === scalars.type_id);
+        const workflowId = override?.workflow_schema_id ?? schema.task_workflow_schema_id;
+        statuses = this.#graph.byKey("WorkflowSchema", String(workflowId))?.statuses as string[] | undefined;
+      } else if (objectSchema) {
+        statuses = (this.#graph.lookup("SchemaStatus", "schema_id", objectSchema.id) ?? [])
+          .sort((a, b) => Number(a.sort) - Number(b.sort))
+          .map((row) => String(row.status_id));
+      }
+      scalars.status_id = statuses?.[0] ?? null;
+    }
+  }
+
+  #projectSchemaOf(project: Row | undefined): Row | undefined {
+    return project && typeof project.project_schema_id === "string"
+      ? this.#graph.byKey("ProjectSchema", project.project_schema_id)
+      : undefined;
+  }
+
+  #typeOfId(id: string): string | undefined {
+    for (const typeId of ["Context", "AssetVersion", "Asset", "Component", "Note", "User", "List", "Location"]) {
+      const row = this.#graph.byKey(typeId, id);
+      if (row) return row.__type;
+    }
+    return undefined;
+  }
+
+  #upsertCustomAttribute(type: EntityType, data: Record<string, unknown>, entityKey: unknown): Row {
+    let configurationId = data.configuration_id;
+    let entityId = data.entity_id;
+    if (Array.isArray(entityKey)) [configurationId, entityId] = entityKey;
+    if (typeof configurationId !== "string" || typeof entityId !== "string") {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot set '${type.id}': configuration_id and entity_id are required.`,
+      );
+    }
+    const configuration = this.#graph.byKey("CustomAttributeConfiguration", configurationId);
+    if (configuration === undefined) {
+      throw new TrackerError("ValidationError", `Custom attribute configuration '${configurationId}' does not exist.`);
+    }
+    const owner = this.#typeOfId(entityId);
+    const valueType = owner ? customAttributeValueType(owner) : undefined;
+    const key = rowKey([configurationId, entityId]);
+    const value = decodeValue(data.value);
+    const existing = this.#graph.store.get("CustomAttributeValue", key);
+    const row = existing
+      ? this.#graph.store.update("CustomAttributeValue", key, { value })
+      : this.#graph.store.insert("CustomAttributeValue", key, {
+        __type: valueType ?? type.id,
+        configuration_id: configurationId,
+        entity_id: entityId,
+        key: configuration.key,
+        value,
+      });
+    this.#touched.set(`CustomAttributeValue\u0000${key}`, { table: "CustomAttributeValue", key });
+    return row;
+  }
+
+  #remove(row: Row): void {
+    const type = this.#graph.typeOf(row);
+    for (const [base, names] of Object.entries(OWNED)) {
+      if (!isA(type.id, base)) continue;
+      for (const name of names) {
+        if (!(name in type.attributes)) continue;
+        const resolved = this.#graph.resolve(row, name);
+        if (resolved.kind === "entities") { for (const owned of resolved.rows) this.#remove(owned); }
+      }
+    }
+    for (const value of this.#graph.lookup("CustomAttributeValue", "entity_id", row.id) ?? []) this.#remove(value);
+    this.#graph.store.remove(type.table, this.#graph.keyOf(row));
+  }
+}

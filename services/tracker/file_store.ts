@@ -55,9 +55,9 @@ export class FileStore {
 
   /** Grants one upload of `size` bytes for a component; returns the token of the signed URL. */
   grant(componentId: string, size: number, md5Base64?: string, ttlMs: number = UPLOAD_TTL_MS): string {
+    for (const [other, grant] of this.#grants) if (grant.expires < Date.now()) this.#grants.delete(other);
     const token = randomBytes(24).toString("base64url");
     this.#grants.set(token, { componentId, size, md5Base64, expires: Date.now() + ttlMs });
-    for (const [other, grant] of this.#grants) if (grant.expires < Date.now()) this.#grants.delete(other);
     return token;
   }
 

@@ -179,6 +179,17 @@ export class Writer {
       const row = this.#graph.store.get(table, key);
       if (row === undefined) continue;
       const type = this.#graph.typeOf(row);
+      if (isA(type.id, "TypedContext") && (row.status_id == null || row.type_id == null || row.project_id == null)) {
+        // The Python client sets `parent` in an update after the create: derive what needed it now.
+        const scalars: Record<string, unknown> = { ...row };
+        this.#contextRules(type, scalars);
+        const missing = ["status_id", "type_id", "project_id"].filter((name) =>
+          row[name] == null && scalars[name] != null
+        );
+        if (missing.length > 0) {
+          this.#graph.store.update(table, key, Object.fromEntries(missing.map((name) => [name, scalars[name]])));
+        }
+      }
       for (const name of type.required) {
         if (row[name] === undefined || row[name] === null) {
           throw new TrackerError("ValidationError", `Cannot save '${type.id}' '${key}': '${name}' is required.`);

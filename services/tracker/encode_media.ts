@@ -25,9 +25,18 @@ async function run(command: string, args: string[]): Promise<{ ok: boolean; stdo
   }
 }
 
+/** The media tools the tracker runs: names on PATH or full paths. */
+export interface MediaTools {
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+/** ffmpeg and ffprobe from PATH. */
+export const DEFAULT_MEDIA_TOOLS: MediaTools = { ffmpeg: "ffmpeg", ffprobe: "ffprobe" };
+
 /** Whether ffmpeg and ffprobe can be run here. */
-export async function hasFfmpeg(): Promise<boolean> {
-  return (await run("ffmpeg", ["-version"])).ok && (await run("ffprobe", ["-version"])).ok;
+export async function hasFfmpeg(tools: MediaTools = DEFAULT_MEDIA_TOOLS): Promise<boolean> {
+  return (await run(tools.ffmpeg, ["-version"])).ok && (await run(tools.ffprobe, ["-version"])).ok;
 }
 
 /**
@@ -42,11 +51,12 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
     if (!tracker.files.has(request.componentId)) {
       throw new Error(`component '${request.componentId}' has no data in ftrack.server to encode`);
     }
-    if (!(await hasFfmpeg())) {
+    const tools = tracker.mediaTools;
+    if (!(await hasFfmpeg(tools))) {
       throw new Error("ffmpeg is not installed on the tracker's machine; install ffmpeg (and ffprobe) to encode media");
     }
     const source = tracker.files.path(request.componentId);
-    const probe = await run("ffprobe", [
+    const probe = await run(tools.ffprobe, [
       "-v",
       "error",
       "-select_streams",
@@ -66,7 +76,7 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
     const even = "scale=trunc(iw/2)*2:trunc(ih/2)*2";
     const movie = join(work, "review.mp4");
     const image = join(work, "review.jpg");
-    const encodeMovie = await run("ffmpeg", [
+    const encodeMovie = await run(tools.ffmpeg, [
       "-y",
       "-v",
       "error",
@@ -85,7 +95,7 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
     if (!encodeMovie.ok) {
       throw new Error(`ffmpeg could not encode the movie: ${encodeMovie.stderr.trim().split("\n").pop()}`);
     }
-    const encodeImage = await run("ffmpeg", [
+    const encodeImage = await run(tools.ffmpeg, [
       "-y",
       "-v",
       "error",

@@ -26,6 +26,7 @@ Options:
                       the per-user data folder); ':memory:' keeps nothing
   --api-user <name>   the API user (created on first start; default 'ferry')
   --api-key <key>     the API user's key (generated on first start unless given)
+  --ffmpeg <path>     ffmpeg for encode_media (default: ffmpeg on PATH); --ffprobe <path> likewise
   -h, --help          show this help
 
 'user add' creates another user (an artist, a service's own user) and prints its API key.`;
@@ -36,6 +37,8 @@ const ServeFlags = z.object({
   data: z.string().min(1).optional(),
   "api-user": z.string().min(1).optional(),
   "api-key": z.string().min(8, "an API key needs at least 8 characters").optional(),
+  ffmpeg: z.string().min(1).default("ffmpeg"),
+  ffprobe: z.string().min(1).default("ffprobe"),
   help: z.boolean().default(false),
 });
 
@@ -91,6 +94,8 @@ export async function main(args: string[]): Promise<number> {
       data: { type: "string" },
       "api-user": { type: "string" },
       "api-key": { type: "string" },
+      ffmpeg: { type: "string" },
+      ffprobe: { type: "string" },
       help: { type: "boolean", short: "h" },
     }, ServeFlags);
     if (flags.help) {
@@ -105,6 +110,7 @@ export async function main(args: string[]): Promise<number> {
       data,
       apiUser: flags["api-user"],
       apiKey: flags["api-key"],
+      mediaTools: { ffmpeg: flags.ffmpeg, ffprobe: flags.ffprobe },
     });
     console.log(
       `ferry tracker listening\n  FTRACK_SERVER=${running.url}\n  FTRACK_API_USER=${running.apiUser}\n  FTRACK_API_KEY=${running.apiKey}\n  data: ${data}`,

@@ -168,8 +168,8 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
  * ```
  */
 export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
-  const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey } = options;
-  const tracker = await Tracker.open({ data, apiUser, apiKey });
+  const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey, mediaTools } = options;
+  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools });
   let url = "";
   const app = trackerApp(tracker, () => url);
   const server = Deno.serve({ port, hostname, onListen: () => {} }, (request) => {

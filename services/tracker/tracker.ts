@@ -13,7 +13,7 @@ import { allSchemas, entityType, isA, legacyName, TrackerError } from "./schema/
 import { seedTracker } from "./seed.ts";
 import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
 import { readEntityKey, Writer } from "./writer.ts";
-import { encodeMedia } from "./encode_media.ts";
+import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools } from "./encode_media.ts";
 
 /** The server version reported to clients (Python needs ≥ 3.3.11 or a non-numeric one). */
 export const SERVER_VERSION = "4.13.0";
@@ -26,6 +26,8 @@ export interface TrackerOpenOptions {
   apiUser?: string;
   /** The API user's key: generated on first start unless given. */
   apiKey?: string;
+  /** ffmpeg and ffprobe for `encode_media`. @default {{ ffmpeg: "ffmpeg", ffprobe: "ffprobe" }} (from PATH) */
+  mediaTools?: MediaTools;
 }
 
 /** One write batch's context for `ftrack.update`: who wrote and the tokens web clients use. */
@@ -100,6 +102,7 @@ export class Tracker {
   readonly hub = new EventHub();
   readonly apiUser: string;
   readonly dataDir: string | undefined;
+  mediaTools: MediaTools = DEFAULT_MEDIA_TOOLS;
   #jobs = new Set<Promise<void>>();
 
   private constructor(store: EntityStore, files: FileStore, apiUser: string, dataDir: string | undefined) {
@@ -119,6 +122,7 @@ export class Tracker {
     const files = await FileStore.open(store.database, memory ? undefined : join(options.data, "files"));
     const apiUser = options.apiUser ?? store.setting("api_user") ?? "ferry";
     const tracker = new Tracker(store, files, apiUser, memory ? undefined : options.data);
+    if (options.mediaTools) tracker.mediaTools = options.mediaTools;
     if (store.count("Location") === 0) {
       store.transaction(() => {
         const writer = new Writer(tracker.graph, { userId: "" });

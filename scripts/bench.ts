@@ -14,8 +14,9 @@ import { fingerprintFile } from "../src/fingerprint/fingerprint_file.ts";
 import { fingerprintFiles } from "../src/fingerprint/fingerprint_files.ts";
 import { HashPool } from "../src/fingerprint/hash_pool.ts";
 import { generateNames } from "./generate_names.ts";
+import { benchTracker } from "./bench_tracker.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|all] [--quick]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|all] [--quick]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -23,7 +24,9 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|all] [--quick]
   fingerprint   SHA-1 MiB/s on cached files beside \`openssl speed -evp sha1 -bytes 1048576\` (one
                 core), measured in the same run: one 1 GiB file (target ≥ 0.9×) and 32 files of
                 32 MiB on worker threads (target ≥ 1.6×).
-  all           both (the default)
+  tracker       the embedded tracker: ~100,000 entities created over HTTP (target ≥ 2,000/s) and
+                p50 / p99 of typical handler queries (target p50 ≤ 2 ms for indexed lookups)
+  all           sequence and fingerprint (the default; tracker runs on its own)
   --quick       smaller inputs, for a smoke run`;
 
 function median(values: number[]): number {
@@ -153,11 +156,12 @@ if (import.meta.main) {
   const what = args[0] ?? "all";
   if (what === "--help" || what === "-h") {
     console.log(USAGE);
-  } else if (!["sequence", "fingerprint", "all"].includes(what) || args.length > 1) {
+  } else if (!["sequence", "fingerprint", "tracker", "all"].includes(what) || args.length > 1) {
     console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
     Deno.exit(2);
   } else {
     if (what === "sequence" || what === "all") benchSequence(quick);
     if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
+    if (what === "tracker") await benchTracker(quick);
   }
 }

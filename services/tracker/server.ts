@@ -81,7 +81,7 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
     await next();
   });
 
-  app.get("/", (c) => c.json({ name: "ferry embedded tracker", api: `${baseUrl()}/api` }));
+  app.get("/", requireUser, (c) => c.json({ name: "ferry embedded tracker", api: `${baseUrl()}/api` }));
 
   app.post("/api", requireUser, async (c) => {
     let body: unknown;

@@ -141,7 +141,10 @@ export function subqueryValues(graph: Graph, query: Query, text: string): Set<un
   return values;
 }
 
-/** Uses an index for `id is X`, `fk is X`, `name is X` or `id in (…)` at the top of the condition. */
+/**
+ * Uses indexes for `id is X`, `fk is X`, `name is X`, `x in (…)` and chains of references ending in
+ * one (`parent.id is X`, `asset.parent.id is X`), at the top level or inside an `and`.
+ */
 function plan(graph: Graph, type: EntityType, condition: Condition | undefined): Row[] | undefined {
   if (condition === undefined) return undefined;
   if (condition.kind === "and") {
@@ -152,28 +155,40 @@ function plan(graph: Graph, type: EntityType, condition: Condition | undefined):
     return undefined;
   }
   if (condition.kind !== "compare" && condition.kind !== "in") return undefined;
-  if (condition.path.length !== 1) return undefined;
-  const column = condition.path[0]!;
-  if (findAttribute(type, column)?.kind !== "scalar" || !graph.store.isIndexed(type.table, column)) {
-    if (!(column === type.primaryKey[0] && type.primaryKey.length === 1)) return undefined;
-  }
   const literals = condition.kind === "compare"
     ? (condition.operator === "is" ? [condition.value] : undefined)
     : (!condition.negated && Array.isArray(condition.values) ? condition.values : undefined);
   if (literals === undefined) return undefined;
-  const rows: Row[] = [];
-  for (const literal of literals) {
-    if (!literal.quoted && NULL_WORDS.has(literal.text.toLowerCase())) return undefined;
-    if (column === type.primaryKey[0] && type.primaryKey.length === 1) {
-      const row = graph.byKey(type.id, literal.text);
-      if (row) rows.push(row);
-      continue;
+  if (literals.some((literal) => !literal.quoted && NULL_WORDS.has(literal.text.toLowerCase()))) return undefined;
+  const rows = planPath(graph, type, condition.path, literals.map((literal) => literal.text));
+  return rows && [...new Set(rows)].sort((a, b) => a.__seq - b.__seq);
+}
+
+/** Rows of `type` whose `path` has one of `values`, through indexes only; undefined when that is not possible. */
+function planPath(graph: Graph, type: EntityType, path: string[], values: string[]): Row[] | undefined {
+  const name = path[0]!;
+  const attribute = findAttribute(type, name);
+  if (path.length === 1) {
+    const isKey = name === type.primaryKey[0] && type.primaryKey.length === 1;
+    if (!isKey && (attribute?.kind !== "scalar" || !graph.store.isIndexed(type.table, name))) return undefined;
+    const rows: Row[] = [];
+    for (const value of values) {
+      if (isKey) {
+        const row = graph.byKey(type.id, value);
+        if (row) rows.push(row);
+      } else {
+        rows.push(...(graph.lookup(type.id, name, value) ?? []));
+      }
     }
-    const found = graph.lookup(type.id, column, literal.text);
-    if (found === undefined) return undefined;
-    rows.push(...found);
+    return rows;
   }
-  return [...new Set(rows)].sort((a, b) => a.__seq - b.__seq);
+  if (attribute?.kind !== "reference" || !graph.store.isIndexed(type.table, attribute.key)) return undefined;
+  const target = entityType(attribute.target);
+  const targets = planPath(graph, target, path.slice(1), values);
+  if (targets === undefined) return undefined;
+  const rows: Row[] = [];
+  for (const row of targets) rows.push(...(graph.lookup(type.id, attribute.key, row[target.primaryKey[0]!]) ?? []));
+  return rows;
 }
 
 function compareValues(a: unknown, b: unknown): number {

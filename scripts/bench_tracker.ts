@@ -1,0 +1,180 @@
+/**
+ * `deno task bench tracker`: seeds the embedded tracker with a production-sized project through its
+ * HTTP API and prints create throughput and query latencies (p50 / p99) for the queries event
+ * handlers run all day. Targets: p50 ≤ 2 ms for indexed lookups, ≥ 2,000 created entities/s.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTracker } from "../services/tracker/server.ts";
+
+interface Sizes {
+  sequences: number;
+  shotsPerSequence: number;
+  tasksPerShot: number;
+  assetsPerShot: number;
+  versionsPerAsset: number;
+  componentsPerVersion: number;
+}
+
+const FULL: Sizes = {
+  sequences: 20,
+  shotsPerSequence: 100,
+  tasksPerShot: 4,
+  assetsPerShot: 3,
+  versionsPerAsset: 5,
+  componentsPerVersion: 2,
+};
+const QUICK: Sizes = {
+  sequences: 4,
+  shotsPerSequence: 25,
+  tasksPerShot: 4,
+  assetsPerShot: 3,
+  versionsPerAsset: 5,
+  componentsPerVersion: 2,
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs the tracker benchmark and prints its figures. */
+export async function benchTracker(quick: boolean): Promise<void> {
+  const sizes = quick ? QUICK : FULL;
+  const data = await mkdtemp(join(tmpdir(), "ferry-bench-tracker-"));
+  await using running = await startTracker({ port: 0, data });
+  const headers = {
+    "content-type": "application/json",
+    "ftrack-user": running.apiUser,
+    "ftrack-api-key": running.apiKey,
+  };
+  const call = async (operations: unknown[]) => {
+    const response = await fetch(`${running.url}/api`, { method: "POST", headers, body: JSON.stringify(operations) });
+    const json = await response.json();
+    if (!Array.isArray(json)) throw new Error(`bench call failed: ${JSON.stringify(json)}`);
+    return json as Array<{ data: Array<Record<string, unknown>> | Record<string, unknown>; metadata?: unknown }>;
+  };
+  try {
+    const [schemas, types] = await call([
+      { action: "query", expression: "select id from ProjectSchema" },
+      { action: "query", expression: 'select id from AssetType where short is "render"' },
+    ]);
+    const schemaId = (schemas!.data as Array<{ id: string }>)[0]!.id;
+    const assetTypeId = (types!.data as Array<{ id: string }>)[0]!.id;
+    const creates: Array<Record<string, unknown>> = [];
+    const create = (type: string, data: Record<string, unknown>) => {
+      const id = randomUUID();
+      creates.push({ action: "create", entity_type: type, entity_data: { __entity_type__: type, id, ...data } });
+      return id;
+    };
+    const projectId = create("Project", { name: "bench", full_name: "Bench" });
+    const shots: string[] = [];
+    const assets: string[] = [];
+    const shotNames: string[] = [];
+    for (let s = 0; s < sizes.sequences; s++) {
+      const sequenceId = create("Sequence", { name: `sq${String(s + 1).padStart(3, "0")}`, parent_id: projectId });
+      for (let h = 0; h < sizes.shotsPerSequence; h++) {
+        const name = `sq${String(s + 1).padStart(3, "0")}_sh${String(h + 1).padStart(4, "0")}`;
+        const shotId = create("Shot", { name, parent_id: sequenceId });
+        shots.push(shotId);
+        shotNames.push(name);
+        const taskIds = Array.from(
+          { length: sizes.tasksPerShot },
+          (_, t) => create("Task", { name: `task${t}`, parent_id: shotId }),
+        );
+        for (let a = 0; a < sizes.assetsPerShot; a++) {
+          const assetId = create("Asset", { name: `asset${a}`, context_id: shotId, type_id: assetTypeId });
+          assets.push(assetId);
+          for (let v = 0; v < sizes.versionsPerAsset; v++) {
+            const versionId = create("AssetVersion", {
+              asset_id: assetId,
+              task_id: taskIds[a % taskIds.length],
+              comment: `v${v + 1}`,
+            });
+            for (let c = 0; c < sizes.componentsPerVersion; c++) {
+              create("FileComponent", {
+                name: c === 0 ? "main" : "ftrackreview-mp4",
+                version_id: versionId,
+                size: 1024,
+                file_type: ".exr",
+              });
+            }
+          }
+        }
+      }
+    }
+    const batch = 1000;
+    console.log(
+      `seeding ${creates.length.toLocaleString("en")} entities in batches of ${batch} over HTTP (data in ${data}) …`,
+    );
+    const start = performance.now();
+    for (let i = 0; i < creates.length; i += batch) {
+      await call(creates.slice(i, i + batch));
+      if ((i / batch) % 20 === 19) {
+        const rate = (i + batch) / ((performance.now() - start) / 1000);
+        console.log(`  ${(i + batch).toLocaleString("en")} created, ${Math.round(rate).toLocaleString("en")}/s`);
+      }
+    }
+    const seconds = (performance.now() - start) / 1000;
+    console.log(
+      `create throughput: ${Math.round(creates.length / seconds).toLocaleString("en")} entities/s (target ≥ 2,000)`,
+    );
+
+    let seed = 7;
+    const pick = <T>(values: T[]): T => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return values[seed % values.length]!;
+    };
+    const queries: Array<[string, boolean, () => string]> = [
+      ["by id", true, () => `select name, parent_id from Shot where id is ${pick(shots)}`],
+      ["by parent (parent_id)", true, () => `select name from Task where parent_id is ${pick(shots)}`],
+      ["by parent (parent.id)", true, () => `select name from Task where parent.id is ${pick(shots)}`],
+      ["by name", true, () => `select id from Shot where name is "${pick(shotNames)}"`],
+      [
+        "latest version of an asset",
+        true,
+        () => `select version from AssetVersion where asset_id is ${pick(assets)} order by version desc limit 1`,
+      ],
+      [
+        "versions of a shot (asset.parent.id)",
+        true,
+        () => `select version, asset.name from AssetVersion where asset.parent.id is ${pick(shots)}`,
+      ],
+      ["components of a version", true, () => `select name from Component where version.asset_id is ${pick(assets)}`],
+      [
+        "Task where ancestors any (...)",
+        false,
+        () => `select id from Task where ancestors any (id is ${pick(shots)}) limit 10`,
+      ],
+      [
+        "Shot like, ordered, paged",
+        false,
+        () => `select name from Shot where name like "sq001%" order by name desc offset 10 limit 25`,
+      ],
+    ];
+    console.log(`query latency over HTTP, ${quick ? 50 : 300} runs each (p50 / p99, ms):`);
+    for (const [label, indexed, make] of queries) {
+      const times: number[] = [];
+      for (let i = 0; i < (quick ? 50 : 300); i++) {
+        const expression = make();
+        const t = performance.now();
+        const [result] = await call([{ action: "query", expression }]);
+        times.push(performance.now() - t);
+        if (!Array.isArray(result!.data)) throw new Error(`query '${expression}' failed`);
+      }
+      times.sort((a, b) => a - b);
+      const target = indexed ? "  (indexed: target p50 ≤ 2 ms)" : "";
+      console.log(
+        `  ${label.padEnd(38)} ${percentile(times, 50).toFixed(2).padStart(7)} / ${
+          percentile(times, 99).toFixed(2).padStart(7)
+        }${target}`,
+      );
+    }
+  } finally {
+    await running.close();
+    await rm(data, { recursive: true, force: true });
+  }
+}

@@ -17,7 +17,7 @@ export interface Fingerprint {
 export interface FingerprintFileOptions {
   /** @default {"sha1"} */
   algorithm?: HashAlgorithm;
-  /** Bytes per read; two buffers of this size are used so that reading overlaps hashing. @default {1048576} */
+  /** Bytes per read; two buffers of this size are used so that reading overlaps hashing. @default {2097152} */
   chunkSize?: number;
   /** Called after each chunk with the number of bytes just hashed. */
   onProgress?: (bytes: number) => void;
@@ -31,7 +31,7 @@ export interface FingerprintFileOptions {
 }
 
 /** The default read size: large reads keep the per-call overhead far below the hashing cost. */
-export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024;
 
 /**
  * Streams a file through a digest with large reads and never holds more than two chunks in

@@ -31,7 +31,7 @@ export interface FingerprintFilesOptions {
    * @default {"auto"}
    */
   threads?: boolean | "auto";
-  /** Bytes per read. @default {1048576} on the calling thread, 262144 on worker threads */
+  /** Bytes per read. @default {2097152} on the calling thread, 262144 on worker threads */
   chunkSize?: number;
   /** Called as bytes are hashed and files finish. */
   onProgress?: (progress: FingerprintProgress) => void;

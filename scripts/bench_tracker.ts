@@ -70,7 +70,7 @@ export async function benchTracker(quick: boolean): Promise<void> {
       creates.push({ action: "create", entity_type: type, entity_data: { __entity_type__: type, id, ...data } });
       return id;
     };
-    const projectId = create("Project", { name: "bench", full_name: "Bench" });
+    const projectId = create("Project", { name: "bench", full_name: "Bench", project_schema_id: schemaId });
     const shots: string[] = [];
     const assets: string[] = [];
     const shotNames: string[] = [];

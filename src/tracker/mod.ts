@@ -1,0 +1,18 @@
+/**
+ * Tracker access on top of the official `@ftrack/api` client: credentials from the environment,
+ * sessions, context paths, and uploads that fingerprint while they send.
+ *
+ * @example
+ * ```ts
+ * import { trackerFromEnv } from "./mod.ts";
+ *
+ * console.assert(trackerFromEnv({}) === undefined);
+ * ```
+ *
+ * @module
+ */
+export { closestNames } from "./closest_names.ts";
+export { openSession } from "./open_session.ts";
+export { ContextNotFoundError, type Entity, resolveContext, type ResolvedContext } from "./resolve_context.ts";
+export { type TrackerCredentials, trackerFromEnv } from "./tracker_credentials.ts";
+export { type UploadedFile, UploadError, uploadFile, type UploadFileOptions } from "./upload_file.ts";

@@ -50,3 +50,14 @@ export {
   type StopRule,
   validate,
 } from "./run.ts";
+export { buildReport, type PublishReport } from "./report.ts";
+export {
+  LocationSchema,
+  parsePublishRequest,
+  type PublishInstanceRequest,
+  type PublishRequest,
+  PublishRequestError,
+  PublishRequestSchema,
+} from "./request.ts";
+export { parsePublishSettings, type PublishSettings, PublishSettingsSchema, STRUCTURE_FIELDS } from "./settings.ts";
+export { type PublishByteProgress, type PublishOutcome, runPublish, type RunPublishOptions } from "./run_publish.ts";

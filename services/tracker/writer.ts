@@ -373,6 +373,16 @@ export class Writer {
         }
         break;
       }
+      case "Asset": {
+        const siblings = this.#graph.lookup("Asset", "context_id", scalars.context_id) ?? [];
+        if (siblings.some((row) => row.name === scalars.name && row.type_id === scalars.type_id)) {
+          throw new TrackerError(
+            "DuplicateEntryError",
+            `DuplicateEntryError: an asset '${scalars.name}' of this type already exists in context '${scalars.context_id}'.`,
+          );
+        }
+        break;
+      }
       case "List":
         scalars.date ??= stamp;
         scalars.user_id ??= this.#context.userId;

@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+/** Placeholders allowed in the disk-location structure template. */
+export const STRUCTURE_FIELDS = ["project", "context", "asset", "version", "component", "frame", "ext"] as const;
+
+/**
+ * Studio settings of ferry's publish plugins; every field has a default, so `{}` is valid.
+ * `structure` places files in a disk location (a StandardStructure-like template):
+ * `{project}/{context}/{asset}/v{version}/{component}{frame}{ext}` gives
+ * `demo/sq010/sh010/beauty/v003/exr.1001.exr`.
+ */
+export const PublishSettingsSchema = z.object({
+  assetNamePattern: z.string().default("^[A-Za-z][A-Za-z0-9_-]*$").refine((value) => {
+    try {
+      new RegExp(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a valid regular expression"),
+  /** Task status set after a publish (when the task's workflow has it); null leaves it. */
+  taskStatusAfterPublish: z.string().nullable().default("Pending Review"),
+  /** Status of new versions; null uses the workflow's default. */
+  versionStatus: z.string().nullable().default(null),
+  /** Files uploaded at once. */
+  uploadConcurrency: z.number().int().min(1).max(64).default(4),
+  structure: z.string().default("{project}/{context}/{asset}/v{version}/{component}{frame}{ext}").refine(
+    (value) =>
+      [...value.matchAll(/\{(\w+)\}/g)].every((match) => (STRUCTURE_FIELDS as readonly string[]).includes(match[1]!)),
+    `may use only ${STRUCTURE_FIELDS.map((field) => `{${field}}`).join(" ")}`,
+  ),
+  /** The tracker Location of disk publishes. */
+  diskLocationName: z.string().min(1).default("ferry.disk"),
+  /** Frame rate of review movies made from image sequences. */
+  reviewFrameRate: z.number().positive().default(24),
+  /** Asset type (its `short`) per family; other families use their own name when such a type exists, else `upload`. */
+  assetTypes: z.record(z.string(), z.string()).default({
+    render: "render",
+    plate: "plate",
+    image: "img",
+    model: "geo",
+    geometry: "geo",
+    camera: "cam",
+    movie: "mov",
+    review: "review",
+    workfile: "workfile",
+    scene: "scene",
+  }),
+  /** A publish of the same files whose heartbeat is younger than this many seconds is in flight. */
+  inFlightSeconds: z.number().positive().default(30),
+});
+
+/** Validated settings. */
+export type PublishSettings = z.infer<typeof PublishSettingsSchema>;
+
+/**
+ * Validates settings (from a file or a service's settings variant); a `TypeError` names every
+ * bad field.
+ *
+ * @example
+ * ```ts
+ * import { parsePublishSettings } from "./settings.ts";
+ *
+ * console.assert(parsePublishSettings({}).uploadConcurrency === 4);
+ * ```
+ */
+export function parsePublishSettings(input: unknown): PublishSettings {
+  const result = PublishSettingsSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  throw new TypeError(
+    `Invalid publish settings: ${
+      result.error.issues.map((issue) => `'${issue.path.join(".")}' ${issue.message}`).join("; ")
+    }`,
+  );
+}

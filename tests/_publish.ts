@@ -1,0 +1,51 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Session } from "@ftrack/api";
+import { discover } from "../publish/discover.ts";
+import { parsePublishRequest } from "../publish/request.ts";
+import { runPublish, type RunPublishOptions } from "../publish/run_publish.ts";
+import { parsePublishSettings } from "../publish/settings.ts";
+
+/** ferry's own plugins folder. */
+export const PLUGINS = new URL("../plugins/", import.meta.url).pathname;
+
+/** A temporary folder removed when disposed. */
+export async function tempFolder(prefix = "ferry-publish-"): Promise<AsyncDisposable & { path: string }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Writes `beauty.%04d.exr` frames (or any name) of distinct content; returns their paths. */
+export async function writeFrames(
+  folder: string,
+  frames: number[],
+  options: { name?: string; bytes?: number } = {},
+): Promise<string[]> {
+  const { name = "beauty", bytes = 2048 } = options;
+  await mkdir(folder, { recursive: true });
+  return await Promise.all(frames.map(async (frame) => {
+    const path = join(folder, `${name}.${String(frame).padStart(4, "0")}.exr`);
+    const data = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i++) data[i] = (frame * 131 + i * 7) % 256;
+    await writeFile(path, data);
+    return path;
+  }));
+}
+
+/** Publishes with ferry's plugins through `runPublish`. */
+export async function publishWith(
+  session: Session,
+  request: unknown,
+  options: Partial<Omit<RunPublishOptions, "request" | "session" | "plugins">> & { settings?: unknown } = {},
+) {
+  const { plugins, skipped } = await discover({ paths: [PLUGINS], hosts: ["shell"] });
+  if (skipped.length > 0) throw new Error(`plugins failed to load: ${JSON.stringify(skipped)}`);
+  return await runPublish({
+    ...options,
+    request: parsePublishRequest(request),
+    session,
+    plugins,
+    settings: parsePublishSettings(options.settings ?? {}),
+  });
+}

@@ -14,6 +14,8 @@ export interface StructureValues {
 
 /** A path segment safe on every platform: no separators, no reserved characters. */
 function segment(value: string): string {
+  // Control characters are intended here: they are not allowed in file names.
+  // deno-lint-ignore no-control-regex
   return value.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "_").trim() || "_";
 }
 

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import process from "node:process";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createMiddleware } from "hono/factory";
@@ -169,6 +171,14 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
  */
 export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
   const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey, mediaTools } = options;
+  if (data !== ":memory:") {
+    const holder = await runningTrackerOf(data);
+    if (holder) {
+      throw new Error(
+        `Cannot start a tracker on '${data}': the tracker of process ${holder.pid} uses it at ${holder.url}; use that one (FTRACK_SERVER=${holder.url}) or another data folder`,
+      );
+    }
+  }
   const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools });
   let url = "";
   const app = trackerApp(tracker, () => url);
@@ -186,6 +196,11 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
   });
   const address = server.addr as Deno.NetAddr;
   url = `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`;
+  const lock = data === ":memory:" ? undefined : join(data, LOCK_FILE);
+  if (lock) {
+    const info: TrackerLock = { pid: Deno.pid, url, apiUser: tracker.apiUser, apiKey: tracker.apiKey };
+    await Deno.writeTextFile(lock, JSON.stringify(info, null, 2), { mode: 0o600 });
+  }
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -193,6 +208,35 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     tracker.hub.close();
     await server.shutdown();
     await tracker.close();
+    if (lock) await Deno.remove(lock).catch(() => {});
   };
   return { url, apiUser: tracker.apiUser, apiKey: tracker.apiKey, tracker, close, [Symbol.asyncDispose]: close };
+}
+
+/** The lock file a running tracker keeps in its data folder (readable by its owner only). */
+export const LOCK_FILE = "tracker.json";
+
+/** What the lock file says: who runs the tracker and how to reach it. */
+export interface TrackerLock {
+  pid: number;
+  url: string;
+  apiUser: string;
+  apiKey: string;
+}
+
+/** The tracker process running on a data folder, when one is alive; stale lock files are ignored. */
+export async function runningTrackerOf(data: string): Promise<TrackerLock | undefined> {
+  let lock: TrackerLock;
+  try {
+    lock = JSON.parse(await Deno.readTextFile(join(data, LOCK_FILE)));
+  } catch {
+    return undefined;
+  }
+  if (lock.pid === Deno.pid) return undefined;
+  try {
+    process.kill(lock.pid, 0);
+    return lock;
+  } catch {
+    return undefined;
+  }
 }

@@ -214,12 +214,9 @@ export async function main(args: string[]): Promise<number> {
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   if (!report.ok) {
     const failures = report.results.filter((result) => !result.success);
-    console.error(
-      `\nnot published: ${
-        failures.map((f) => `${f.plugin}${f.instance ? ` (${f.instance})` : ""}: ${f.error?.message}`).join("; ") ||
-        report.stopped
-      }`,
-    );
+    const reasons = [...new Set(failures.map((failure) => (failure.error?.message ?? "").replace(/^The tracker context was not resolved: /, "")))];
+    const where = failures.map((failure) => failure.plugin).join(", ") || report.stopped;
+    console.error(`\nnot published (${where}):\n  ${reasons.join("\n  ")}`);
     console.error(`report: ${reportPath}`);
     return 1;
   }

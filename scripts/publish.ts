@@ -214,7 +214,13 @@ export async function main(args: string[]): Promise<number> {
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   if (!report.ok) {
     const failures = report.results.filter((result) => !result.success);
-    const reasons = [...new Set(failures.map((failure) => (failure.error?.message ?? "").replace(/^The tracker context was not resolved: /, "")))];
+    const reasons = [
+      ...new Set(
+        failures.map((failure) =>
+          (failure.error?.message ?? "").replace(/^The tracker context was not resolved: /, "")
+        ),
+      ),
+    ];
     const where = failures.map((failure) => failure.plugin).join(", ") || report.stopped;
     console.error(`\nnot published (${where}):\n  ${reasons.join("\n  ")}`);
     console.error(`report: ${reportPath}`);

@@ -37,7 +37,8 @@ export async function writeFrames(
 export async function publishWith(
   session: Session,
   request: unknown,
-  options: Partial<Omit<RunPublishOptions, "request" | "session" | "plugins">> & { settings?: unknown } = {},
+  options: Partial<Omit<RunPublishOptions, "request" | "session" | "plugins" | "settings">> & { settings?: unknown } =
+    {},
 ) {
   const { plugins, skipped } = await discover({ paths: [PLUGINS], hosts: ["shell"] });
   if (skipped.length > 0) throw new Error(`plugins failed to load: ${JSON.stringify(skipped)}`);

@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Session } from "@ftrack/api";
-import { uploadFile } from "../src/tracker/upload_file.ts";
+import { uploadFile, type UploadTarget } from "../src/tracker/upload_file.ts";
 import type { ByteProgress } from "./_contract.ts";
 
 /** Where a publish puts files. */
@@ -76,7 +76,7 @@ async function copyHashing(
 export async function transferFile(
   session: Session,
   target: TransferTarget,
-  file: { componentId: string; path: string; fileName: string; relativePath: string },
+  file: { componentId: string; path: string; fileName: string; relativePath: string; upload?: UploadTarget },
   progress: ByteProgress,
   signal: AbortSignal,
 ): Promise<Transferred> {
@@ -88,6 +88,7 @@ export async function transferFile(
         fileName: file.fileName,
         onProgress: (bytes) => progress.done(bytes),
         signal,
+        target: file.upload,
       });
       return { hex: uploaded.hex, size: uploaded.size, resourceIdentifier: file.componentId };
     }

@@ -17,6 +17,7 @@ import type { Entity } from "../src/tracker/resolve_context.ts";
 import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
 import { structurePath } from "./_structure.ts";
 import { fileLocator, transferFile, type TransferTarget } from "./_transfer.ts";
+import { uploadTargets } from "../src/tracker/upload_file.ts";
 
 /** The built-in Location ids every ftrack site has. */
 const SERVER_LOCATION = "3a372bde-05bc-11e4-8908-20c9d081909b";
@@ -311,25 +312,49 @@ export const IntegrateVersion = definePlugin({
       if (files.length > pending.length) {
         log.info(`${files.length - pending.length} file(s) already uploaded and verified`);
       }
-      await mapLimit(pending, settings.uploadConcurrency, async (file) => {
-        signal.throwIfAborted();
-        const done = await transferFile(session, target, file, progress, signal);
-        file.hex = done.hex;
-        await call(session, [
-          ...metadataOps(file.componentId, "FileComponent", {
-            ferry_fingerprint: `sha1:${done.hex}`,
-            ferry_size: String(done.size),
-            ferry_origin: fileLocator(file.path),
-            ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
-          }),
-          create("ComponentLocation", {
-            component_id: file.componentId,
-            location_id: locationId,
-            resource_identifier: done.resourceIdentifier,
-          }),
-        ]);
-        file.verified = true;
-      });
+      // Signed URLs for every pending file in a few calls; verified files are recorded in batches
+      // (a file counts as verified for a resumed publish once its ComponentLocation exists).
+      const uploads = target.kind === "server" ? await uploadTargets(session, pending) : new Map();
+      let verifiedOps: Operation[] = [];
+      let verifiedFiles: PlannedFile[] = [];
+      const flush = async () => {
+        const [ops, done] = [verifiedOps, verifiedFiles];
+        verifiedOps = [];
+        verifiedFiles = [];
+        await call(session, ops);
+        for (const file of done) file.verified = true;
+      };
+      try {
+        await mapLimit(pending, settings.uploadConcurrency, async (file) => {
+          signal.throwIfAborted();
+          const done = await transferFile(
+            session,
+            target,
+            { ...file, upload: uploads.get(file.componentId) },
+            progress,
+            signal,
+          );
+          file.hex = done.hex;
+          verifiedOps.push(
+            ...metadataOps(file.componentId, "FileComponent", {
+              ferry_fingerprint: `sha1:${done.hex}`,
+              ferry_size: String(done.size),
+              ferry_origin: fileLocator(file.path),
+              ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
+            }),
+            create("ComponentLocation", {
+              component_id: file.componentId,
+              location_id: locationId,
+              resource_identifier: done.resourceIdentifier,
+            }),
+          );
+          verifiedFiles.push(file);
+          if (verifiedFiles.length >= 100) await flush();
+        });
+      } finally {
+        // What was verified before a failure is recorded, so that a resumed publish does not send it again.
+        await flush();
+      }
       const sequenceOps: Operation[] = [];
       for (const sequence of sequences) {
         if (sequence.verified) continue;

@@ -23,7 +23,7 @@ export const PublishSettingsSchema = z.object({
   /** Status of new versions; null uses the workflow's default. */
   versionStatus: z.string().nullable().default(null),
   /** Files uploaded at once. */
-  uploadConcurrency: z.number().int().min(1).max(64).default(4),
+  uploadConcurrency: z.number().int().min(1).max(64).default(8),
   structure: z.string().default("{project}/{context}/{asset}/v{version}/{component}{frame}{ext}").refine(
     (value) =>
       [...value.matchAll(/\{(\w+)\}/g)].every((match) => (STRUCTURE_FIELDS as readonly string[]).includes(match[1]!)),

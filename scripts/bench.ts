@@ -15,8 +15,9 @@ import { fingerprintFiles } from "../src/fingerprint/fingerprint_files.ts";
 import { HashPool } from "../src/fingerprint/hash_pool.ts";
 import { generateNames } from "./generate_names.ts";
 import { benchTracker } from "./bench_tracker.ts";
+import { benchPublish } from "./bench_publish.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|all] [--quick]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|all] [--quick]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -26,7 +27,9 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|all] [--quic
                 of 32 MiB on worker threads (target ≥ 1.6×).
   tracker       the embedded tracker: ~100,000 entities created over HTTP (target ≥ 2,000/s) and
                 p50 / p99 of typical handler queries (target p50 ≤ 2 ms for indexed lookups)
-  all           sequence and fingerprint (the default; tracker runs on its own)
+  publish       1,000 frames of 1 MiB published to ftrack.server on the embedded tracker, beside
+                \`cat > /dev/null\` of the same bytes in the same run (target ≤ 2×)
+  all           sequence and fingerprint (the default; tracker and publish run on their own)
   --quick       smaller inputs, for a smoke run`;
 
 function median(values: number[]): number {
@@ -170,12 +173,13 @@ if (import.meta.main) {
   const what = args[0] ?? "all";
   if (what === "--help" || what === "-h") {
     console.log(USAGE);
-  } else if (!["sequence", "fingerprint", "tracker", "all"].includes(what) || args.length > 1) {
+  } else if (!["sequence", "fingerprint", "tracker", "publish", "all"].includes(what) || args.length > 1) {
     console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
     Deno.exit(2);
   } else {
     if (what === "sequence" || what === "all") benchSequence(quick);
     if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
     if (what === "tracker") await benchTracker(quick);
+    if (what === "publish") await benchPublish(quick);
   }
 }

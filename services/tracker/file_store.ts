@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,7 +79,14 @@ export class FileStore {
     const partial = `${final}.${token.slice(0, 8)}.part`;
     const hash = createHash("md5");
     let size = 0;
-    const out = createWriteStream(partial);
+    const out = await Deno.open(partial, { write: true, create: true, truncate: true });
+    // Request bodies arrive in small pieces: gather them into large writes.
+    const buffer = new Uint8Array(4 * 1024 * 1024);
+    let buffered = 0;
+    const drain = async () => {
+      for (let written = 0; written < buffered;) written += await out.write(buffer.subarray(written, buffered));
+      buffered = 0;
+    };
     try {
       if (body) {
         for await (const chunk of body) {
@@ -89,12 +95,17 @@ export class FileStore {
             throw new UploadError(400, `The upload is larger than the ${grant.size} bytes announced.`);
           }
           hash.update(chunk);
-          if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+          if (buffered + chunk.length > buffer.length) await drain();
+          if (chunk.length > buffer.length) {
+            for (let written = 0; written < chunk.length;) written += await out.write(chunk.subarray(written));
+          } else {
+            buffer.set(chunk, buffered);
+            buffered += chunk.length;
+          }
         }
       }
-      await new Promise<void>((resolve, reject) =>
-        out.end((error?: Error | null) => (error ? reject(error) : resolve()))
-      );
+      await drain();
+      out.close();
       if (size !== grant.size) {
         throw new UploadError(400, `The upload has ${size} bytes, but ${grant.size} were announced.`);
       }
@@ -112,7 +123,11 @@ export class FileStore {
         .run(grant.componentId, size, md5.toString("hex"), new Date().toISOString());
       return md5.toString("hex");
     } catch (error) {
-      out.destroy();
+      try {
+        out.close();
+      } catch {
+        // already closed
+      }
       await rm(partial, { force: true });
       throw error;
     }

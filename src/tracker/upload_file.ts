@@ -39,6 +39,38 @@ export interface UploadFileOptions {
   /** Bytes sent so far are reported here as they go. */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
+  /** The signed URL and headers, when already asked for (see {@linkcode uploadTargets}); else asked here. */
+  target?: UploadTarget;
+}
+
+/** Where one file's bytes go: a signed URL and the headers to send with them. */
+export interface UploadTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Signed upload URLs for many files in one call, keyed by component id: one round trip instead of
+ * one per file when publishing long sequences.
+ */
+export async function uploadTargets(
+  session: Session,
+  files: ReadonlyArray<{ componentId: string; fileName: string; size: number }>,
+): Promise<Map<string, UploadTarget>> {
+  const targets = new Map<string, UploadTarget>();
+  for (let i = 0; i < files.length; i += 200) {
+    const batch = files.slice(i, i + 200);
+    const answers = await session.call<UploadTarget>(
+      batch.map((file) => ({
+        action: "get_upload_metadata",
+        component_id: file.componentId,
+        file_name: file.fileName,
+        file_size: file.size,
+      })) as never[],
+    );
+    batch.forEach((file, at) => targets.set(file.componentId, answers[at]!));
+  }
+  return targets;
 }
 
 /**
@@ -55,9 +87,9 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
   try {
     const before = await file.stat();
     const size = before.size;
-    const [metadata] = await session.call<{ url: string; headers?: Record<string, string> }>([
+    const metadata = options.target ?? (await session.call<UploadTarget>([
       { action: "get_upload_metadata", component_id: componentId, file_name: fileName, file_size: size } as never,
-    ]);
+    ]))[0];
     if (!metadata?.url) throw new UploadError(path, "the tracker gave no upload URL");
     const fingerprint = createHash(algorithm);
     const md5 = createHash("md5");

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { definePlugin } from "../publish/plugin.ts";
+import { pathsOf } from "../src/files/scan_files.ts";
 import { ExtractorOrder } from "../publish/orders.ts";
 import { fingerprintFiles } from "../src/fingerprint/fingerprint_files.ts";
 import { itemsOf, progressOf, requestOf } from "./_contract.ts";
@@ -21,9 +21,7 @@ export const ExtractFingerprints = definePlugin({
       log.debug("files are fingerprinted while they are transferred");
       return;
     }
-    const paths = itemsOf(instance).flatMap((item) =>
-      item.kind === "sequence" ? [...item.collection].map((name) => join(item.directory, name)) : [item.path]
-    );
+    const paths = itemsOf(instance).flatMap(pathsOf);
     const progress = progressOf(instance.context);
     let reported = 0;
     const digests = await fingerprintFiles(paths, {

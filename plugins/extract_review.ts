@@ -8,23 +8,13 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { definePlugin } from "../publish/plugin.ts";
+import { H264_REVIEW_ARGS, lastLine, runTool } from "../src/media/run_tool.ts";
 import { extensionOf } from "./_extension.ts";
 import { ExtractorOrder } from "../publish/orders.ts";
 import { itemsOf, type ReviewMedia, settingsOf } from "./_contract.ts";
 
 const IMAGE_TYPES = new Set([".exr", ".dpx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".tga", ".bmp", ".webp"]);
 const MOVIE_TYPES = new Set([".mov", ".mp4", ".mkv", ".avi", ".webm", ".mxf"]);
-
-async function run(command: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
-  try {
-    const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-    const text = new TextDecoder();
-    return { ok: output.success, out: text.decode(output.stdout), err: text.decode(output.stderr) };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { ok: false, out: "", err: `${command} is not installed` };
-    throw error;
-  }
-}
 
 /** `instance.data.review` = { movie: { path, meta: ftr_meta }, image: { path } }. */
 export const ExtractReview = definePlugin({
@@ -34,7 +24,7 @@ export const ExtractReview = definePlugin({
   order: ExtractorOrder + 0.1,
   families: ["render", "plate", "review", "image", "movie", "comp"],
   async process(instance, { log }) {
-    if (!(await run("ffmpeg", ["-version"])).ok) {
+    if (!(await runTool("ffmpeg", ["-version"])).ok) {
       log.warning("ffmpeg is not installed: no thumbnail or review movie (apt-get install ffmpeg)");
       return;
     }
@@ -62,30 +52,15 @@ export const ExtractReview = definePlugin({
     } else {
       input = ["-i", source.path];
     }
-    const even = "scale=trunc(iw/2)*2:trunc(ih/2)*2";
     const movie = join(work, "review.mp4");
     const image = join(work, "thumbnail.jpg");
-    const encoded = await run("ffmpeg", [
-      "-y",
-      "-v",
-      "error",
-      ...input,
-      "-c:v",
-      "libx264",
-      "-pix_fmt",
-      "yuv420p",
-      "-vf",
-      even,
-      "-movflags",
-      "+faststart",
-      movie,
-    ]);
+    const encoded = await runTool("ffmpeg", ["-y", "-v", "error", ...input, ...H264_REVIEW_ARGS, movie]);
     if (!encoded.ok) {
-      log.warning(`ffmpeg could not make a review movie: ${encoded.err.trim().split("\n").pop()}`);
+      log.warning(`ffmpeg could not make a review movie: ${lastLine(encoded.stderr)}`);
       return;
     }
     const middle = source.kind === "sequence" ? Math.floor((frameOut - frameIn) / 2) : 0;
-    const still = await run("ffmpeg", [
+    const still = await runTool("ffmpeg", [
       "-y",
       "-v",
       "error",
@@ -96,7 +71,7 @@ export const ExtractReview = definePlugin({
       "1",
       image,
     ]);
-    const probe = await run("ffprobe", [
+    const probe = await runTool("ffprobe", [
       "-v",
       "error",
       "-select_streams",
@@ -108,7 +83,7 @@ export const ExtractReview = definePlugin({
       "json",
       movie,
     ]);
-    const stream = probe.ok ? (JSON.parse(probe.out).streams?.[0] ?? {}) : {};
+    const stream = probe.ok ? (JSON.parse(probe.stdout).streams?.[0] ?? {}) : {};
     const frames = Number(stream.nb_read_packets ?? frameOut - frameIn + 1);
     const review: ReviewMedia = {
       movie: {

@@ -5,8 +5,8 @@
  */
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
-import { join } from "node:path";
 import { definePlugin } from "../publish/plugin.ts";
+import { pathsOf } from "../src/files/scan_files.ts";
 import { ValidatorOrder } from "../publish/orders.ts";
 import { itemsOf, settingsOf } from "./_contract.ts";
 
@@ -22,9 +22,7 @@ export const ValidateFilesExist = definePlugin({
     }
     const items = itemsOf(instance);
     if (items.length === 0) throw new Error(`Cannot publish '${instance.name}': it has no files`);
-    const paths = items.flatMap((item) =>
-      item.kind === "sequence" ? [...item.collection].map((name) => join(item.directory, name)) : [item.path]
-    );
+    const paths = items.flatMap(pathsOf);
     const problems: string[] = [];
     await Promise.all(paths.map(async (path) => {
       try {

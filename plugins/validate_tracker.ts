@@ -6,8 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
 import { definePlugin } from "../publish/plugin.ts";
+import { pathsOf } from "../src/files/scan_files.ts";
 import { ValidatorOrder } from "../publish/orders.ts";
 import { itemsOf, requestOf, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
 
@@ -32,9 +32,7 @@ export async function publishKey(
   instance: { name: string; data: Record<string, unknown> },
 ): Promise<string> {
   const request = requestOf(context);
-  const paths = itemsOf(instance as never).flatMap((item) =>
-    item.kind === "sequence" ? [...item.collection].map((name) => join(item.directory, name)) : [item.path]
-  ).sort();
+  const paths = itemsOf(instance as never).flatMap(pathsOf).sort();
   const stats = await Promise.all(paths.map(async (path) => {
     const info = await stat(path);
     return [path, info.size, info.mtimeMs];

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { now } from "./codec.ts";
 import { LOCATION_IDS } from "./schema/definitions.ts";
 import type { Tracker } from "./tracker.ts";
+import { H264_REVIEW_ARGS, hasFfmpeg, lastLine, runTool } from "../../src/media/run_tool.ts";
 
 /** What `encode_media` was asked to do. */
 export interface EncodeRequest {
@@ -14,30 +15,7 @@ export interface EncodeRequest {
   userId: string;
 }
 
-async function run(command: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  try {
-    const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-    const decoder = new TextDecoder();
-    return { ok: output.success, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { ok: false, stdout: "", stderr: `${command}: not installed` };
-    throw error;
-  }
-}
-
-/** The media tools the tracker runs: names on PATH or full paths. */
-export interface MediaTools {
-  ffmpeg: string;
-  ffprobe: string;
-}
-
-/** ffmpeg and ffprobe from PATH. */
-export const DEFAULT_MEDIA_TOOLS: MediaTools = { ffmpeg: "ffmpeg", ffprobe: "ffprobe" };
-
-/** Whether ffmpeg and ffprobe can be run here. */
-export async function hasFfmpeg(tools: MediaTools = DEFAULT_MEDIA_TOOLS): Promise<boolean> {
-  return (await run(tools.ffmpeg, ["-version"])).ok && (await run(tools.ffprobe, ["-version"])).ok;
-}
+export { DEFAULT_MEDIA_TOOLS, hasFfmpeg, type MediaTools } from "../../src/media/run_tool.ts";
 
 /**
  * The `encode_media` job: an H.264 review movie (`ftrackreview-mp4`) and a JPEG
@@ -56,7 +34,7 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
       throw new Error("ffmpeg is not installed on the tracker's machine; install ffmpeg (and ffprobe) to encode media");
     }
     const source = tracker.files.path(request.componentId);
-    const probe = await run(tools.ffprobe, [
+    const probe = await runTool(tools.ffprobe, [
       "-v",
       "error",
       "-select_streams",
@@ -68,34 +46,18 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
       "json",
       source,
     ]);
-    if (!probe.ok) throw new Error(`ffprobe cannot read the media: ${probe.stderr.trim().split("\n").pop()}`);
+    if (!probe.ok) throw new Error(`ffprobe cannot read the media: ${lastLine(probe.stderr)}`);
     const stream = (JSON.parse(probe.stdout).streams?.[0] ?? {}) as Record<string, string | number>;
     const [numerator, denominator] = String(stream.r_frame_rate ?? "24/1").split("/").map(Number);
     const frameRate = numerator && denominator ? numerator / denominator : 24;
     const frames = Number(stream.nb_read_packets ?? 1) || 1;
-    const even = "scale=trunc(iw/2)*2:trunc(ih/2)*2";
     const movie = join(work, "review.mp4");
     const image = join(work, "review.jpg");
-    const encodeMovie = await run(tools.ffmpeg, [
-      "-y",
-      "-v",
-      "error",
-      "-i",
-      source,
-      "-c:v",
-      "libx264",
-      "-pix_fmt",
-      "yuv420p",
-      "-vf",
-      even,
-      "-movflags",
-      "+faststart",
-      movie,
-    ]);
+    const encodeMovie = await runTool(tools.ffmpeg, ["-y", "-v", "error", "-i", source, ...H264_REVIEW_ARGS, movie]);
     if (!encodeMovie.ok) {
-      throw new Error(`ffmpeg could not encode the movie: ${encodeMovie.stderr.trim().split("\n").pop()}`);
+      throw new Error(`ffmpeg could not encode the movie: ${lastLine(encodeMovie.stderr)}`);
     }
-    const encodeImage = await run(tools.ffmpeg, [
+    const encodeImage = await runTool(tools.ffmpeg, [
       "-y",
       "-v",
       "error",
@@ -108,7 +70,7 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
       image,
     ]);
     if (!encodeImage.ok) {
-      throw new Error(`ffmpeg could not make the image: ${encodeImage.stderr.trim().split("\n").pop()}`);
+      throw new Error(`ffmpeg could not make the image: ${lastLine(encodeImage.stderr)}`);
     }
     const outputs = [
       {

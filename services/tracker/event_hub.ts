@@ -74,6 +74,11 @@ export class EventHub {
     socket.onerror = drop;
   }
 
+  /** Whether a published event can reach anyone: a connected WebSocket or an in-process listener. */
+  get hasAudience(): boolean {
+    return this.#connections.size > 0 || this.listeners.size > 0;
+  }
+
   /** How many WebSockets are connected. */
   get connectionCount(): number {
     return this.#connections.size;

@@ -345,6 +345,8 @@ export class Tracker {
   }
 
   #announce(changes: RowChange[], context: CallContext): void {
+    // Describing every changed row costs on each write batch: only when someone can receive it.
+    if (!this.hub.hasAudience) return;
     const entities = changes.flatMap((change) => this.#describe(change));
     if (entities.length === 0) return;
     this.publish({

@@ -140,3 +140,8 @@ function withoutOverlaps(collections: Collection[], minimumItems: number): { kep
   );
   return { kept, loose };
 }
+
+/** Every file path of a found item: the members of a sequence in frame order, or the file itself. */
+export function pathsOf(item: FoundSequence | FoundFile): string[] {
+  return item.kind === "sequence" ? [...item.collection].map((name) => join(item.directory, name)) : [item.path];
+}

@@ -7,6 +7,7 @@ import { errorObject, Tracker, type TrackerOpenOptions } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
 import { UploadError } from "./file_store.ts";
 import type { Row } from "./store/entity_store.ts";
+import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
 
 /** Options of {@linkcode startTracker}. */
 export interface StartTrackerOptions extends Partial<TrackerOpenOptions> {
@@ -61,7 +62,7 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
     if (origin) {
       c.res.headers.set("access-control-allow-origin", origin);
       c.res.headers.set("access-control-allow-credentials", "true");
-      c.res.headers.set("access-control-expose-headers", "ETag");
+      c.res.headers.set("access-control-expose-headers", `ETag, ${SHA1_HEADER}`);
     }
     return undefined;
   });
@@ -105,8 +106,9 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
 
   app.put("/upload/:token", async (c) => {
     try {
-      const etag = await tracker.files.receive(c.req.param("token"), c.req.raw.body, c.req.header("content-md5"));
-      return c.body(null, 200, { ETag: `"${etag}"` });
+      const digests = await tracker.files.receive(c.req.param("token"), c.req.raw.body, c.req.header("content-md5"));
+      // Like S3, the ETag is the MD5 when one was asked for; the SHA-1 always comes in its own header.
+      return c.body(null, 200, { ETag: `"${digests.md5 ?? digests.sha1}"`, [SHA1_HEADER]: digests.sha1 });
     } catch (error) {
       if (error instanceof UploadError) {
         return c.json({ exception: "UploadError", content: error.message, error_code: null }, error.status);
@@ -123,7 +125,8 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
       headers: {
         "content-type": "application/octet-stream",
         "content-length": String(info.size),
-        etag: `"${info.md5}"`,
+        etag: `"${info.md5 ?? info.sha1 ?? id}"`,
+        ...(info.sha1 ? { [SHA1_HEADER]: info.sha1 } : {}),
       },
     });
   };

@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { HubEvent } from "../../src/events/event.ts";
+import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
 import { encodeEntity, encodeScalars, projectionTree } from "./encode_entity.ts";
 import { EventHub } from "./event_hub.ts";
 import { FileStore } from "./file_store.ts";
@@ -268,7 +269,12 @@ export class Tracker {
         const token = this.files.grant(request.component_id, request.file_size, request.checksum ?? undefined);
         const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
         if (request.checksum) headers["Content-MD5"] = request.checksum;
-        return { url: `${context.baseUrl}/upload/${token}`, headers, component_id: request.component_id };
+        return {
+          url: `${context.baseUrl}/upload/${token}`,
+          headers,
+          component_id: request.component_id,
+          sha1_header: SHA1_HEADER,
+        };
       }
       case "complete_multipart_upload":
         return {

@@ -15,4 +15,12 @@ export { closestNames } from "./closest_names.ts";
 export { openSession } from "./open_session.ts";
 export { ContextNotFoundError, type Entity, resolveContext, type ResolvedContext } from "./resolve_context.ts";
 export { type TrackerCredentials, trackerFromEnv } from "./tracker_credentials.ts";
-export { type UploadedFile, UploadError, uploadFile, type UploadFileOptions } from "./upload_file.ts";
+export {
+  SHA1_HEADER,
+  type UploadedFile,
+  UploadError,
+  uploadFile,
+  type UploadFileOptions,
+  type UploadTarget,
+  uploadTargets,
+} from "./upload_file.ts";

@@ -8,8 +8,11 @@ export interface UploadedFile {
   /** The file's fingerprint, computed from the bytes as they were sent. */
   hex: string;
   algorithm: HashAlgorithm;
-  /** MD5 of the bytes sent, compared with the server's ETag when it is one. */
-  md5: string;
+  /**
+   * MD5 of the bytes sent, compared with the server's ETag when it is one; only computed when the
+   * storage does not return the SHA-1 of what it stored (see {@linkcode SHA1_HEADER}).
+   */
+  md5?: string;
   size: number;
 }
 
@@ -43,10 +46,42 @@ export interface UploadFileOptions {
   target?: UploadTarget;
 }
 
-/** Where one file's bytes go: a signed URL and the headers to send with them. */
+/**
+ * The response header in which ferry's embedded tracker returns the SHA-1 of the bytes it stored.
+ * Its `get_upload_metadata` answer names the header in `sha1_header`; an uploader that
+ * fingerprints with SHA-1 then checks the stored bytes without computing an MD5 for the ETag.
+ */
+export const SHA1_HEADER = "x-ferry-sha1";
+
+/** Files up to this size are read into memory in one piece and sent as one body. */
+const WHOLE_FILE_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * Read buffers of finished uploads, reused by the next ones: fetch copies a request body when the
+ * request is made, so a buffer is free again once `fetch` has been called.
+ */
+const spareBuffers: Uint8Array<ArrayBuffer>[] = [];
+
+function readBuffer(size: number): Uint8Array<ArrayBuffer> {
+  const at = spareBuffers.findIndex((buffer) => buffer.length >= size);
+  if (at >= 0) return spareBuffers.splice(at, 1)[0]!;
+  let capacity = 1024 * 1024;
+  while (capacity < size) capacity *= 2;
+  return new Uint8Array(capacity);
+}
+
+function releaseBuffer(buffer: Uint8Array<ArrayBuffer>): void {
+  if (spareBuffers.length < 16) spareBuffers.push(buffer);
+}
+
+/**
+ * Where one file's bytes go: a signed URL and the headers to send with them, and (from ferry's
+ * embedded tracker) the response header that will carry the SHA-1 of what was stored.
+ */
 export interface UploadTarget {
   url: string;
   headers?: Record<string, string>;
+  sha1_header?: string;
 }
 
 /**
@@ -74,10 +109,12 @@ export async function uploadTargets(
 }
 
 /**
- * Uploads a file to the tracker's `ftrack.server` storage, reading it once: each chunk feeds the
- * fingerprint and an MD5 while it streams to the signed URL. The upload counts as verified only
- * when every byte of the file was sent, the file did not change meanwhile, and the server's ETag
- * (when it is a plain MD5) equals the MD5 of what was sent.
+ * Uploads a file to the tracker's `ftrack.server` storage, reading it once: the bytes feed the
+ * fingerprint as they are sent. The upload counts as verified only when every byte of the file was
+ * sent, the file did not change meanwhile, and the storage confirms the bytes it holds: by
+ * returning their SHA-1 (ferry's embedded tracker, see {@linkcode SHA1_HEADER}), or else by an
+ * ETag that is a plain MD5 and equals the MD5 of what was sent (S3-style storage). Files up to
+ * 32 MiB go as one buffer; larger ones stream in `chunkSize` pieces.
  */
 export async function uploadFile(session: Session, options: UploadFileOptions): Promise<UploadedFile> {
   const { componentId, path, fileName, algorithm = "sha1", chunkSize = 2 * 1024 * 1024, onProgress, signal } = options;
@@ -91,30 +128,51 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
       { action: "get_upload_metadata", component_id: componentId, file_name: fileName, file_size: size } as never,
     ]))[0];
     if (!metadata?.url) throw new UploadError(path, "the tracker gave no upload URL");
+    const sha1Header = algorithm === "sha1" ? metadata.sha1_header : undefined;
     const fingerprint = createHash(algorithm);
-    const md5 = createHash("md5");
+    const md5 = sha1Header ? undefined : createHash("md5");
     let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const chunk = new Uint8Array(Math.min(chunkSize, Math.max(size - sent, 1)));
-        const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file.read(chunk, 0, chunk.length, sent);
-        if (bytesRead === 0) {
-          controller.close();
-          return;
-        }
-        const piece = bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
-        fingerprint.update(piece);
-        md5.update(piece);
-        sent += bytesRead;
-        onProgress?.(bytesRead);
-        controller.enqueue(piece);
-      },
-    });
+    const take = (piece: Uint8Array) => {
+      fingerprint.update(piece);
+      md5?.update(piece);
+      sent += piece.length;
+      onProgress?.(piece.length);
+    };
+    let body: BodyInit;
+    let buffer: Uint8Array<ArrayBuffer> | undefined;
+    if (size <= WHOLE_FILE_LIMIT) {
+      buffer = readBuffer(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await file.read(buffer, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      const whole = buffer.subarray(0, filled);
+      take(whole);
+      body = whole;
+    } else {
+      body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const chunk = new Uint8Array(Math.min(chunkSize, Math.max(size - sent, 1)));
+          const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file.read(chunk, 0, chunk.length, sent);
+          if (bytesRead === 0) {
+            controller.close();
+            return;
+          }
+          const piece = bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+          take(piece);
+          controller.enqueue(piece);
+        },
+      });
+    }
     const headers = new Headers(metadata.headers ?? {});
     headers.set("content-length", String(size));
     let response: Response;
     try {
-      response = await fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
+      const sending = fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
+      if (buffer) releaseBuffer(buffer);
+      response = await sending;
     } catch (error) {
       throw new UploadError(path, `the transfer failed: ${(error as Error).message}`, { cause: error });
     }
@@ -127,12 +185,20 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
         `it changed during the upload (${size} bytes expected, ${sent} sent, ${after.size} now)`,
       );
     }
-    const digest = md5.digest("hex");
+    const hex = fingerprint.digest("hex");
+    if (sha1Header) {
+      const stored = response.headers.get(sha1Header);
+      if (stored?.toLowerCase() !== hex) {
+        throw new UploadError(path, `the storage holds different bytes (stored SHA-1 ${stored}, sent SHA-1 ${hex})`);
+      }
+      return { hex, algorithm, size };
+    }
+    const digest = md5!.digest("hex");
     const etag = (response.headers.get("etag") ?? "").replaceAll('"', "");
     if (/^[0-9a-f]{32}$/i.test(etag) && etag.toLowerCase() !== digest) {
       throw new UploadError(path, `the storage holds different bytes (ETag ${etag}, sent MD5 ${digest})`);
     }
-    return { hex: fingerprint.digest("hex"), algorithm, md5: digest, size };
+    return { hex, algorithm, md5: digest, size };
   } finally {
     await file.close();
   }

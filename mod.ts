@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { assemble } from "./mod.ts";
  *
  * const { collections, remainder } = assemble(["sh010.1001.exr", "sh010.1002.exr", "notes.txt"]);
- * console.assert(collections[0]!.format() === "sh010.%d.exr [1001-1002]");
- * console.assert(remainder.join() === "notes.txt");
+ * ok(collections[0]!.format() === "sh010.%d.exr [1001-1002]");
+ * ok(remainder.join() === "notes.txt");
  * ```
  *
  * @module

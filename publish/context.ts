@@ -56,11 +56,12 @@ export class Instance {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Context } from "./context.ts";
  *
  * const context = new Context();
  * const render = context.createInstance("beauty", { family: "render", families: ["review"] });
- * console.assert(render.families.join() === "render,review" && context.has(render.id));
+ * ok(render.families.join() === "render,review" && context.has(render.id));
  * ```
  */
 export class Context {

@@ -8,10 +8,11 @@ export type MatchAlgorithm = "intersection" | "subset" | "exact";
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { matchFamilies } from "./match.ts";
  *
- * console.assert(matchFamilies(["render"], ["render", "review"], "intersection"));
- * console.assert(!matchFamilies(["render", "cache"], ["render"], "subset"));
+ * ok(matchFamilies(["render"], ["render", "review"], "intersection"));
+ * ok(!matchFamilies(["render", "cache"], ["render"], "subset"));
  * ```
  */
 export function matchFamilies(

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { CollectorOrder, definePlugin, publish, ValidatorOrder } from "./mod.ts";
  *
  * const plugins = [
@@ -12,7 +13,7 @@
  *   definePlugin({ kind: "instance", name: "ValidateName", order: ValidatorOrder, families: ["render"], process() {} }),
  * ];
  * const { results } = await publish({ plugins });
- * console.assert(results.length === 2 && results.every((r) => r.success));
+ * ok(results.length === 2 && results.every((r) => r.success));
  * ```
  *
  * @module

@@ -13,10 +13,11 @@ export const IntegratorOrder = 3;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { inRange, ValidatorOrder } from "./orders.ts";
  *
- * console.assert(inRange(ValidatorOrder + 0.49, ValidatorOrder));
- * console.assert(!inRange(1.5, ValidatorOrder));
+ * ok(inRange(ValidatorOrder + 0.49, ValidatorOrder));
+ * ok(!inRange(1.5, ValidatorOrder));
  * ```
  */
 export function inRange(order: number, base: number, offset = 0.5): boolean {

@@ -111,6 +111,7 @@ const PluginSchema = z.object({
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { definePlugin } from "./plugin.ts";
  * import { ValidatorOrder } from "./orders.ts";
  *
@@ -123,7 +124,7 @@ const PluginSchema = z.object({
  *     if (!instance.data.frames) throw new Error(`'${instance.name}' has no frames`);
  *   },
  * });
- * console.assert(ValidateFrames.match === "intersection");
+ * ok(ValidateFrames.match === "intersection");
  * ```
  */
 export function definePlugin<T extends Plugin>(

@@ -68,13 +68,14 @@ export class PublishRequestError extends Error {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parsePublishRequest } from "./request.ts";
  *
  * const request = parsePublishRequest({
  *   context: { path: "demo/sq010/sh010", task: "lighting" },
  *   instances: [{ family: "render", name: "beauty", files: ["renders/beauty.####.exr"] }],
  * });
- * console.assert(request.host === "shell" && request.location === "server");
+ * ok(request.host === "shell" && request.location === "server");
  * ```
  */
 export function parsePublishRequest(input: unknown): PublishRequest {

@@ -127,10 +127,11 @@ export async function processPair(
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Context, definePlugin, publishIter } from "./mod.ts";
  *
  * const plugins = [definePlugin({ kind: "context", name: "Collect", order: 0, process(c) { c.createInstance("a", { family: "render" }); } })];
- * for await (const result of publishIter({ plugins, context: new Context() })) console.assert(result.success);
+ * for await (const result of publishIter({ plugins, context: new Context() })) ok(result.success);
  * ```
  */
 export async function* publishIter(options: PublishOptions): AsyncGenerator<Result, Context> {

@@ -59,9 +59,10 @@ export type PublishSettings = z.infer<typeof PublishSettingsSchema>;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parsePublishSettings } from "./settings.ts";
  *
- * console.assert(parsePublishSettings({}).uploadConcurrency === 4);
+ * ok(parsePublishSettings({}).uploadConcurrency === 8);
  * ```
  */
 export function parsePublishSettings(input: unknown): PublishSettings {

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { mapLimit } from "./map_limit.ts";
  *
  * const doubled = await mapLimit([1, 2, 3], 2, async (n) => n * 2);
- * console.assert(doubled.join() === "2,4,6");
+ * ok(doubled.join() === "2,4,6");
  * ```
  */
 export async function mapLimit<T, R>(

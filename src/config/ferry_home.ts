@@ -16,10 +16,11 @@ export interface FerryHomeInput {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ferryHome } from "./ferry_home.ts";
  *
- * console.assert(ferryHome({ env: { FERRY_HOME: "/srv/ferry" }, platform: "linux", home: "/home/a" }) === "/srv/ferry");
- * console.assert(ferryHome({ env: {}, platform: "linux", home: "/home/a" }) === "/home/a/.local/share/ferry");
+ * ok(ferryHome({ env: { FERRY_HOME: "/srv/ferry" }, platform: "linux", home: "/home/a" }) === "/srv/ferry");
+ * ok(ferryHome({ env: {}, platform: "linux", home: "/home/a" }) === "/home/a/.local/share/ferry");
  * ```
  */
 export function ferryHome(

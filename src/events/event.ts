@@ -29,10 +29,11 @@ export type HubEvent = z.infer<typeof EventSchema>;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { toWireEvent } from "./event.ts";
  *
  * const wire = toWireEvent({ topic: "ferry.publish.finished", id: "1", data: { versionId: "v" } });
- * console.assert(Object.keys(wire).join() === "topic,id,data,source,target,inReplyToEvent,sent");
+ * ok(Object.keys(wire).join() === "topic,id,data,source,target,inReplyToEvent,sent");
  * ```
  */
 export function toWireEvent(event: z.input<typeof EventSchema>): HubEvent {

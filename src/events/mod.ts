@@ -3,10 +3,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { ExpressionCache } from "./mod.ts";
  *
  * const expressions = new ExpressionCache();
- * console.assert(expressions.matches("topic=ftrack.update", { topic: "ftrack.update" }));
+ * ok(expressions.matches("topic=ftrack.update", { topic: "ftrack.update" }));
  * ```
  *
  * @module

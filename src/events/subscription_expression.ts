@@ -96,12 +96,13 @@ function tokenize(text: string): Token[] {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { matchExpression, parseExpression } from "./subscription_expression.ts";
  *
  * const expression = parseExpression("topic=ftrack.update and source.user.username=jenkins");
  * const event = { topic: "ftrack.update", source: { user: { username: "jenkins" } } };
- * console.assert(matchExpression(expression, event));
- * console.assert(matchExpression(parseExpression("topic=ftrack.*"), { topic: "my.ftrack.x" }));
+ * ok(matchExpression(expression, event));
+ * ok(matchExpression(parseExpression("topic=ftrack.*"), { topic: "my.ftrack.x" }));
  * ```
  */
 export function parseExpression(text: string): Expression {

@@ -35,10 +35,11 @@ export function isPattern(input: string): boolean {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { patternToRegExp } from "./expand_paths.ts";
  *
- * console.assert(patternToRegExp("beauty.####.exr").test("beauty.1001.exr"));
- * console.assert(!patternToRegExp("beauty.%04d.exr").test("beauty.10001.exr"));
+ * ok(patternToRegExp("beauty.####.exr").test("beauty.1001.exr"));
+ * ok(!patternToRegExp("beauty.%04d.exr").test("beauty.10001.exr"));
  * ```
  */
 export function patternToRegExp(pattern: string): RegExp {
@@ -85,13 +86,14 @@ export function patternToRegExp(pattern: string): RegExp {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { expandPaths } from "./expand_paths.ts";
  *
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.0001.exr`, "");
  * await Deno.writeTextFile(`${dir}/a.0002.exr`, "");
  * const paths = await expandPaths([`${dir}/a.####.exr`]);
- * console.assert(paths.length === 2);
+ * ok(paths.length === 2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

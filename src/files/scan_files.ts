@@ -49,12 +49,13 @@ export interface ScanFilesOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { scanFiles } from "./scan_files.ts";
  *
  * const dir = await Deno.makeTempDir();
  * for (const frame of [1, 2, 4]) await Deno.writeTextFile(`${dir}/a.000${frame}.exr`, "x");
  * const [sequence] = await scanFiles([1, 2, 4].map((f) => `${dir}/a.000${f}.exr`));
- * console.assert(sequence!.kind === "sequence" && sequence!.bytes === 3);
+ * ok(sequence!.kind === "sequence" && sequence!.bytes === 3);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

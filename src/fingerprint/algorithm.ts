@@ -10,9 +10,10 @@ export type HashAlgorithm = typeof HASH_ALGORITHMS[number];
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { checkAlgorithm } from "./algorithm.ts";
  *
- * console.assert(checkAlgorithm("sha256") === "sha256");
+ * ok(checkAlgorithm("sha256") === "sha256");
  * ```
  */
 export function checkAlgorithm(name: string): HashAlgorithm {

@@ -7,10 +7,11 @@ export type FingerprintProblem = "missing" | "unreadable" | "not-a-file" | "chan
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { FingerprintError } from "./fingerprint_error.ts";
  *
  * const error = new FingerprintError("/renders/a.0001.exr", "missing", "it does not exist");
- * console.assert(error.message === "Cannot fingerprint '/renders/a.0001.exr': it does not exist");
+ * ok(error.message === "Cannot fingerprint '/renders/a.0001.exr': it does not exist");
  * ```
  */
 export class FingerprintError extends Error {

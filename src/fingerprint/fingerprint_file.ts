@@ -42,12 +42,13 @@ export const DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { fingerprintFile } from "./mod.ts";
  *
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "abc");
  * const { hex, size } = await fingerprintFile(path);
- * console.assert(hex === "a9993e364706816aba3e25717850c26c9cd0d89d" && size === 3);
+ * ok(hex === "a9993e364706816aba3e25717850c26c9cd0d89d" && size === 3);
  * await Deno.remove(path);
  * ```
  */

@@ -56,14 +56,15 @@ const THREAD_THRESHOLD_BYTES = 64 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { fingerprintFiles } from "./mod.ts";
  *
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
  * await Deno.writeTextFile(`${dir}/b.txt`, "");
  * const [a, b] = await fingerprintFiles([`${dir}/a.txt`, `${dir}/b.txt`]);
- * console.assert(a!.hex === "a9993e364706816aba3e25717850c26c9cd0d89d");
- * console.assert(b!.hex === "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+ * ok(a!.hex === "a9993e364706816aba3e25717850c26c9cd0d89d");
+ * ok(b!.hex === "da39a3ee5e6b4b0d3255bfef95601890afd80709");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

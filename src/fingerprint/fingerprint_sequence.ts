@@ -44,6 +44,7 @@ export interface FingerprintSequenceOptions extends FingerprintFilesOptions {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Collection } from "../sequence/mod.ts";
  * import { fingerprintSequence } from "./mod.ts";
  *
@@ -52,7 +53,7 @@ export interface FingerprintSequenceOptions extends FingerprintFilesOptions {
  * await Deno.writeTextFile(`${dir}/a.0002.txt`, "");
  * const frames = new Collection({ head: "a.", tail: ".txt", padding: 4, indexes: [1, 2] });
  * const result = await fingerprintSequence(frames, { directory: dir });
- * console.assert(result.size === 3 && result.members.length === 2);
+ * ok(result.size === 3 && result.members.length === 2);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -84,10 +85,11 @@ export async function fingerprintSequence(
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { combineMemberDigests } from "./fingerprint_sequence.ts";
  *
  * const hex = combineMemberDigests("sha1", ["/r/a.1.exr"], ["da39a3ee5e6b4b0d3255bfef95601890afd80709"]);
- * console.assert(hex.length === 40);
+ * ok(hex.length === 40);
  * ```
  */
 export function combineMemberDigests(

@@ -7,7 +7,7 @@ import type { Fingerprint } from "./fingerprint_file.ts";
 import type { HashRequest, HashResponse } from "./_hash_messages.ts";
 
 /** The worker module next to this one, with this module's own extension (.ts from source, .js when built). */
-function workerUrl(): URL {
+function defaultWorkerUrl(): URL {
   const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
   return new URL(`./_hash_worker${extension}`, import.meta.url);
 }
@@ -23,6 +23,7 @@ export interface HashJobOptions {
 }
 
 interface Job {
+  id: number;
   path: string;
   algorithm: HashAlgorithm;
   chunkSize: number;
@@ -41,37 +42,69 @@ interface Job {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { fingerprintFiles, HashPool } from "./mod.ts";
  *
  * await using workers = new HashPool({ size: 2 });
  * const path = await Deno.makeTempFile();
  * const [digest] = await fingerprintFiles([path], { workers });
- * console.assert(digest!.size === 0);
+ * ok(digest!.size === 0);
  * await Deno.remove(path);
  * ```
  */
 export class HashPool implements AsyncDisposable {
-  #workers: Worker[] = [];
+  #workers = new Set<Worker>();
   #idle: Worker[] = [];
-  #queue: Array<{ id: number } & Job> = [];
-  #running = new Map<number, Job>();
+  #queue: Job[] = [];
+  /** The job each busy worker runs. */
+  #running = new Map<Worker, Job>();
   #nextId = 1;
   #closed = false;
+  #workerUrl: URL;
 
-  /** Starts `size` worker threads (default: one per core). */
-  constructor(options: { size?: number } = {}) {
-    const { size = availableParallelism() } = options;
+  /**
+   * Starts `size` worker threads (default: one per core). A worker that crashes fails only the
+   * file it was hashing and is replaced. `workerUrl` points at the worker module when a build puts
+   * it elsewhere.
+   */
+  constructor(options: { size?: number; workerUrl?: URL } = {}) {
+    const { size = availableParallelism(), workerUrl = defaultWorkerUrl() } = options;
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new RangeError(`Cannot start a hash pool of '${size}' threads: it must be a whole number ≥ 1`);
     }
     this.size = size;
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(workerUrl());
-      worker.on("message", (message: HashResponse) => this.#receive(worker, message));
-      worker.on("error", (error: Error) => this.#failAll(error));
-      this.#workers.push(worker);
-      this.#idle.push(worker);
-    }
+    this.#workerUrl = workerUrl;
+    for (let i = 0; i < size; i++) this.#idle.push(this.#start());
+  }
+
+  #start(): Worker {
+    const worker = new Worker(this.#workerUrl);
+    let failed = false;
+    const fail = (error: Error) => {
+      if (failed || !this.#workers.has(worker)) return;
+      failed = true;
+      this.#replace(worker, error);
+    };
+    worker.on("message", (message: HashResponse) => this.#receive(worker, message));
+    worker.on("error", fail);
+    worker.on("exit", (code: number) => fail(new Error(`it exited with code ${code}`)));
+    this.#workers.add(worker);
+    return worker;
+  }
+
+  /** Fails the file a dead worker was hashing, and starts another worker in its place. */
+  #replace(worker: Worker, error: Error): void {
+    this.#workers.delete(worker);
+    this.#idle = this.#idle.filter((other) => other !== worker);
+    const job = this.#running.get(worker);
+    this.#running.delete(worker);
+    void worker.terminate();
+    job?.reject(
+      new FingerprintError(job.path, "failed", `the hash worker crashed: ${error.message}`, { cause: error }),
+    );
+    if (this.#closed) return;
+    this.#idle.push(this.#start());
+    this.#dispatch();
   }
 
   /** How many threads the pool has. */
@@ -103,27 +136,31 @@ export class HashPool implements AsyncDisposable {
     for (const job of this.#running.values()) aborted(job);
     this.#queue = [];
     this.#running.clear();
-    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+    const workers = [...this.#workers];
+    this.#workers.clear();
+    this.#idle = [];
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
   #dispatch(): void {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const worker = this.#idle.pop()!;
       const job = this.#queue.shift()!;
-      this.#running.set(job.id, job);
+      this.#running.set(worker, job);
       const request: HashRequest = { id: job.id, path: job.path, algorithm: job.algorithm, chunkSize: job.chunkSize };
       worker.postMessage(request);
     }
   }
 
   #receive(worker: Worker, message: HashResponse): void {
-    const job = this.#running.get(message.id);
+    const running = this.#running.get(worker);
+    const job = running?.id === message.id ? running : undefined;
     if (message.kind === "progress") {
       job?.onProgress?.(message.bytes);
       return;
     }
     if (message.unreported > 0) job?.onProgress?.(message.unreported);
-    this.#running.delete(message.id);
+    this.#running.delete(worker);
     this.#idle.push(worker);
     if (job !== undefined) {
       if (message.kind === "done") {
@@ -135,15 +172,5 @@ export class HashPool implements AsyncDisposable {
       }
     }
     this.#dispatch();
-  }
-
-  #failAll(error: Error): void {
-    for (const job of [...this.#running.values(), ...this.#queue]) {
-      job.reject(
-        new FingerprintError(job.path, "failed", `the hash worker crashed: ${error.message}`, { cause: error }),
-      );
-    }
-    this.#queue = [];
-    this.#running.clear();
   }
 }

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { fingerprintFile } from "./mod.ts";
  *
  * const path = await Deno.makeTempFile();
- * console.assert((await fingerprintFile(path)).hex === "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+ * ok((await fingerprintFile(path)).hex === "da39a3ee5e6b4b0d3255bfef95601890afd80709");
  * await Deno.remove(path);
  * ```
  *

@@ -13,10 +13,11 @@ export interface ToolRun {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { runTool } from "./run_tool.ts";
  *
  * const run = await runTool("definitely-not-a-tool-here", ["-version"]);
- * console.assert(!run.ok && run.stderr.includes("not installed"));
+ * ok(!run.ok && run.stderr.includes("not installed"));
  * ```
  */
 export function runTool(command: string, args: readonly string[]): Promise<ToolRun> {

@@ -53,14 +53,15 @@ export interface AssembleResult {
  *
  * @example Frames and strays
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { assemble } from "./mod.ts";
  *
  * const { collections, remainder } = assemble([
  *   "beauty.1001.exr", "beauty.1002.exr", "beauty.1004.exr", "notes.txt",
  * ]);
- * console.assert(collections.length === 1);
- * console.assert(collections[0]!.format() === "beauty.%d.exr [1001-1002, 1004]");
- * console.assert(remainder[0] === "notes.txt");
+ * ok(collections.length === 1);
+ * ok(collections[0]!.format() === "beauty.%d.exr [1001-1002, 1004]");
+ * ok(remainder[0] === "notes.txt");
  * ```
  */
 export function assemble(items: Iterable<string>, options: AssembleOptions = {}): AssembleResult {

@@ -30,13 +30,14 @@ export const DEFAULT_FORMAT = "{head}{padding}{tail} [{ranges}]";
  *
  * @example A padded sequence with a hole
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Collection } from "./mod.ts";
  *
  * const beauty = new Collection({ head: "beauty.", tail: ".exr", padding: 4, indexes: [1, 2, 3, 5] });
- * console.assert(beauty.format() === "beauty.%04d.exr [1-3, 5]");
- * console.assert(beauty.match("beauty.0005.exr") === 5);
- * console.assert(beauty.holes().format("{ranges}") === "4");
- * console.assert([...beauty][0] === "beauty.0001.exr");
+ * ok(beauty.format() === "beauty.%04d.exr [1-3, 5]");
+ * ok(beauty.match("beauty.0005.exr") === 5);
+ * ok(beauty.holes().format("{ranges}") === "4");
+ * ok([...beauty][0] === "beauty.0001.exr");
  * ```
  */
 export class Collection implements Iterable<string> {

@@ -4,13 +4,14 @@
  *
  * @example Catching it
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { Collection, CollectionError } from "./mod.ts";
  *
  * const collection = new Collection({ head: "beauty.", tail: ".exr", padding: 4 });
  * try {
  *   collection.add("beauty.10001.exr");
  * } catch (error) {
- *   console.assert(error instanceof CollectionError);
+ *   ok(error instanceof CollectionError);
  * }
  * ```
  */

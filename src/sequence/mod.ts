@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { assemble } from "./mod.ts";
  *
  * const { collections } = assemble(["a.0001.exr", "a.0002.exr"]);
- * console.assert(collections[0]!.format() === "a.%04d.exr [1-2]");
+ * ok(collections[0]!.format() === "a.%04d.exr [1-2]");
  * ```
  *
  * @module

@@ -21,14 +21,15 @@ const FIELD_EXPRESSIONS: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { parse } from "./mod.ts";
  *
  * const beauty = parse("/shots/sh010/beauty.%04d.exr [1001-1003, 1005]");
- * console.assert(beauty.head === "/shots/sh010/beauty." && beauty.padding === 4);
- * console.assert(beauty.indexes.join() === "1001,1002,1003,1005");
+ * ok(beauty.head === "/shots/sh010/beauty." && beauty.padding === 4);
+ * ok(beauty.indexes.join() === "1001,1002,1003,1005");
  *
  * const withHoles = parse("/p/file.%d.ext 1-8 [2, 4-6]", "{head}{padding}{tail} {range} [{holes}]");
- * console.assert(withHoles.indexes.join() === "1,3,7,8");
+ * ok(withHoles.indexes.join() === "1,3,7,8");
  * ```
  */
 export function parse(value: string, pattern: string = DEFAULT_FORMAT): Collection {

@@ -22,9 +22,10 @@ function distance(a: string, b: string): number {
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { closestNames } from "./closest_names.ts";
  *
- * console.assert(closestNames("sh01", ["sh010", "sh020", "sq010"])[0] === "sh010");
+ * ok(closestNames("sh01", ["sh010", "sh020", "sq010"])[0] === "sh010");
  * ```
  */
 export function closestNames(name: string, candidates: readonly string[], count = 3): string[] {

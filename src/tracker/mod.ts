@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { trackerFromEnv } from "./mod.ts";
  *
- * console.assert(trackerFromEnv({}) === undefined);
+ * ok(trackerFromEnv({}) === undefined);
  * ```
  *
  * @module

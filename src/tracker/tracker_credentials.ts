@@ -20,11 +20,12 @@ const EnvSchema = z.object({
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { trackerFromEnv } from "./tracker_credentials.ts";
  *
  * const credentials = trackerFromEnv({ FTRACK_SERVER: "http://127.0.0.1:8070", FTRACK_API_USER: "ferry", FTRACK_API_KEY: "k" });
- * console.assert(credentials?.apiUser === "ferry");
- * console.assert(trackerFromEnv({}) === undefined);
+ * ok(credentials?.apiUser === "ferry");
+ * ok(trackerFromEnv({}) === undefined);
  * ```
  */
 export function trackerFromEnv(env: Record<string, string | undefined>): TrackerCredentials | undefined {

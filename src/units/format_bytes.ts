@@ -3,10 +3,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { formatBytes } from "./format_bytes.ts";
  *
- * console.assert(formatBytes(1_234_567_890) === "1.2 GB");
- * console.assert(formatBytes(999) === "999 B");
+ * ok(formatBytes(1_234_567_890) === "1.2 GB");
+ * ok(formatBytes(999) === "999 B");
  * ```
  */
 export function formatBytes(bytes: number): string {

@@ -33,6 +33,12 @@ export const PublishSettingsSchema = z.object({
   diskLocationName: z.string().min(1).default("ferry.disk"),
   /** Frame rate of review movies made from image sequences. */
   reviewFrameRate: z.number().positive().default(24),
+  /** The media tools of ExtractReview: names on PATH or full paths. */
+  tools: z.object({
+    ffmpeg: z.string().min(1).default("ffmpeg"),
+    ffprobe: z.string().min(1).default("ffprobe"),
+    oiiotool: z.string().min(1).default("oiiotool"),
+  }).default({ ffmpeg: "ffmpeg", ffprobe: "ffprobe", oiiotool: "oiiotool" }),
   /** Asset type (its `short`) per family; other families use their own name when such a type exists, else `upload`. */
   assetTypes: z.record(z.string(), z.string()).default({
     render: "render",

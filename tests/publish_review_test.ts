@@ -1,0 +1,153 @@
+/**
+ * ExtractReview with each combination of media tools: oiiotool and ffmpeg, either alone, neither;
+ * and EXR frames shown through the sRGB transfer rather than as dark linear values.
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import type { Session } from "@ftrack/api";
+import { runTool } from "../src/media/run_tool.ts";
+import { hasFfmpeg } from "../src/media/run_tool.ts";
+import type { Tracker } from "../services/tracker/tracker.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { publishWith, tempFolder } from "./_publish.ts";
+
+// deno-lint-ignore no-explicit-any
+type E = any;
+const FFMPEG = await hasFfmpeg();
+const OIIOTOOL = (await runTool("oiiotool", ["--version"])).ok;
+const MISSING = "/nonexistent/tool";
+for (const [tool, present, install] of [["ffmpeg", FFMPEG, "ffmpeg"], ["oiiotool", OIIOTOOL, "openimageio-tools"]]) {
+  if (!present) console.warn(`SKIPPED: publish_review_test cases that need ${tool} (apt-get install ${install})`);
+}
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+/** Scene-linear 18% grey EXR frames, 64 × 36, made with oiiotool. */
+async function greyExrFrames(folder: string, frames: number[]): Promise<string> {
+  for (const frame of frames) {
+    const made = await runTool("oiiotool", [
+      "--pattern",
+      "constant:color=0.18,0.18,0.18",
+      "64x36",
+      "3",
+      "-d",
+      "half",
+      "-o",
+      join(folder, `beauty.${String(frame).padStart(4, "0")}.exr`),
+    ]);
+    ok(made.ok, made.stderr);
+  }
+  return join(folder, "beauty.####.exr");
+}
+
+async function publishReview(session: Session, files: string, tools: Record<string, string> = {}) {
+  const { report } = await publishWith(session, {
+    context: { path: "demo/sq010/sh010", task: "lighting" },
+    instances: [{ family: "render", name: "beauty", files: [files] }],
+  }, { settings: { tools } });
+  ok(report.ok, JSON.stringify(report.results.filter((r) => !r.success)));
+  const extract = report.results.find((result) => result.plugin === "ExtractReview")!;
+  const components = (await session.query(
+    `select name, id from Component where version_id is ${(report.created[0] as E).versionId}`,
+  )).data as E[];
+  return {
+    records: extract.records,
+    components: new Map(components.map((component) => [component.name as string, component.id as string])),
+  };
+}
+
+/** Mean 8-bit RGB value of an image or a movie's first frame, decoded by ffmpeg. */
+async function meanValue(path: string): Promise<number> {
+  const decoded = await new Deno.Command("ffmpeg", {
+    args: ["-v", "error", "-i", path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+    stdout: "piped",
+  }).output();
+  ok(decoded.success);
+  return decoded.stdout.reduce((sum, value) => sum + value, 0) / decoded.stdout.length;
+}
+
+const stored = (tracker: Tracker, id: string | undefined) => {
+  ok(id, "component missing");
+  return tracker.files.path(id);
+};
+
+Deno.test({
+  ...options,
+  name: "review of EXR renders: oiiotool thumbnail and ffmpeg movie, both through the sRGB transfer",
+  ignore: !FFMPEG || !OIIOTOOL,
+  fn: async () => {
+    await using running = await memoryTracker();
+    const session = await openSession(running);
+    await makeShot(session);
+    await using folder = await tempFolder();
+    const { records, components } = await publishReview(session, await greyExrFrames(folder.path, [1, 2, 3, 4, 5]));
+    deepStrictEqual(records.map((record) => record.message), ["a review movie of 5 frames and a thumbnail (oiiotool)"]);
+    for (const name of ["exr", "ftrackreview-mp4", "ftrackreview-image", "thumbnail"]) ok(components.has(name), name);
+    // 18% grey in linear light is 118 of 255 in sRGB; left linear it would be 46.
+    const thumbnail = await meanValue(stored(running.tracker, components.get("thumbnail")));
+    ok(Math.abs(thumbnail - 118) <= 3, `thumbnail mean ${thumbnail}`);
+    const movie = await meanValue(stored(running.tracker, components.get("ftrackreview-mp4")));
+    ok(Math.abs(movie - 118) <= 6, `movie mean ${movie}`);
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "review without ffmpeg: oiiotool makes the thumbnail, no movie, and a warning says why",
+  ignore: !OIIOTOOL || !FFMPEG,
+  fn: async () => {
+    await using running = await memoryTracker();
+    const session = await openSession(running);
+    await makeShot(session);
+    await using folder = await tempFolder();
+    const files = await greyExrFrames(folder.path, [1, 2, 3]);
+    const { records, components } = await publishReview(session, files, { ffmpeg: MISSING });
+    deepStrictEqual(records.map((record) => [record.level, record.message]), [
+      ["warning", "ffmpeg is not installed: no review movie, only a thumbnail (apt-get install ffmpeg)"],
+      ["info", "a thumbnail (oiiotool)"],
+    ]);
+    strictEqual(components.has("ftrackreview-mp4"), false);
+    ok(components.has("thumbnail") && components.has("ftrackreview-image"));
+    const thumbnail = await meanValue(stored(running.tracker, components.get("thumbnail")));
+    ok(Math.abs(thumbnail - 118) <= 3, `thumbnail mean ${thumbnail}`);
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "review without oiiotool: ffmpeg makes both, the EXR thumbnail through the sRGB transfer too",
+  ignore: !FFMPEG || !OIIOTOOL,
+  fn: async () => {
+    await using running = await memoryTracker();
+    const session = await openSession(running);
+    await makeShot(session);
+    await using folder = await tempFolder();
+    const files = await greyExrFrames(folder.path, [1, 2, 3]);
+    const { records, components } = await publishReview(session, files, { oiiotool: MISSING });
+    deepStrictEqual(records.map((record) => record.message), ["a review movie of 3 frames and a thumbnail (ffmpeg)"]);
+    const thumbnail = await meanValue(stored(running.tracker, components.get("thumbnail")));
+    ok(Math.abs(thumbnail - 118) <= 6, `thumbnail mean ${thumbnail}`);
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "review with neither tool: no review components, and a warning that names both tools",
+  fn: async () => {
+    await using running = await memoryTracker();
+    const session = await openSession(running);
+    await makeShot(session);
+    await using folder = await tempFolder();
+    await Deno.writeFile(join(folder.path, "beauty.1.exr"), new Uint8Array(16));
+    await Deno.writeFile(join(folder.path, "beauty.2.exr"), new Uint8Array(16));
+    const { records, components } = await publishReview(session, join(folder.path, "beauty.#.exr"), {
+      ffmpeg: MISSING,
+      ffprobe: MISSING,
+      oiiotool: MISSING,
+    });
+    deepStrictEqual(records.map((record) => [record.level, record.message]), [[
+      "warning",
+      "neither ffmpeg nor oiiotool is installed: no thumbnail or review movie (apt-get install ffmpeg openimageio-tools)",
+    ]]);
+    deepStrictEqual([...components.keys()], ["exr"]);
+  },
+});

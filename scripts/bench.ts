@@ -24,11 +24,13 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|all]
                 100k × 3 runs ≤ 0.5 s.
   fingerprint   SHA-1 MiB/s on cached files beside \`openssl speed -evp sha1 -bytes 1048576\` (one
                 core), measured in the same run: one 512 MiB file (target ≥ 0.9×) and 16 files
-                of 32 MiB on worker threads (target ≥ 1.6×).
+                of 32 MiB on worker threads (target ≥ 1.6×); also openssl with -multi 2 and
+                \`openssl dgst -sha1\` on the same files in two processes, for what the machine gives.
   tracker       the embedded tracker: ~100,000 entities created over HTTP (target ≥ 2,000/s) and
                 p50 / p99 of typical handler queries (target p50 ≤ 2 ms for indexed lookups)
-  publish       1,000 frames of 1 MiB published to ftrack.server on the embedded tracker, beside
-                \`cat > /dev/null\` of the same bytes in the same run (target ≤ 2×)
+  publish       1,000 frames of 1 MiB published to ftrack.server on the embedded tracker (in this
+                process, then as its own process), beside \`cat > /dev/null\` (target ≤ 2×) and
+                \`cp -r\` of the same bytes in the same run
   all           sequence and fingerprint (the default; tracker and publish run on their own)
   --quick       smaller inputs, for a smoke run`;
 

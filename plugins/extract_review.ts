@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { definePlugin } from "../publish/plugin.ts";
 import { H264_REVIEW_ARGS, lastLine, runTool } from "../src/media/run_tool.ts";
+import { probeVideo } from "../src/media/probe_video.ts";
 import { extensionOf } from "./_extension.ts";
 import { ExtractorOrder } from "../publish/orders.ts";
 import { itemsOf, type ReviewMedia, settingsOf } from "./_contract.ts";
@@ -100,28 +101,18 @@ export const ExtractReview = definePlugin({
       const movie = join(work, "review.mp4");
       const encoded = await runTool(tools.ffmpeg, ["-y", "-v", "error", ...input, ...H264_REVIEW_ARGS, movie]);
       if (encoded.ok) {
-        const probe = await runTool(tools.ffprobe, [
-          "-v",
-          "error",
-          "-select_streams",
-          "v:0",
-          "-count_packets",
-          "-show_entries",
-          "stream=width,height,nb_read_packets",
-          "-of",
-          "json",
-          movie,
-        ]);
-        const stream = probe.ok ? (JSON.parse(probe.stdout).streams?.[0] ?? {}) : {};
-        const frames = Number(stream.nb_read_packets ?? frameOut - frameIn + 1);
+        const probed = await probeVideo({ ffprobe: tools.ffprobe, path: movie });
+        if ("problem" in probed) log.warning(`ffprobe could not read the review movie: ${probed.problem}`);
+        const video = "video" in probed ? probed.video : undefined;
+        const frames = video?.frames || frameOut - frameIn + 1;
         review.movie = {
           path: movie,
           meta: {
             frameIn: source.kind === "sequence" ? frameIn : 0,
             frameOut: source.kind === "sequence" ? frameOut : frames,
             frameRate: fps,
-            width: Number(stream.width ?? 0),
-            height: Number(stream.height ?? 0),
+            width: video?.width ?? 0,
+            height: video?.height ?? 0,
           },
         };
         movieFrames = frames;

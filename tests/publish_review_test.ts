@@ -2,12 +2,10 @@
  * ExtractReview with each combination of media tools: oiiotool and ffmpeg, either alone, neither;
  * and EXR frames shown through the sRGB transfer rather than as dark linear values.
  */
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
-import { runTool } from "../src/media/run_tool.ts";
-import { hasFfmpeg } from "../src/media/run_tool.ts";
-import type { Tracker } from "../services/tracker/tracker.ts";
+import { hasFfmpeg, runTool } from "../src/media/run_tool.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 import { publishWith, tempFolder } from "./_publish.ts";
 
@@ -65,28 +63,46 @@ async function meanValue(path: string): Promise<number> {
   return decoded.stdout.reduce((sum, value) => sum + value, 0) / decoded.stdout.length;
 }
 
-const stored = (tracker: Tracker, id: string | undefined) => {
-  ok(id, "component missing");
-  return tracker.files.path(id);
-};
+/**
+ * Publishes `frames` grey EXR frames with the given tools on a fresh tracker; returns the
+ * ExtractReview log, the component names, and the mean value of the thumbnail and movie made.
+ */
+async function reviewOfGreyExr(frames: number, tools: Record<string, string>) {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  await makeShot(session);
+  await using folder = await tempFolder();
+  const files = await greyExrFrames(folder.path, Array.from({ length: frames }, (_, i) => i + 1));
+  const { records, components } = await publishReview(session, files, tools);
+  const mean = async (name: string) => {
+    const id = components.get(name);
+    return id === undefined ? undefined : await meanValue(running.tracker.files.path(id));
+  };
+  return {
+    log: records.map((record) => [record.level, record.message]),
+    names: [...components.keys()].sort(),
+    thumbnail: await mean("thumbnail"),
+    movie: await mean("ftrackreview-mp4"),
+  };
+}
+
+/** 18% grey in linear light is 118 of 255 through the sRGB transfer; left linear it would be 46. */
+function assertSrgbGrey(mean: number | undefined, tolerance: number): void {
+  ok(mean !== undefined && Math.abs(mean - 118) <= tolerance, `mean ${mean}, expected 118 ± ${tolerance}`);
+}
+
+const ALL_REVIEW = ["exr", "ftrackreview-image", "ftrackreview-mp4", "thumbnail"];
 
 Deno.test({
   ...options,
   name: "review of EXR renders: oiiotool thumbnail and ffmpeg movie, both through the sRGB transfer",
   ignore: !FFMPEG || !OIIOTOOL,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
-    const { records, components } = await publishReview(session, await greyExrFrames(folder.path, [1, 2, 3, 4, 5]));
-    deepStrictEqual(records.map((record) => record.message), ["a review movie of 5 frames and a thumbnail (oiiotool)"]);
-    for (const name of ["exr", "ftrackreview-mp4", "ftrackreview-image", "thumbnail"]) ok(components.has(name), name);
-    // 18% grey in linear light is 118 of 255 in sRGB; left linear it would be 46.
-    const thumbnail = await meanValue(stored(running.tracker, components.get("thumbnail")));
-    ok(Math.abs(thumbnail - 118) <= 3, `thumbnail mean ${thumbnail}`);
-    const movie = await meanValue(stored(running.tracker, components.get("ftrackreview-mp4")));
-    ok(Math.abs(movie - 118) <= 6, `movie mean ${movie}`);
+    const review = await reviewOfGreyExr(5, {});
+    deepStrictEqual(review.log, [["info", "a review movie of 5 frames and a thumbnail (oiiotool)"]]);
+    deepStrictEqual(review.names, ALL_REVIEW);
+    assertSrgbGrey(review.thumbnail, 3);
+    assertSrgbGrey(review.movie, 6);
   },
 });
 
@@ -95,20 +111,13 @@ Deno.test({
   name: "review without ffmpeg: oiiotool makes the thumbnail, no movie, and a warning says why",
   ignore: !OIIOTOOL || !FFMPEG,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
-    const files = await greyExrFrames(folder.path, [1, 2, 3]);
-    const { records, components } = await publishReview(session, files, { ffmpeg: MISSING });
-    deepStrictEqual(records.map((record) => [record.level, record.message]), [
+    const review = await reviewOfGreyExr(3, { ffmpeg: MISSING });
+    deepStrictEqual(review.log, [
       ["warning", "ffmpeg is not installed: no review movie, only a thumbnail (apt-get install ffmpeg)"],
       ["info", "a thumbnail (oiiotool)"],
     ]);
-    strictEqual(components.has("ftrackreview-mp4"), false);
-    ok(components.has("thumbnail") && components.has("ftrackreview-image"));
-    const thumbnail = await meanValue(stored(running.tracker, components.get("thumbnail")));
-    ok(Math.abs(thumbnail - 118) <= 3, `thumbnail mean ${thumbnail}`);
+    deepStrictEqual(review.names, ["exr", "ftrackreview-image", "thumbnail"]);
+    assertSrgbGrey(review.thumbnail, 3);
   },
 });
 
@@ -117,15 +126,11 @@ Deno.test({
   name: "review without oiiotool: ffmpeg makes both, the EXR thumbnail through the sRGB transfer too",
   ignore: !FFMPEG || !OIIOTOOL,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
-    const files = await greyExrFrames(folder.path, [1, 2, 3]);
-    const { records, components } = await publishReview(session, files, { oiiotool: MISSING });
-    deepStrictEqual(records.map((record) => record.message), ["a review movie of 3 frames and a thumbnail (ffmpeg)"]);
-    const thumbnail = await meanValue(stored(running.tracker, components.get("thumbnail")));
-    ok(Math.abs(thumbnail - 118) <= 6, `thumbnail mean ${thumbnail}`);
+    const review = await reviewOfGreyExr(3, { oiiotool: MISSING });
+    deepStrictEqual(review.log, [["info", "a review movie of 3 frames and a thumbnail (ffmpeg)"]]);
+    deepStrictEqual(review.names, ALL_REVIEW);
+    assertSrgbGrey(review.thumbnail, 6);
+    assertSrgbGrey(review.movie, 6);
   },
 });
 

@@ -6,6 +6,7 @@ import { now } from "./codec.ts";
 import { LOCATION_IDS } from "./schema/definitions.ts";
 import type { Tracker } from "./tracker.ts";
 import { H264_REVIEW_ARGS, hasFfmpeg, lastLine, runTool } from "../../src/media/run_tool.ts";
+import { probeVideo } from "../../src/media/probe_video.ts";
 
 /** What `encode_media` was asked to do. */
 export interface EncodeRequest {
@@ -34,23 +35,11 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
       throw new Error("ffmpeg is not installed on the tracker's machine; install ffmpeg (and ffprobe) to encode media");
     }
     const source = tracker.files.path(request.componentId);
-    const probe = await runTool(tools.ffprobe, [
-      "-v",
-      "error",
-      "-select_streams",
-      "v:0",
-      "-count_packets",
-      "-show_entries",
-      "stream=width,height,r_frame_rate,nb_read_packets",
-      "-of",
-      "json",
-      source,
-    ]);
-    if (!probe.ok) throw new Error(`ffprobe cannot read the media: ${lastLine(probe.stderr)}`);
-    const stream = (JSON.parse(probe.stdout).streams?.[0] ?? {}) as Record<string, string | number>;
-    const [numerator, denominator] = String(stream.r_frame_rate ?? "24/1").split("/").map(Number);
-    const frameRate = numerator && denominator ? numerator / denominator : 24;
-    const frames = Number(stream.nb_read_packets ?? 1) || 1;
+    const probed = await probeVideo({ ffprobe: tools.ffprobe, path: source });
+    if ("problem" in probed) throw new Error(`ffprobe cannot read the media: ${probed.problem}`);
+    const { width, height } = probed.video;
+    const frameRate = probed.video.frameRate ?? 24;
+    const frames = probed.video.frames || 1;
     const movie = join(work, "review.mp4");
     const image = join(work, "review.jpg");
     const encodeMovie = await runTool(tools.ffmpeg, ["-y", "-v", "error", "-i", source, ...H264_REVIEW_ARGS, movie]);
@@ -78,7 +67,7 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
         path: movie,
         type: ".mp4",
         format: "video/mp4",
-        meta: { frameIn: 0, frameOut: frames, frameRate, width: Number(stream.width), height: Number(stream.height) },
+        meta: { frameIn: 0, frameOut: frames, frameRate, width, height },
       },
       { name: "ftrackreview-image", path: image, type: ".jpg", format: "image/jpeg", meta: { format: "image" } },
     ].map((output) => ({ ...output, id: randomUUID() }));

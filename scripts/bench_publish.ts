@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import type { Session } from "@ftrack/api";
@@ -21,7 +21,7 @@ import { runPublish } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
 import { openSession } from "../src/tracker/open_session.ts";
 import type { TrackerCredentials } from "../src/tracker/tracker_credentials.ts";
-import { startTracker, type TrackerLock } from "../services/tracker/server.ts";
+import { runningTrackerOf, startTracker } from "../services/tracker/server.ts";
 
 async function shellSeconds(command: string): Promise<number> {
   const start = performance.now();
@@ -42,8 +42,7 @@ async function trackerProcess(data: string): Promise<{ credentials: TrackerCrede
   }).spawn();
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const lock = await readFile(join(data, "tracker.json"), "utf8").then((text) => JSON.parse(text) as TrackerLock)
-      .catch(() => undefined);
+    const lock = await runningTrackerOf(data);
     if (lock) {
       return {
         credentials: { server: lock.url, apiUser: lock.apiUser, apiKey: lock.apiKey },

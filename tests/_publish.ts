@@ -6,6 +6,7 @@ import { discover } from "../publish/discover.ts";
 import { parsePublishRequest } from "../publish/request.ts";
 import { runPublish, type RunPublishOptions } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 
 /** ferry's own plugins folder. */
 export const PLUGINS = new URL("../plugins/", import.meta.url).pathname;
@@ -49,4 +50,25 @@ export async function publishWith(
     plugins,
     settings: parsePublishSettings(options.settings ?? {}),
   });
+}
+
+/**
+ * A fresh in-memory tracker with the demo shot and task (`demo/sq010/sh010`, `lighting`), a
+ * session on it and a temporary folder; all released when disposed.
+ */
+export async function publishFixture() {
+  const running = await memoryTracker();
+  const session = await openSession(running);
+  const made = await makeShot(session);
+  const folder = await tempFolder();
+  return {
+    running,
+    session,
+    made,
+    folder,
+    async [Symbol.asyncDispose]() {
+      await folder[Symbol.asyncDispose]();
+      await running[Symbol.asyncDispose]();
+    },
+  };
 }

@@ -6,8 +6,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -23,10 +22,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    const made = await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { session, made, folder } = fixture;
     const path = join(folder.path, "layout.abc");
     await Deno.writeTextFile(path, "alembic bytes ".repeat(500));
     const { report, results } = await publishWith(session, {
@@ -63,10 +60,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { session, folder } = fixture;
     await writeFrames(folder.path, [1001, 1002, 1003, 1005, 1006, 1009, 1010]);
     const { report, results } = await publishWith(session, request([join(folder.path, "beauty.####.exr")]));
     strictEqual(report.ok, false);
@@ -89,10 +84,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { running, session, folder } = fixture;
     const frames = Array.from({ length: 100 }, (_, i) => 1001 + i);
     await writeFrames(folder.path, frames, { bytes: 4096 });
     const { report } = await publishWith(session, request([join(folder.path, "beauty.%04d.exr")]));

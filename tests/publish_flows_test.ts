@@ -11,7 +11,7 @@ import type { HubEvent } from "../src/events/event.ts";
 import { hasFfmpeg } from "../services/tracker/encode_media.ts";
 import { testFrame } from "../scripts/_png.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -30,10 +30,8 @@ Deno.test({
   ...options,
   name: "publish to a disk location: files land where the structure template says, with relative locators",
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { session, folder } = fixture;
     await using root = await tempFolder("ferry-disk-");
     const sources = await writeFrames(folder.path, [1001, 1002, 1003]);
     const readme = join(folder.path, "notes.txt");
@@ -70,10 +68,8 @@ Deno.test({
   ...options,
   name: "publish unmanaged: components point at the files with file://host locators and their fingerprints",
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { running, session, folder } = fixture;
     const [path] = await writeFrames(folder.path, [7], { name: "still" });
     const { report } = await publishWith(
       session,
@@ -121,10 +117,8 @@ Deno.test({
   name:
     "a publish killed mid-upload leaves no published version; the same publish again completes it without duplicates",
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { running, session, folder } = fixture;
     const frames = Array.from({ length: 40 }, (_, i) => 1001 + i);
     await writeFrames(folder.path, frames, { bytes: 64 * 1024 });
     const files = [join(folder.path, "beauty.####.exr")];
@@ -182,10 +176,8 @@ Deno.test({
   name: "review media: a thumbnail and an H.264 review movie with ftr_meta, and ferry.publish.finished on the hub",
   ignore: !FFMPEG,
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { running, session, folder } = fixture;
     for (let frame = 1001; frame <= 1024; frame++) {
       await writeFile(join(folder.path, `beauty.${frame}.png`), testFrame(frame));
     }
@@ -238,10 +230,8 @@ Deno.test({
       ok(/'instances.0.files': needs at least one file/.test(problems), problems);
       ok(/'location': must be 'server', 'unmanaged'.*\(got "cloud"\)/.test(problems), problems);
     }
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { session, folder } = fixture;
     await writeFrames(folder.path, [1, 2]);
     const { report } = await publishWith(session, request([join(folder.path, "beauty.####.exr")]), {
       settings: { assetNamePattern: "^[A-Z]" },

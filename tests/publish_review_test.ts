@@ -6,8 +6,7 @@ import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
 import { hasFfmpeg, runTool } from "../src/media/run_tool.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { publishWith, tempFolder } from "./_publish.ts";
+import { publishFixture, publishWith } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -68,10 +67,8 @@ async function meanValue(path: string): Promise<number> {
  * ExtractReview log, the component names, and the mean value of the thumbnail and movie made.
  */
 async function reviewOfGreyExr(frames: number, tools: Record<string, string>) {
-  await using running = await memoryTracker();
-  const session = await openSession(running);
-  await makeShot(session);
-  await using folder = await tempFolder();
+  await using fixture = await publishFixture();
+  const { running, session, folder } = fixture;
   const files = await greyExrFrames(folder.path, Array.from({ length: frames }, (_, i) => i + 1));
   const { records, components } = await publishReview(session, files, tools);
   const mean = async (name: string) => {
@@ -138,10 +135,8 @@ Deno.test({
   ...options,
   name: "review with neither tool: no review components, and a warning that names both tools",
   fn: async () => {
-    await using running = await memoryTracker();
-    const session = await openSession(running);
-    await makeShot(session);
-    await using folder = await tempFolder();
+    await using fixture = await publishFixture();
+    const { session, folder } = fixture;
     await Deno.writeFile(join(folder.path, "beauty.1.exr"), new Uint8Array(16));
     await Deno.writeFile(join(folder.path, "beauty.2.exr"), new Uint8Array(16));
     const { records, components } = await publishReview(session, join(folder.path, "beauty.#.exr"), {

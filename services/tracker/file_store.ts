@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { BufferPool } from "../../src/buffers/buffer_pool.ts";
 
 /** A signed upload URL's promise: which component, how many bytes, which MD5 (when known). */
 interface UploadGrant {
@@ -45,7 +46,7 @@ export class FileStore {
   #grants = new Map<string, UploadGrant>();
   #nextSweep = 0;
   /** Gather buffers of finished uploads, reused by the next ones. */
-  #buffers: Uint8Array[] = [];
+  #buffers = new BufferPool({ minimumBytes: GATHER_BYTES });
   #temporary: boolean;
 
   private constructor(db: DatabaseSync, dir: string, temporary: boolean) {
@@ -74,7 +75,7 @@ export class FileStore {
       this.#nextSweep = now + 60_000;
     }
     const token = randomBytes(24).toString("base64url");
-    this.#grants.set(token, { componentId, size, md5Base64, expires: Date.now() + ttlMs });
+    this.#grants.set(token, { componentId, size, md5Base64, expires: now + ttlMs });
     return token;
   }
 
@@ -106,7 +107,7 @@ export class FileStore {
       return await Deno.open(partial, options);
     });
     // Request bodies arrive in small pieces: gather them into large writes.
-    const buffer = this.#buffers.pop() ?? new Uint8Array(GATHER_BYTES);
+    const buffer = this.#buffers.take(GATHER_BYTES);
     let buffered = 0;
     const drain = async () => {
       for (let written = 0; written < buffered;) written += await out.write(buffer.subarray(written, buffered));
@@ -157,7 +158,7 @@ export class FileStore {
       await rm(partial, { force: true });
       throw error;
     } finally {
-      if (this.#buffers.length < 16) this.#buffers.push(buffer);
+      this.#buffers.give(buffer);
     }
   }
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import type { HashAlgorithm } from "../fingerprint/algorithm.ts";
+import { BufferPool } from "../buffers/buffer_pool.ts";
 
 /** What an upload sent and how it was checked. */
 export interface UploadedFile {
@@ -60,19 +61,7 @@ const WHOLE_FILE_LIMIT = 32 * 1024 * 1024;
  * Read buffers of finished uploads, reused by the next ones: fetch copies a request body when the
  * request is made, so a buffer is free again once `fetch` has been called.
  */
-const spareBuffers: Uint8Array<ArrayBuffer>[] = [];
-
-function readBuffer(size: number): Uint8Array<ArrayBuffer> {
-  const at = spareBuffers.findIndex((buffer) => buffer.length >= size);
-  if (at >= 0) return spareBuffers.splice(at, 1)[0]!;
-  let capacity = 1024 * 1024;
-  while (capacity < size) capacity *= 2;
-  return new Uint8Array(capacity);
-}
-
-function releaseBuffer(buffer: Uint8Array<ArrayBuffer>): void {
-  if (spareBuffers.length < 16) spareBuffers.push(buffer);
-}
+const readBuffers = new BufferPool();
 
 /**
  * Where one file's bytes go: a signed URL and the headers to send with them, and (from ferry's
@@ -141,7 +130,7 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     let body: BodyInit;
     let buffer: Uint8Array<ArrayBuffer> | undefined;
     if (size <= WHOLE_FILE_LIMIT) {
-      buffer = readBuffer(size);
+      buffer = readBuffers.take(size);
       let filled = 0;
       while (filled < size) {
         const { bytesRead } = await file.read(buffer, filled, size - filled, filled);
@@ -171,7 +160,7 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     let response: Response;
     try {
       const sending = fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
-      if (buffer) releaseBuffer(buffer);
+      if (buffer) readBuffers.give(buffer);
       response = await sending;
     } catch (error) {
       throw new UploadError(path, `the transfer failed: ${(error as Error).message}`, { cause: error });

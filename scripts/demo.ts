@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { ferryHome } from "../src/config/ferry_home.ts";
-import { connectTracker } from "./cli/connect_tracker.ts";
+import { connectTracker } from "../services/tracker/connect_tracker.ts";
 import { testFrame } from "./_png.ts";
 import { main as publish } from "./publish.ts";
 

@@ -13,8 +13,8 @@ import { parsePublishRequest, PublishRequestError } from "../publish/request.ts"
 import { runPublish } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
 import type { Result } from "../publish/run.ts";
-import { parseFlags, UsageError } from "./cli/args.ts";
-import { connectTracker } from "./cli/connect_tracker.ts";
+import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { connectTracker } from "../services/tracker/connect_tracker.ts";
 import { Progress } from "./cli/progress.ts";
 
 export const USAGE = `Usage: deno task publish <paths or patterns>... --context <project/…/shot> --task <task> [options]

@@ -11,7 +11,7 @@ import { type FoundFile, type FoundSequence, scanFiles } from "../src/files/scan
 import { FingerprintError } from "../src/fingerprint/fingerprint_error.ts";
 import { HASH_ALGORITHMS } from "../src/fingerprint/algorithm.ts";
 import { formatBytes } from "../src/units/format_bytes.ts";
-import { parseFlags, UsageError } from "./cli/args.ts";
+import { parseFlags, UsageError } from "../src/cli/args.ts";
 import { Progress } from "./cli/progress.ts";
 
 export const USAGE = `Usage: deno task scan [options] <folder|file|pattern>...

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { ferryHome } from "../../src/config/ferry_home.ts";
-import { parseFlags, UsageError } from "../../scripts/cli/args.ts";
+import { parseFlags, UsageError } from "../../src/cli/args.ts";
 import { startTracker } from "./server.ts";
 import { Tracker } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";

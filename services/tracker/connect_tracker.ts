@@ -3,7 +3,7 @@ import type { Session } from "@ftrack/api";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openSession } from "../../src/tracker/open_session.ts";
 import { type TrackerCredentials, trackerFromEnv } from "../../src/tracker/tracker_credentials.ts";
-import { runningTrackerOf, startTracker } from "../../services/tracker/server.ts";
+import { runningTrackerOf, startTracker } from "./server.ts";
 
 /** A session on the tracker a command should use, and how to let go of it. */
 export interface TrackerConnection extends AsyncDisposable {

@@ -3,6 +3,7 @@ import process from "node:process";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createMiddleware } from "hono/factory";
+import { bodyLimit } from "hono/body-limit";
 import { errorObject, Tracker, type TrackerOpenOptions } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
 import { UploadError } from "./file_store.ts";
@@ -15,6 +16,37 @@ export interface StartTrackerOptions extends Partial<TrackerOpenOptions> {
   port?: number;
   /** Address to listen on. @default {"127.0.0.1"} */
   hostname?: string;
+  /**
+   * The largest `POST /api` body in bytes; larger ones get a 413 with an error object. Uploads to
+   * signed URLs are not limited by it. @default {DEFAULT_MAX_REQUEST_SIZE}
+   */
+  maxRequestSize?: number;
+}
+
+/** The largest `POST /api` body a tracker accepts unless told otherwise: 32 MiB. */
+export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+
+/** Options of {@linkcode trackerApp}. */
+export interface TrackerAppOptions {
+  /** The largest `POST /api` body in bytes. @default {DEFAULT_MAX_REQUEST_SIZE} */
+  maxRequestSize?: number;
+}
+
+/** The 413 answer to an API request over the size limit, as an ftrack error object. */
+function requestSizeLimit(maxRequestSize: number) {
+  if (!Number.isSafeInteger(maxRequestSize) || maxRequestSize < 1) {
+    throw new RangeError(`Cannot limit requests to ${maxRequestSize} bytes: give a whole number of bytes above 0`);
+  }
+  return bodyLimit({
+    maxSize: maxRequestSize,
+    onError: (c) =>
+      c.json({
+        exception: "ValidationError",
+        content: `The request body is larger than the tracker's limit of ${maxRequestSize} bytes: ` +
+          "send fewer operations per call, or start the tracker with a larger --max-request-size.",
+        error_code: null,
+      }, 413),
+  });
 }
 
 /** A running tracker: its URL and credentials; close it (or `await using` it) when done. */
@@ -44,7 +76,13 @@ const ALLOWED_HEADERS = [
  * browser clients. Every route but the signed upload needs credentials (headers `ftrack-user` /
  * `ftrack-api-key`, or `username` / `apiKey` / `api_user` / `api_key` query parameters).
  */
-export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Variables: { user: Row } }> {
+export function trackerApp(
+  tracker: Tracker,
+  baseUrl: () => string,
+  options: TrackerAppOptions = {},
+): Hono<{ Variables: { user: Row } }> {
+  const { maxRequestSize = DEFAULT_MAX_REQUEST_SIZE } = options;
+  const limitRequestSize = requestSizeLimit(maxRequestSize);
   const app = new Hono<{ Variables: { user: Row } }>();
 
   app.use("*", async (c, next) => {
@@ -86,7 +124,7 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
 
   app.get("/", requireUser, (c) => c.json({ name: "ferry embedded tracker", api: `${baseUrl()}/api` }));
 
-  app.post("/api", requireUser, async (c) => {
+  app.post("/api", requireUser, limitRequestSize, async (c) => {
     let body: unknown;
     try {
       body = await c.req.json();
@@ -173,7 +211,9 @@ export function trackerApp(tracker: Tracker, baseUrl: () => string): Hono<{ Vari
  * ```
  */
 export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
-  const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey, mediaTools } = options;
+  const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey, mediaTools, maxRequestSize } =
+    options;
+  requestSizeLimit(maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
   if (data !== ":memory:") {
     const holder = await runningTrackerOf(data);
     if (holder) {
@@ -184,7 +224,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
   }
   const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools });
   let url = "";
-  const app = trackerApp(tracker, () => url);
+  const app = trackerApp(tracker, () => url, { maxRequestSize });
   const server = Deno.serve({ port, hostname, onListen: () => {} }, (request) => {
     const path = new URL(request.url).pathname;
     const socketMatch = /^\/socket\.io\/1\/websocket\/([^/]+)$/.exec(path);

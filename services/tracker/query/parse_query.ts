@@ -42,25 +42,48 @@ type Token =
   | { kind: "punct"; text: "(" | ")" | ","; at: number }
   | { kind: "operator"; text: string; at: number };
 
+/** The longest query expression the tracker parses, in UTF-16 units (4 MiB: ~100,000 ids in an `in` list). */
+export const MAX_QUERY_LENGTH = 4 * 1024 * 1024;
+
+/** How deeply parentheses, `not`, `has`/`any` and subqueries may nest in one query. */
+export const MAX_QUERY_DEPTH = 100;
+
+const SPACE = /\s+/y;
+const WORD = /[^\s(),'"=!<>]+/y;
+const STRING_RUN = { '"': /[^"\\]+/y, "'": /[^'\\]+/y } as const;
+
+/** The end of the run `pattern` matches at `from` (sticky), or `from` when there is none. */
+function runEnd(pattern: RegExp, source: string, from: number): number {
+  pattern.lastIndex = from;
+  return pattern.test(source) ? pattern.lastIndex : from;
+}
+
+/** Splits a query into tokens in one pass; token texts are slices of the source (linear time and memory). */
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < source.length) {
     const char = source[i]!;
-    if (/\s/.test(char)) {
-      i++;
+    const spaceEnd = runEnd(SPACE, source, i);
+    if (spaceEnd > i) {
+      i = spaceEnd;
     } else if (char === "(" || char === ")" || char === ",") {
       tokens.push({ kind: "punct", text: char, at: i++ });
     } else if (char === '"' || char === "'") {
       const start = i++;
-      let text = "";
-      while (i < source.length && source[i] !== char) {
-        if (source[i] === "\\" && i + 1 < source.length) i++;
-        text += source[i++];
+      const parts: string[] = [];
+      for (;;) {
+        const end = runEnd(STRING_RUN[char], source, i);
+        if (end > i) parts.push(source.slice(i, end));
+        i = end;
+        if (i >= source.length) throw syntax(source, `unterminated string at ${start}`);
+        if (source[i] === char) break;
+        // A backslash makes the next character literal (and is dropped), as before.
+        if (i + 1 < source.length) parts.push(source[i + 1]!);
+        i += 2;
       }
-      if (i >= source.length) throw syntax(source, `unterminated string at ${start}`);
       i++;
-      tokens.push({ kind: "string", text, at: start });
+      tokens.push({ kind: "string", text: parts.length === 1 ? parts[0]! : parts.join(""), at: start });
     } else if ("=!<>".includes(char)) {
       const two = source.slice(i, i + 2);
       const text = ["!=", ">=", "<="].includes(two) ? two : char;
@@ -68,16 +91,29 @@ function tokenize(source: string): Token[] {
       tokens.push({ kind: "operator", text, at: i });
       i += text.length;
     } else {
-      const start = i;
-      while (i < source.length && !/[\s(),'"=!<>]/.test(source[i]!)) i++;
-      tokens.push({ kind: "word", text: source.slice(start, i), at: start });
+      const end = runEnd(WORD, source, i);
+      tokens.push({ kind: "word", text: source.slice(i, end), at: i });
+      i = end;
     }
   }
   return tokens;
 }
 
+/**
+ * A query as error messages quote it: whole when short, else its start and its length, so that
+ * an error about a 4 MiB query is not itself 4 MiB.
+ */
+export function quoteQuery(source: string): string {
+  return source.length <= 200 ? `'${source}'` : `'${source.slice(0, 160)}…' (${source.length} characters)`;
+}
+
 function syntax(source: string, reason: string): TrackerError {
-  return new TrackerError("ParseError", `Cannot parse query '${source}': ${reason}.`);
+  return new TrackerError("ParseError", `Cannot parse query ${quoteQuery(source)}: ${reason}.`);
+}
+
+/** A token's text for an error message (a long literal shortened). */
+function shown(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 60)}…`;
 }
 
 const WORD_OPERATORS: Record<string, Comparison> = {
@@ -105,13 +141,26 @@ export function parseQuery(source: string): Query {
   if (typeof source !== "string") {
     throw new TrackerError("ParseError", "Cannot parse query: expression must be a string.");
   }
+  if (source.length > MAX_QUERY_LENGTH) {
+    throw syntax(source, `it is longer than the limit of ${MAX_QUERY_LENGTH} characters`);
+  }
   const tokens = tokenize(source);
+  let depth = 0;
+  /** Runs `parse` one nesting level deeper; `ParseError` past `MAX_QUERY_DEPTH`. */
+  const nested = <T>(parse: () => T): T => {
+    if (++depth > MAX_QUERY_DEPTH) fail(`nested more than ${MAX_QUERY_DEPTH} levels deep`);
+    try {
+      return parse();
+    } finally {
+      depth--;
+    }
+  };
   let position = 0;
   const peek = () => tokens[position];
   const isWord = (text: string, token = peek()) => token?.kind === "word" && token.text.toLowerCase() === text;
   const fail = (reason: string): never => {
     const token = peek();
-    throw syntax(source, token ? `${reason} at '${token.text}' (position ${token.at})` : `${reason} at the end`);
+    throw syntax(source, token ? `${reason} at '${shown(token.text)}' (position ${token.at})` : `${reason} at the end`);
   };
   const expectPunct = (text: "(" | ")" | ",") => {
     const token = peek();
@@ -218,7 +267,7 @@ export function parseQuery(source: string): Query {
   const parseNot = (): Condition => {
     if (isWord("not")) {
       position++;
-      return { kind: "not", operand: parseNot() };
+      return { kind: "not", operand: nested(parseNot) };
     }
     return parseAtom();
   };
@@ -228,7 +277,7 @@ export function parseQuery(source: string): Query {
       position++;
       return undefined;
     }
-    const inner = parseOr();
+    const inner = nested(parseOr);
     expectPunct(")");
     return inner;
   };
@@ -236,7 +285,7 @@ export function parseQuery(source: string): Query {
     const token = peek();
     if (token?.kind === "punct" && token.text === "(") {
       position++;
-      const inner = parseOr();
+      const inner = nested(parseOr);
       expectPunct(")");
       return inner;
     }
@@ -256,7 +305,7 @@ export function parseQuery(source: string): Query {
       position++;
       expectPunct("(");
       if (isWord("select")) {
-        const subquery = parseSelect();
+        const subquery = nested(parseSelect);
         expectPunct(")");
         return { kind: "in", path: left, negated: word === "not_in", values: subquery };
       }

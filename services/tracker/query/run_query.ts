@@ -3,13 +3,16 @@ import type { Graph } from "../graph.ts";
 import { entityType, findAttribute, TrackerError } from "../schema/catalog.ts";
 import type { EntityType } from "../schema/model.ts";
 import type { Row } from "../store/entity_store.ts";
-import type { Condition, Literal, Query } from "./parse_query.ts";
+import { compileLike, type LikeMatcher } from "./match_like.ts";
+import { type Condition, type Literal, type Query, quoteQuery } from "./parse_query.ts";
 
 /** The rows of one page, and where the next page starts (null when there is none). */
 export interface QueryPage {
   rows: Row[];
   next: number | null;
   type: EntityType;
+  /** How many candidate rows the query tested (fewer than the table when a page ends early). */
+  scanned: number;
 }
 
 const NULL_WORDS = new Set(["none", "null", "undefined"]);
@@ -25,14 +28,14 @@ export function checkPath(type: EntityType, path: string[], query: string): void
     if (current === undefined) {
       throw new TrackerError(
         "ValidationError",
-        `Cannot query '${query}': '${path.slice(0, i).join(".")}' is a value, not an entity.`,
+        `Cannot query ${quoteQuery(query)}: '${path.slice(0, i).join(".")}' is a value, not an entity.`,
       );
     }
     const attribute = findAttribute(current, name);
     if (attribute === undefined) {
       throw new TrackerError(
         "ValidationError",
-        `Cannot query '${query}': entity type '${current.id}' has no attribute '${name}'.`,
+        `Cannot query ${quoteQuery(query)}: entity type '${current.id}' has no attribute '${name}'.`,
       );
     }
     switch (attribute.kind) {
@@ -70,7 +73,7 @@ function checkCondition(type: EntityType, condition: Condition | undefined, quer
       if (target === undefined) {
         throw new TrackerError(
           "ValidationError",
-          `Cannot query '${query}': '${condition.path.join(".")}' is not a relation.`,
+          `Cannot query ${quoteQuery(query)}: '${condition.path.join(".")}' is not a relation.`,
         );
       }
       return checkCondition(target, condition.condition, query);
@@ -102,33 +105,52 @@ export function checkQuery(query: Query, text: string): EntityType {
   return type;
 }
 
-/** Runs a parsed query: candidates from an index when the condition allows, then filter, order, page. */
+/**
+ * Runs a parsed query: candidates from an index when the condition allows, then filter, order, page.
+ * Without `order by`, a page stops the scan one match after its end (that match tells whether
+ * there is a next page), so `limit 1` on a large table touches only as many rows as it needs.
+ */
 export function runQuery(graph: Graph, query: Query, text: string): QueryPage {
   const type = checkQuery(query, text);
   const evaluator = new Evaluator(graph);
   const candidates = plan(graph, type, query.where) ?? graph.rowsOf(type.id);
-  let rows: Row[] = [];
-  for (const row of candidates) if (query.where === undefined || evaluator.test(row, query.where)) rows.push(row);
-  if (query.orderBy.length > 0) {
-    const keys = new Map(
-      rows.map((row) => [row, query.orderBy.map(({ path }) => evaluator.values(row, path)[0] ?? null)]),
-    );
-    rows.sort((a, b) => {
-      const left = keys.get(a)!;
-      const right = keys.get(b)!;
-      for (let i = 0; i < query.orderBy.length; i++) {
-        const order = compareValues(left[i], right[i]);
-        if (order !== 0) return query.orderBy[i]!.descending ? -order : order;
-      }
-      return a.__seq - b.__seq;
-    });
-  }
+  const { where, limit } = query;
   const offset = query.offset ?? 0;
-  const total = rows.length;
-  if (query.limit !== undefined) rows = rows.slice(offset, offset + query.limit);
-  else if (offset > 0) rows = rows.slice(offset);
-  const end = offset + rows.length;
-  return { rows, next: query.limit !== undefined && end < total ? end : null, type };
+  if (query.orderBy.length === 0) {
+    const rows: Row[] = [];
+    let matched = 0;
+    let scanned = 0;
+    for (const row of candidates) {
+      scanned++;
+      if (where !== undefined && !evaluator.test(row, where)) continue;
+      if (limit !== undefined && matched >= offset + limit) {
+        return { rows, next: offset + rows.length, type, scanned };
+      }
+      if (matched >= offset) rows.push(row);
+      matched++;
+    }
+    return { rows, next: null, type, scanned };
+  }
+  const rows: Row[] = [];
+  let scanned = 0;
+  for (const row of candidates) {
+    scanned++;
+    if (where === undefined || evaluator.test(row, where)) rows.push(row);
+  }
+  const keys = new Map<Row, unknown[]>();
+  for (const row of rows) keys.set(row, query.orderBy.map(({ path }) => evaluator.values(row, path)[0] ?? null));
+  rows.sort((a, b) => {
+    const left = keys.get(a)!;
+    const right = keys.get(b)!;
+    for (let i = 0; i < query.orderBy.length; i++) {
+      const order = compareValues(left[i], right[i]);
+      if (order !== 0) return query.orderBy[i]!.descending ? -order : order;
+    }
+    return a.__seq - b.__seq;
+  });
+  const page = limit === undefined ? rows.slice(offset) : rows.slice(offset, offset + limit);
+  const end = offset + page.length;
+  return { rows: page, next: limit !== undefined && end < rows.length ? end : null, type, scanned };
 }
 
 /** Values of a subquery's first projection (or the primary key), for `in (select …)`. */
@@ -177,7 +199,7 @@ function planPath(graph: Graph, type: EntityType, path: string[], values: string
         const row = graph.byKey(type.id, value);
         if (row) rows.push(row);
       } else {
-        rows.push(...(graph.lookup(type.id, name, value) ?? []));
+        for (const row of graph.lookup(type.id, name, value) ?? []) rows.push(row);
       }
     }
     return rows;
@@ -187,7 +209,9 @@ function planPath(graph: Graph, type: EntityType, path: string[], values: string
   const targets = planPath(graph, target, path.slice(1), values);
   if (targets === undefined) return undefined;
   const rows: Row[] = [];
-  for (const row of targets) rows.push(...(graph.lookup(type.id, attribute.key, row[target.primaryKey[0]!]) ?? []));
+  for (const targetRow of targets) {
+    for (const row of graph.lookup(type.id, attribute.key, targetRow[target.primaryKey[0]!]) ?? []) rows.push(row);
+  }
   return rows;
 }
 
@@ -230,16 +254,23 @@ function coerce(literal: Literal, sample: unknown): unknown {
   return literal.text;
 }
 
-function likeRegExp(pattern: string): RegExp {
-  const source = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll("%", ".*").replaceAll("_", ".");
-  return new RegExp(`^${source}$`, "is");
+/** The kinds of stored value a literal is read differently for (see `coerce`). */
+function kindOf(value: unknown): "number" | "boolean" | "null" | "date" | "other" {
+  if (typeof value === "number") return "number";
+  if (typeof value === "boolean") return "boolean";
+  if (value === null) return "null";
+  return isStoredDate(value) ? "date" : "other";
 }
 
 /** Evaluates conditions on rows. */
 class Evaluator {
   #graph: Graph;
   #subqueries = new Map<Query, Set<unknown>>();
-  #likes = new Map<string, RegExp>();
+  #likes = new Map<string, LikeMatcher>();
+  /** Each literal read as each kind of value, so rows do not re-parse the same literal. */
+  #coerced = new Map<Literal, Map<string, unknown>>();
+  /** The values of an `in (…)` list as each kind of value reads them: one lookup per row value. */
+  #inSets = new Map<Literal[], Map<string, Set<unknown>>>();
 
   constructor(graph: Graph) {
     this.#graph = graph;
@@ -255,13 +286,13 @@ class Evaluator {
       for (const entity of current) {
         const resolved = this.#graph.resolve(entity, path[i]!);
         if (resolved.kind === "values") {
-          if (last) values.push(...resolved.values);
+          if (last) { for (const value of resolved.values) values.push(value); }
         } else if (last) {
           if (resolved.rows.length === 0 && !resolved.many) values.push(null);
           for (const target of resolved.rows) values.push(target[this.#graph.typeOf(target).primaryKey[0]!]);
         } else {
           if (resolved.rows.length === 0 && !resolved.many) values.push(null);
-          next.push(...resolved.rows);
+          for (const target of resolved.rows) next.push(target);
         }
       }
       current = next;
@@ -276,7 +307,7 @@ class Evaluator {
       const next: Row[] = [];
       for (const entity of current) {
         const resolved = this.#graph.resolve(entity, name);
-        if (resolved.kind === "entities") next.push(...resolved.rows);
+        if (resolved.kind === "entities") { for (const target of resolved.rows) next.push(target); }
       }
       current = next;
     }
@@ -302,8 +333,7 @@ class Evaluator {
         const values = this.values(row, condition.path);
         let found: boolean;
         if (Array.isArray(condition.values)) {
-          const literals = condition.values;
-          found = values.some((value) => literals.some((literal) => coerce(literal, value) === value));
+          found = values.some((value) => this.#inSet(condition.values as Literal[], value).has(value));
         } else {
           let set = this.#subqueries.get(condition.values);
           if (set === undefined) {
@@ -323,15 +353,15 @@ class Evaluator {
           return !this.test(row, positive);
         }
         return values.some((value) => {
-          const expected = coerce(literal, value);
+          const expected = this.#coerce(literal, value);
           switch (operator) {
             case "is":
               return value === expected || (value !== null && expected !== null && String(value) === String(expected));
             case "like": {
               if (value === null) return false;
-              let regexp = this.#likes.get(literal.text);
-              if (regexp === undefined) this.#likes.set(literal.text, regexp = likeRegExp(literal.text));
-              return regexp.test(String(value));
+              let matcher = this.#likes.get(literal.text);
+              if (matcher === undefined) this.#likes.set(literal.text, matcher = compileLike(literal.text));
+              return matcher(String(value));
             }
             default: {
               if (value === null || expected === null) return false;
@@ -348,5 +378,22 @@ class Evaluator {
         });
       }
     }
+  }
+
+  #coerce(literal: Literal, value: unknown): unknown {
+    let byKind = this.#coerced.get(literal);
+    if (byKind === undefined) this.#coerced.set(literal, byKind = new Map());
+    const kind = kindOf(value);
+    if (!byKind.has(kind)) byKind.set(kind, coerce(literal, value));
+    return byKind.get(kind);
+  }
+
+  #inSet(literals: Literal[], value: unknown): Set<unknown> {
+    let byKind = this.#inSets.get(literals);
+    if (byKind === undefined) this.#inSets.set(literals, byKind = new Map());
+    const kind = kindOf(value);
+    let set = byKind.get(kind);
+    if (set === undefined) byKind.set(kind, set = new Set(literals.map((literal) => coerce(literal, value))));
+    return set;
   }
 }

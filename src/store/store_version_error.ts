@@ -1,0 +1,19 @@
+/**
+ * The store was written by a newer ferry than this one: its schema version is above what this
+ * version knows. Carries both versions.
+ */
+export class StoreVersionError extends Error {
+  /** The store's schema version. */
+  readonly storeVersion: number;
+  /** The newest schema version this ferry knows. */
+  readonly knownVersion: number;
+
+  constructor(location: string, storeVersion: number, knownVersion: number) {
+    super(
+      `Cannot open the pipeline store at '${location}': it was written by a newer ferry (schema version ${storeVersion}; this ferry knows up to ${knownVersion}). Upgrade ferry on this machine.`,
+    );
+    this.name = "StoreVersionError";
+    this.storeVersion = storeVersion;
+    this.knownVersion = knownVersion;
+  }
+}

@@ -370,7 +370,7 @@ Deno.test("state persists in the data folder: entities, files and the API key su
     }
     await using second = await startTracker({ port: 0, data });
     strictEqual(second.apiUser, "pipeline");
-    strictEqual(second.apiKey, key);
+    strictEqual(second.tracker.authenticate("pipeline", key)?.username, "pipeline", "the given key is kept (hashed)");
     const { json } = await apiJson(second, [{
       action: "query",
       expression: 'select name from Project where name is "kept"',

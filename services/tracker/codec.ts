@@ -18,16 +18,32 @@ export function now(): string {
   return canonicalDate(new Date());
 }
 
+const ISO_DATETIME = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?$/i;
+
 /**
  * Reads a datetime the clients send (`2024-01-01T10:00:00+02:00`, `…Z`, naive `…T10:00:00.123456`
- * taken as UTC, or a bare date) into stored form; `ValidationError` naming the value otherwise.
+ * taken as UTC, or a bare date) into stored form; `ValidationError` naming the value for anything
+ * else, a date that is not in the calendar (`2024-02-30`) included.
  */
 export function parseDate(value: string): string {
-  let text = value.trim();
-  if (/^\d{4}-\d\d-\d\d$/.test(text)) text += "T00:00:00Z";
-  else if (/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text = text.replace(" ", "T") + "Z";
-  const date = new Date(text.replace(/(\.\d{3})\d+/, "$1"));
-  if (Number.isNaN(date.getTime())) throw new TrackerError("ValidationError", `Cannot read '${value}' as a datetime.`);
+  const text = value.trim();
+  const match = ISO_DATETIME.exec(text);
+  const [, year, month, day, hour = "00", minute = "00", second = "00", fraction = "", offset = "Z"] = match ?? [];
+  const fields = [year, month, day, hour, minute, second].map(Number);
+  const [y, mo, d, h, mi, s] = fields as [number, number, number, number, number, number];
+  const calendar = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (
+    match === null || calendar.getUTCFullYear() !== y || calendar.getUTCMonth() !== mo - 1 ||
+    calendar.getUTCDate() !== d || calendar.getUTCHours() !== h || calendar.getUTCMinutes() !== mi ||
+    calendar.getUTCSeconds() !== s
+  ) {
+    throw new TrackerError("ValidationError", `Cannot read '${value}' as a datetime (ISO 8601 expected).`);
+  }
+  const zone = offset.toUpperCase() === "Z" ? "Z" : offset.replace(/^([+-]\d\d)(\d\d)$/, "$1:$2");
+  const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${zone}`);
+  if (Number.isNaN(date.getTime())) {
+    throw new TrackerError("ValidationError", `Cannot read '${value}' as a datetime (ISO 8601 expected).`);
+  }
   return canonicalDate(date);
 }
 

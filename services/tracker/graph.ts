@@ -148,13 +148,14 @@ export class Graph {
       case "ancestors":
         return { kind: "entities", rows: this.parents(row).filter((r) => r.__type !== "Project"), many: true };
       case "descendants": {
+        // Breadth first, each row once: a stored cycle (refused on write since) cannot loop.
         const found: Row[] = [];
-        const queue = [row];
-        while (queue.length > 0) {
-          const children = this.lookup("Context", "parent_id", queue.shift()![type.primaryKey[0]!]) ?? [];
-          for (const child of children) {
+        const seen = new Set<Row>([row]);
+        for (let next = 0, parent: Row | undefined = row; parent !== undefined; parent = found[next++]) {
+          for (const child of this.lookup("Context", "parent_id", parent[type.primaryKey[0]!]) ?? []) {
+            if (seen.has(child)) continue;
+            seen.add(child);
             found.push(child);
-            queue.push(child);
           }
         }
         return { kind: "entities", rows: found, many: true };

@@ -12,6 +12,7 @@ import { parseQuery } from "./query/parse_query.ts";
 import { runQuery } from "./query/run_query.ts";
 import { allSchemas, entityType, isA, legacyName, TrackerError } from "./schema/catalog.ts";
 import { seedTracker } from "./seed.ts";
+import { ApiKeys } from "./store/api_keys.ts";
 import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
 import { readEntityKey, Writer } from "./writer.ts";
 import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools } from "./encode_media.ts";
@@ -23,9 +24,12 @@ export const SERVER_VERSION = "4.13.0";
 export interface TrackerOpenOptions {
   /** Data folder, or `:memory:` for a tracker that keeps nothing. */
   data: string;
-  /** The API user: created on first start (default `ferry`). */
+  /** The API user, an administrator: created on first start (default `ferry`). */
   apiUser?: string;
-  /** The API user's key: generated on first start unless given. */
+  /**
+   * A lasting key of the API user (stored hashed). Without it, the tracker makes a key valid until
+   * it stops ({@linkcode Tracker.apiKey}).
+   */
   apiKey?: string;
   /** ffmpeg and ffprobe for `encode_media`. @default {{ ffmpeg: "ffmpeg", ffprobe: "ffprobe" }} (from PATH) */
   mediaTools?: MediaTools;
@@ -40,20 +44,29 @@ export interface CallContext {
   baseUrl: string;
 }
 
+/**
+ * Attribute values, passed on as sent: a rebuilt record would turn a `__proto__` key into a
+ * prototype instead of an unknown attribute.
+ */
+const EntityData = z.custom<Record<string, unknown>>(
+  (value) => value !== null && typeof value === "object" && !Array.isArray(value),
+  "expected an object of attribute values",
+);
+
 const OperationSchema = z.looseObject({ action: z.string({ error: "every operation needs an 'action' string" }) });
 const schemas = {
   query: z.object({ action: z.literal("query"), expression: z.string() }),
   create: z.object({
     action: z.literal("create"),
     entity_type: z.string(),
-    entity_data: z.record(z.string(), z.unknown()),
+    entity_data: EntityData,
     entity_key: z.unknown().optional(),
   }),
   update: z.object({
     action: z.literal("update"),
     entity_type: z.string(),
     entity_key: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]),
-    entity_data: z.record(z.string(), z.unknown()),
+    entity_data: EntityData,
   }),
   delete: z.object({
     action: z.literal("delete"),
@@ -103,6 +116,8 @@ export class Tracker {
   readonly hub = new EventHub();
   readonly apiUser: string;
   readonly dataDir: string | undefined;
+  readonly keys: ApiKeys;
+  #apiKey = "";
   mediaTools: MediaTools = DEFAULT_MEDIA_TOOLS;
   #jobs = new Set<Promise<void>>();
 
@@ -112,14 +127,17 @@ export class Tracker {
     this.files = files;
     this.apiUser = apiUser;
     this.dataDir = dataDir;
+    this.keys = new ApiKeys(store.database);
   }
 
-  /** Opens a tracker, seeding it on first start and making sure the API user and key exist. */
+  /**
+   * Opens a tracker, seeding it on first start and making sure the API user exists and
+   * administers it. Its key ({@linkcode Tracker.apiKey}) is the one given, else one made for this run.
+   */
   static async open(options: TrackerOpenOptions): Promise<Tracker> {
     const memory = options.data === ":memory:";
     if (!memory) await mkdir(options.data, { recursive: true });
     const store = new EntityStore(memory ? ":memory:" : join(options.data, "tracker.sqlite"));
-    store.database.exec("CREATE TABLE IF NOT EXISTS api_keys (api_key TEXT PRIMARY KEY, user_id TEXT NOT NULL)");
     const files = await FileStore.open(store.database, memory ? undefined : join(options.data, "files"));
     const apiUser = options.apiUser ?? store.setting("api_user") ?? "ferry";
     const tracker = new Tracker(store, files, apiUser, memory ? undefined : options.data);
@@ -132,35 +150,55 @@ export class Tracker {
       });
     }
     let user = tracker.graph.lookup("User", "username", apiUser)?.[0];
-    if (user === undefined) user = tracker.addUser({ username: apiUser, first_name: "ferry", last_name: "API" }).user;
-    const keys = tracker.#keysOf(String(user.id));
-    if (options.apiKey !== undefined && !keys.includes(options.apiKey)) {
-      tracker.#storeKey(String(user.id), options.apiKey);
-    } else if (keys.length === 0) tracker.#storeKey(String(user.id), randomUUID());
+    if (user === undefined) user = tracker.#createUser({ username: apiUser, first_name: "ferry", last_name: "API" });
+    const userId = String(user.id);
+    tracker.keys.setAdministrator(userId, true);
+    if (options.apiKey !== undefined) {
+      if (!tracker.keys.matches(userId, options.apiKey)) tracker.keys.add(userId, options.apiKey);
+      tracker.#apiKey = options.apiKey;
+    } else tracker.#apiKey = tracker.keys.issueForSession(userId);
     store.setSetting("api_user", apiUser);
     return tracker;
   }
 
-  /** The API user's key (the first, when it has several). */
+  /**
+   * The API user's key for this run: the `apiKey` it was opened with, else a key made at start-up
+   * that is never stored and stops working when the tracker stops (see {@linkcode apiKeyLasts}).
+   */
   get apiKey(): string {
-    const user = this.graph.lookup("User", "username", this.apiUser)![0]!;
-    const keys = this.#keysOf(String(user.id));
-    return keys[keys.length - 1]!;
+    return this.#apiKey;
   }
 
-  /** Creates a user with an API key; `DuplicateEntryError` when the username is taken. */
+  /** Whether {@linkcode apiKey} is stored (`"stored"`) or valid only while this tracker runs. */
+  get apiKeyLasts(): "stored" | "this run" {
+    const user = this.graph.lookup("User", "username", this.apiUser)?.[0];
+    return user !== undefined && this.keys.hasStoredKey(String(user.id)) &&
+        this.keys.matches(String(user.id), this.#apiKey)
+      ? "stored"
+      : "this run";
+  }
+
+  /**
+   * Creates a user with an API key, shown here only (the tracker keeps its hash);
+   * `DuplicateEntryError` when the username is taken. Users are not administrators unless asked.
+   */
   addUser(
     data: { username: string; first_name?: string; last_name?: string; email?: string },
+    options: { administrator?: boolean } = {},
   ): { user: Row; apiKey: string } {
-    const { result: user } = this.store.transaction(() => {
-      const writer = new Writer(this.graph, { userId: "" });
-      const row = writer.create("User", { ...data, is_active: true });
+    const user = this.#createUser(data);
+    if (options.administrator) this.keys.setAdministrator(String(user.id), true);
+    return { user, apiKey: this.keys.issue(String(user.id)) };
+  }
+
+  #createUser(data: { username: string; first_name?: string; last_name?: string; email?: string }): Row {
+    const defined = Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
+    return this.store.transaction(() => {
+      const writer = new Writer(this.graph, { userId: "", administrator: true });
+      const row = writer.create("User", { ...defined, is_active: true });
       writer.finish();
       return row;
-    });
-    const apiKey = randomUUID();
-    this.#storeKey(String(user.id), apiKey);
-    return { user, apiKey };
+    }).result;
   }
 
   /** The user with this username and key, or undefined. */
@@ -168,7 +206,7 @@ export class Tracker {
     if (!username || !apiKey) return undefined;
     const user = this.graph.lookup("User", "username", username)?.[0];
     if (user === undefined || user.is_active === false) return undefined;
-    return this.#keysOf(String(user.id)).includes(apiKey) ? user : undefined;
+    return this.keys.matches(String(user.id), apiKey) ? user : undefined;
   }
 
   /**
@@ -179,7 +217,8 @@ export class Tracker {
     if (!Array.isArray(body)) {
       return errorObject(new TrackerError("ValidationError", "The request body must be a JSON list of operations."));
     }
-    const writer = new Writer(this.graph, { userId: String(context.user.id) });
+    const userId = String(context.user.id);
+    const writer = new Writer(this.graph, { userId, administrator: this.keys.isAdministrator(userId) });
     const after: Array<() => void> = [];
     let outcome: { result: unknown[]; changes: RowChange[] };
     try {
@@ -314,15 +353,20 @@ export class Tracker {
           );
         }
         const userId = Array.isArray(request.entity_key) ? request.entity_key[0]! : request.entity_key;
-        if (this.graph.byKey("User", userId) === undefined) {
+        const target = this.graph.byKey("User", userId);
+        if (target === undefined) {
           throw new TrackerError("NotFoundError", `Cannot reset the API key of user '${userId}': it does not exist.`);
         }
-        const apiKey = randomUUID();
-        after.push(() => {
-          this.store.database.prepare("DELETE FROM api_keys WHERE user_id = ?").run(userId);
-          this.#storeKey(userId, apiKey);
-        });
-        return { action: "reset_remote", data: { api_key: apiKey } };
+        if (userId !== String(context.user.id) && !this.keys.isAdministrator(String(context.user.id))) {
+          throw new TrackerError(
+            "PermissionError",
+            `Permission denied: only administrators may reset the API key of another user ('${target.username}').`,
+          );
+        }
+        // Made when the batch has applied, so a failed batch changes no key; shown once, here.
+        const answer = { action: "reset_remote", data: { api_key: "" } };
+        after.push(() => void (answer.data.api_key = this.keys.reset(userId)));
+        return answer;
       }
       case "send_user_invite":
       case "send_review_session_invite":
@@ -340,7 +384,7 @@ export class Tracker {
   /** Runs writes of the tracker itself (jobs) as one batch, announced like any other. */
   writeAsServer<T>(work: (writer: Writer) => T): T {
     const user = this.graph.lookup("User", "username", this.apiUser)![0]!;
-    const writer = new Writer(this.graph, { userId: String(user.id) });
+    const writer = new Writer(this.graph, { userId: String(user.id), administrator: true });
     const { result, changes } = this.store.transaction(() => {
       const value = work(writer);
       writer.finish();
@@ -448,17 +492,6 @@ export class Tracker {
       if (row) return row;
     }
     return undefined;
-  }
-
-  #keysOf(userId: string): string[] {
-    return (this.store.database.prepare("SELECT api_key FROM api_keys WHERE user_id = ? ORDER BY rowid").all(
-      userId,
-    ) as Array<{ api_key: string }>)
-      .map((row) => row.api_key);
-  }
-
-  #storeKey(userId: string, apiKey: string): void {
-    this.store.database.prepare("INSERT OR REPLACE INTO api_keys (api_key, user_id) VALUES (?, ?)").run(apiKey, userId);
   }
 }
 

@@ -3,13 +3,29 @@ import { decodeValue, now } from "./codec.ts";
 import type { Graph } from "./graph.ts";
 import { customAttributeValueType } from "./graph.ts";
 import { entityType, isA, TrackerError } from "./schema/catalog.ts";
+import { checkScalar, quoteValue } from "./schema/check_scalar.ts";
+import { LOCATION_IDS } from "./schema/definitions.ts";
 import type { EntityType } from "./schema/model.ts";
 import { type Row, rowKey } from "./store/entity_store.ts";
 
-/** Who is writing: the authenticated user, for `user_id`, `created_by` and defaults. */
+/** Who is writing: the authenticated user, for `user_id`, `created_by`, defaults and permissions. */
 export interface WriteContext {
   userId: string;
+  /** Administrators may create, change and delete other users. @default false */
+  administrator?: boolean;
 }
+
+/**
+ * Foreign keys that make a tree within their own table: following one from an entity must never
+ * lead back to it (a shot under its own sequence, a note replying to its reply).
+ */
+const TREE_LINKS: ReadonlyArray<{ table: string; key: string; typeId: string; relation: string }> = [
+  { table: "Context", key: "parent_id", typeId: "Context", relation: "its own ancestor" },
+  { table: "Note", key: "in_reply_to_id", typeId: "Note", relation: "a reply to itself" },
+  { table: "Component", key: "container_id", typeId: "Component", relation: "a member of itself" },
+];
+
+const BUILT_IN_LOCATIONS: ReadonlySet<string> = new Set(Object.values(LOCATION_IDS));
 
 /** Collections whose members belong to their owner and go with it when it is deleted. */
 const OWNED: Record<string, string[]> = {
@@ -85,6 +101,7 @@ export class Writer {
         `Cannot create '${typeId}': it is an abstract type, create a concrete subtype.`,
       );
     }
+    if (type.table === "User") this.#mayChangeUser(undefined, "create users");
     if (type.table === "CustomAttributeValue") return this.#upsertCustomAttribute(type, data, undefined);
     const { scalars, deferred } = this.#decode(type, data);
     for (const [name, attribute] of Object.entries(type.attributes)) {
@@ -95,6 +112,14 @@ export class Writer {
       if (scalars[name] === undefined || scalars[name] === null || scalars[name] === "") {
         if (type.primaryKey.length === 1 && name === "id") scalars[name] = randomUUID();
         else throw new TrackerError("ValidationError", `Cannot create '${typeId}': '${name}' is required.`);
+      }
+    }
+    for (const link of TREE_LINKS) {
+      if (link.table === type.table && scalars[link.key] != null && scalars[link.key] === scalars.id) {
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot create '${typeId}' '${scalars.id}': '${link.key}' names itself; it cannot be ${link.relation}.`,
+        );
       }
     }
     this.#applyCreationRules(type, scalars);
@@ -124,6 +149,7 @@ export class Writer {
       throw new TrackerError("NotFoundError", `Cannot update '${typeId}' '${key}': it does not exist.`);
     }
     const actual = this.#graph.typeOf(row);
+    if (actual.table === "User" && row.id !== this.#context.userId) this.#mayChangeUser(row, "change");
     const { scalars, deferred } = this.#decode(actual, data);
     for (const name of Object.keys(scalars)) {
       if (actual.primaryKey.includes(name) && String(scalars[name]) !== String(row[name])) {
@@ -138,6 +164,17 @@ export class Writer {
       scalars.object_type_id !== row.object_type_id
     ) {
       throw new TrackerError("ValidationError", `Cannot update '${typeId}' '${key}': 'object_type_id' cannot change.`);
+    }
+    if (actual.table === "User" && scalars.username !== undefined && scalars.username !== row.username) {
+      this.#uniqueUsername(scalars.username);
+    }
+    if (actual.table === "Location" && BUILT_IN_LOCATIONS.has(String(row.id)) && "name" in scalars) {
+      if (scalars.name !== row.name) {
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot rename Location '${row.name}' to ${quoteValue(scalars.name)}: it is built in.`,
+        );
+      }
     }
     if (scalars.parent_id !== undefined && isA(actual.id, "TypedContext")) {
       const parent = typeof scalars.parent_id === "string"
@@ -159,6 +196,7 @@ export class Writer {
     if (row === undefined) {
       throw new TrackerError("NotFoundError", `Cannot delete '${typeId}' '${key}': it does not exist.`);
     }
+    if (row.__type === "User") this.#mayChangeUser(row, "delete");
     if (
       row.__type === "Location" && (this.#graph.lookup("ComponentLocation", "location_id", row.id)?.length ?? 0) > 0
     ) {
@@ -166,6 +204,9 @@ export class Writer {
         "ValidationError",
         `Cannot delete Location '${row.name}': components are still in it; remove them from the location first.`,
       );
+    }
+    if (row.__type === "Location" && BUILT_IN_LOCATIONS.has(String(row.id))) {
+      throw new TrackerError("ValidationError", `Cannot delete Location '${row.name}': it is built in.`);
     }
     this.#remove(row);
   }
@@ -175,6 +216,7 @@ export class Writer {
     for (const link of this.#pendingLinks) {
       if (!link()) throw new TrackerError("ValidationError", "A collection names an entity that does not exist.");
     }
+    const acyclic = new Set<Row>();
     for (const { table, key } of this.#touched.values()) {
       const row = this.#graph.store.get(table, key);
       if (row === undefined) continue;
@@ -190,6 +232,7 @@ export class Writer {
           this.#graph.store.update(table, key, Object.fromEntries(missing.map((name) => [name, scalars[name]])));
         }
       }
+      this.#refuseCycle(table, row, acyclic);
       for (const name of type.required) {
         if (row[name] === undefined || row[name] === null) {
           throw new TrackerError("ValidationError", `Cannot save '${type.id}' '${key}': '${name}' is required.`);
@@ -213,7 +256,7 @@ export class Writer {
     type: EntityType,
     data: Record<string, unknown>,
   ): { scalars: Record<string, unknown>; deferred: Array<(row: Row) => void> } {
-    const scalars: Record<string, unknown> = {};
+    const scalars: Record<string, unknown> = Object.create(null);
     const deferred: Array<(row: Row) => void> = [];
     for (const [name, raw] of Object.entries(data)) {
       if (name === "__entity_type__") continue;
@@ -223,25 +266,32 @@ export class Writer {
       }
       switch (attribute.kind) {
         case "scalar": {
-          let value = decodeValue(raw);
-          if (attribute.format === "foreign_key" && value !== null && typeof value === "object") {
-            value = referencedKey(value, entityType(attribute.target ?? type.id));
-          }
-          if (attribute.format === "json" && value !== null && typeof value !== "string") value = JSON.stringify(value);
-          scalars[name] = value;
+          const value = attribute.format === "foreign_key" && raw !== null && typeof raw === "object"
+            ? referencedKey(raw, entityType(attribute.target ?? type.id))
+            : raw;
+          scalars[name] = checkScalar(`${type.id}.${name}`, attribute, value);
           break;
         }
         case "reference":
           scalars[attribute.key] = referencedKey(raw, entityType(attribute.target));
           break;
         case "association": {
+          if (raw !== null && !Array.isArray(raw)) {
+            throw new TrackerError(
+              "ValidationError",
+              `Cannot set '${type.id}.${name}' to ${quoteValue(raw)}: expected a list of entities.`,
+            );
+          }
           const target = entityType(attribute.target);
-          scalars[name] = (Array.isArray(raw) ? raw : []).map((item) => referencedKey(item, target));
+          scalars[name] = (raw ?? []).map((item) => referencedKey(item, target));
           break;
         }
         case "collection": {
           if (!Array.isArray(raw)) {
-            throw new TrackerError("ValidationError", `Cannot set '${type.id}.${name}': expected a list of entities.`);
+            throw new TrackerError(
+              "ValidationError",
+              `Cannot set '${type.id}.${name}' to ${quoteValue(raw)}: expected a list of entities.`,
+            );
           }
           const target = entityType(attribute.target);
           const keys = raw.map((item) => referencedKey(item, target)).filter((key): key is string => key !== null);
@@ -333,20 +383,12 @@ export class Writer {
         ) {
           scalars.parent_type = this.#typeOfId(scalars.parent_id);
         }
-        if (scalars.value !== undefined && scalars.value !== null && typeof scalars.value !== "string") {
-          scalars.value = String(scalars.value);
-        }
         break;
       case "User":
         if (scalars.username === undefined || scalars.username === null || scalars.username === "") {
           scalars.username = `user-${String(scalars.id).slice(0, 8)}`;
         }
-        if ((this.#graph.lookup("User", "username", scalars.username)?.length ?? 0) > 0) {
-          throw new TrackerError(
-            "DuplicateEntryError",
-            `DuplicateEntryError: a user named '${scalars.username}' already exists.`,
-          );
-        }
+        this.#uniqueUsername(scalars.username);
         break;
       case "Job":
         scalars.user_id ??= this.#context.userId;
@@ -474,7 +516,7 @@ export class Writer {
     const owner = this.#typeOfId(entityId);
     const valueType = owner ? customAttributeValueType(owner) : undefined;
     const key = rowKey([configurationId, entityId]);
-    const value = decodeValue(data.value);
+    const value = this.#customAttributeValue(configuration, data.value);
     const existing = this.#graph.store.get("CustomAttributeValue", key);
     const row = existing
       ? this.#graph.store.update("CustomAttributeValue", key, { value })
@@ -489,17 +531,95 @@ export class Writer {
     return row;
   }
 
-  #remove(row: Row): void {
-    const type = this.#graph.typeOf(row);
-    for (const [base, names] of Object.entries(OWNED)) {
-      if (!isA(type.id, base)) continue;
-      for (const name of names) {
-        if (!(name in type.attributes)) continue;
-        const resolved = this.#graph.resolve(row, name);
-        if (resolved.kind === "entities") { for (const owned of resolved.rows) this.#remove(owned); }
-      }
+  /** The stored form of a custom attribute value, checked against its configuration's type. */
+  #customAttributeValue(configuration: Row, raw: unknown): unknown {
+    const typeName = this.#graph.byKey("CustomAttributeType", String(configuration.type_id))?.name;
+    const where = `custom attribute '${configuration.key}'`;
+    switch (typeName) {
+      case "text":
+        return checkScalar(where, { kind: "scalar", type: "string" }, raw);
+      case "number":
+        return checkScalar(where, { kind: "scalar", type: "number" }, raw);
+      case "boolean":
+        return checkScalar(where, { kind: "scalar", type: "boolean" }, raw);
+      case "date":
+        return checkScalar(where, { kind: "scalar", type: "string", format: "date-time" }, raw);
+      case "enumerator":
+        if (raw === null || (Array.isArray(raw) && raw.every((item) => typeof item === "string"))) return raw;
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot set '${where}' to ${quoteValue(raw)}: expected a list of strings.`,
+        );
+      default:
+        return decodeValue(raw);
     }
-    for (const value of this.#graph.lookup("CustomAttributeValue", "entity_id", row.id) ?? []) this.#remove(value);
-    this.#graph.store.remove(type.table, this.#graph.keyOf(row));
+  }
+
+  /** `PermissionError` unless the writer is an administrator (users may change only themselves). */
+  #mayChangeUser(user: Row | undefined, what: string): void {
+    if (this.#context.administrator) return;
+    const target = user === undefined ? "" : ` user '${user.username}'`;
+    throw new TrackerError(
+      "PermissionError",
+      `Permission denied: only administrators may ${what}${target}.`,
+    );
+  }
+
+  #uniqueUsername(username: unknown): void {
+    if ((this.#graph.lookup("User", "username", username)?.length ?? 0) > 0) {
+      throw new TrackerError(
+        "DuplicateEntryError",
+        `DuplicateEntryError: a user named ${quoteValue(username)} already exists.`,
+      );
+    }
+  }
+
+  /**
+   * `ValidationError` when following a tree link up from the row comes back to a row already on
+   * the way (an entity that would be its own ancestor). Rows found to lead to a root join
+   * `acyclic`, so a batch of many rows in one deep tree is checked in linear time.
+   */
+  #refuseCycle(table: string, row: Row, acyclic: Set<Row>): void {
+    for (const link of TREE_LINKS) {
+      if (link.table !== table) continue;
+      const path = new Set<Row>();
+      let current: Row | undefined = row;
+      while (current !== undefined && !acyclic.has(current)) {
+        if (path.has(current)) {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot save '${current.__type}' '${current.id}': '${link.key}' ${
+              quoteValue(current[link.key])
+            } would make it ${link.relation}.`,
+          );
+        }
+        path.add(current);
+        const next: unknown = current[link.key];
+        current = typeof next === "string" ? this.#graph.byKey(link.typeId, next) : undefined;
+      }
+      for (const member of path) acyclic.add(member);
+    }
+  }
+
+  /** Removes a row and everything it owns, without recursion (hierarchies may be deep). */
+  #remove(first: Row): void {
+    const pending = [first];
+    const removed = new Set<Row>();
+    while (pending.length > 0) {
+      const row = pending.pop()!;
+      if (removed.has(row)) continue;
+      removed.add(row);
+      const type = this.#graph.typeOf(row);
+      for (const [base, names] of Object.entries(OWNED)) {
+        if (!isA(type.id, base)) continue;
+        for (const name of names) {
+          if (!(name in type.attributes)) continue;
+          const resolved = this.#graph.resolve(row, name);
+          if (resolved.kind === "entities") { for (const owned of resolved.rows) pending.push(owned); }
+        }
+      }
+      for (const value of this.#graph.lookup("CustomAttributeValue", "entity_id", row.id) ?? []) pending.push(value);
+      this.#graph.store.remove(type.table, this.#graph.keyOf(row));
+    }
   }
 }

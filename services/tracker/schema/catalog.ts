@@ -95,6 +95,7 @@ function scalarJson(name: string, attribute: ScalarAttribute): Record<string, un
   const json: Record<string, unknown> = { type: attribute.type };
   if (attribute.format) json.format = attribute.format;
   if (attribute.default !== undefined) json.default = attribute.default;
+  if (attribute.enum) json.enum = [...attribute.enum];
   if (attribute.legacy) json.alias_for = attribute.legacy;
   if (attribute.format === "foreign_key" && attribute.target) {
     json.description = `Foreign key(s): ${attribute.target}.id`;

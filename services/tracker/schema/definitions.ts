@@ -70,14 +70,19 @@ const customAttributes = (target: string): Attribute => ({
 function type(
   definition: Omit<EntityType, "immutable" | "required"> & Partial<Pick<EntityType, "immutable" | "required">>,
 ): EntityType {
-  return { immutable: [...definition.primaryKey], required: [...definition.primaryKey], ...definition };
+  return {
+    immutable: [...definition.primaryKey],
+    required: [...definition.primaryKey],
+    ...definition,
+    attributes: Object.assign(Object.create(null) as Record<string, Attribute>, definition.attributes),
+  };
 }
 
 // --- contexts --------------------------------------------------------------------------------
 function contextAttributes(): Record<string, Attribute> {
   return {
     id: id(),
-    name: str({ default: "" }),
+    name: str({ default: "", segment: true }),
     context_type: str(),
     parent_id: fk("Context"),
     parent: ref("Context", "parent_id"),
@@ -206,7 +211,7 @@ const contextTypes: EntityType[] = [
 function componentAttributes(container: boolean): Record<string, Attribute> {
   return {
     id: id(),
-    name: str({ default: "main" }),
+    name: str({ default: "main", segment: true }),
     file_type: str({ legacy: "filetype" }),
     size: int(0),
     system_type: str(),
@@ -253,7 +258,7 @@ const assetTypes: EntityType[] = [
     systemProjections: ["context_id"],
     attributes: {
       id: id(),
-      name: str(),
+      name: str({ segment: true }),
       context_id: fk("Context"),
       parent: ref("Context", "context_id"),
       type_id: fk("AssetType", "typeid"),
@@ -654,7 +659,7 @@ const noteTypes: EntityType[] = [
   customAttributeValue("UserCustomAttributeValue", "customattributevalue", "User", "CustomAttributeValue"),
   customAttributeValue("ListCustomAttributeValue", "customattributevalue", "List", "CustomAttributeValue"),
   simpleNamed("Job", "job", {
-    status: str({ default: "queued" }),
+    status: str({ default: "queued", enum: ["queued", "running", "done", "failed"] }),
     type: str({ default: "api_job" }),
     data: str({ format: "json" }),
     user_id: fk("User"),

@@ -21,6 +21,13 @@ export interface ScalarAttribute {
   target?: string;
   /** Stored and queryable, but not listed in `query_schemas` (internal links). */
   hidden?: boolean;
+  /** The only values allowed (`enum` in `query_schemas`), e.g. a Job's status. */
+  enum?: readonly string[];
+  /**
+   * A name that structures turn into a folder or file name: `.`, `..`, path separators and NUL
+   * are refused.
+   */
+  segment?: boolean;
 }
 
 /** A reference to one entity whose id is in a local foreign key (`parent` → `parent_id`). */
@@ -96,6 +103,10 @@ export interface EntityType {
   aliasFor?: string | { id: string; classifiers: Record<string, string> };
   /** For typed contexts: the object type id (classifier) stored in `object_type_id`. */
   objectTypeId?: string;
+  /**
+   * The attributes by name, in an object without a prototype: `constructor`, `toString` or
+   * `__proto__` are unknown names like any other, for writes and queries alike.
+   */
   attributes: Record<string, Attribute>;
   /** Attributes clients may not change after creation. */
   immutable: string[];

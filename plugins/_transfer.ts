@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Session } from "@ftrack/api";
+import { sessionTimeout } from "../src/tracker/open_session.ts";
 import { uploadFile, type UploadTarget } from "../src/tracker/upload_file.ts";
+import { pathInsideRoot } from "./_structure.ts";
 import type { ByteProgress } from "./_contract.ts";
 
 /** Where a publish puts files. */
@@ -25,14 +27,17 @@ export function fileLocator(path: string): string {
   return `file://${hostname()}${absolute.startsWith("/") ? "" : "/"}${encodeURI(absolute)}`;
 }
 
-/** Copies a file, hashing what it reads, into `root/relative` (atomically, through a temporary name). */
+/**
+ * Copies a file, hashing what it reads, into `root/relative` (atomically, through a temporary name);
+ * a relative path that resolves outside `root` is refused before anything is written.
+ */
 async function copyHashing(
   source: string,
   root: string,
   relative: string,
   progress: ByteProgress,
 ): Promise<{ hex: string; size: number }> {
-  const target = join(root, relative);
+  const target = pathInsideRoot(root, relative);
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.ferry-partial`;
   const input = await open(source, "r");
@@ -89,6 +94,7 @@ export async function transferFile(
         onProgress: (bytes) => progress.done(bytes),
         signal,
         target: file.upload,
+        idleTimeout: sessionTimeout(session),
       });
       return { hex: uploaded.hex, size: uploaded.size, resourceIdentifier: file.componentId };
     }

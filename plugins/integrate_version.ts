@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Event, type Session } from "@ftrack/api";
 import { definePlugin } from "../publish/plugin.ts";
@@ -18,6 +19,8 @@ import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf
 import { structurePath } from "./_structure.ts";
 import { fileLocator, transferFile, type TransferTarget } from "./_transfer.ts";
 import { uploadTargets } from "../src/tracker/upload_file.ts";
+import { publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
+import type { Resume } from "./validate_tracker.ts";
 
 /** The built-in Location ids every ftrack site has. */
 const SERVER_LOCATION = "3a372bde-05bc-11e4-8908-20c9d081909b";
@@ -60,10 +63,15 @@ interface PlannedFile {
   relativePath: string;
   size: number;
   frame?: number;
+  /** The file's size and modification time when planned (`size:mtimeMs`), recorded once transferred. */
+  stamp: string;
   /** Already in the target location (a resumed publish): not transferred again. */
   verified: boolean;
   hex?: string;
 }
+
+/** Names of the review media components, made by the review step rather than from the files. */
+const REVIEW_NAMES = new Set(["ftrackreview-mp4", "ftrackreview-image", "thumbnail"]);
 
 /** The asset, found or created; two publishes creating it at once both end up with the same one. */
 async function ensureAsset(session: Session, contextId: string, name: string, typeId: string): Promise<Entity> {
@@ -122,12 +130,53 @@ function metadataOps(parentId: string, parentType: string, values: Record<string
   );
 }
 
+const remove = (type: string, key: string[]): Operation => ({ action: "delete", entity_type: type, entity_key: key });
+
+/**
+ * Sets a version's Metadata values: updates the keys it has (`known`), creates the others, and
+ * records the new values in `known`.
+ */
+async function setMetadata(
+  session: Session,
+  versionId: string,
+  known: Record<string, string>,
+  values: Record<string, string>,
+): Promise<void> {
+  const operations = Object.entries(values).map(([key, value]) =>
+    key in known
+      ? update("Metadata", [versionId, key], { value })
+      : create("Metadata", { parent_id: versionId, parent_type: "AssetVersion", key, value })
+  );
+  await call(session, operations);
+  Object.assign(known, values);
+}
+
+/** A stable event id per version, so that a listener can tell a repeated announcement. */
+function eventId(versionId: string): string {
+  const hex = createHash("sha1").update(`ferry.publish.finished:${versionId}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** `size:mtimeMs` of a file, the stamp a transferred component records of its source. */
+async function stampOf(path: string): Promise<string> {
+  const info = await stat(path);
+  return `${info.size}:${info.mtimeMs}`;
+}
+
 /**
  * Publishes one instance to the tracker: its asset (found or created), a new version (or the
  * abandoned one being resumed), one component per file and one SequenceComponent per image
  * sequence, their data transferred to the location with fingerprint, size, frames and origin as
  * component metadata, review media, thumbnail, note and task status. The version is marked
  * published only once every transfer was verified; then `ferry.publish.finished` is announced.
+ *
+ * Every step happens once across resumes: the version's metadata records its publisher
+ * (`ferry_publisher`: host, pid), heartbeat, publish keys, the note (`ferry_note`) and task status
+ * (`ferry_task_status`) made and its state (`ferry_state`: `publishing` → `published` when the
+ * version, note and status are written in one batch → `done` once the event is sent). A resumed
+ * publish keeps the components whose data is verified in the location and whose source file is
+ * unchanged (`ferry_source` = size and modification time), replaces the others with new
+ * components, and removes those that are no longer part of it, so no orphan is left.
  */
 export const IntegrateVersion = definePlugin({
   kind: "instance",
@@ -149,17 +198,33 @@ export const IntegrateVersion = definePlugin({
       session,
       `select id from User where username is ${quoted(String(context.data.user ?? session.apiUser))}`,
     ))[0]?.id;
+    const key = String(instance.data.publishKey ?? randomUUID());
+    const target = String(instance.data.publishTarget ?? key);
 
-    // The version: new and unpublished, or the abandoned one being resumed.
+    // The version: new and unpublished, or the abandoned one being resumed (claimed by this process).
     let version: Entity & { version?: number };
-    const resumeId = instance.data.resumeVersionId as string | undefined;
-    if (resumeId) {
-      version = (await rows(session, `select id, version from AssetVersion where id is "${resumeId}"`))[0]!;
+    const resume = instance.data.resume as Resume | undefined;
+    const meta: Record<string, string> = { ...resume?.metadata };
+    const previousKey = resume?.metadata.ferry_publish_key;
+    const claim = {
+      ferry_publish_key: key,
+      ferry_publish_target: target,
+      ferry_heartbeat: new Date().toISOString(),
+      ferry_publisher: JSON.stringify(THIS_PUBLISHER),
+    };
+    if (resume) {
+      version = (await rows(session, `select id, version from AssetVersion where id is "${resume.versionId}"`))[0]!;
+      if (!version) throw new Error(`Cannot resume version ${resume.version} of '${assetName}': it was deleted`);
+      await setMetadata(session, version.id, meta, {
+        ...claim,
+        ...(meta.ferry_state ? {} : { ferry_state: resume.published ? "published" : "publishing" }),
+      });
     } else {
       const versionId = randomUUID();
       const statusId = settings.versionStatus
         ? (await rows(session, `select id from Status where name is ${quoted(settings.versionStatus)}`))[0]?.id
         : undefined;
+      const values = { ...claim, ferry_host: request.host, ferry_state: "publishing" };
       const [created] = await call(session, [
         create("AssetVersion", {
           id: versionId,
@@ -170,24 +235,23 @@ export const IntegrateVersion = definePlugin({
           ...(userId ? { user_id: userId } : {}),
           ...(statusId ? { status_id: statusId } : {}),
         }),
-        ...metadataOps(versionId, "AssetVersion", {
-          ferry_publish_key: String(instance.data.publishKey ?? randomUUID()),
-          ferry_heartbeat: new Date().toISOString(),
-          ferry_host: request.host,
-        }),
+        ...metadataOps(versionId, "AssetVersion", values),
       ]);
       version = created!.data as Entity & { version?: number };
+      Object.assign(meta, values);
     }
     const versionNumber = Number(version.version);
-    log.info(`${assetName} v${String(versionNumber).padStart(3, "0")} (${version.id})${resumeId ? ", resumed" : ""}`);
+    log.info(`${assetName} v${String(versionNumber).padStart(3, "0")} (${version.id})${resume ? ", resumed" : ""}`);
+    publishingHere.add(version.id);
+    const beat = Math.min(5_000, Math.max(250, settings.inFlightSeconds * 250));
     const heartbeat = setInterval(() => {
       session.call([update("Metadata", [version.id, "ferry_heartbeat"], { value: new Date().toISOString() }) as never])
         .catch(() => {});
-    }, 5_000);
+    }, beat);
     try {
       // Where the data goes.
       const location = request.location;
-      const target: TransferTarget = location === "server"
+      const transferTarget: TransferTarget = location === "server"
         ? { kind: "server" }
         : location === "unmanaged"
         ? { kind: "unmanaged", fingerprints: (instance.data.fingerprints as Record<string, string>) ?? {} }
@@ -199,18 +263,25 @@ export const IntegrateVersion = definePlugin({
         : await diskLocation(session, settings.diskLocationName, location.disk);
 
       // What is already there (a resumed publish): components by name, members by frame, and
-      // which of them are verified in the location.
+      // which of them are verified in the location from the same, unchanged source file.
       const existing = await rows(
         session,
-        `select id, name, container_id, size, component_locations.location_id, metadata from Component where version_id is "${version.id}" or container.version_id is "${version.id}"`,
+        `select id, name, container_id, size, component_locations.id, component_locations.location_id, metadata from Component where version_id is "${version.id}" or container.version_id is "${version.id}"`,
       );
-      const verified = (component: Entity) =>
-        (component.component_locations as Array<{ location_id: string }>).some((item) =>
+      const locationsHere = (component: Entity) =>
+        (component.component_locations as Array<{ id: string; location_id: string }>).filter((item) =>
           item.location_id === locationId
         );
-      const fingerprintOf = (component: Entity) =>
-        (component.metadata as Array<{ key: string; value: string }>).find((item) => item.key === "ferry_fingerprint")
-          ?.value.replace(/^sha1:/, "");
+      const metaOf = (component: Entity) =>
+        Object.fromEntries(
+          (component.metadata as Array<{ key: string; value: string }>).map((item) => [item.key, item.value]),
+        ) as Record<string, string>;
+      const fingerprintOf = (component: Entity) => metaOf(component).ferry_fingerprint?.replace(/^sha1:/, "");
+      const stillValid = (component: Entity, stamp: string) => {
+        if (locationsHere(component).length === 0) return false;
+        const recorded = metaOf(component).ferry_source;
+        return recorded === undefined ? previousKey === key : recorded === stamp;
+      };
 
       const structure = (component: string, frame: string, ext: string) =>
         structurePath(settings.structure, {
@@ -222,21 +293,37 @@ export const IntegrateVersion = definePlugin({
           frame,
           ext,
         });
+      const items = itemsOf(instance) as Array<FoundSequence | FoundFile>;
+      const stamps = new Map<string, string>();
+      const allPaths = items.flatMap((item) =>
+        item.kind === "sequence" ? [...item.collection].map((name) => join(item.directory, name)) : [item.path]
+      );
+      await mapLimit(allPaths, 32, async (path) => void stamps.set(path, await stampOf(path)));
+
       const taken = new Set<string>();
+      const removals: Operation[] = [];
       const operations: Operation[] = [];
       const files: PlannedFile[] = [];
       const sequences: Array<
         { id: string; name: string; item: FoundSequence; members: PlannedFile[]; verified: boolean }
       > = [];
       const singles: PlannedFile[] = [];
-      for (const item of itemsOf(instance) as Array<FoundSequence | FoundFile>) {
+      const kept = new Set<string>();
+      const dropComponent = (component: Entity) => {
+        for (const member of existing.filter((other) => other.container_id === component.id)) {
+          removals.push(remove("Component", [member.id]));
+        }
+        removals.push(remove("Component", [component.id]));
+      };
+      for (const item of items) {
         if (item.kind === "sequence") {
           const { collection } = item;
           const ext = extensionOf(collection.tail);
           const name = representationName(ext, taken, collection.head.replace(/[._-]+$/, "") || "sequence");
           const found = existing.find((component) => component.name === name && !component.container_id);
           const id = found?.id ?? randomUUID();
-          if (!found) {
+          if (found) kept.add(found.id);
+          else {
             operations.push(create("SequenceComponent", {
               id,
               name,
@@ -248,11 +335,16 @@ export const IntegrateVersion = definePlugin({
           }
           const members: PlannedFile[] = [...collection].map((memberName, index) => {
             const frame = collection.indexes[index]!;
+            const path = join(item.directory, memberName);
+            const stamp = stamps.get(path)!;
             const member = existing.find((component) =>
               component.container_id === id && component.name === String(frame)
             );
-            const memberId = member?.id ?? randomUUID();
-            if (!member) {
+            const valid = member !== undefined && stillValid(member, stamp);
+            if (member) kept.add(member.id);
+            if (member && !valid) removals.push(remove("Component", [member.id]));
+            const memberId = valid ? member.id : randomUUID();
+            if (!valid) {
               operations.push(
                 create("FileComponent", {
                   id: memberId,
@@ -269,23 +361,41 @@ export const IntegrateVersion = definePlugin({
             return {
               componentId: memberId,
               name: String(frame),
-              path: join(item.directory, memberName),
+              path,
               fileName: memberName,
               relativePath: structure(name, framePart, ext),
               size: item.sizes[index]!,
               frame,
-              verified: member ? verified(member) : false,
-              hex: member ? fingerprintOf(member) : undefined,
+              stamp,
+              verified: valid,
+              hex: valid ? fingerprintOf(member) : undefined,
             };
           });
-          sequences.push({ id, name, item, members, verified: found ? verified(found) : false });
+          // Members of the kept sequence that are no longer part of it go.
+          for (const member of existing.filter((component) => component.container_id === id)) {
+            if (!kept.has(member.id)) removals.push(remove("Component", [member.id]));
+          }
+          let verified = found !== undefined && locationsHere(found).length > 0;
+          if (verified && members.some((member) => !member.verified)) {
+            // Recorded for members that changed: recorded again once they are transferred.
+            for (const record of locationsHere(found!)) removals.push(remove("ComponentLocation", [record.id]));
+            for (const metaKey of ["ferry_fingerprint", "ferry_size", "ferry_frames", "ferry_origin"]) {
+              if (metaKey in metaOf(found!)) removals.push(remove("Metadata", [id, metaKey]));
+            }
+            verified = false;
+          }
+          sequences.push({ id, name, item, members, verified });
           files.push(...members);
         } else {
           const ext = extensionOf(item.path);
           const name = representationName(ext, taken, basename(item.path, ext));
+          const stamp = stamps.get(item.path)!;
           const found = existing.find((component) => component.name === name && !component.container_id);
-          const id = found?.id ?? randomUUID();
-          if (!found) {
+          const valid = found !== undefined && stillValid(found, stamp);
+          if (found) kept.add(found.id);
+          if (found && !valid) dropComponent(found);
+          const id = valid ? found.id : randomUUID();
+          if (!valid) {
             operations.push(
               create("FileComponent", { id, name, file_type: ext, size: item.bytes, version_id: version.id }),
             );
@@ -297,154 +407,210 @@ export const IntegrateVersion = definePlugin({
             fileName: basename(item.path),
             relativePath: structure(name, "", ext),
             size: item.bytes,
-            verified: found ? verified(found) : false,
-            hex: found ? fingerprintOf(found) : undefined,
+            stamp,
+            verified: valid,
+            hex: valid ? fingerprintOf(found) : undefined,
           };
           singles.push(planned);
           files.push(planned);
         }
       }
-      await call(session, operations);
+      // Components of an earlier attempt that are no longer part of the publish go.
+      for (const component of existing) {
+        if (!component.container_id && !kept.has(component.id) && !REVIEW_NAMES.has(component.name)) {
+          dropComponent(component);
+        }
+      }
 
-      // Transfer what is not there yet, a bounded number at once; each file is read once.
-      const pending = files.filter((file) => !file.verified);
-      progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
-      if (files.length > pending.length) {
-        log.info(`${files.length - pending.length} file(s) already uploaded and verified`);
-      }
-      // Signed URLs for every pending file in a few calls; verified files are recorded in batches
-      // (a file counts as verified for a resumed publish once its ComponentLocation exists).
-      const uploads = target.kind === "server" ? await uploadTargets(session, pending) : new Map();
-      let verifiedOps: Operation[] = [];
-      let verifiedFiles: PlannedFile[] = [];
-      const flush = async () => {
-        const [ops, done] = [verifiedOps, verifiedFiles];
-        verifiedOps = [];
-        verifiedFiles = [];
-        await call(session, ops);
-        for (const file of done) file.verified = true;
-      };
-      try {
-        await mapLimit(pending, settings.uploadConcurrency, async (file) => {
-          signal.throwIfAborted();
-          const done = await transferFile(
-            session,
-            target,
-            { ...file, upload: uploads.get(file.componentId) },
-            progress,
-            signal,
-          );
-          file.hex = done.hex;
-          verifiedOps.push(
-            ...metadataOps(file.componentId, "FileComponent", {
-              ferry_fingerprint: `sha1:${done.hex}`,
-              ferry_size: String(done.size),
-              ferry_origin: fileLocator(file.path),
-              ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
-            }),
-            create("ComponentLocation", {
-              component_id: file.componentId,
-              location_id: locationId,
-              resource_identifier: done.resourceIdentifier,
-            }),
-          );
-          verifiedFiles.push(file);
-          if (verifiedFiles.length >= 100) await flush();
-        });
-      } finally {
-        // What was verified before a failure is recorded, so that a resumed publish does not send it again.
-        await flush();
-      }
-      const sequenceOps: Operation[] = [];
-      for (const sequence of sequences) {
-        if (sequence.verified) continue;
-        const { collection } = sequence.item;
-        sequenceOps.push(
-          ...metadataOps(sequence.id, "SequenceComponent", {
-            ferry_fingerprint: `sha1:${
-              combineMemberDigests(
-                "sha1",
-                sequence.members.map((member) => member.fileName),
-                sequence.members.map((member) => member.hex!),
-              )
-            }`,
-            ferry_size: String(sequence.item.bytes),
-            ferry_frames: collection.format("{ranges}"),
-            ferry_origin: fileLocator(join(sequence.item.directory, collection.format("{head}{padding}{tail}"))),
-          }),
-          create("ComponentLocation", {
-            component_id: sequence.id,
-            location_id: locationId,
-            resource_identifier: target.kind === "server"
-              ? sequence.id
-              : target.kind === "disk"
-              ? structure(sequence.name, `.%0${Math.max(collection.padding, 1)}d`, extensionOf(collection.tail))
-              : fileLocator(join(sequence.item.directory, collection.format("{head}{padding}{tail}"))),
-          }),
-        );
-      }
-      await call(session, sequenceOps);
-
-      // Review media and the thumbnail, always on the server where ftrack's player reads them.
       const review = instance.data.review as ReviewMedia | undefined;
       const reviewComponents: string[] = [];
       let thumbnailId: string | undefined;
-      if (review && !existing.some((component) => component.name === "ftrackreview-mp4")) {
-        const uploads: Array<{ name: string; path: string; meta: Record<string, unknown>; thumbnail?: boolean }> = [];
-        if (review.movie) uploads.push({ name: "ftrackreview-mp4", path: review.movie.path, meta: review.movie.meta });
-        if (review.image) {
-          uploads.push({ name: "ftrackreview-image", path: review.image.path, meta: { format: "image" } });
-          uploads.push({ name: "thumbnail", path: review.image.path, meta: { format: "image" }, thumbnail: true });
-        }
-        for (const media of uploads) {
-          const id = randomUUID();
-          const ext = extensionOf(media.path);
-          const stats = await Deno.stat(media.path);
-          progress.expect(stats.size);
-          await call(session, [
-            create("FileComponent", { id, name: media.name, file_type: ext, size: stats.size, version_id: version.id }),
-          ]);
-          const done = await transferFile(
-            session,
-            { kind: "server" },
-            { componentId: id, path: media.path, fileName: `${media.name}${ext}`, relativePath: "" },
-            progress,
-            signal,
+      let noteId: string | undefined = meta.ferry_note;
+      if (resume?.published) {
+        // Published already (the event was not sent): nothing else to write.
+        if (files.some((file) => !file.verified) || removals.length > 0) {
+          throw new Error(
+            `Cannot finish version ${versionNumber} of '${assetName}': it is published, but its files differ from these`,
           );
-          await call(session, [
-            ...metadataOps(id, "FileComponent", {
-              ftr_meta: JSON.stringify(media.meta),
-              ferry_fingerprint: `sha1:${done.hex}`,
-            }),
-            create("ComponentLocation", { component_id: id, location_id: SERVER_LOCATION, resource_identifier: id }),
-          ]);
-          reviewComponents.push(id);
-          if (media.thumbnail) thumbnailId = id;
         }
-      }
+      } else {
+        if (removals.length > 0) {
+          log.info(`${removals.length} component record(s) of the earlier attempt replaced or removed`);
+        }
+        await call(session, [...removals, ...operations]);
 
-      // Note, thumbnail, task status; then the version becomes visible as published.
-      const finishing: Operation[] = [];
-      let noteId: string | undefined;
-      if (request.comment && !resumeId) {
-        noteId = randomUUID();
+        // Transfer what is not there yet, a bounded number at once; each file is read once.
+        const pending = files.filter((file) => !file.verified);
+        progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
+        if (files.length > pending.length) {
+          log.info(`${files.length - pending.length} file(s) already uploaded and verified`);
+        }
+        // Signed URLs for every pending file in a few calls; verified files are recorded in batches
+        // (a file counts as verified for a resumed publish once its ComponentLocation exists).
+        const uploads = transferTarget.kind === "server" ? await uploadTargets(session, pending) : new Map();
+        let verifiedOps: Operation[] = [];
+        let verifiedFiles: PlannedFile[] = [];
+        const flush = async () => {
+          const [ops, done] = [verifiedOps, verifiedFiles];
+          verifiedOps = [];
+          verifiedFiles = [];
+          await call(session, ops);
+          for (const file of done) file.verified = true;
+        };
+        try {
+          await mapLimit(pending, settings.uploadConcurrency, async (file) => {
+            signal.throwIfAborted();
+            const done = await transferFile(
+              session,
+              transferTarget,
+              { ...file, upload: uploads.get(file.componentId) },
+              progress,
+              signal,
+            );
+            file.hex = done.hex;
+            verifiedOps.push(
+              ...metadataOps(file.componentId, "FileComponent", {
+                ferry_fingerprint: `sha1:${done.hex}`,
+                ferry_size: String(done.size),
+                ferry_origin: fileLocator(file.path),
+                ferry_source: file.stamp,
+                ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
+              }),
+              create("ComponentLocation", {
+                component_id: file.componentId,
+                location_id: locationId,
+                resource_identifier: done.resourceIdentifier,
+              }),
+            );
+            verifiedFiles.push(file);
+            if (verifiedFiles.length >= 100) await flush();
+          });
+        } finally {
+          // What was verified before a failure is recorded, so that a resumed publish does not send it again.
+          await flush();
+        }
+        const sequenceOps: Operation[] = [];
+        for (const sequence of sequences) {
+          if (sequence.verified) continue;
+          const { collection } = sequence.item;
+          sequenceOps.push(
+            ...metadataOps(sequence.id, "SequenceComponent", {
+              ferry_fingerprint: `sha1:${
+                combineMemberDigests(
+                  "sha1",
+                  sequence.members.map((member) => member.fileName),
+                  sequence.members.map((member) => member.hex!),
+                )
+              }`,
+              ferry_size: String(sequence.item.bytes),
+              ferry_frames: collection.format("{ranges}"),
+              ferry_origin: fileLocator(join(sequence.item.directory, collection.format("{head}{padding}{tail}"))),
+            }),
+            create("ComponentLocation", {
+              component_id: sequence.id,
+              location_id: locationId,
+              resource_identifier: transferTarget.kind === "server"
+                ? sequence.id
+                : transferTarget.kind === "disk"
+                ? structure(sequence.name, `.%0${Math.max(collection.padding, 1)}d`, extensionOf(collection.tail))
+                : fileLocator(join(sequence.item.directory, collection.format("{head}{padding}{tail}"))),
+            }),
+          );
+        }
+        await call(session, sequenceOps);
+
+        // Review media and the thumbnail, always on the server where ftrack's player reads them; those
+        // an earlier attempt verified are kept, unfinished ones replaced.
+        if (review) {
+          const media: Array<{ name: string; path: string; meta: Record<string, unknown>; thumbnail?: boolean }> = [];
+          if (review.movie) media.push({ name: "ftrackreview-mp4", path: review.movie.path, meta: review.movie.meta });
+          if (review.image) {
+            media.push({ name: "ftrackreview-image", path: review.image.path, meta: { format: "image" } });
+            media.push({ name: "thumbnail", path: review.image.path, meta: { format: "image" }, thumbnail: true });
+          }
+          for (const item of media) {
+            const found = existing.find((component) => component.name === item.name && !component.container_id);
+            const onServer = found !== undefined &&
+              (found.component_locations as Array<{ location_id: string }>).some((record) =>
+                record.location_id === SERVER_LOCATION
+              );
+            let id: string;
+            if (onServer) {
+              id = found.id;
+            } else {
+              id = randomUUID();
+              const ext = extensionOf(item.path);
+              const stats = await Deno.stat(item.path);
+              progress.expect(stats.size);
+              await call(session, [
+                ...(found ? [remove("Component", [found.id])] : []),
+                create("FileComponent", {
+                  id,
+                  name: item.name,
+                  file_type: ext,
+                  size: stats.size,
+                  version_id: version.id,
+                }),
+              ]);
+              const done = await transferFile(
+                session,
+                { kind: "server" },
+                { componentId: id, path: item.path, fileName: `${item.name}${ext}`, relativePath: "" },
+                progress,
+                signal,
+              );
+              await call(session, [
+                ...metadataOps(id, "FileComponent", {
+                  ftr_meta: JSON.stringify(item.meta),
+                  ferry_fingerprint: `sha1:${done.hex}`,
+                }),
+                create("ComponentLocation", {
+                  component_id: id,
+                  location_id: SERVER_LOCATION,
+                  resource_identifier: id,
+                }),
+              ]);
+            }
+            reviewComponents.push(id);
+            if (item.thumbnail) thumbnailId = id;
+          }
+        }
+
+        // Note, thumbnail, task status and publication in one batch, each recorded in the version's
+        // metadata so that a resumed publish never makes them twice.
+        const finishing: Operation[] = [];
+        const markers: Record<string, string> = {};
+        if (request.comment && !meta.ferry_note) {
+          noteId = randomUUID();
+          finishing.push(
+            create("Note", { id: noteId, content: request.comment, ...(userId ? { user_id: userId } : {}) }),
+          );
+          finishing.push(update("AssetVersion", [version.id], { notes: [{ __entity_type__: "Note", id: noteId }] }));
+          markers.ferry_note = noteId;
+        }
+        if (thumbnailId) finishing.push(update("AssetVersion", [version.id], { thumbnail_id: thumbnailId }));
+        if (settings.taskStatusAfterPublish && tracker.task && !meta.ferry_task_status) {
+          const status =
+            (await rows(session, `select id from Status where name is ${quoted(settings.taskStatusAfterPublish)}`))[0];
+          if (status) {
+            finishing.push(update("Task", [tracker.task.id], { status_id: status.id }));
+            markers.ferry_task_status = settings.taskStatusAfterPublish;
+          } else {
+            log.warning(`no status '${settings.taskStatusAfterPublish}' on the tracker: the task status is unchanged`);
+          }
+        }
+        if (files.some((file) => !file.verified)) {
+          throw new Error(`Cannot publish '${assetName}': some files were not transferred`);
+        }
+        signal.throwIfAborted();
         finishing.push(
-          create("Note", { id: noteId, content: request.comment, ...(userId ? { user_id: userId } : {}) }),
+          ...metadataOps(version.id, "AssetVersion", markers),
+          update("AssetVersion", [version.id], { is_published: true }),
+          update("Metadata", [version.id, "ferry_state"], { value: "published" }),
         );
-        finishing.push(update("AssetVersion", [version.id], { notes: [{ __entity_type__: "Note", id: noteId }] }));
+        await call(session, finishing);
+        Object.assign(meta, markers, { ferry_state: "published" });
       }
-      if (thumbnailId) finishing.push(update("AssetVersion", [version.id], { thumbnail_id: thumbnailId }));
-      if (settings.taskStatusAfterPublish && tracker.task) {
-        const status =
-          (await rows(session, `select id from Status where name is ${quoted(settings.taskStatusAfterPublish)}`))[0];
-        if (status) finishing.push(update("Task", [tracker.task.id], { status_id: status.id }));
-        else log.warning(`no status '${settings.taskStatusAfterPublish}' on the tracker: the task status is unchanged`);
-      }
-      if (files.some((file) => !file.verified)) {
-        throw new Error(`Cannot publish '${assetName}': some files were not transferred`);
-      }
-      finishing.push(update("AssetVersion", [version.id], { is_published: true }));
-      await call(session, finishing);
 
       const created = {
         assetId: asset.id,
@@ -458,6 +624,7 @@ export const IntegrateVersion = definePlugin({
         thumbnailId,
         noteId,
         locationId,
+        resumed: resume !== undefined,
       };
       instance.data.created = created;
       instance.data.fileReport = files.map((file) => ({
@@ -466,7 +633,10 @@ export const IntegrateVersion = definePlugin({
         sha1: file.hex,
         componentId: file.componentId,
       }));
-      await announce(session, {
+
+      // The announcement, once: a publish stopped before its state is `done` sends it when resumed.
+      signal.throwIfAborted();
+      await announce(session, version.id, {
         versionId: version.id,
         version: versionNumber,
         assetId: asset.id,
@@ -479,21 +649,28 @@ export const IntegrateVersion = definePlugin({
       }).catch((error) =>
         log.warning(`the version is published, but the event could not be sent: ${(error as Error).message}`)
       );
+      await call(session, [update("Metadata", [version.id, "ferry_state"], { value: "done" })]);
       log.info(`published ${assetName} v${String(versionNumber).padStart(3, "0")}: ${files.length} file(s)`);
     } finally {
       clearInterval(heartbeat);
+      publishingHere.delete(version.id);
     }
   },
 });
 
-/** Sends `ferry.publish.finished` on the tracker's event hub (waits at most 15 s for the hub). */
-async function announce(session: Session, data: Record<string, unknown>): Promise<void> {
+/**
+ * Sends `ferry.publish.finished` on the tracker's event hub (waits at most 15 s for the hub), with
+ * an id derived from the version's, the same if it is ever sent again.
+ */
+async function announce(session: Session, versionId: string, data: Record<string, unknown>): Promise<void> {
   const hub = session.eventHub;
   if (!hub.isConnected()) hub.connect();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const event = new Event("ferry.publish.finished", data);
+  event.getData().id = eventId(versionId);
   try {
     await Promise.race([
-      hub.publish(new Event("ferry.publish.finished", data), { timeout: 0 }),
+      hub.publish(event, { timeout: 0 }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error("the event hub did not answer within 15 s")), 15_000);
       }),

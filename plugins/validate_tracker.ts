@@ -10,6 +10,7 @@ import { definePlugin } from "../publish/plugin.ts";
 import { pathsOf } from "../src/files/scan_files.ts";
 import { ValidatorOrder } from "../publish/orders.ts";
 import { itemsOf, requestOf, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
+import { parsePublisher, publisherAlive, THIS_PUBLISHER } from "./_publisher.ts";
 
 /** The context path and task resolved, and the task is a child of the context. */
 export const ValidateTaskContext = definePlugin({
@@ -43,9 +44,43 @@ export async function publishKey(
 }
 
 /**
- * No publish of these same files to this asset is in flight: an unpublished version carrying the
- * same publish key whose heartbeat is fresh means another publish is uploading it now. One whose
- * heartbeat went stale was abandoned (killed, crashed): it is resumed instead of starting over.
+ * What one publish is for, whatever the files hold: where it goes and which paths. A publish that
+ * failed because a file changed is taken up again by the next publish of the same paths.
+ */
+export function publishTarget(
+  context: Parameters<typeof requestOf>[0],
+  instance: { name: string; data: Record<string, unknown> },
+): string {
+  const request = requestOf(context);
+  const paths = itemsOf(instance as never).flatMap(pathsOf).sort();
+  return createHash("sha1").update(
+    JSON.stringify([request.context.path, request.context.task, instance.data.asset, instance.data.family, paths]),
+  ).digest("hex");
+}
+
+/** A version a publish may have to take up: its number, publication and ferry metadata. */
+interface Candidate {
+  id: string;
+  version: number;
+  is_published: boolean;
+  metadata: Array<{ key: string; value: string }>;
+}
+
+/** How a version found in flight is taken up: its id and its ferry metadata (key → value). */
+export interface Resume {
+  versionId: string;
+  version: number;
+  /** Published already: only the steps after publication (the event) are left. */
+  published: boolean;
+  metadata: Record<string, string>;
+}
+
+/**
+ * No publish of these same files to this asset is in flight. An unfinished version of the same
+ * paths (or a published one whose event was not sent yet) is taken up when its publisher is gone:
+ * on this machine its process is checked (a killed publish is resumed at once); a publisher on
+ * another machine counts as gone once its heartbeat is older than `inFlightSeconds`. A live one is
+ * refused, saying who publishes it and how long to wait.
  */
 export const ValidateNotInFlight = definePlugin({
   kind: "instance",
@@ -55,29 +90,72 @@ export const ValidateNotInFlight = definePlugin({
   async process(instance, { log }) {
     const context = instance.context;
     const tracker = trackerOf(context);
+    const session = sessionOf(context);
     const key = await publishKey(context, instance);
+    const target = publishTarget(context, instance);
     instance.data.publishKey = key;
-    const found = await sessionOf(context).query(
-      `select id, version, metadata from AssetVersion where asset.parent.id is "${tracker.entity.id}" and asset.name is "${
-        String(instance.data.asset).replaceAll('"', '\\"')
-      }" and is_published is false and metadata any (key is "ferry_publish_key" and value is "${key}")`,
-    );
-    for (
-      const version of found.data as Array<
-        { id: string; version: number; metadata: Array<{ key: string; value: string }> }
-      >
-    ) {
-      const heartbeat = Date.parse(version.metadata.find((item) => item.key === "ferry_heartbeat")?.value ?? "");
-      const age = (Date.now() - heartbeat) / 1000;
-      if (Number.isFinite(age) && age < settingsOf(context).inFlightSeconds) {
+    instance.data.publishTarget = target;
+    const asset = String(instance.data.asset).replaceAll("\\", "\\\\").replaceAll('"', '\\"');
+    const where = `asset.parent.id is "${tracker.entity.id}" and asset.name is "${asset}"`;
+    const found = new Map<string, Candidate>();
+    for (const [name, value] of [["ferry_publish_target", target], ["ferry_publish_key", key]]) {
+      const answer = await session.query(
+        `select id, version, is_published, metadata from AssetVersion where ${where} and metadata any (key is "${name}" and value is "${value}")`,
+      );
+      for (const version of answer.data as Candidate[]) found.set(version.id, version);
+    }
+    const candidates = [...found.values()].map((version) => ({
+      ...version,
+      meta: Object.fromEntries(version.metadata.map((item) => [item.key, item.value])) as Record<string, string>,
+    })).filter((version) =>
+      // Unfinished; or published, with the event still to send, of exactly these files.
+      !version.is_published || (version.meta.ferry_state === "published" && version.meta.ferry_publish_key === key)
+    ).sort((a, b) => b.version - a.version);
+    const inFlightSeconds = settingsOf(context).inFlightSeconds;
+    for (const version of candidates) {
+      const heartbeat = Date.parse(version.meta.ferry_heartbeat ?? "");
+      const age = Number.isFinite(heartbeat) ? Math.max(0, (Date.now() - heartbeat) / 1000) : Infinity;
+      const publisher = parsePublisher(version.meta.ferry_publisher);
+      const alive = publisher ? publisherAlive(publisher, version.id) : undefined;
+      const name = instance.data.asset;
+      if (alive === true) {
+        const who = publisher!.pid === THIS_PUBLISHER.pid
+          ? "this process"
+          : `process ${publisher!.pid} on this machine`;
         throw new Error(
-          `Cannot publish '${instance.data.asset}': the same files are being published as version ${version.version} right now (last heard ${
+          `Cannot publish '${name}': the same files are being published as version ${version.version} right now by ${who} (last heard ${
             age.toFixed(0)
-          } s ago)`,
+          } s ago); wait for it to finish${
+            publisher!.pid === THIS_PUBLISHER.pid ? "" : `, or stop it (kill ${publisher!.pid}) and run this again`
+          }`,
         );
       }
-      instance.data.resumeVersionId = version.id;
-      log.info(`resuming the abandoned publish of version ${version.version}`);
+      if (alive === undefined && age < inFlightSeconds) {
+        const by = publisher ? ` by process ${publisher.pid} on '${publisher.host}'` : "";
+        throw new Error(
+          `Cannot publish '${name}': the same files are being published as version ${version.version} right now${by} (last heard ${
+            age.toFixed(0)
+          } s ago); if that publish was stopped, run this again in ${
+            Math.ceil(inFlightSeconds - age)
+          } s and it will be resumed`,
+        );
+      }
+    }
+    const chosen = candidates[0];
+    if (chosen) {
+      const resume: Resume = {
+        versionId: chosen.id,
+        version: chosen.version,
+        published: chosen.is_published,
+        metadata: chosen.meta,
+      };
+      instance.data.resume = resume;
+      instance.data.resumeVersionId = chosen.id;
+      log.info(
+        chosen.is_published
+          ? `finishing the publish of version ${chosen.version}: it is published, its event was not sent`
+          : `resuming the abandoned publish of version ${chosen.version}`,
+      );
     }
   },
 });

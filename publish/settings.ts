@@ -52,8 +52,12 @@ export const PublishSettingsSchema = z.object({
     workfile: "workfile",
     scene: "scene",
   }),
-  /** A publish of the same files whose heartbeat is younger than this many seconds is in flight. */
-  inFlightSeconds: z.number().positive().default(30),
+  /**
+   * A publish of the same files by a process on another machine whose heartbeat is younger than
+   * this many seconds is in flight (a publisher on this machine is checked by its process). The
+   * heartbeat beats every quarter of it, at most every 5 s.
+   */
+  inFlightSeconds: z.number().positive().default(20),
 });
 
 /** Validated settings. */

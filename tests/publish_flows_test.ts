@@ -114,65 +114,6 @@ Deno.test({
 
 Deno.test({
   ...options,
-  name:
-    "a publish killed mid-upload leaves no published version; the same publish again completes it without duplicates",
-  fn: async () => {
-    await using fixture = await publishFixture();
-    const { running, session, folder } = fixture;
-    const frames = Array.from({ length: 40 }, (_, i) => 1001 + i);
-    await writeFrames(folder.path, frames, { bytes: 64 * 1024 });
-    const files = [join(folder.path, "beauty.####.exr")];
-    const controller = new AbortController();
-    let sent = 0;
-    const interrupted = await publishWith(session, request(files), {
-      signal: controller.signal,
-      settings: { uploadConcurrency: 2 },
-      progress: {
-        expect() {},
-        done(bytes) {
-          sent += bytes;
-          if (sent > 10 * 64 * 1024) controller.abort(new Error("killed"));
-        },
-      },
-    }).catch((error) => ({ error }));
-    ok("error" in interrupted || !interrupted.report.ok, "the interrupted publish must not succeed");
-    strictEqual((await session.query("select id from AssetVersion where is_published is true")).data.length, 0);
-    const [unfinished] = (await session.query("select id, version from AssetVersion where is_published is false"))
-      .data as E[];
-    ok(unfinished, "the unfinished version is kept for resuming");
-    const uploadedBefore = (await session.query(`select id from ComponentLocation`)).data.length;
-    ok(uploadedBefore > 0 && uploadedBefore < 40, `some files were uploaded before the kill (${uploadedBefore})`);
-
-    // Straight away, the same publish is refused: the other one might still be uploading.
-    const tooSoon = await publishWith(session, request(files));
-    strictEqual(tooSoon.report.ok, false);
-    ok(/being published as version 1 right now/.test(JSON.stringify(tooSoon.report.results)));
-
-    // Once its heartbeat is old, the same publish resumes and completes the version.
-    const resumed = await publishWith(session, request(files), { settings: { inFlightSeconds: 0.001 } });
-    ok(resumed.report.ok, JSON.stringify(resumed.report.results.filter((r) => !r.success)));
-    strictEqual((resumed.report.created[0] as E).versionId, unfinished.id);
-    const versions = (await session.query("select id, is_published from AssetVersion")).data as E[];
-    deepStrictEqual(versions.map((version) => [version.id, version.is_published]), [[unfinished.id, true]]);
-    const components = (await session.query(
-      `select id, name, container_id from Component where version_id is ${unfinished.id} or container.version_id is ${unfinished.id}`,
-    )).data as E[];
-    const sequence = components.filter((component) => !component.container_id);
-    strictEqual(sequence.length, 1, JSON.stringify(sequence.map((c) => c.name)));
-    strictEqual(components.length, 41, "one sequence and 40 members, none duplicated");
-    strictEqual((await session.query(`select id from ComponentLocation`)).data.length, 41);
-    for (const member of components.filter((component) => component.container_id)) {
-      const download = await fetch(
-        `${running.url}/component/get?id=${member.id}&username=${running.apiUser}&apiKey=${running.apiKey}`,
-      );
-      strictEqual(download.status, 200);
-      strictEqual((await download.arrayBuffer()).byteLength, 64 * 1024);
-    }
-  },
-});
-
-Deno.test({
-  ...options,
   name: "review media: a thumbnail and an H.264 review movie with ftr_meta, and ferry.publish.finished on the hub",
   ignore: !FFMPEG,
   fn: async () => {

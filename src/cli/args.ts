@@ -3,6 +3,9 @@ import { z } from "zod";
 
 /** A command-line usage error: printed with the usage text, exit code 2. */
 export class UsageError extends Error {
+  /** Commands exit with 2 (usage error). */
+  readonly exitCode = 2 as const;
+
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

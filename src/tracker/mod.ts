@@ -13,7 +13,8 @@
  * @module
  */
 export { closestNames } from "./closest_names.ts";
-export { openSession } from "./open_session.ts";
+export { openSession, type OpenSessionOptions, sessionTimeout } from "./open_session.ts";
+export { TrackerConnectionError, type TrackerProblem } from "./tracker_connection_error.ts";
 export { ContextNotFoundError, type Entity, resolveContext, type ResolvedContext } from "./resolve_context.ts";
 export { type TrackerCredentials, trackerFromEnv } from "./tracker_credentials.ts";
 export {

@@ -1,27 +1,136 @@
-import { Session } from "@ftrack/api";
+import { type CallOptions, Session } from "@ftrack/api";
+import { DEFAULT_TRACKER_TIMEOUT_SECONDS } from "../config/tracker_timeout.ts";
 import type { TrackerCredentials } from "./tracker_credentials.ts";
+import { TrackerConnectionError } from "./tracker_connection_error.ts";
+
+/** Options of {@linkcode openSession}. */
+export interface OpenSessionOptions {
+  /** Connect the event hub at once. @default {false} */
+  eventHub?: boolean;
+  /**
+   * Milliseconds every API call may take (the connection included); a slower answer is a
+   * {@linkcode TrackerConnectionError} naming the server. @default {60000}
+   */
+  timeout?: number;
+}
+
+const timeouts = new WeakMap<Session, number>();
 
 /**
- * An initialised official-client session (event hub not connected). Wrong credentials or an
- * unreachable site reject with an error naming the server.
+ * The API-call timeout (milliseconds) of a session made by {@linkcode openSession}; the default
+ * for any other session. Uploads use it as their allowed time without progress.
  */
-export async function openSession(
-  credentials: TrackerCredentials,
-  options: { eventHub?: boolean } = {},
-): Promise<Session> {
-  const session = new Session(credentials.server, credentials.apiUser, credentials.apiKey, {
-    autoConnectEventHub: options.eventHub ?? false,
-  });
+export function sessionTimeout(session: Session): number {
+  return timeouts.get(session) ?? DEFAULT_TRACKER_TIMEOUT_SECONDS * 1000;
+}
+
+/** A session whose API calls give up after `timeout` ms and fail with errors naming the server. */
+function timedSession(credentials: TrackerCredentials, timeout: number, eventHub: boolean): Session {
+  const server = credentials.server;
+  class TimedSession extends Session {
+    // deno-lint-ignore no-explicit-any
+    override async call(operations: any, options: CallOptions = {}): Promise<any> {
+      const timer = AbortSignal.timeout(timeout);
+      const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
+      try {
+        return await super.call(operations, { ...options, signal });
+      } catch (error) {
+        if (timer.aborted && !options.signal?.aborted) {
+          throw new TrackerConnectionError(
+            server,
+            "timeout",
+            `it did not answer within ${
+              timeout / 1000
+            } s (change the limit with --timeout <seconds> or FERRY_TRACKER_TIMEOUT)`,
+            { cause: error },
+          );
+        }
+        throw classify(server, error);
+      }
+    }
+  }
+  return new TimedSession(server, credentials.apiUser, credentials.apiKey, { autoConnectEventHub: eventHub });
+}
+
+/** Network failures and non-ftrack answers as {@linkcode TrackerConnectionError}s; others unchanged. */
+function classify(server: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof TrackerConnectionError) return error;
+  // The official client reports fetch failures as a ServerError whose message is the cause.
+  if (
+    error.name === "ServerError" && /error sending request|connect|dns|resolve|network|refused/i.test(error.message)
+  ) {
+    const reason = /dns|resolve|lookup|name or service/i.test(error.message)
+      ? "its host name does not resolve"
+      : /refused/i.test(error.message)
+      ? "nothing is listening there (connection refused)"
+      : "the connection failed";
+    return new TrackerConnectionError(server, "unreachable", `${reason} (${oneLine(error.message)})`, { cause: error });
+  }
+  // An answer that is not JSON: something else than an ftrack server answers.
+  if (error instanceof SyntaxError) {
+    return new TrackerConnectionError(server, "not-ftrack", "it does not answer as an ftrack server", { cause: error });
+  }
+  return error;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").slice(0, 300);
+}
+
+/** What answers at `server/api`, for the message of a failed first call. */
+async function describeServer(server: string, timeout: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${server}/api`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: "[]",
+      signal: AbortSignal.timeout(Math.min(timeout, 10_000)),
+    });
+    const type = response.headers.get("content-type") ?? "no content type";
+    await response.body?.cancel();
+    if (/json/i.test(type)) return undefined;
+    return `it answers HTTP ${response.status} (${type}) at '${server}/api', not ftrack's API: is FTRACK_SERVER the site's address?`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An initialised official-client session (event hub not connected unless asked). Every API call
+ * times out after `timeout` ms. Failures are {@linkcode TrackerConnectionError}s naming the server:
+ * nothing listening or an unresolvable host (`unreachable`), no answer in time (`timeout`), the API
+ * user or key refused (`credentials`), or something that is not an ftrack server (`not-ftrack`).
+ */
+export async function openSession(credentials: TrackerCredentials, options: OpenSessionOptions = {}): Promise<Session> {
+  const { eventHub = false, timeout = DEFAULT_TRACKER_TIMEOUT_SECONDS * 1000 } = options;
+  if (!(timeout > 0)) throw new RangeError(`Cannot open a session with timeout '${timeout}': it must be above 0 ms`);
+  const session = timedSession(credentials, timeout, eventHub);
+  timeouts.set(session, timeout);
   try {
     await session.initializing;
   } catch (error) {
-    throw new Error(
-      `Cannot connect to the tracker at '${credentials.server}' as '${credentials.apiUser}': ${
-        (error as Error).message
-      }`,
-      {
-        cause: error,
-      },
+    if (error instanceof TrackerConnectionError) {
+      if (error.problem !== "not-ftrack") throw error;
+      const described = await describeServer(credentials.server, timeout);
+      throw new TrackerConnectionError(credentials.server, "not-ftrack", described ?? error.message, { cause: error });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if ((error as Error).name === "ServerPermissionDeniedError" || /authenticat|api key|not valid/i.test(message)) {
+      throw new TrackerConnectionError(
+        credentials.server,
+        "credentials",
+        `the API user '${credentials.apiUser}' or its key was refused (${
+          oneLine(message)
+        }); check FTRACK_API_USER and FTRACK_API_KEY`,
+        { cause: error },
+      );
+    }
+    const described = await describeServer(credentials.server, timeout);
+    throw new TrackerConnectionError(
+      credentials.server,
+      "not-ftrack",
+      described ?? `the first call failed: ${oneLine(message)}`,
+      { cause: error },
     );
   }
   return session;

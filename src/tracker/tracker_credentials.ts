@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigurationError } from "../config/configuration_error.ts";
 
 /** Where a tracker is and who talks to it. */
 export interface TrackerCredentials {
@@ -16,7 +17,8 @@ const EnvSchema = z.object({
 /**
  * The tracker the environment names: `FTRACK_SERVER`, `FTRACK_API_USER`, `FTRACK_API_KEY` (the
  * variables every ftrack tool reads), or undefined when `FTRACK_SERVER` is not set. A set but
- * incomplete or malformed environment is a `TypeError` naming each bad variable.
+ * incomplete or malformed environment is a `ConfigurationError` (a `TypeError`) naming each bad
+ * variable.
  *
  * @example
  * ```ts
@@ -36,7 +38,7 @@ export function trackerFromEnv(env: Record<string, string | undefined>): Tracker
       const name = String(issue.path[0]);
       return `${name}${env[name] === undefined ? "" : ` '${env[name]}'`} ${issue.message}`;
     });
-    throw new TypeError(`Cannot use the ftrack site from the environment: ${problems.join("; ")}`);
+    throw new ConfigurationError("the ftrack site from the environment", undefined, problems.join("; "));
   }
   return {
     server: result.data.FTRACK_SERVER.replace(/\/+$/, ""),

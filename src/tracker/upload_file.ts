@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import type { HashAlgorithm } from "../fingerprint/algorithm.ts";
 import { BufferPool } from "../buffers/buffer_pool.ts";
+import { TrackerConnectionError } from "./tracker_connection_error.ts";
 
 /** What an upload sent and how it was checked. */
 export interface UploadedFile {
@@ -45,6 +46,12 @@ export interface UploadFileOptions {
   signal?: AbortSignal;
   /** The signed URL and headers, when already asked for (see {@linkcode uploadTargets}); else asked here. */
   target?: UploadTarget;
+  /**
+   * Milliseconds the upload may go without progress (no byte read for sending, or no answer after
+   * the last byte) before it fails naming the storage; a long upload that keeps moving never times
+   * out. Files sent as one buffer (up to 32 MiB) must be sent and answered within it. @default {none}
+   */
+  idleTimeout?: number;
 }
 
 /**
@@ -106,7 +113,17 @@ export async function uploadTargets(
  * 32 MiB go as one buffer; larger ones stream in `chunkSize` pieces.
  */
 export async function uploadFile(session: Session, options: UploadFileOptions): Promise<UploadedFile> {
-  const { componentId, path, fileName, algorithm = "sha1", chunkSize = 2 * 1024 * 1024, onProgress, signal } = options;
+  const { componentId, path, fileName, algorithm = "sha1", chunkSize = 2 * 1024 * 1024, onProgress, idleTimeout } =
+    options;
+  // Without progress for idleTimeout ms, the transfer is aborted (the timer restarts at every chunk).
+  const idle = new AbortController();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const stillMoving = () => {
+    if (idleTimeout === undefined) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => idle.abort(), idleTimeout);
+  };
+  const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
   const file = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
     throw new UploadError(path, error.code === "ENOENT" ? "it does not exist" : error.message, { cause: error });
   });
@@ -150,6 +167,7 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
             return;
           }
           const piece = bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+          stillMoving();
           take(piece);
           controller.enqueue(piece);
         },
@@ -158,14 +176,20 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     const headers = new Headers(metadata.headers ?? {});
     headers.set("content-length", String(size));
     let response: Response;
+    stillMoving();
     try {
       const sending = fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
       if (buffer) readBuffers.give(buffer);
       response = await sending;
     } catch (error) {
+      if (idle.signal.aborted) throw stalled(path, metadata.url, idleTimeout!, error);
       throw new UploadError(path, `the transfer failed: ${(error as Error).message}`, { cause: error });
     }
-    const answer = await response.text();
+    const answer = await response.text().catch((error) => {
+      if (idle.signal.aborted) throw stalled(path, metadata.url, idleTimeout!, error);
+      throw error;
+    });
+    clearTimeout(idleTimer);
     if (!response.ok) throw new UploadError(path, `the storage answered ${response.status}: ${answer.slice(0, 200)}`);
     const after = await file.stat();
     if (sent !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
@@ -189,6 +213,19 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     }
     return { hex, algorithm, md5: digest, size };
   } finally {
+    clearTimeout(idleTimer);
     await file.close();
   }
+}
+
+/** An upload without progress for `idleTimeout` ms: a connection problem naming the storage. */
+function stalled(path: string, url: string, idleTimeout: number, cause: unknown): TrackerConnectionError {
+  return new TrackerConnectionError(
+    new URL(url).origin,
+    "timeout",
+    `the upload of '${path}' made no progress for ${
+      idleTimeout / 1000
+    } s (change the limit with --timeout <seconds> or FERRY_TRACKER_TIMEOUT)`,
+    { cause },
+  );
 }

@@ -2,6 +2,18 @@ import { encodeDate } from "./codec.ts";
 import type { Graph } from "./graph.ts";
 import { systemAttributes } from "./schema/catalog.ts";
 import type { Row } from "./store/entity_store.ts";
+import type { EntityType } from "./schema/model.ts";
+
+/** The primary key and system projections of each type, worked out once (every encoded row needs them). */
+const alwaysEncoded = new WeakMap<EntityType, readonly string[]>();
+
+function alwaysEncodedOf(type: EntityType): readonly string[] {
+  let names = alwaysEncoded.get(type);
+  if (names === undefined) {
+    alwaysEncoded.set(type, names = [...new Set([...type.primaryKey, ...systemAttributes(type)])]);
+  }
+  return names;
+}
 
 /** Requested projections as a tree: `parent.name` → `{ parent: { name: {} } }`. */
 export type ProjectionTree = Map<string, ProjectionTree>;
@@ -28,7 +40,7 @@ export function projectionTree(paths: readonly string[][]): ProjectionTree {
 export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Record<string, unknown> {
   const type = graph.typeOf(row);
   const out: Record<string, unknown> = { __entity_type__: row.__type };
-  const names = new Set([...type.primaryKey, ...systemAttributes(type)]);
+  const names = new Set(alwaysEncodedOf(type));
   const requested = tree && tree.size > 0 ? [...tree.keys()] : type.defaultProjections;
   for (const name of requested) names.add(name);
   for (const name of names) {
@@ -54,7 +66,7 @@ export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Rec
 export function encodeScalars(graph: Graph, row: Row, only?: Iterable<string>): Record<string, unknown> {
   const type = graph.typeOf(row);
   const out: Record<string, unknown> = { __entity_type__: row.__type };
-  const names = only ? new Set([...type.primaryKey, ...systemAttributes(type), ...only]) : undefined;
+  const names = only ? new Set([...alwaysEncodedOf(type), ...only]) : undefined;
   for (const [name, attribute] of Object.entries(type.attributes)) {
     if (attribute.kind !== "scalar" || attribute.hidden) continue;
     if (names && !names.has(name)) continue;

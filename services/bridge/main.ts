@@ -1,0 +1,142 @@
+/**
+ * `deno task bridge`: the local HTTP bridge DCC hosts publish through.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseFlags, UsageError } from "../../src/cli/args.ts";
+import { parsePublishSettings, type PublishSettings } from "../../publish/settings.ts";
+import { BridgeRunningError } from "./discovery.ts";
+import { isLoopbackHost } from "./security.ts";
+import { startBridge } from "./server.ts";
+import { FERRY_VERSION } from "./version.ts";
+
+export const USAGE = `Usage: deno task bridge [--port 8071] [--host 127.0.0.1] [options]
+
+The bridge DCC hosts publish through: a local HTTP server (127.0.0.1 only) that runs ferry's
+publish plugins on requests from Blender, Maya, Nuke, Houdini or any Python, and streams their
+progress back. It writes $FERRY_HOME/bridge.json (url, token, pid, version; readable by you only)
+so that hosts find it, and removes it on exit. One bridge per FERRY_HOME.
+
+It publishes to the ftrack site of FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, or else to the
+embedded tracker in $FERRY_HOME/tracker (the running one, or one started inside the bridge).
+Jobs are kept in $FERRY_HOME/bridge/jobs: a bridge started again answers for them and resumes the
+ones that were running. Logs: $FERRY_HOME/logs/bridge-<date>.jsonl. API: GET /openapi.json.
+
+Options:
+  --port <n>              port (0 picks a free one; default 8071)
+  --host <address>        loopback address to listen on: 127.0.0.1 (default), ::1 or localhost
+  --concurrency <n>       publishes run at once (default 2; two of the same asset never run together)
+  --allow-origin <url>    let browser pages of this origin call the bridge (repeatable)
+  --plugins <dir>         also load publish plugins from this folder (repeatable; FERRY_PLUGIN_PATH works too)
+  --settings <file.json>  publish settings (as for deno task publish)
+  --reuse                 when a bridge already serves FERRY_HOME, print its URL and exit 0
+  --version               print the version
+  -h, --help              show this help
+
+Exit codes: 0 stopped normally, 2 usage error, 3 configuration or connection problem (another bridge
+serves this FERRY_HOME, the tracker cannot be reached, the port is taken).`;
+
+/** Exit codes of the bridge. */
+export const EXIT = { ok: 0, usage: 2, config: 3 } as const;
+
+const FlagsSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8071),
+  host: z.string().refine(isLoopbackHost, "must be a loopback address (127.0.0.1, ::1 or localhost)").default(
+    "127.0.0.1",
+  ),
+  concurrency: z.coerce.number().int().min(1).max(64).default(2),
+  "allow-origin": z.array(z.string().url("must be an origin such as http://localhost:3000")).default([]),
+  plugins: z.array(z.string().min(1)).default([]),
+  settings: z.string().min(1).optional(),
+  reuse: z.boolean().default(false),
+  version: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+/** Runs the bridge until SIGINT/SIGTERM; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let flags: z.infer<typeof FlagsSchema>;
+  try {
+    const parsed = parseFlags(args, {
+      port: { type: "string" },
+      host: { type: "string" },
+      concurrency: { type: "string" },
+      "allow-origin": { type: "string", multiple: true },
+      plugins: { type: "string", multiple: true },
+      settings: { type: "string" },
+      reuse: { type: "boolean" },
+      version: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    }, FlagsSchema);
+    flags = parsed.flags;
+    if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument '${parsed.positionals[0]}'`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`bridge: ${error.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  if (flags.version) {
+    console.log(`ferry bridge ${FERRY_VERSION}`);
+    return EXIT.ok;
+  }
+  let settings: PublishSettings | undefined;
+  try {
+    settings = flags.settings ? parsePublishSettings(JSON.parse(await Deno.readTextFile(flags.settings))) : undefined;
+  } catch (error) {
+    console.error(`bridge: cannot use settings '${flags.settings}': ${(error as Error).message}`);
+    return EXIT.usage;
+  }
+
+  let bridge;
+  try {
+    bridge = await startBridge({
+      port: flags.port,
+      hostname: flags.host === "localhost" ? "127.0.0.1" : flags.host,
+      concurrency: flags.concurrency,
+      allowedOrigins: flags["allow-origin"],
+      pluginPaths: flags.plugins,
+      settings,
+    });
+  } catch (error) {
+    if (error instanceof BridgeRunningError) {
+      if (flags.reuse) {
+        console.log(error.info.url);
+        return EXIT.ok;
+      }
+      console.error(`bridge: ${error.message}`);
+      return EXIT.config;
+    }
+    if (error instanceof Deno.errors.AddrInUse) {
+      console.error(
+        `bridge: cannot listen on ${flags.host}:${flags.port}: the port is taken (use --port 0 for a free one)`,
+      );
+      return EXIT.config;
+    }
+    console.error(`bridge: cannot start: ${(error as Error).message}`);
+    return EXIT.config;
+  }
+  const where = bridge.tracker.kind === "site"
+    ? bridge.tracker.credentials.server
+    : `the embedded tracker (${bridge.tracker.credentials.server})`;
+  console.error(`ferry bridge ${FERRY_VERSION} on ${bridge.url} (FERRY_HOME ${bridge.home}), publishing to ${where}`);
+  console.log(bridge.url);
+
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  await stopped.promise;
+  console.error("bridge: stopping (running jobs resume at the next start)");
+  await bridge.close();
+  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  return EXIT.ok;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

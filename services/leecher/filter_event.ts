@@ -1,0 +1,53 @@
+/** Entity types whose events the leecher drops, as ayon-ftrack does (they only grow the log). */
+export const IGNORED_ENTITY_TYPES: ReadonlySet<string> = new Set(["socialfeed", "socialnotification", "team"]);
+
+/**
+ * Whether the leecher stores an event: not `ftrack.meta.*` (the hub's own traffic), and not an
+ * event whose `data.entities` are all of ignored types (`socialfeed`, `socialnotification`, `team`).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { shouldStore } from "./filter_event.ts";
+ *
+ * ok(shouldStore({ topic: "ftrack.update", data: { entities: [{ entityType: "task" }] } }));
+ * ok(!shouldStore({ topic: "ftrack.meta.reply", data: {} }));
+ * ok(!shouldStore({ topic: "ftrack.update", data: { entities: [{ entityType: "socialfeed" }] } }));
+ * ```
+ */
+export function shouldStore(event: { topic?: unknown; data?: unknown }): boolean {
+  if (typeof event.topic !== "string" || event.topic === "" || event.topic.startsWith("ftrack.meta.")) return false;
+  const entities = (event.data as { entities?: unknown } | null | undefined)?.entities;
+  if (!Array.isArray(entities) || entities.length === 0) return true;
+  return !entities.every((entity) => {
+    const type = (entity as { entityType?: unknown; entity_type?: unknown } | null)?.entityType ??
+      (entity as { entity_type?: unknown } | null)?.entity_type;
+    return typeof type === "string" && IGNORED_ENTITY_TYPES.has(type.toLowerCase());
+  });
+}
+
+/**
+ * The id of the project an `ftrack.update` event belongs to: the first entity's project parent
+ * (`entityType` `show`), or the entity itself when it is a project.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { projectIdOf } from "./filter_event.ts";
+ *
+ * const data = { entities: [{ entityType: "task", entityId: "t", parents: [{ entityType: "task", entityId: "t" }, { entityType: "show", entityId: "p" }] }] };
+ * ok(projectIdOf({ data }) === "p");
+ * ok(projectIdOf({ data: {} }) === undefined);
+ * ```
+ */
+export function projectIdOf(event: { data?: unknown }): string | undefined {
+  const entities = (event.data as { entities?: unknown } | null | undefined)?.entities;
+  if (!Array.isArray(entities)) return undefined;
+  for (const entity of entities as Array<Record<string, unknown>>) {
+    if (entity?.entityType === "show" && typeof entity.entityId === "string") return entity.entityId;
+    const parents = Array.isArray(entity?.parents) ? entity.parents as Array<Record<string, unknown>> : [];
+    const show = parents.find((parent) => parent?.entityType === "show");
+    if (typeof show?.entityId === "string") return show.entityId;
+  }
+  return undefined;
+}

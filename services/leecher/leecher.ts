@@ -1,0 +1,257 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { Session } from "@ftrack/api";
+import { EventSchema, type HubEvent } from "../../src/events/event.ts";
+import { createLogger, type Logger } from "../../src/cli/service_log.ts";
+import type { PipelineStore } from "../../src/store/pipeline_store.ts";
+import type { Variant } from "../../src/store/settings.ts";
+import type { TrackerCredentials } from "../../src/tracker/tracker_credentials.ts";
+import { projectIdOf, shouldStore } from "./filter_event.ts";
+
+/** The topic tracker events are stored under. */
+export const LEECH_TOPIC = "tracker.leech";
+/** The payload topic of the event recorded on every (re)connect; the processor reconciles on it. */
+export const LEECHER_STARTED_TOPIC = "ferry.leecher.started";
+/** The sender type of everything the leecher stores. */
+export const TRACKER_SENDER_TYPE = "tracker";
+
+/** Options of {@linkcode startLeecher}. */
+export interface LeecherOptions {
+  store: PipelineStore;
+  /** The tracker: a site's or the embedded tracker's URL, API user and key. */
+  credentials: TrackerCredentials;
+  /** The service name written as the sender. @default {`leecher@<host name>`} */
+  sender?: string;
+  /** Recorded on the "leecher started" events. @default {"production"} */
+  variant?: Variant;
+  log?: Logger;
+  /** First wait before trying a failed tracker connection again; doubles up to `retryDelayMaxMs`. @default {1000} */
+  retryDelayMs?: number;
+  /** @default {30000} */
+  retryDelayMaxMs?: number;
+  /** Called after each (re)connect has been recorded, with the count so far. */
+  onConnect?: (connects: number) => void;
+  /** Stops the leecher (also while it still waits for the tracker). */
+  signal?: AbortSignal;
+}
+
+/** What a leecher has done. */
+export interface LeecherStats {
+  stored: number;
+  duplicates: number;
+  dropped: number;
+  connects: number;
+  /** Events that could not be stored (after three tries each). */
+  failures: number;
+}
+
+/** A running leecher; close it (or `await using` it) to disconnect. */
+export interface RunningLeecher extends AsyncDisposable {
+  readonly stats: Readonly<LeecherStats>;
+  /** Whether the event hub is connected now. */
+  readonly connected: boolean;
+  /** Resolves once everything received so far is stored. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// @ftrack/api 1.11 keeps one socket per (server, user, key) in a static cache and exposes no
+// connect callback: the leecher reaches for both, through this narrow view.
+interface HubInternals {
+  _socketIo?: {
+    on(name: string, callback: () => void): void;
+    constructor: { instances?: Map<string, unknown> };
+  } | null;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+/**
+ * Starts a leecher: connects to the tracker's event hub with the official client, subscribes to
+ * every topic, and stores each event (except `ftrack.meta.*` and social/team noise) as
+ * `tracker.leech` with hash = the event's id, so several leechers store each event once. The hub
+ * connection is retried with backoff; each (re)connect records a `ferry.leecher.started` event.
+ * Resolves once the first connection is under way (not necessarily open).
+ */
+export async function startLeecher(options: LeecherOptions): Promise<RunningLeecher> {
+  const {
+    store,
+    credentials,
+    sender = `leecher@${hostname()}`,
+    variant = "production",
+    log = createLogger({ name: "leecher" }),
+    retryDelayMs = 1_000,
+    retryDelayMaxMs = 30_000,
+    onConnect,
+    signal,
+  } = options;
+  const stats: LeecherStats = { stored: 0, duplicates: 0, dropped: 0, connects: 0, failures: 0 };
+  const stopping = new AbortController();
+  const projectNames = new Map<string, Promise<string | null>>();
+  let chain: Promise<void> = Promise.resolve();
+  let session: Session | undefined;
+  let hub: Session["eventHub"] | undefined;
+  signal?.addEventListener("abort", () => void close(), { once: true });
+
+  // 1. A session, retried with backoff while the tracker is unreachable.
+  let delay = retryDelayMs;
+  while (!stopping.signal.aborted) {
+    try {
+      const candidate = new Session(credentials.server, credentials.apiUser, credentials.apiKey, {
+        autoConnectEventHub: false,
+      });
+      await candidate.initializing;
+      session = candidate;
+      break;
+    } catch (error) {
+      log.warn(`cannot reach the tracker at ${credentials.server}; trying again in ${Math.round(delay / 1000)} s`, {
+        error: (error as Error).message,
+      });
+      await sleep(delay, stopping.signal);
+      delay = Math.min(delay * 2, retryDelayMaxMs);
+    }
+  }
+  if (session === undefined) {
+    return { stats, connected: false, drain: () => chain, close, [Symbol.asyncDispose]: close };
+  }
+  hub = session.eventHub;
+
+  const dispatch = async (input: Parameters<PipelineStore["dispatch"]>[0]) => {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await store.dispatch(input);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  };
+
+  const projectName = (id: string): Promise<string | null> => {
+    let name = projectNames.get(id);
+    if (name === undefined) {
+      name = session.query(`select name from Project where id is "${id.replace(/"/g, "")}"`)
+        .then((result) => ((result.data[0] as { name?: string } | undefined)?.name) ?? null)
+        .catch((error: Error) => {
+          log.warn("cannot read a project's name", { projectId: id, error: error.message });
+          projectNames.delete(id);
+          return null;
+        });
+      projectNames.set(id, name);
+    }
+    return name;
+  };
+
+  const record = (event: HubEvent) => {
+    chain = chain.then(async () => {
+      const projectId = projectIdOf(event);
+      const project = projectId === undefined ? null : await projectName(projectId);
+      const username = ((event.source as { user?: { username?: string } }).user?.username) ?? "unknown";
+      try {
+        const result = await dispatch({
+          topic: LEECH_TOPIC,
+          hash: event.id,
+          sender,
+          senderType: TRACKER_SENDER_TYPE,
+          project,
+          payload: event,
+          description: `Leeched ${event.topic} by ${username}`,
+        });
+        if (result.duplicate) stats.duplicates++;
+        else stats.stored++;
+      } catch (error) {
+        stats.failures++;
+        log.error("cannot store an event", { topic: event.topic, id: event.id, error: (error as Error).message });
+      }
+    });
+  };
+
+  const onEvent = (payload: unknown) => {
+    if (stopping.signal.aborted) return;
+    if (!shouldStore(payload as { topic?: unknown; data?: unknown })) {
+      stats.dropped++;
+      return;
+    }
+    const parsed = EventSchema.safeParse(payload);
+    if (!parsed.success) {
+      stats.dropped++;
+      log.warn("dropped a malformed event", { problems: parsed.error.issues.map((issue) => issue.message).join("; ") });
+      return;
+    }
+    record(parsed.data);
+  };
+
+  const onConnected = () => {
+    if (stopping.signal.aborted) return;
+    const connects = ++stats.connects;
+    const id = randomUUID();
+    log.info(connects === 1 ? "connected to the event hub" : "reconnected to the event hub", {
+      server: credentials.server,
+      connects,
+    });
+    chain = chain.then(async () => {
+      try {
+        await dispatch({
+          topic: LEECH_TOPIC,
+          hash: id,
+          sender,
+          senderType: TRACKER_SENDER_TYPE,
+          payload: {
+            topic: LEECHER_STARTED_TOPIC,
+            id,
+            data: { sender, variant, connects, server: credentials.server },
+            source: { user: { username: credentials.apiUser } },
+            target: "",
+            inReplyToEvent: null,
+            sent: null,
+          },
+          description: `Leecher ${sender} ${connects === 1 ? "started" : "reconnected"} (connection ${connects})`,
+        });
+      } catch (error) {
+        stats.failures++;
+        log.error("cannot record the leecher-started event", { error: (error as Error).message });
+      }
+      onConnect?.(connects);
+    });
+  };
+
+  if (!stopping.signal.aborted) {
+    hub.connect();
+    const internals = hub as unknown as HubInternals;
+    internals._socketIo?.on("connect", onConnected);
+    hub.subscribe("topic=*", onEvent);
+  }
+
+  let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
+    return closing ??= shutDown();
+  }
+  async function shutDown(): Promise<void> {
+    stopping.abort();
+    if (hub === undefined) return;
+    const socket = (hub as unknown as HubInternals)._socketIo;
+    hub.disconnect();
+    // Let a later hub with the same credentials (a restarted leecher in this process) connect afresh.
+    const instances = socket?.constructor.instances;
+    if (instances) { for (const [key, value] of instances) if (value === socket) instances.delete(key); }
+    await chain;
+    log.info("stopped", { ...stats });
+  }
+
+  return {
+    stats,
+    get connected() {
+      return hub?.isConnected() ?? false;
+    },
+    drain: () => chain,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * `deno task leecher`: stores every tracker event in the pipeline store.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseFlags, UsageError } from "../../src/cli/args.ts";
+import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
+import { serviceConfig } from "../../src/cli/service_config.ts";
+import { createLogger } from "../../src/cli/service_log.ts";
+import { ferryHome } from "../../src/config/ferry_home.ts";
+import { openStore } from "../../src/store/open_store.ts";
+import { connectTracker } from "../tracker/connect_tracker.ts";
+import { startLeecher } from "./leecher.ts";
+
+export const USAGE = `Usage: deno task leecher [--store <file or postgres://…>] [--variant production|staging|dev]
+
+Connects to the tracker's event hub and stores every event in the pipeline store as
+'tracker.leech' (hash = the tracker event's id, so several leechers store each event once).
+Drops ftrack.meta.* and social/team events. Reconnects with backoff; every (re)connect records a
+'ferry.leecher.started' event, on which the processor reconciles what may have been missed.
+
+The tracker: FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, else the embedded tracker of
+$FERRY_HOME/tracker (the running one, or one started in this process).
+
+Options:
+  --store <where>        SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
+  --variant <name>       settings variant (default: FERRY_VARIANT, else production)
+  --sender <name>        service name written on the events (default: leecher@<host>)
+  --log-level <level>    debug | info | warn | error (default info)
+  --json-log             log JSON lines
+  -h, --help             show this help
+
+Stops on SIGINT / SIGTERM after storing what it received.
+
+${exitCodesHelp({ 0: "stopped on a signal", 3: "the store or the tracker could not be opened" })}`;
+
+const FlagsSchema = z.object({
+  store: z.string().min(1).optional(),
+  variant: z.string().optional(),
+  sender: z.string().min(1).optional(),
+  "log-level": z.enum(["debug", "info", "warn", "error"]).default("info"),
+  "json-log": z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+/** Runs the leecher until SIGINT / SIGTERM; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let flags: z.infer<typeof FlagsSchema>;
+  let config;
+  try {
+    ({ flags } = parseFlags(args, {
+      store: { type: "string" },
+      variant: { type: "string" },
+      sender: { type: "string" },
+      "log-level": { type: "string" },
+      "json-log": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    }, FlagsSchema));
+    if (flags.help) {
+      console.log(USAGE);
+      return EXIT.OK;
+    }
+    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+  const log = createLogger({ name: "leecher", level: flags["log-level"], json: flags["json-log"] });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
+  });
+  try {
+    await using store = await openStore(config.store).catch((error) => {
+      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
+    });
+    await using tracker = await connectTracker().catch((error) => {
+      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
+    });
+    log.info("starting", { store: store.location, variant: config.variant, tracker: tracker.credentials.server });
+    await using _leecher = await startLeecher({
+      store,
+      credentials: tracker.credentials,
+      sender: flags.sender,
+      variant: config.variant,
+      log,
+      signal: stop.signal,
+    });
+    await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    return EXIT.OK;
+  } catch (error) {
+    log.error((error as Error).message);
+    return exitCodeOf(error);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

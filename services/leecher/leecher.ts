@@ -97,7 +97,7 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
   const projectNames = new Map<string, Promise<string | null>>();
   let chain: Promise<void> = Promise.resolve();
   let session: Session | undefined;
-  let hub: Session["eventHub"] | undefined;
+  let hub: Session["eventHub"] | undefined = undefined;
   signal?.addEventListener("abort", () => void close(), { once: true });
 
   // 1. A session, retried with backoff while the tracker is unreachable.

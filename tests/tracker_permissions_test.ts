@@ -97,6 +97,10 @@ Deno.test("update of User: a username taken by another user is a DuplicateEntryE
     (error: Error) => /DuplicateEntryError/.test(error.message),
   );
   strictEqual(running.tracker.graph.lookup("User", "username", "other")!.length, 1);
+  await rejects(
+    asArtist.update("User", [String(artist.user.id)], { username: "" }),
+    (error: Error) => /'User.username'.*empty/.test(error.message),
+  );
   const renamed = await asArtist.update("User", [String(artist.user.id)], { username: "artist" });
   strictEqual(renamed.data.username, "artist", "keeping one's own name is no duplicate");
 });

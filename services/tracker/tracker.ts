@@ -118,6 +118,7 @@ export class Tracker {
   readonly dataDir: string | undefined;
   readonly keys: ApiKeys;
   #apiKey = "";
+  #apiKeyLasts: "stored" | "this run" = "this run";
   mediaTools: MediaTools = DEFAULT_MEDIA_TOOLS;
   #jobs = new Set<Promise<void>>();
 
@@ -156,6 +157,7 @@ export class Tracker {
     if (options.apiKey !== undefined) {
       if (!tracker.keys.matches(userId, options.apiKey)) tracker.keys.add(userId, options.apiKey);
       tracker.#apiKey = options.apiKey;
+      tracker.#apiKeyLasts = "stored";
     } else tracker.#apiKey = tracker.keys.issueForSession(userId);
     store.setSetting("api_user", apiUser);
     return tracker;
@@ -171,11 +173,7 @@ export class Tracker {
 
   /** Whether {@linkcode apiKey} is stored (`"stored"`) or valid only while this tracker runs. */
   get apiKeyLasts(): "stored" | "this run" {
-    const user = this.graph.lookup("User", "username", this.apiUser)?.[0];
-    return user !== undefined && this.keys.hasStoredKey(String(user.id)) &&
-        this.keys.matches(String(user.id), this.#apiKey)
-      ? "stored"
-      : "this run";
+    return this.#apiKeyLasts;
   }
 
   /**

@@ -166,6 +166,12 @@ export class Writer {
       throw new TrackerError("ValidationError", `Cannot update '${typeId}' '${key}': 'object_type_id' cannot change.`);
     }
     if (actual.table === "User" && scalars.username !== undefined && scalars.username !== row.username) {
+      if (scalars.username === "") {
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot set 'User.username' of '${row.username}' to '': it is empty.`,
+        );
+      }
       this.#uniqueUsername(scalars.username);
     }
     if (actual.table === "Location" && BUILT_IN_LOCATIONS.has(String(row.id)) && "name" in scalars) {

@@ -332,3 +332,17 @@ Deno.test("delete/update of Location: the built-in locations stay", async () => 
   const removed = await call(running, [{ action: "delete", entity_type: "Location", entity_key: [made[0].data.id] }]);
   ok(Array.isArray(removed), "other locations can be deleted");
 });
+
+Deno.test("query: a datetime stored before type checks that is not one reads as null, not as garbage", async () => {
+  await using running = await memoryTracker();
+  const { shot } = await fixture(running);
+  // What a tracker of before type checks let a client store.
+  running.tracker.store.transaction(() => running.tracker.store.update("Context", shot.id, { start_date: "garbage" }));
+  const [read] = await call(running, [{
+    action: "query",
+    expression: `select start_date, end_date, created_at from Shot where id is "${shot.id}"`,
+  }]);
+  strictEqual(read.data[0].start_date, null);
+  strictEqual(read.data[0].end_date, null);
+  strictEqual(read.data[0].created_at.__type__, "datetime");
+});

@@ -1,4 +1,4 @@
-import { encodeDate } from "./codec.ts";
+import { encodeDate, isStoredDate } from "./codec.ts";
 import type { Graph } from "./graph.ts";
 import { systemAttributes } from "./schema/catalog.ts";
 import type { Row } from "./store/entity_store.ts";
@@ -13,6 +13,14 @@ function alwaysEncodedOf(type: EntityType): readonly string[] {
     alwaysEncoded.set(type, names = [...new Set([...type.primaryKey, ...systemAttributes(type)])]);
   }
   return names;
+}
+
+/**
+ * A stored datetime on the wire; null for anything else a tracker of before type checks may have
+ * stored (`"garbage"`), which would break every client's decoding of the whole answer.
+ */
+function wireDate(value: unknown): ReturnType<typeof encodeDate> | null {
+  return isStoredDate(value) ? encodeDate(value) : null;
 }
 
 /** Requested projections as a tree: `parent.name` → `{ parent: { name: {} } }`. */
@@ -50,9 +58,7 @@ export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Rec
     if (resolved.kind === "values") {
       const value = resolved.values[0] ?? null;
       const attribute = type.attributes[name]!;
-      out[name] = attribute.kind === "scalar" && attribute.format === "date-time" && typeof value === "string"
-        ? encodeDate(value)
-        : value;
+      out[name] = attribute.kind === "scalar" && attribute.format === "date-time" ? wireDate(value) : value;
     } else if (resolved.many) {
       out[name] = resolved.rows.map((target) => encodeEntity(graph, target, subtree));
     } else {
@@ -72,7 +78,7 @@ export function encodeScalars(graph: Graph, row: Row, only?: Iterable<string>): 
     if (names && !names.has(name)) continue;
     const value = row[name];
     if (value === undefined || (value === null && !names)) continue;
-    out[name] = attribute.format === "date-time" && typeof value === "string" ? encodeDate(value) : value;
+    out[name] = attribute.format === "date-time" ? wireDate(value) : value;
   }
   return out;
 }

@@ -176,3 +176,41 @@ Deno.test("Tracker.open migrates a database with plain API keys: they keep worki
     await tracker.close();
   }
 });
+
+Deno.test("Metadata and custom attributes of another user: only administrators change them", async () => {
+  await using running = await memoryTracker();
+  const admin = await openSession(running);
+  const artist = running.tracker.addUser({ username: "artist" });
+  const other = running.tracker.addUser({ username: "other" });
+  const asArtist = await openSession(running, { apiUser: "artist", apiKey: artist.apiKey });
+  const otherId = String(other.user.id);
+  await rejects(
+    asArtist.create("Metadata", { parent_id: otherId, parent_type: "User", key: "badge", value: "x" }),
+    permissionDenied(/'other'/),
+  );
+  await admin.create("Metadata", { parent_id: otherId, parent_type: "User", key: "badge", value: "ok" });
+  await rejects(asArtist.update("Metadata", [otherId, "badge"], { value: "mine" }), permissionDenied(/'other'/));
+  await rejects(asArtist.delete("Metadata", [otherId, "badge"]), permissionDenied(/'other'/));
+  const own = await asArtist.create("Metadata", {
+    parent_id: String(artist.user.id),
+    parent_type: "User",
+    key: "badge",
+    value: "mine",
+  });
+  strictEqual(own.data.value, "mine", "users keep their own metadata");
+  const badge = await admin.query(`select value from Metadata where parent_id is "${otherId}" and key is "badge"`);
+  strictEqual((badge.data[0] as E).value, "ok");
+});
+
+Deno.test("Tracker.open: the API user deactivated through the API is active again after a restart", async () => {
+  await using folder = await temporaryFolder();
+  {
+    await using first = await startTracker({ port: 0, data: folder.path });
+    const session = await openSession(first);
+    const id = String(first.tracker.graph.lookup("User", "username", first.apiUser)![0]!.id);
+    await session.update("User", [id], { is_active: false });
+    strictEqual(first.tracker.authenticate(first.apiUser, first.apiKey), undefined);
+  }
+  await using second = await startTracker({ port: 0, data: folder.path });
+  ok(second.tracker.authenticate(second.apiUser, second.apiKey), "not locked out");
+});

@@ -154,6 +154,8 @@ export class Tracker {
     if (user === undefined) user = tracker.#createUser({ username: apiUser, first_name: "ferry", last_name: "API" });
     const userId = String(user.id);
     tracker.keys.setAdministrator(userId, true);
+    // Whoever starts the tracker owns its API user: a deactivated one is active again.
+    if (user.is_active === false) store.transaction(() => store.update("User", userId, { is_active: true }));
     if (options.apiKey !== undefined) {
       if (!tracker.keys.matches(userId, options.apiKey)) tracker.keys.add(userId, options.apiKey);
       tracker.#apiKey = options.apiKey;

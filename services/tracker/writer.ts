@@ -203,6 +203,8 @@ export class Writer {
       throw new TrackerError("NotFoundError", `Cannot delete '${typeId}' '${key}': it does not exist.`);
     }
     if (row.__type === "User") this.#mayChangeUser(row, "delete");
+    if (row.__type === "Metadata") this.#guardUserData(row.parent_id);
+    if (type.table === "CustomAttributeValue") this.#guardUserData(row.entity_id);
     if (
       row.__type === "Location" && (this.#graph.lookup("ComponentLocation", "location_id", row.id)?.length ?? 0) > 0
     ) {
@@ -239,6 +241,7 @@ export class Writer {
         }
       }
       this.#refuseCycle(table, row, acyclic);
+      if (table === "Metadata") this.#guardUserData(row.parent_id);
       for (const name of type.required) {
         if (row[name] === undefined || row[name] === null) {
           throw new TrackerError("ValidationError", `Cannot save '${type.id}' '${key}': '${name}' is required.`);
@@ -520,6 +523,7 @@ export class Writer {
       throw new TrackerError("ValidationError", `Custom attribute configuration '${configurationId}' does not exist.`);
     }
     const owner = this.#typeOfId(entityId);
+    this.#guardUserData(entityId);
     const valueType = owner ? customAttributeValueType(owner) : undefined;
     const key = rowKey([configurationId, entityId]);
     const value = this.#customAttributeValue(configuration, data.value);
@@ -569,6 +573,13 @@ export class Writer {
       "PermissionError",
       `Permission denied: only administrators may ${what}${target}.`,
     );
+  }
+
+  /** Metadata and custom attribute values of another user are that user's to change. */
+  #guardUserData(ownerId: unknown): void {
+    if (this.#context.administrator || typeof ownerId !== "string" || ownerId === this.#context.userId) return;
+    const user = this.#graph.byKey("User", ownerId);
+    if (user !== undefined) this.#mayChangeUser(user, "change");
   }
 
   #uniqueUsername(username: unknown): void {

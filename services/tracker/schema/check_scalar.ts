@@ -9,7 +9,19 @@ import { parseDate } from "../codec.ts";
 import { TrackerError } from "./catalog.ts";
 import type { ScalarAttribute } from "./model.ts";
 
-/** How a value is quoted in messages: short, JSON-like, no braces (Python formats messages). */
+/**
+ * How a value is quoted in messages: short, JSON-like, in single quotes (the tracker's error
+ * objects turn braces into parentheses, as the Python client formats messages).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { quoteValue } from "./check_scalar.ts";
+ *
+ * ok(quoteValue("sh010") === "'sh010'");
+ * ok(quoteValue([1, 2]) === "'[1,2]'");
+ * ```
+ */
 export function quoteValue(value: unknown): string {
   let text: string;
   try {
@@ -21,7 +33,19 @@ export function quoteValue(value: unknown): string {
   return `'${text.replaceAll("'", '"')}'`;
 }
 
-/** The reason a name cannot be a folder or file name, or undefined when it can. */
+/**
+ * The reason a name cannot be a folder or file name, or undefined when it can.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { segmentProblem } from "./check_scalar.ts";
+ *
+ * ok(segmentProblem("sh010") === undefined);
+ * ok(segmentProblem("..") !== undefined);
+ * ok(segmentProblem("a/b") !== undefined);
+ * ```
+ */
 export function segmentProblem(name: string): string | undefined {
   if (name === "." || name === "..") return "it would name a folder above or beside it";
   if (/[/\\]/.test(name)) return "it holds a path separator";

@@ -70,9 +70,15 @@ export async function buildNpmPackage(options: BuildNpmOptions = {}): Promise<Np
     )
   ));
   bundles.catch(() => undefined); // awaited below, after the declaration pass
-  const program = declarationProgram(root, NPM_ENTRY);
-  emitDeclarations(program, [join(outDir, esmDir), join(outDir, cjsDir)]);
-  const symbols = apiSymbols(program, root, NPM_ENTRY);
+  let symbols;
+  try {
+    const program = declarationProgram(root, NPM_ENTRY);
+    emitDeclarations(program, [join(outDir, esmDir), join(outDir, cjsDir)]);
+    symbols = apiSymbols(program, root, NPM_ENTRY);
+  } catch (error) {
+    await Promise.allSettled([bundles]); // nothing writes into outDir after this returns
+    throw error;
+  }
   const results = await bundles;
 
   const imported = results.flatMap((result) =>

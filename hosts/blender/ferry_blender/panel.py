@@ -1,0 +1,59 @@
+"""The ferry panel, in the 3D view's sidebar (the "ferry" tab) and in Properties › Output."""
+
+import bpy
+
+from . import jobs
+
+
+def draw_ferry(layout, context):
+    settings = context.scene.ferry
+    row = layout.row(align=True)
+    row.prop(settings, "context")
+    row.operator("ferry.pick_context", text="", icon="VIEWZOOM")
+    layout.prop(settings, "task")
+    layout.prop(settings, "asset")
+    layout.prop(settings, "comment")
+    column = layout.column(align=True)
+    column.prop(settings, "review")
+    column.operator("ferry.publish_render", icon="RENDER_ANIMATION")
+    column.operator("ferry.publish_scene", icon="BLENDER")
+    row = layout.row(align=True)
+    row.prop(settings, "family", text="")
+    row.operator("ferry.publish_selection", icon="EXPORT")
+    for task in jobs.ACTIVE:
+        layout.label(text="%s: %s %d%%" % (task.label, task.step, task.percent), icon="TIME")
+    if jobs.ACTIVE:
+        layout.operator("ferry.cancel_publish", icon="CANCEL")
+    elif settings.last_message:
+        icon = "CHECKMARK" if settings.last_state == "succeeded" else "ERROR"
+        layout.label(text=settings.last_message, icon=icon)
+
+
+class VIEW3D_PT_ferry(bpy.types.Panel):
+    """Publish to the tracker through ferry's bridge"""
+
+    bl_label = "ferry"
+    bl_idname = "VIEW3D_PT_ferry"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "ferry"
+
+    def draw(self, context):
+        draw_ferry(self.layout, context)
+
+
+class RENDER_PT_ferry(bpy.types.Panel):
+    """Publish to the tracker through ferry's bridge"""
+
+    bl_label = "ferry"
+    bl_idname = "RENDER_PT_ferry"
+    bl_space_type = "PROPERTIES"
+    bl_region_type = "WINDOW"
+    bl_context = "output"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        draw_ferry(self.layout, context)
+
+
+CLASSES = (VIEW3D_PT_ferry, RENDER_PT_ferry)

@@ -1,0 +1,84 @@
+/**
+ * ferry's Python client (hosts/python) with the Python of the machine (Debian's python3 in CI): its unit tests,
+ * then its live tests against a REAL bridge that the client starts itself (`deno task bridge` in this checkout)
+ * publishing to the embedded tracker in this process; what they published is checked through @ftrack/api.
+ */
+import { ok, strictEqual } from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { checkFile, checkSequence, hasCommand, hostFixture, publishedVersion, PYTHON, ROOT, run } from "./_hosts.ts";
+
+const HAS_PYTHON = await hasCommand(PYTHON);
+if (!HAS_PYTHON) {
+  console.warn(`\n*** SKIPPED: the Python client tests need '${PYTHON}' (apt-get install python3) ***\n`);
+}
+
+const UNIT = ["tests.test_home", "tests.test_sse", "tests.test_request", "tests.test_python37"];
+const LIVE = ["tests.test_live_client", "tests.test_live_cli"];
+
+Deno.test({
+  name: "ferry_host: the unit tests pass with python3 (FERRY_HOME rules, SSE parsing, requests, Python 3.7 syntax)",
+  ignore: !HAS_PYTHON,
+  fn: async () => {
+    const env = { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/", PYTHONDONTWRITEBYTECODE: "1" };
+    const unit = await run(PYTHON, ["-m", "unittest", "-v", ...UNIT], { env, cwd: join(ROOT, "hosts", "python") });
+    ok(unit.code === 0, unit.stderr);
+    ok(/Ran \d+ tests/.test(unit.stderr) && !/skipped/.test(unit.stderr.split("\n").at(-2) ?? ""), unit.stderr);
+    const doctest = await run(PYTHON, [
+      "-m",
+      "doctest",
+      "ferry_host/home.py",
+      "ferry_host/sse.py",
+      "ferry_host/request.py",
+    ], { env, cwd: join(ROOT, "hosts", "python") });
+    strictEqual(doctest.code, 0, doctest.stdout + doctest.stderr);
+  },
+});
+
+Deno.test({
+  name: "ferry_host: against a real bridge it starts itself, publishes and the tracker has the versions and bytes",
+  ignore: !HAS_PYTHON,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using fixture = await hostFixture();
+    const output = join(fixture.work, "published.json");
+    const live = await run(PYTHON, ["-m", "unittest", "-v", ...LIVE], {
+      env: {
+        ...fixture.env,
+        FERRY_TEST_LIVE: "1",
+        FERRY_TEST_WORK: fixture.work,
+        FERRY_TEST_OUTPUT: output,
+      },
+      cwd: join(ROOT, "hosts", "python"),
+    });
+    ok(live.code === 0, `${live.stderr}\n${live.stdout}`);
+    ok(!/skipped/i.test(live.stderr), live.stderr);
+    const published = JSON.parse(await readFile(output, "utf8"));
+
+    const frames = new Map(
+      Object.entries(published.sequence.files as Record<string, string>).map(([k, v]) => [Number(k), v]),
+    );
+    strictEqual(frames.size, 6);
+    const sequence = await publishedVersion(fixture.session, published.sequence.versionId);
+    strictEqual(sequence.version.is_published, true);
+    strictEqual(sequence.version.asset.name, "beauty");
+    strictEqual(sequence.version.task_id, fixture.made.task.id);
+    strictEqual(sequence.version.comment, "from python");
+    await checkSequence(fixture, published.sequence.versionId, frames, { name: "png" });
+
+    const cli = await publishedVersion(fixture.session, published.cli.versionId);
+    strictEqual(cli.version.asset.name, "chair");
+    strictEqual(cli.version.asset.type.short, "geo");
+    await checkFile(fixture, published.cli.versionId, published.cli.path, { name: "glb" });
+
+    // The cancelled request, published again, is version 2 of its asset (version 1 is the job before it).
+    const again = await publishedVersion(fixture.session, published.cancel.again);
+    strictEqual(again.version.version, 2);
+    strictEqual(again.version.is_published, true);
+    const versions = (await fixture.session.query(
+      `select version, is_published from AssetVersion where asset.name is "bigfile" order by version`,
+    )).data;
+    strictEqual(JSON.stringify(versions.map((v) => [v.version, v.is_published])), "[[1,true],[2,true]]");
+  },
+});

@@ -80,6 +80,13 @@ export async function buildNpmPackage(options: BuildNpmOptions = {}): Promise<Np
     throw error;
   }
   const results = await bundles;
+  const warnings = results.flatMap((result) => result.warnings);
+  if (warnings.length > 0) {
+    const where = (w: esbuild.Message) => (w.location ? `${w.location.file}:${w.location.line}: ` : "");
+    throw new TypeError(
+      `Cannot build the npm package: esbuild warns\n${warnings.map((w) => `${where(w)}${w.text}`).join("\n")}`,
+    );
+  }
 
   const imported = results.flatMap((result) =>
     Object.values(result.metafile!.outputs).flatMap((output) =>

@@ -97,3 +97,15 @@ Deno.test("buildNpmPackage() names a package the module imports that deno.json d
     await esbuild.stop();
   }
 });
+
+Deno.test("buildNpmPackage() stops on an esbuild warning, naming file and line", async () => {
+  await using repo = await fixture(`/** Doc. @module */\nexport const isZero = (x: number): boolean => x === -0;\n`);
+  try {
+    await rejects(
+      buildNpmPackage({ root: repo.root }),
+      /esbuild warns\nmod\.ts:2: Comparison with -0 using the "===" operator/,
+    );
+  } finally {
+    await esbuild.stop();
+  }
+});

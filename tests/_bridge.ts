@@ -2,10 +2,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
+import { parsePublishSettings } from "../publish/settings.ts";
 import type { RunningTracker } from "../services/tracker/server.ts";
 import { type RunningBridge, startBridge, type StartBridgeOptions } from "../services/bridge/server.ts";
 import type { JobEvent } from "../services/bridge/schemas.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+
+/** Publish settings without review media (no ffmpeg runs), to keep tests quick; review has its own tests. */
+export const NO_REVIEW = parsePublishSettings({
+  tools: { ffmpeg: "/nonexistent/ffmpeg", ffprobe: "/nonexistent/ffprobe", oiiotool: "/nonexistent/oiiotool" },
+});
 
 /** The environment of a bridge on a temporary FERRY_HOME publishing to `running`. */
 export function bridgeEnv(home: string, running: { url: string; apiUser: string; apiKey: string }) {
@@ -42,7 +48,7 @@ export async function bridgeFixture(options: Omit<StartBridgeOptions, "env" | "p
     },
     /** Starts (again) the bridge of this FERRY_HOME. */
     async start(more: Omit<StartBridgeOptions, "env" | "port"> = {}) {
-      bridge = await startBridge({ port: 0, ...options, ...more, env: bridgeEnv(home, running) });
+      bridge = await startBridge({ port: 0, settings: NO_REVIEW, ...options, ...more, env: bridgeEnv(home, running) });
       return bridge;
     },
     /** `app.request()` with the token and a JSON body when given. */
@@ -92,4 +98,50 @@ export function parseEvents(text: string): JobEvent[] {
     }
   }
   return events;
+}
+
+/**
+ * A plugin folder with `ExtractWait`: an extractor that waits `options.waitMs` of each instance
+ * (stopping early when the publish is cancelled), to hold a job in `running`.
+ */
+export async function waitPlugins(): Promise<AsyncDisposable & { path: string }> {
+  const path = await mkdtemp(join(tmpdir(), "ferry-bridge-plugins-"));
+  await Deno.writeTextFile(
+    join(path, "extract_wait.ts"),
+    `export const ExtractWait = {
+  kind: "instance",
+  name: "ExtractWait",
+  order: 2.4,
+  families: ["*"],
+  async process(instance, { log, signal }) {
+    const ms = Number(instance.data.options?.waitMs ?? 0);
+    if (!ms) return;
+    log.info("waiting " + ms + " ms");
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => { clearTimeout(timer); reject(new Error("cancelled while waiting")); }, { once: true });
+    });
+  },
+};
+`,
+  );
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Reads events from a stream until `until` says stop (or the stream ends), then lets go of it. */
+export async function readEventsUntil(response: Response, until: (events: JobEvent[]) => boolean): Promise<JobEvent[]> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+      const complete = text.slice(0, text.lastIndexOf("\n\n") + 2);
+      if (until(parseEvents(complete))) return parseEvents(complete);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return parseEvents(text);
 }

@@ -64,6 +64,8 @@ export class JobStore {
   #writes = new Map<string, Promise<void>>();
   #dirty = new Set<string>();
   #pendingLines = new Map<string, string[]>();
+  /** How many of a job's events are on disk (and so shown to followers). */
+  #durable = new Map<string, number>();
 
   private constructor(folder: string) {
     this.folder = folder;
@@ -118,6 +120,7 @@ export class JobStore {
     };
     this.#jobs.set(job.id, job);
     this.#events.set(job.id, []);
+    this.#durable.set(job.id, 0);
     this.update(job.id, {});
     this.emit(job.id, { type: "state", data: { state: "queued" } });
     return job;
@@ -139,7 +142,10 @@ export class JobStore {
     return job;
   }
 
-  /** Numbers an event, keeps it, appends it to the job's log and tells the followers. */
+  /**
+   * Numbers an event, keeps it and appends it to the job's log; followers are told once it is on
+   * disk, so that an event a client has seen survives a killed bridge (and its id is never reused).
+   */
   emit(id: string, input: JobEventInput): JobEvent {
     this.#require(id);
     const events = this.#events.get(id) ?? [];
@@ -153,10 +159,17 @@ export class JobStore {
       this.#chain(id, async () => {
         const batch = this.#pendingLines.get(id) ?? [];
         this.#pendingLines.delete(id);
-        await appendFile(join(this.folder, `${id}.events.jsonl`), batch.map((line) => `${line}\n`).join(""));
+        try {
+          await appendFile(join(this.folder, `${id}.events.jsonl`), batch.map((line) => `${line}\n`).join(""));
+        } finally {
+          const durable = this.#durable.get(id) ?? 0;
+          this.#durable.set(id, durable + batch.length);
+          for (const written of events.slice(durable, durable + batch.length)) {
+            for (const listener of this.#listeners.get(id) ?? []) listener(written);
+          }
+        }
       });
     }
-    for (const listener of this.#listeners.get(id) ?? []) listener(event);
     return event;
   }
 
@@ -164,7 +177,8 @@ export class JobStore {
   async events(id: string, after: number): Promise<JobEvent[]> {
     this.#require(id);
     if (!this.#events.has(id)) await this.#loadEvents(id);
-    return (this.#events.get(id) ?? []).filter((event) => event.id > after);
+    const durable = this.#durable.get(id) ?? 0;
+    return (this.#events.get(id) ?? []).slice(0, durable).filter((event) => event.id > after);
   }
 
   /**
@@ -191,7 +205,8 @@ export class JobStore {
         yield event;
         if (isEnd(event)) return;
       }
-      if (FINAL_STATES.includes(this.#require(id).state) && past.length === 0 && queue.length === 0) return;
+      // Nothing after `after` and the end already written: the client has everything.
+      if (past.length === 0 && (await this.events(id, 0)).some(isEnd)) return;
       while (!signal?.aborted) {
         const event = queue.shift();
         if (event === undefined) {
@@ -252,6 +267,7 @@ export class JobStore {
       if (parsed.success && parsed.data.id === (events.at(-1)?.id ?? 0) + 1) events.push(parsed.data);
     }
     this.#events.set(id, events);
+    this.#durable.set(id, events.length);
     // A line torn by a killed bridge must not swallow the next event appended after it.
     if (text.length > 0 && !text.endsWith("\n")) await appendFile(join(this.folder, `${id}.events.jsonl`), "\n");
   }

@@ -6,14 +6,10 @@ import { createLogger, type Logger } from "../../src/cli/service_log.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Variant } from "../../src/store/settings.ts";
 import type { TrackerCredentials } from "../../src/tracker/tracker_credentials.ts";
+import { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
 import { projectIdOf, shouldStore } from "./filter_event.ts";
 
-/** The topic tracker events are stored under. */
-export const LEECH_TOPIC = "tracker.leech";
-/** The payload topic of the event recorded on every (re)connect; the processor reconciles on it. */
-export const LEECHER_STARTED_TOPIC = "ferry.leecher.started";
-/** The sender type of everything the leecher stores. */
-export const TRACKER_SENDER_TYPE = "tracker";
+export { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE };
 
 /** Options of {@linkcode startLeecher}. */
 export interface LeecherOptions {

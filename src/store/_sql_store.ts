@@ -323,18 +323,28 @@ export class SqlStore implements PipelineStore {
     );
   }
 
-  async finishJob(jobId: string, holder: string, options: { description?: string } = {}): Promise<boolean> {
+  async finishJob(
+    jobId: string,
+    holder: string,
+    options: { description?: string; payload?: unknown } = {},
+  ): Promise<boolean> {
     const now = Date.now();
+    const payload = options.payload === undefined ? null : JSON.stringify(options.payload);
     return await this.#driver.transaction(async (tx) =>
       (await tx.run(
         `UPDATE events SET status = 'finished', holder = NULL, lease_until = NULL, error = NULL,
-         description = COALESCE(?, description), updated_at = ? WHERE id = ? AND holder = ? AND status = 'in_progress'`,
-        [options.description ?? null, now, jobId, holder],
+         description = COALESCE(?, description), payload = COALESCE(?, payload), updated_at = ?
+         WHERE id = ? AND holder = ? AND status = 'in_progress'`,
+        [options.description ?? null, payload, now, jobId, holder],
       )) === 1
     );
   }
 
-  async failJob(jobId: string, holder: string, options: { error: EventError; retryInMs?: number }): Promise<boolean> {
+  async failJob(
+    jobId: string,
+    holder: string,
+    options: { error: EventError; retryInMs?: number; payload?: unknown },
+  ): Promise<boolean> {
     const now = Date.now();
     const error = {
       message: String(options.error.message),
@@ -342,20 +352,37 @@ export class SqlStore implements PipelineStore {
     };
     return await this.#driver.transaction(async (tx) =>
       (await tx.run(
-        `UPDATE events SET status = 'failed', holder = NULL, lease_until = NULL, error = ?, available_at = ?, updated_at = ?
-         WHERE id = ? AND holder = ? AND status = 'in_progress'`,
-        [JSON.stringify(error), now + (options.retryInMs ?? 0), now, jobId, holder],
+        `UPDATE events SET status = 'failed', holder = NULL, lease_until = NULL, error = ?, available_at = ?,
+         payload = COALESCE(?, payload), updated_at = ? WHERE id = ? AND holder = ? AND status = 'in_progress'`,
+        [
+          JSON.stringify(error),
+          now + (options.retryInMs ?? 0),
+          options.payload === undefined ? null : JSON.stringify(options.payload),
+          now,
+          jobId,
+          holder,
+        ],
       )) === 1
     );
   }
 
-  async releaseJob(jobId: string, holder: string): Promise<boolean> {
+  async expireLease(jobId: string, holder: string): Promise<boolean> {
     const now = Date.now();
     return await this.#driver.transaction(async (tx) =>
       (await tx.run(
-        `UPDATE events SET status = 'pending', holder = NULL, lease_until = NULL, available_at = NULL, updated_at = ?
-         WHERE id = ? AND holder = ? AND status = 'in_progress'`,
+        "UPDATE events SET lease_until = 0, updated_at = ? WHERE id = ? AND holder = ? AND status = 'in_progress'",
         [now, jobId, holder],
+      )) === 1
+    );
+  }
+
+  async releaseJob(jobId: string, holder: string, options: { payload?: unknown } = {}): Promise<boolean> {
+    const now = Date.now();
+    return await this.#driver.transaction(async (tx) =>
+      (await tx.run(
+        `UPDATE events SET status = 'pending', holder = NULL, lease_until = NULL, available_at = NULL,
+         payload = COALESCE(?, payload), updated_at = ? WHERE id = ? AND holder = ? AND status = 'in_progress'`,
+        [options.payload === undefined ? null : JSON.stringify(options.payload), now, jobId, holder],
       )) === 1
     );
   }

@@ -44,3 +44,4 @@ export {
 } from "./settings.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite_store.ts";
 export { StoreVersionError } from "./store_version_error.ts";
+export { LEECH_TOPIC, LEECHER_STARTED_TOPIC, PROC_TOPIC, RECONCILE_TOPIC, TRACKER_SENDER_TYPE } from "./topics.ts";

@@ -72,11 +72,23 @@ export interface PipelineStore extends AsyncDisposable {
   /** Extends the lease of a job still held by `holder`; false when it was lost. */
   renewLease(jobId: string, holder: string, leaseMs: number): Promise<boolean>;
   /** Marks a held job finished; false when `holder` no longer holds it. */
-  finishJob(jobId: string, holder: string, options?: { description?: string }): Promise<boolean>;
-  /** Marks a held job failed with its error; it may be handed out again after `retryInMs`. */
-  failJob(jobId: string, holder: string, options: { error: EventError; retryInMs?: number }): Promise<boolean>;
-  /** Gives a held job back untouched (a graceful stop); it is handed out again at once. */
-  releaseJob(jobId: string, holder: string): Promise<boolean>;
+  finishJob(jobId: string, holder: string, options?: { description?: string; payload?: unknown }): Promise<boolean>;
+  /**
+   * Marks a held job failed with its error; it may be handed out again after `retryInMs`. A
+   * `payload` replaces the job's (what a retry needs to know, e.g. which handlers succeeded).
+   */
+  failJob(
+    jobId: string,
+    holder: string,
+    options: { error: EventError; retryInMs?: number; payload?: unknown },
+  ): Promise<boolean>;
+  /**
+   * Ends a held job's lease now, as if its worker had died (it did: the processor that finds its
+   * own crashed predecessor's jobs calls this). The next enroll hands it out, counting a retry.
+   */
+  expireLease(jobId: string, holder: string): Promise<boolean>;
+  /** Gives a held job back (a graceful stop), with a new `payload` if given; it is handed out again at once. */
+  releaseJob(jobId: string, holder: string, options?: { payload?: unknown }): Promise<boolean>;
   /** Jobs of a topic now `in_progress`, with their holders. */
   heldJobs(targetTopic: string): Promise<StoredEvent[]>;
   /**

@@ -1,0 +1,165 @@
+/**
+ * `deno task processor`: runs event handlers on the stored tracker events, one at a time.
+ *
+ * @module
+ */
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import denoConfig from "../../deno.json" with { type: "json" };
+import { parseFlags, UsageError } from "../../src/cli/args.ts";
+import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
+import { serviceConfig } from "../../src/cli/service_config.ts";
+import { createLogger } from "../../src/cli/service_log.ts";
+import { ferryHome } from "../../src/config/ferry_home.ts";
+import { openStore } from "../../src/store/open_store.ts";
+import { connectTracker } from "../tracker/connect_tracker.ts";
+import { discoverHandlers } from "./discover_handlers.ts";
+import { processorApp } from "./processor_app.ts";
+import { startProcessor } from "./processor.ts";
+
+/** The folder of ferry's own handlers. */
+export const BUILTIN_HANDLERS: string = join(dirname(fileURLToPath(import.meta.url)), "handlers");
+
+export const USAGE =
+  `Usage: deno task processor [--store <file or postgres://…>] [--variant production|staging|dev] [--port 8075]
+
+Runs event handlers on the tracker events the leecher stored: enrolls 'tracker.leech' →
+'tracker.proc' in order (per project in parallel when the settings turn processor.parallelProjects
+on) and calls each handler whose subscription matches, lowest priority first. A handler error
+fails the job (error and stack kept), retried with backoff up to processor.maxRetries, then left
+failed for 'deno task events' to show and retry.
+
+Handlers: ferry's own (services/processor/handlers), the folders of FERRY_HANDLER_PATH (separated
+by '${delimiter}') and --handlers, and the handler archives of the variant ('deno task handlers add').
+Modules starting with '_' are skipped; one that fails to load is reported and skipped.
+
+Options:
+  --store <where>        SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
+  --variant <name>       settings variant (default: FERRY_VARIANT, else production)
+  --port <n>             port of /health and /metrics on 127.0.0.1 (default 8075; 0 picks a free one)
+  --handlers <dir>       another handler folder (repeatable)
+  --no-builtin           leave out ferry's own handlers
+  --sender <name>        service name written on the jobs (default: processor@<host>)
+  --poll-ms <n>          longest pause between looks at an empty queue (default 50)
+  --log-level <level>    debug | info | warn | error (default info)
+  --json-log             log JSON lines
+  -h, --help             show this help
+
+The tracker: FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, else the embedded tracker of
+$FERRY_HOME/tracker. Stops on SIGINT / SIGTERM after the current job (released after 10 s).
+
+${
+    exitCodesHelp({ 0: "stopped on a signal", 3: "the store or the tracker could not be opened, or the port is taken" })
+  }`;
+
+const FlagsSchema = z.object({
+  store: z.string().min(1).optional(),
+  variant: z.string().optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8075),
+  handlers: z.array(z.string().min(1)).default([]),
+  "no-builtin": z.boolean().default(false),
+  sender: z.string().min(1).optional(),
+  "poll-ms": z.coerce.number().int().min(1).max(10_000).default(50),
+  "log-level": z.enum(["debug", "info", "warn", "error"]).default("info"),
+  "json-log": z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+/** Runs the processor until SIGINT / SIGTERM; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let flags: z.infer<typeof FlagsSchema>;
+  let config;
+  try {
+    ({ flags } = parseFlags(args, {
+      store: { type: "string" },
+      variant: { type: "string" },
+      port: { type: "string" },
+      handlers: { type: "string", multiple: true },
+      "no-builtin": { type: "boolean" },
+      sender: { type: "string" },
+      "poll-ms": { type: "string" },
+      "log-level": { type: "string" },
+      "json-log": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    }, FlagsSchema));
+    if (flags.help) {
+      console.log(USAGE);
+      return EXIT.OK;
+    }
+    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+  const log = createLogger({ name: "processor", level: flags["log-level"], json: flags["json-log"] });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
+  });
+  const environment = <T>(promise: Promise<T>) =>
+    promise.catch((error) => {
+      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
+    });
+  try {
+    await using store = await environment(openStore(config.store));
+    await using tracker = await environment(connectTracker());
+    const folders = [
+      ...(flags["no-builtin"] ? [] : [BUILTIN_HANDLERS]),
+      ...(Deno.env.get("FERRY_HANDLER_PATH") ?? "").split(delimiter).filter(Boolean),
+      ...flags.handlers,
+    ];
+    const { handlers, failures } = await discoverHandlers(folders);
+    for (const failure of failures) log.error("skipped a handler module", { ...failure });
+    await using processor = await startProcessor({
+      store,
+      session: tracker.session,
+      handlers,
+      variant: config.variant,
+      sender: flags.sender,
+      log,
+      pollMs: flags["poll-ms"],
+    });
+    const startedAt = new Date().toISOString();
+    const schemaVersion = await store.schemaVersion();
+    const app = processorApp(() => processor.metrics, () => ({
+      version: denoConfig.version,
+      variant: config.variant,
+      sender: processor.sender,
+      holder: processor.holder,
+      store: { kind: store.kind, location: store.location, schemaVersion },
+      handlers: handlers.map((handler) => handler.name),
+      handlerFailures: failures,
+      startedAt,
+    }));
+    let server;
+    try {
+      server = Deno.serve({ port: flags.port, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+    } catch (error) {
+      throw Object.assign(new Error(`Cannot listen on 127.0.0.1:${flags.port}: ${(error as Error).message}`), {
+        exitCode: EXIT.ENVIRONMENT,
+      });
+    }
+    log.info("health and metrics", { url: `http://127.0.0.1:${server.addr.port}` });
+    await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    log.info("stopping");
+    await processor.stop();
+    await server.shutdown();
+    return EXIT.OK;
+  } catch (error) {
+    log.error((error as Error).message);
+    return exitCodeOf(error);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,312 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import process from "node:process";
+import type { Session } from "@ftrack/api";
+import { EventSchema } from "../../src/events/event.ts";
+import { ExpressionCache } from "../../src/events/subscription_expression.ts";
+import { createLogger, type Logger } from "../../src/cli/service_log.ts";
+import type { Job } from "../../src/store/event_record.ts";
+import type { PipelineStore } from "../../src/store/pipeline_store.ts";
+import type { Settings, Variant } from "../../src/store/settings.ts";
+import { LEECH_TOPIC, PROC_TOPIC } from "../../src/store/topics.ts";
+import type { Handler, HandlerContext } from "./define_handler.ts";
+import { emptyMetrics, type ProcessorMetrics } from "./processor_metrics.ts";
+
+/** Options of {@linkcode startProcessor}. */
+export interface ProcessorOptions {
+  store: PipelineStore;
+  /** The tracker session handlers get. */
+  session: Session;
+  handlers: Handler[];
+  /** @default {"production"} */
+  variant?: Variant;
+  /** The service name written on jobs. @default {`processor@<host>`} */
+  sender?: string;
+  log?: Logger;
+  /** Longest wait between two looks at an empty queue, in milliseconds. @default {50} */
+  pollMs?: number;
+  /** How long settings are cached, in milliseconds. @default {5000} */
+  settingsRefreshMs?: number;
+  /** On stop, how long the current jobs may take before they are released. @default {10000} */
+  stopTimeoutMs?: number;
+  /** Called after each job, for tests and benchmarks. */
+  onJob?: (job: Job, outcome: "finished" | "failed" | "lost" | "released") => void;
+}
+
+/** A running processor. */
+export interface RunningProcessor extends AsyncDisposable {
+  readonly metrics: Readonly<ProcessorMetrics>;
+  /** Unique holder name of this process's leases (`host:pid:id`). */
+  readonly holder: string;
+  readonly sender: string;
+  /** Stops gracefully: finishes (or, after `stopTimeoutMs`, releases) the current jobs. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Starts a processor: enrolls `tracker.leech` → `tracker.proc` (in order; by project in parallel
+ * when the settings say `processor.parallelProjects`) and runs the handlers whose subscription
+ * matches each event, lowest priority first. A handler that throws fails the job with its error
+ * and stack; the job is retried with backoff up to `processor.maxRetries`, the handlers that
+ * already succeeded being skipped, and is then left failed. Jobs of a crashed processor of this
+ * machine are taken back at start; other machines' wait for their lease to expire.
+ */
+export async function startProcessor(options: ProcessorOptions): Promise<RunningProcessor> {
+  const {
+    store,
+    session,
+    handlers,
+    variant = "production",
+    sender = `processor@${hostname()}`,
+    log = createLogger({ name: "processor" }),
+    pollMs = 50,
+    settingsRefreshMs = 5_000,
+    stopTimeoutMs = 10_000,
+    onJob,
+  } = options;
+  const host = hostname();
+  const holder = `${host}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const metrics = emptyMetrics();
+  const expressions = new ExpressionCache();
+  const ordered = [...handlers].sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
+  const stopping = new AbortController();
+  const cancelled = new AbortController();
+  const inFlight = new Map<string, Job>();
+
+  const settingsCache = new Map<string, { at: number; settings: Promise<Settings> }>();
+  const settingsFor = (project: string | null): Promise<Settings> => {
+    const key = project ?? "";
+    const cached = settingsCache.get(key);
+    if (cached && Date.now() - cached.at < settingsRefreshMs) return cached.settings;
+    const settings = store.getSettings(variant, project ? { project } : {});
+    settingsCache.set(key, { at: Date.now(), settings });
+    settings.catch(() => settingsCache.delete(key));
+    return settings;
+  };
+  const studio = await settingsFor(null);
+
+  // Jobs held by a processor of this machine that is gone: a crash. Expire them now, so the
+  // restart resumes at once instead of waiting for the lease.
+  for (const job of await store.heldJobs(PROC_TOPIC)) {
+    const [jobHost, pid] = (job.holder ?? "").split(":");
+    if (jobHost === host && Number(pid) !== process.pid && !pidAlive(Number(pid))) {
+      if (await store.expireLease(job.id, job.holder!)) {
+        log.warn("took back a job of a processor that stopped without finishing it", {
+          job: job.id,
+          holder: job.holder,
+        });
+      }
+    }
+  }
+
+  const runJob = async (job: Job): Promise<void> => {
+    const started = Date.now();
+    metrics.lagSeconds = Math.max(0, started - job.source.createdAt) / 1000;
+    metrics.maxLagSeconds = Math.max(metrics.maxLagSeconds, metrics.lagSeconds);
+    const settings = await settingsFor(job.source.project);
+    const { leaseMs, maxRetries, retryBackoffMs, retryBackoffMaxMs } = settings.processor;
+    let lost = false;
+    const renewal = setInterval(() => {
+      store.renewLease(job.event.id, holder, leaseMs).then((renewed) => {
+        if (!renewed && !lost) {
+          lost = true;
+          log.warn("lost the lease of a job; another processor may run it", { job: job.event.id });
+        }
+      }).catch((error: Error) => log.warn("cannot renew a lease", { job: job.event.id, error: error.message }));
+    }, Math.max(100, Math.floor(leaseMs / 3)));
+    try {
+      const parsed = EventSchema.safeParse(job.source.payload);
+      const previous = (job.event.payload as { succeeded?: unknown } | null)?.succeeded;
+      const succeeded = new Set(Array.isArray(previous) ? previous.map(String) : []);
+      const errors: Array<{ handler: string; error: Error }> = [];
+      if (!parsed.success) {
+        errors.push({
+          handler: "(processor)",
+          error: new TypeError(
+            `event ${job.source.id} does not hold a tracker event: ${parsed.error.issues[0]?.message}`,
+          ),
+        });
+      } else if (job.source.project !== null && !settings.enabled) {
+        log.debug("skipped: the event services are off for the project", { project: job.source.project });
+      } else {
+        const event = parsed.data;
+        const cache = new Map<string, unknown>();
+        for (const handler of ordered) {
+          if (succeeded.has(handler.name) || cancelled.signal.aborted) continue;
+          let matches: boolean;
+          try {
+            matches = expressions.matches(handler.subscription, event);
+          } catch {
+            matches = false;
+          }
+          if (!matches) continue;
+          const handlerSettings = { enabled: true, ...settings.handlers[handler.settingsKey] };
+          if (handlerSettings.enabled === false) continue;
+          const context: HandlerContext = {
+            session,
+            store,
+            variant,
+            settings: handlerSettings,
+            projectSettings: settings,
+            project: job.source.project,
+            log: log.child(handler.name),
+            cache,
+            job,
+            signal: cancelled.signal,
+          };
+          try {
+            await handler.handle(event, context);
+            succeeded.add(handler.name);
+          } catch (error) {
+            metrics.handlerErrors++;
+            errors.push({ handler: handler.name, error: error instanceof Error ? error : new Error(String(error)) });
+            log.warn("a handler failed", { handler: handler.name, job: job.event.id, error: String(error) });
+          }
+        }
+      }
+      if (cancelled.signal.aborted && errors.length === 0 && !lost) {
+        // Stopped part-way: give the job back; the handlers done are remembered.
+        await store.releaseJob(job.event.id, holder, { payload: { succeeded: [...succeeded] } });
+        onJob?.(job, "released");
+        return;
+      }
+      if (errors.length === 0) {
+        if (
+          await store.finishJob(job.event.id, holder, {
+            description: `Processed ${job.source.description || job.source.topic}`,
+            payload: { succeeded: [...succeeded] },
+          })
+        ) {
+          metrics.processed++;
+          onJob?.(job, "finished");
+        } else {
+          metrics.leasesLost++;
+          onJob?.(job, "lost");
+        }
+        return;
+      }
+      const attempt = job.event.retries;
+      const retryInMs = Math.min(retryBackoffMs * 2 ** attempt, retryBackoffMaxMs);
+      const message = errors.map(({ handler, error }) => `${handler}: ${error.message}`).join("; ");
+      const stack = errors.map(({ handler, error }) => `[${handler}] ${error.stack ?? error.message}`).join("\n\n");
+      if (
+        await store.failJob(job.event.id, holder, {
+          error: { message, stack },
+          retryInMs,
+          payload: { succeeded: [...succeeded] },
+        })
+      ) {
+        metrics.failed++;
+        const final = attempt >= maxRetries;
+        log[final ? "error" : "warn"](final ? "job failed; no retries left" : "job failed; it will be retried", {
+          job: job.event.id,
+          retries: attempt,
+          ...(final ? {} : { retryInMs }),
+          error: message,
+        });
+        onJob?.(job, "failed");
+      } else {
+        metrics.leasesLost++;
+        onJob?.(job, "lost");
+      }
+    } finally {
+      clearInterval(renewal);
+    }
+  };
+
+  const worker = async (sequential: true | "project") => {
+    let idle = 1;
+    while (!stopping.signal.aborted) {
+      let job: Job | undefined;
+      try {
+        const settings = await settingsFor(null);
+        job = await store.enroll(LEECH_TOPIC, PROC_TOPIC, {
+          sender,
+          holder,
+          sequential,
+          maxRetries: settings.processor.maxRetries,
+          lease: settings.processor.leaseMs,
+        });
+      } catch (error) {
+        log.error("cannot enroll a job", { error: (error as Error).message });
+        await sleep(Math.min(pollMs * 20, 2_000));
+        continue;
+      }
+      if (job === undefined) {
+        await sleep(idle);
+        idle = Math.min(idle * 2, pollMs);
+        continue;
+      }
+      idle = 1;
+      if (stopping.signal.aborted) {
+        await store.releaseJob(job.event.id, holder);
+        break;
+      }
+      inFlight.set(job.event.id, job);
+      metrics.inFlight = inFlight.size;
+      try {
+        await runJob(job);
+      } catch (error) {
+        log.error("cannot complete a job", { job: job.event.id, error: (error as Error).message });
+      } finally {
+        inFlight.delete(job.event.id);
+        metrics.inFlight = inFlight.size;
+      }
+    }
+  };
+
+  const { parallelProjects, concurrency } = studio.processor;
+  const workers = parallelProjects ? Array.from({ length: concurrency }, () => worker("project")) : [worker(true)];
+  const all = Promise.all(workers);
+
+  const refreshDepth = async () => {
+    try {
+      metrics.queueDepth = await store.queueDepth(LEECH_TOPIC, PROC_TOPIC, {
+        maxRetries: (await settingsFor(null)).processor.maxRetries,
+      });
+    } catch {
+      // the next refresh will tell
+    }
+  };
+  await refreshDepth();
+  const depthTimer = setInterval(refreshDepth, 2_000);
+  log.info("processing", {
+    handlers: ordered.map((handler) => handler.name).join(",") || "(none)",
+    variant,
+    holder,
+    mode: parallelProjects ? `parallel projects ×${concurrency}` : "sequential",
+  });
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      stopping.abort();
+      clearInterval(depthTimer);
+      const timeout = sleep(stopTimeoutMs).then(() => "timeout" as const);
+      if (await Promise.race([all.then(() => "done" as const), timeout]) === "timeout") {
+        log.warn("jobs still running at the stop timeout; releasing them", { jobs: inFlight.size });
+        cancelled.abort();
+        for (const id of inFlight.keys()) await store.releaseJob(id, holder).catch(() => {});
+        await Promise.race([all, sleep(2_000)]);
+      }
+      log.info("stopped", { processed: metrics.processed, failed: metrics.failed });
+    })();
+  return {
+    metrics,
+    holder,
+    sender,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

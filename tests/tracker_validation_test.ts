@@ -346,3 +346,32 @@ Deno.test("query: a datetime stored before type checks that is not one reads as 
   strictEqual(read.data[0].end_date, null);
   strictEqual(read.data[0].created_at.__type__, "datetime");
 });
+
+Deno.test("update of parent_id: what moves to another project follows it; a project has no parent", async () => {
+  await using running = await memoryTracker();
+  const { project, sequence, shot, task } = await fixture(running);
+  const [made] = await call(running, [{
+    action: "create",
+    entity_type: "Project",
+    entity_data: { name: "other", project_schema_id: project.project_schema_id },
+  }]);
+  const other = made.data;
+  const moved = await call(running, [
+    { action: "update", entity_type: "Sequence", entity_key: [sequence.id], entity_data: { parent_id: other.id } },
+  ]);
+  ok(Array.isArray(moved), JSON.stringify(moved));
+  const [rows] = await call(running, [{
+    action: "query",
+    expression: `select project_id from TypedContext where id in ("${sequence.id}", "${shot.id}", "${task.id}")`,
+  }]);
+  deepStrictEqual(rows.data.map((row: E) => row.project_id), [other.id, other.id, other.id]);
+  const [tasks] = await call(running, [{
+    action: "query",
+    expression: `select id from Task where project.name is "other"`,
+  }]);
+  strictEqual(tasks.data.length, 1);
+  const nested = await call(running, [
+    { action: "update", entity_type: "Project", entity_key: [project.id], entity_data: { parent_id: shot.id } },
+  ]);
+  assertRefused(nested, "ValidationError", /Project 'demo'/, /'parent_id'/, /under another context/);
+});

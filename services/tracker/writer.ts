@@ -241,6 +241,7 @@ export class Writer {
         }
       }
       this.#refuseCycle(table, row, acyclic);
+      if (table === "Context") this.#followProject(row);
       if (table === "Metadata") this.#guardUserData(row.parent_id);
       for (const name of type.required) {
         if (row[name] === undefined || row[name] === null) {
@@ -573,6 +574,42 @@ export class Writer {
       "PermissionError",
       `Permission denied: only administrators may ${what}${target}.`,
     );
+  }
+
+  /**
+   * A project has no parent; a typed context belongs to its parent's project, and so does everything
+   * below it when it moves to another project.
+   */
+  #followProject(row: Row): void {
+    if (row.__type === "Project") {
+      if (row.parent_id != null) {
+        throw new TrackerError(
+          "ValidationError",
+          `Cannot save Project '${row.name}': 'parent_id' ${
+            quoteValue(row.parent_id)
+          } would put it under another context.`,
+        );
+      }
+      return;
+    }
+    const parent = typeof row.parent_id === "string" ? this.#graph.byKey("Context", row.parent_id) : undefined;
+    const projectId = parent?.__type === "Project" ? parent.id : parent?.project_id;
+    if (projectId == null) return;
+    // Down the tree, only where the project differs: a touched context that did not move costs one lookup.
+    const pending = [row];
+    const seen = new Set<Row>(pending);
+    while (pending.length > 0) {
+      const current = pending.pop()!;
+      if (current.project_id !== projectId) {
+        this.#graph.store.update("Context", String(current.id), { project_id: projectId });
+      }
+      for (const child of this.#graph.lookup("Context", "parent_id", current.id) ?? []) {
+        if (child.project_id !== projectId && !seen.has(child)) {
+          seen.add(child);
+          pending.push(child);
+        }
+      }
+    }
   }
 
   /** Metadata and custom attribute values of another user are that user's to change. */

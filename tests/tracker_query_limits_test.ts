@@ -7,7 +7,13 @@ import type { Session } from "@ftrack/api";
 import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { compileLike } from "../services/tracker/query/match_like.ts";
-import { MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, parseQuery } from "../services/tracker/query/parse_query.ts";
+import { MAX_NESTED_ENTITIES } from "../services/tracker/encode_entity.ts";
+import {
+  MAX_PATH_LENGTH,
+  MAX_QUERY_DEPTH,
+  MAX_QUERY_LENGTH,
+  parseQuery,
+} from "../services/tracker/query/parse_query.ts";
 import { runQuery } from "../services/tracker/query/run_query.ts";
 import { TrackerError } from "../services/tracker/schema/catalog.ts";
 import { DEFAULT_MAX_REQUEST_SIZE, startTracker } from "../services/tracker/server.ts";
@@ -242,4 +248,41 @@ Deno.test("query: more than 130,000 matching rows answer with and without limit 
   strictEqual(page.rows.length, 1);
   strictEqual(page.next, 3);
   strictEqual(page.scanned, 4);
+});
+
+Deno.test("query: paths back and forth through collections cost each step's size; selections nesting too much are refused", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const { sequence } = await makeShot(session);
+  const shots = 99;
+  await session.call(Array.from({ length: shots }, (_, i) => ({
+    action: "create",
+    entity_type: "Shot",
+    entity_data: { name: `shot${i}`, parent_id: sequence.id },
+  })));
+  // 100 shots: six round trips through `children` would be 100^6 paths; each step holds 100 shots.
+  const there = "children.parent.".repeat(6);
+  deepStrictEqual(await names(session, `select name from Sequence where ${there}children.name is "nope"`), []);
+  deepStrictEqual(await names(session, `select name from Sequence where ${there}children.name is "shot98"`), [
+    "sq010",
+  ]);
+  deepStrictEqual(await names(session, `select name from Shot where parent.${there}name is "sq010" limit 2`), [
+    "sh010",
+    "shot0",
+  ]);
+  // Nested in the answer, the paths really multiply: refused once past MAX_NESTED_ENTITIES.
+  await rejects(
+    session.query(`select ${"children.parent.".repeat(3)}children.name from Sequence where id is "${sequence.id}"`),
+    (error: Error) => {
+      ok(error.message.includes(`more than ${MAX_NESTED_ENTITIES} entities`), error.message);
+      return true;
+    },
+  );
+  const nested = await session.query(`select children.parent.children.name from Sequence where id is "${sequence.id}"`);
+  strictEqual((nested.data[0] as E).children.length, shots + 1);
+  // A path longer than MAX_PATH_LENGTH is a parse error naming the limit.
+  await rejects(session.query(`select ${"parent.".repeat(MAX_PATH_LENGTH)}name from Shot`), (error: Error) => {
+    ok(error.message.includes(`at most ${MAX_PATH_LENGTH} attributes`), error.message);
+    return true;
+  });
 });

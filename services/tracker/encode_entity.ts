@@ -1,6 +1,6 @@
 import { encodeDate, isStoredDate } from "./codec.ts";
 import type { Graph } from "./graph.ts";
-import { systemAttributes } from "./schema/catalog.ts";
+import { systemAttributes, TrackerError } from "./schema/catalog.ts";
 import type { Row } from "./store/entity_store.ts";
 import type { EntityType } from "./schema/model.ts";
 
@@ -46,6 +46,28 @@ export function projectionTree(paths: readonly string[][]): ProjectionTree {
  * when none are asked for), nested as requested.
  */
 export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Record<string, unknown> {
+  return encodeWithin(graph, row, tree, { left: MAX_NESTED_ENTITIES, root: row });
+}
+
+/**
+ * The most entities one encoded entity may nest: selections that go back and forth through
+ * collections (`children.parent.children.parent…`) multiply, and are refused past it.
+ */
+export const MAX_NESTED_ENTITIES = 1_000_000;
+
+function encodeWithin(
+  graph: Graph,
+  row: Row,
+  tree: ProjectionTree | undefined,
+  budget: { left: number; root: Row },
+): Record<string, unknown> {
+  if (--budget.left < 0) {
+    throw new TrackerError(
+      "ValidationError",
+      `Cannot answer the query: ${budget.root.__type} '${budget.root.id ?? graph.keyOf(budget.root)}' would nest ` +
+        `more than ${MAX_NESTED_ENTITIES} entities; select fewer nested collections.`,
+    );
+  }
   const type = graph.typeOf(row);
   const out: Record<string, unknown> = { __entity_type__: row.__type };
   const names = new Set(alwaysEncodedOf(type));
@@ -60,9 +82,9 @@ export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Rec
       const attribute = type.attributes[name]!;
       out[name] = attribute.kind === "scalar" && attribute.format === "date-time" ? wireDate(value) : value;
     } else if (resolved.many) {
-      out[name] = resolved.rows.map((target) => encodeEntity(graph, target, subtree));
+      out[name] = resolved.rows.map((target) => encodeWithin(graph, target, subtree, budget));
     } else {
-      out[name] = resolved.rows[0] ? encodeEntity(graph, resolved.rows[0], subtree) : null;
+      out[name] = resolved.rows[0] ? encodeWithin(graph, resolved.rows[0], subtree, budget) : null;
     }
   }
   return out;

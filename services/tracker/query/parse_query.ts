@@ -48,6 +48,9 @@ export const MAX_QUERY_LENGTH = 4 * 1024 * 1024;
 /** How deeply parentheses, `not`, `has`/`any` and subqueries may nest in one query. */
 export const MAX_QUERY_DEPTH = 100;
 
+/** How many attributes one dotted path may chain (`parent.parent.name` is 3). */
+export const MAX_PATH_LENGTH = 32;
+
 const SPACE = /\s+/y;
 const WORD = /[^\s(),'"=!<>]+/y;
 const STRING_RUN = { '"': /[^"\\]+/y, "'": /[^'\\]+/y } as const;
@@ -104,7 +107,10 @@ function tokenize(source: string): Token[] {
  * an error about a 4 MiB query is not itself 4 MiB.
  */
 export function quoteQuery(source: string): string {
-  return source.length <= 200 ? `'${source}'` : `'${source.slice(0, 160)}…' (${source.length} characters)`;
+  if (source.length <= 200) return `'${source}'`;
+  // Cut before a split surrogate pair, so the message stays well-formed text.
+  const cut = /[\ud800-\udbff]/.test(source[159]!) ? 159 : 160;
+  return `'${source.slice(0, cut)}…' (${source.length} characters)`;
 }
 
 function syntax(source: string, reason: string): TrackerError {
@@ -113,7 +119,8 @@ function syntax(source: string, reason: string): TrackerError {
 
 /** A token's text for an error message (a long literal shortened). */
 function shown(text: string): string {
-  return text.length <= 80 ? text : `${text.slice(0, 60)}…`;
+  if (text.length <= 80) return text;
+  return `${text.slice(0, /[\ud800-\udbff]/.test(text[59]!) ? 59 : 60)}…`;
 }
 
 const WORD_OPERATORS: Record<string, Comparison> = {
@@ -170,8 +177,10 @@ export function parseQuery(source: string): Query {
   const path = (): string[] => {
     const token = peek();
     if (token?.kind !== "word" || !PATH.test(token.text)) return fail("expected an attribute path");
+    const parts = token.text.split(".");
+    if (parts.length > MAX_PATH_LENGTH) return fail(`a path may chain at most ${MAX_PATH_LENGTH} attributes`);
     position++;
-    return token.text.split(".");
+    return parts;
   };
   const literal = (): Literal => {
     const token = peek();

@@ -276,13 +276,17 @@ class Evaluator {
     this.#graph = graph;
   }
 
-  /** The values at the end of a path: scalars, or primary keys of entities; through collections, all of them. */
+  /**
+   * The values at the end of a path: scalars, or primary keys of entities; through collections, all
+   * of them. Each step keeps an entity once, so paths that come back (`children.parent.children…`)
+   * cost the size of each step, not the product of the collections' sizes.
+   */
   values(row: Row, path: string[]): unknown[] {
-    let current: Row[] = [row];
+    let current: Iterable<Row> = [row];
     const values: unknown[] = [];
     for (let i = 0; i < path.length; i++) {
       const last = i === path.length - 1;
-      const next: Row[] = [];
+      const next = new Set<Row>();
       for (const entity of current) {
         const resolved = this.#graph.resolve(entity, path[i]!);
         if (resolved.kind === "values") {
@@ -292,7 +296,7 @@ class Evaluator {
           for (const target of resolved.rows) values.push(target[this.#graph.typeOf(target).primaryKey[0]!]);
         } else {
           if (resolved.rows.length === 0 && !resolved.many) values.push(null);
-          for (const target of resolved.rows) next.push(target);
+          for (const target of resolved.rows) next.add(target);
         }
       }
       current = next;
@@ -300,18 +304,18 @@ class Evaluator {
     return values;
   }
 
-  /** The entities at the end of a path. */
+  /** The entities at the end of a path, each once. */
   entities(row: Row, path: string[]): Row[] {
-    let current: Row[] = [row];
+    let current = new Set<Row>([row]);
     for (const name of path) {
-      const next: Row[] = [];
+      const next = new Set<Row>();
       for (const entity of current) {
         const resolved = this.#graph.resolve(entity, name);
-        if (resolved.kind === "entities") { for (const target of resolved.rows) next.push(target); }
+        if (resolved.kind === "entities") { for (const target of resolved.rows) next.add(target); }
       }
       current = next;
     }
-    return current;
+    return [...current];
   }
 
   test(row: Row, condition: Condition): boolean {

@@ -56,6 +56,12 @@ Deno.test("reset_remote: a user resets their own key; only administrators reset 
 
   const [reset] = await resetKey(admin, String(other.user.id));
   strictEqual(running.tracker.authenticate("other", reset.data.api_key)?.username, "other");
+
+  // The Python client's reset_remote("api_key") names no entity: the calling user's own key.
+  const renewed = await openSession(running, { apiUser: "artist", apiKey: fresh });
+  const [again]: E[] = await renewed.call([{ action: "reset_remote", reset_type: "api_key" }] as E);
+  strictEqual(running.tracker.authenticate("artist", again.data.api_key)?.username, "artist");
+  strictEqual(running.tracker.authenticate("artist", fresh), undefined);
 });
 
 Deno.test("update/create/delete of User: only administrators change other users or make users", async () => {

@@ -90,8 +90,9 @@ const schemas = {
   reset_remote: z.object({
     action: z.literal("reset_remote"),
     reset_type: z.string(),
-    entity_type: z.string(),
-    entity_key: z.union([z.string(), z.array(z.string())]),
+    // Without an entity (the Python client's `reset_remote("api_key")`): the calling user.
+    entity_type: z.string().default("User"),
+    entity_key: z.union([z.string(), z.array(z.string())]).optional(),
   }),
 };
 
@@ -352,7 +353,8 @@ export class Tracker {
             `Cannot reset '${request.reset_type}' of '${request.entity_type}': only the api_key of a User can be reset.`,
           );
         }
-        const userId = Array.isArray(request.entity_key) ? request.entity_key[0]! : request.entity_key;
+        const key = request.entity_key ?? String(context.user.id);
+        const userId = Array.isArray(key) ? key[0]! : key;
         const target = this.graph.byKey("User", userId);
         if (target === undefined) {
           throw new TrackerError("NotFoundError", `Cannot reset the API key of user '${userId}': it does not exist.`);

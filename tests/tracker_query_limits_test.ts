@@ -286,3 +286,50 @@ Deno.test("query: paths back and forth through collections cost each step's size
     return true;
   });
 });
+
+Deno.test("deno task tracker --max-request-size sets the limit; a bad size is a usage error naming it", async () => {
+  const deno = Deno.execPath();
+  const main = new URL("../services/tracker/main.ts", import.meta.url).pathname;
+  const bad = await new Deno.Command(deno, {
+    args: ["run", "-A", main, "--port", "0", "--data", ":memory:", "--max-request-size", "lots"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  strictEqual(bad.code, 2);
+  const message = new TextDecoder().decode(bad.stderr);
+  ok(message.includes("max-request-size") && message.includes("64MiB"), message);
+
+  const child = new Deno.Command(deno, {
+    args: ["run", "-A", main, "--port", "0", "--data", ":memory:", "--max-request-size", "64KiB"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  await using _stop = {
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let printed = "";
+  while (!printed.includes("FTRACK_API_KEY=")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`the tracker stopped before printing its URL: ${printed}`);
+    printed += value;
+  }
+  lines.releaseLock();
+  const setting = (name: string) => new RegExp(`${name}=(\\S+)`).exec(printed)![1]!;
+  const post = (size: number) =>
+    fetch(`${setting("FTRACK_SERVER")}/api`, {
+      method: "POST",
+      headers: { "ftrack-user": setting("FTRACK_API_USER"), "ftrack-api-key": setting("FTRACK_API_KEY") },
+      body: `[{"action": "query", "expression": "Shot where name is '${"x".repeat(size - 60)}'"}]`,
+    });
+  const over = await post(65 * 1024);
+  strictEqual(over.status, 413);
+  ok((await over.json()).content.includes(`limit of ${64 * 1024} bytes`));
+  const under = await post(63 * 1024);
+  strictEqual(under.status, 200);
+  deepStrictEqual((await under.json())[0].data, []);
+  await child.stdout.cancel().catch(() => {});
+});

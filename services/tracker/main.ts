@@ -27,6 +27,9 @@ Options:
   --api-user <name>   the API user (created on first start; default 'ferry')
   --api-key <key>     the API user's key (generated on first start unless given)
   --ffmpeg <path>     ffmpeg for encode_media (default: ffmpeg on PATH); --ffprobe <path> likewise
+  --max-request-size <size>
+                      the largest API request body, in bytes or with KiB/MiB/GiB (default 32MiB);
+                      larger ones get HTTP 413. Uploads of component data are not limited by it
   -h, --help          show this help
 
 'user add' creates another user (an artist, a service's own user) and prints its API key.`;
@@ -39,6 +42,12 @@ const ServeFlags = z.object({
   "api-key": z.string().min(8, "an API key needs at least 8 characters").optional(),
   ffmpeg: z.string().min(1).default("ffmpeg"),
   ffprobe: z.string().min(1).default("ffprobe"),
+  "max-request-size": z.string().regex(/^\d+\s*([kmg]i?b?)?$/i, "give bytes, or a size such as 64MiB").transform(
+    (text) => {
+      const unit = /[kmg]/i.exec(text)?.[0].toLowerCase();
+      return parseInt(text, 10) * (unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1);
+    },
+  ).pipe(z.number().int().min(1024, "at least 1KiB").max(Number.MAX_SAFE_INTEGER)).optional(),
   help: z.boolean().default(false),
 });
 
@@ -96,6 +105,7 @@ export async function main(args: string[]): Promise<number> {
       "api-key": { type: "string" },
       ffmpeg: { type: "string" },
       ffprobe: { type: "string" },
+      "max-request-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     }, ServeFlags);
     if (flags.help) {
@@ -111,6 +121,7 @@ export async function main(args: string[]): Promise<number> {
       apiUser: flags["api-user"],
       apiKey: flags["api-key"],
       mediaTools: { ffmpeg: flags.ffmpeg, ffprobe: flags.ffprobe },
+      maxRequestSize: flags["max-request-size"],
     });
     console.log(
       `ferry tracker listening\n  FTRACK_SERVER=${running.url}\n  FTRACK_API_USER=${running.apiUser}\n  FTRACK_API_KEY=${running.apiKey}\n  data: ${data}`,

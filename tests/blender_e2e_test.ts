@@ -51,6 +51,7 @@ Deno.test({
     ok(results.client.startsWith(join(fixture.work, "blender-scripts", "addons", "ferry_blender", "ferry_host")));
     match(results.unrendered, /frames 1-10 of .*beauty\.####\.png are not on disk \(10 of 10\)/);
     ok(results.contexts.includes("demo/sq010/sh010/lighting"), JSON.stringify(results.contexts));
+    deepStrictEqual(results.picked, ["demo", "demo/sq010/sh010", "lighting"]);
     strictEqual(results.bridge, (await fixture.bridge())?.url, "the add-on started the bridge of FERRY_HOME");
 
     // The render: one version with a 10-frame sequence whose stored files are the rendered frames.

@@ -231,6 +231,23 @@ def _context_items(self, context):
     return _CONTEXT_ITEMS
 
 
+def load_context_items(parent=None, client=None):
+    """Fetches the contexts under ``parent`` (projects when None) into the picker's items; returns them.
+
+    An item's identifier is ``id|path|type``; the first item goes back up when ``parent`` is given.
+    """
+    contexts = (client or jobs.make_client()).contexts(parent)
+    items = []
+    if parent:
+        up = "/".join(parent.split("/")[:-1])
+        items.append(("..|" + up + "|Up", ".. (up)", "Back to %s" % (up or "the projects")))
+    for entry in contexts:
+        key = "%s|%s|%s" % (entry["id"], entry["path"], entry["type"])
+        items.append((key, "%s  (%s)" % (entry["path"], entry["type"]), entry["type"]))
+    _CONTEXT_ITEMS[:] = items
+    return items
+
+
 class FERRY_OT_pick_context(bpy.types.Operator):
     """Pick the context and task from the tracker (through the bridge): projects, then their children, then tasks"""
 
@@ -243,25 +260,12 @@ class FERRY_OT_pick_context(bpy.types.Operator):
 
     def invoke(self, context, event):
         try:
-            self.load(self.parent or None)
+            load_context_items(self.parent or None)
         except ferry_host.FerryError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         context.window_manager.invoke_search_popup(self)
         return {"RUNNING_MODAL"}
-
-    def load(self, parent):
-        contexts = jobs.make_client().contexts(parent)
-        items = []
-        if parent:
-            up = "/".join(parent.split("/")[:-1])
-            items.append(("..|" + up + "|Up", ".. (up)", "Back to %s" % (up or "the projects")))
-        for entry in contexts:
-            key = "%s|%s|%s" % (entry["id"], entry["path"], entry["type"])
-            label = "%s  (%s)" % (entry["path"], entry["type"])
-            items.append((key, label, entry["type"]))
-        _CONTEXT_ITEMS[:] = items
-        return contexts
 
     def execute(self, context):
         if not self.choice:
@@ -275,6 +279,8 @@ class FERRY_OT_pick_context(bpy.types.Operator):
             return {"FINISHED"}
         if kind != "Up":
             settings.context = path
+        if bpy.app.background:  # no popup to show: the context is set, pick again to go deeper
+            return {"FINISHED"}
         bpy.ops.ferry.pick_context("INVOKE_DEFAULT", parent=path)
         return {"FINISHED"}
 

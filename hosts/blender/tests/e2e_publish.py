@@ -40,8 +40,21 @@ def main(zip_path, work, output):
     cube.location = (2, 0, 0)
     cube.keyframe_insert("location", frame=10)
 
+    # The context picker: projects, then children, then a task, through the bridge (which the add-on starts now:
+    # none runs yet).
+    client = ferry_blender.jobs.make_client()
+    pick = ferry_blender.operators.load_context_items
+    project = [key for key, _, kind in pick(None, client) if kind == "Project" and key.endswith("|demo|Project")][0]
+    assert bpy.ops.ferry.pick_context(choice=project) == {"FINISHED"}
+    results["picked"] = [scene.ferry.context]
+    tasks = pick("demo/sq010/sh010", client)
+    results["contexts"] = [key.split("|")[1] for key, _, _ in tasks]
+    task = [key for key, _, kind in tasks if key.endswith("|demo/sq010/sh010/lighting|Task")][0]
+    assert bpy.ops.ferry.pick_context(choice=task) == {"FINISHED"}
+    results["picked"] += [scene.ferry.context, scene.ferry.task]
+    results["bridge"] = client.bridge.url
+
     # Publishing before rendering names the missing frames.
-    scene.ferry.context, scene.ferry.task = "demo/sq010/sh010", "lighting"
     try:
         bpy.ops.ferry.publish_render()
         raise AssertionError("publish_render published frames that were not rendered")
@@ -52,11 +65,6 @@ def main(zip_path, work, output):
     bpy.ops.render.render(animation=True)
     results["renderSeconds"] = round(time.time() - started, 2)
     results["frames"] = {str(frame): scene.render.frame_path(frame=frame) for frame in range(1, 11)}
-
-    # The context picker's data, through the add-on's client (which starts the bridge: none runs yet).
-    client = ferry_blender.jobs.make_client()
-    results["contexts"] = [entry["path"] for entry in client.contexts("demo/sq010/sh010")]
-    results["bridge"] = client.bridge.url
 
     scene.ferry.comment = "from blender"
     scene.ferry.review = True

@@ -177,12 +177,18 @@ def _checkout_deno(root):
 
 
 def _split(command):
+    """A list stays a list; a string is split like a POSIX shell would, except on Windows, where
+    CreateProcess parses the command line itself (so it is kept whole)."""
     if isinstance(command, (list, tuple)):
         return [str(part) for part in command]
-    return shlex.split(command, posix=sys.platform != "win32")
+    if sys.platform == "win32":
+        return command.strip()
+    return shlex.split(command)
 
 
 def _shown(argv):
+    if isinstance(argv, str):
+        return argv
     return " ".join(shlex.quote(part) for part in argv)
 
 
@@ -253,6 +259,7 @@ def start_bridge(home=None, command=None, root=None, timeout=30.0, env=None):
                 % (description, process.pid, timeout, log_path, _tail(log_path)),
                 attempts=["started %s: no answer within %g s" % (description, timeout)],
                 log_path=log_path,
+                pid=process.pid,
             )
         time.sleep(0.1)
 

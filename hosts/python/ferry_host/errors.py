@@ -8,13 +8,15 @@ class FerryError(Exception):
 class BridgeNotFound(FerryError):
     """No bridge answers, and none could be started (the message says how it tried).
 
-    ``attempts`` lists what was tried, one line each; ``log_path`` is the start log when a start was tried.
+    ``attempts`` lists what was tried, one line each; ``log_path`` is the start log when a start was tried;
+    ``pid`` the process started, when it still runs (it did not answer in time).
     """
 
-    def __init__(self, message, attempts=None, log_path=None):
+    def __init__(self, message, attempts=None, log_path=None, pid=None):
         FerryError.__init__(self, message)
         self.attempts = list(attempts or [])
         self.log_path = log_path
+        self.pid = pid
 
 
 class BridgeConnectionError(FerryError):

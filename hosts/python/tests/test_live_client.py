@@ -5,6 +5,7 @@ through @ftrack/api what these tests published (the ids they record in FERRY_TES
 """
 
 import os
+import signal
 import socket
 import stat
 import threading
@@ -60,11 +61,12 @@ class LiveClientTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         self.assertTrue(self.info.url.startswith("http://127.0.0.1:"), self.info.url)
         self.assertGreaterEqual(len(self.info.token), 32)
+        current = self.client.connect()
         again = Client().connect()
-        self.assertEqual((again.pid, again.url), (self.info.pid, self.info.url))
+        self.assertEqual((again.pid, again.url), (current.pid, current.url))
         with open(os.path.join(ferry_host.ferry_home(), "logs", "bridge-start.log")) as stream:
             self.assertIn("task bridge --port 0", stream.read())
-        self.assertEqual(self.client.health()["pid"], self.info.pid)
+        self.assertEqual(self.client.health()["pid"], current.pid)
 
     def test_Client_plugins_lists_the_plugins_of_a_host(self):
         plugins = self.client.plugins("blender")
@@ -135,7 +137,7 @@ class LiveClientTest(unittest.TestCase):
 
     def test_Client_with_a_wrong_token_raises_TokenRefused(self):
         with self.assertRaises(TokenRefused) as caught:
-            Client(url=self.info.url, token="x" * 43).jobs()
+            Client(url=self.client.connect().url, token="x" * 43).jobs()
         self.assertEqual(caught.exception.status, 401)
         self.assertIn("refused the token", str(caught.exception))
 
@@ -184,9 +186,10 @@ class LiveClientTest(unittest.TestCase):
         record("cancel", {"first": first["id"], "cancelled": second["id"], "again": again["versionIds"][0]})
 
     def test_Client_follow_reconnects_with_Last_Event_ID_when_the_stream_drops(self):
-        proxy = _DroppingProxy(self.info.url)
+        bridge = self.client.connect()
+        proxy = _DroppingProxy(bridge.url)
         try:
-            client = Client(url=proxy.url, token=self.info.token, host="python")
+            client = Client(url=proxy.url, token=bridge.token, host="python")
             folder = self.folder("drop")
             write_frames(folder, "dropped", range(1, 5))
             events = []
@@ -202,6 +205,29 @@ class LiveClientTest(unittest.TestCase):
         self.assertGreaterEqual(len(proxy.stream_requests), 2, "the stream was dropped and reopened")
         self.assertNotIn(b"Last-Event-ID", proxy.stream_requests[0])
         self.assertIn(b"Last-Event-ID: ", proxy.stream_requests[1])
+
+    def test_Client_follow_survives_a_bridge_killed_mid_publish_by_starting_another_that_resumes_the_job(self):
+        client = Client(host="python")
+        killed = client.connect()
+        path = os.path.join(self.folder("killed"), "killed.bin")
+        with open(path, "wb") as stream:
+            stream.write(os.urandom(1 << 20) * 32)
+        job = client.publish(publish_request(CONTEXT, TASK, [instance("upload", "killed", [path])]), wait=False)
+        events = []
+
+        def kill_on_first_progress(event):
+            events.append(event)
+            if event.type == "progress" and event.data["bytes"] > 0 and client.bridge.pid == killed.pid:
+                os.kill(killed.pid, signal.SIGKILL)
+
+        final = client.wait(job["id"], on_event=kill_on_first_progress)
+        self.assertEqual(final["state"], "succeeded")
+        self.assertEqual(len(final["versionIds"]), 1)
+        self.assertNotEqual(client.bridge.pid, killed.pid, "another bridge was started")
+        self.assertTrue(any(event.type == "progress" for event in events))
+        ids = [event.id for event in events]
+        self.assertEqual(ids, sorted(set(ids)), "no event repeated across the restart")
+        record("killed", {"versionId": final["versionIds"][0], "path": path})
 
 
 class _DroppingProxy(object):

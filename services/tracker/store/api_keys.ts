@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 function hashOf(key: string): Buffer {
   return createHash("sha256").update(key, "utf8").digest();
@@ -32,6 +32,7 @@ function hashOf(key: string): Buffer {
 export class ApiKeys {
   #db: DatabaseSync;
   #session = new Map<string, Buffer[]>();
+  #hashesOf: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -41,6 +42,8 @@ export class ApiKeys {
       CREATE TABLE IF NOT EXISTS administrators (user_id TEXT PRIMARY KEY);
     `);
     this.#migratePlainKeys();
+    // Authentication runs on every request: its statement is prepared once.
+    this.#hashesOf = db.prepare("SELECT hash FROM api_key_hashes WHERE user_id = ?");
   }
 
   /** Stores the hash of `key` for the user (a key given on the command line, say). */
@@ -73,9 +76,7 @@ export class ApiKeys {
   /** Whether `key` is one of the user's keys (constant-time comparison of hashes). */
   matches(userId: string, key: string): boolean {
     const presented = hashOf(key);
-    const stored = (this.#db.prepare("SELECT hash FROM api_key_hashes WHERE user_id = ?").all(userId) as Array<
-      { hash: Uint8Array }
-    >).map((row) => row.hash);
+    const stored = (this.#hashesOf.all(userId) as Array<{ hash: Uint8Array }>).map((row) => row.hash);
     let found = false;
     for (const hash of [...stored, ...(this.#session.get(userId) ?? [])]) {
       if (hash.byteLength === presented.byteLength && timingSafeEqual(hash, presented)) found = true;

@@ -77,9 +77,13 @@ function referencedKey(value: unknown, target: EntityType): string | null {
 /**
  * Applies create / update / delete operations with the server-side behaviour clients rely on
  * (defaults, version numbering, statuses from workflows, links from collection updates, custom
- * attribute upserts, cascading deletes). Use inside one store transaction per batch and call
- * `finish()` before it commits: checks that may only hold once the whole batch is in (required
- * attributes, foreign keys, links to entities created later in the batch) run there.
+ * attribute upserts, cascading deletes) and ftrack's refusals: values of the wrong type
+ * (`ValidationError` naming attribute and value), names that are not folder names, entities that
+ * would be their own ancestor, duplicate usernames, built-in locations, and changes to other
+ * users by non-administrators (`PermissionError`). Use inside one store transaction per batch and
+ * call `finish()` before it commits: checks that may only hold once the whole batch is in
+ * (required attributes, foreign keys, cycles, links to entities created later in the batch) run
+ * there.
  */
 export class Writer {
   #graph: Graph;

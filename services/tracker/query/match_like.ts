@@ -27,22 +27,22 @@ interface Segment {
   failure: Int32Array | undefined;
 }
 
-let canonical: Uint16Array | undefined;
+/** Folded forms of the non-ASCII units met so far (each worked out once, on first use). */
+const canonical = new Map<number, number>();
 
 /**
  * The case-insensitive form of a UTF-16 unit, as a JavaScript `/i` regular expression (without `u`)
  * compares them: the upper case when it is one unit, and never from non-ASCII to ASCII.
  */
 function fold(unit: number): number {
-  if (canonical === undefined) {
-    canonical = new Uint16Array(0x10000);
-    for (let code = 0; code < 0x10000; code++) {
-      const upper = String.fromCharCode(code).toUpperCase();
-      const folded = upper.length === 1 ? upper.charCodeAt(0) : code;
-      canonical[code] = code >= 128 && folded < 128 ? code : folded;
-    }
+  if (unit < 128) return unit >= 0x61 && unit <= 0x7a ? unit - 32 : unit;
+  let folded = canonical.get(unit);
+  if (folded === undefined) {
+    const upper = String.fromCharCode(unit).toUpperCase();
+    folded = upper.length === 1 && upper.charCodeAt(0) >= 128 ? upper.charCodeAt(0) : unit;
+    canonical.set(unit, folded);
   }
-  return canonical[unit]!;
+  return folded;
 }
 
 function segment(units: number[]): Segment {

@@ -2,7 +2,8 @@
  * `deno task processor` as a real process: help, /health, /metrics, handler folders from
  * FERRY_HANDLER_PATH, and a graceful stop on SIGTERM.
  */
-import { ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { zipSync } from "fflate";
 import { LEECH_TOPIC, PROC_TOPIC } from "../src/store/mod.ts";
 import { memoryTracker } from "./_tracker.ts";
 import { sqliteSite } from "./_store.ts";
@@ -60,6 +61,7 @@ Deno.test({
     await using running = await memoryTracker();
     await using site = await sqliteSite();
     const handlers = await Deno.makeTempDir({ prefix: "ferry-handlers-" });
+    const home = await Deno.makeTempDir({ prefix: "ferry-home-" });
     try {
       await Deno.writeTextFile(
         `${handlers}/count.ts`,
@@ -70,6 +72,19 @@ Deno.test({
       await Deno.writeTextFile(`${handlers}/broken.ts`, `import "./does_not_exist.ts";`);
       {
         await using store = await site.open();
+        const greet = new TextEncoder().encode(
+          `export const greet = { name: "archived-greet", subscription: "topic=ferry.count", handle() {} };`,
+        );
+        const manifest = { version: "1.0.0", handler_subfolders: ["handlers"] };
+        const archive = zipSync({
+          "manifest.json": new TextEncoder().encode(JSON.stringify(manifest)),
+          "handlers/greet.ts": greet,
+        });
+        await store.addArchive({ name: "studio", variant: "dev", filename: "studio.zip", manifest }, archive);
+        await store.addArchive(
+          { name: "broken", variant: "dev", filename: "broken.zip", manifest },
+          zipSync({ "x.ts": greet }),
+        );
         for (let i = 0; i < 5; i++) {
           await store.dispatch({
             topic: LEECH_TOPIC,
@@ -85,6 +100,7 @@ Deno.test({
           FTRACK_API_USER: running.apiUser,
           FTRACK_API_KEY: running.apiKey,
           FERRY_HANDLER_PATH: handlers,
+          FERRY_HOME: home,
         },
         stdout: "null",
         stderr: "piped",
@@ -96,8 +112,10 @@ Deno.test({
       strictEqual(health.variant, "dev");
       strictEqual(health.version, "0.1.0");
       ok(health.handlers.includes("count") && health.handlers.includes("reconcile-on-leecher-start"));
-      strictEqual(health.handlerFailures.length, 1);
-      ok(health.handlerFailures[0].path.endsWith("broken.ts"));
+      ok(health.handlers.includes("archived-greet"), "the handler archive of the variant loads");
+      strictEqual(health.handlerFailures.length, 2, JSON.stringify(health.handlerFailures));
+      ok(health.handlerFailures.some((failure: { error: string }) => /no manifest.json/.test(failure.error)));
+      ok(health.handlerFailures.some((failure: { path: string }) => failure.path.endsWith("broken.ts")));
       {
         await using store = await site.open();
         const deadline = Date.now() + 20_000;
@@ -114,8 +132,10 @@ Deno.test({
       child.kill("SIGTERM");
       const status = await child.status;
       strictEqual(status.code, 0, seen.join("\n"));
+      deepStrictEqual([...Deno.readDirSync(`${home}/processor/archives`)], [], "its archive folder is removed on exit");
     } finally {
       await Deno.remove(handlers, { recursive: true });
+      await Deno.remove(home, { recursive: true });
     }
   },
 });

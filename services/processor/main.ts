@@ -14,6 +14,7 @@ import { createLogger } from "../../src/cli/service_log.ts";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openStore } from "../../src/store/open_store.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
+import { takeHandlerArchives } from "./archive_workspace.ts";
 import { discoverHandlers } from "./discover_handlers.ts";
 import { processorApp } from "./processor_app.ts";
 import { startProcessor } from "./processor.ts";
@@ -116,8 +117,16 @@ export async function main(args: string[]): Promise<number> {
       ...(Deno.env.get("FERRY_HANDLER_PATH") ?? "").split(delimiter).filter(Boolean),
       ...flags.handlers,
     ];
-    const { handlers, failures } = await discoverHandlers(folders);
-    for (const failure of failures) log.error("skipped a handler module", { ...failure });
+    await using archives = await takeHandlerArchives({
+      store,
+      variant: config.variant,
+      root: join(ferryHome(), "processor", "archives"),
+      log,
+    });
+    const discovered = await discoverHandlers([...folders, ...archives.handlerFolders]);
+    const handlers = discovered.handlers;
+    const failures = [...archives.failures, ...discovered.failures];
+    for (const failure of failures) log.error("skipped a handler module or archive", { ...failure });
     await using processor = await startProcessor({
       store,
       session: tracker.session,

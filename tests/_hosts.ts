@@ -16,8 +16,9 @@ type E = any;
 
 /** The checkout. */
 export const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-/** The Python a test runs (Debian's python3 in CI; FERRY_PYTHON overrides). */
-export const PYTHON = Deno.env.get("FERRY_PYTHON") ?? "python3";
+/** The Python a test runs: FERRY_PYTHON, else Debian's /usr/bin/python3 (what CI installs), else python3 on PATH. */
+export const PYTHON = Deno.env.get("FERRY_PYTHON") ??
+  (await Deno.stat("/usr/bin/python3").then((info) => info.isFile, () => false) ? "/usr/bin/python3" : "python3");
 
 /** The SHA-1 of bytes, in hex. */
 export const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest("hex");

@@ -97,19 +97,32 @@ class Client(object):
         self.connect()
         target = transport.path_with_query(path, query)
         try:
-            status, answer, _ = transport.request(self.url, method, target, body, self.token, self.timeout)
+            status, answer = self._send(method, target, body)
         except _CONNECTION_ERRORS as error:
             if not (self._discovered and _refused(error)):
                 raise BridgeConnectionError("Cannot reach %s (%s %s): %s" % (self._where(), method, path, error))
             # The bridge went away (or restarted on another port): find or start it again, then retry once.
             self.connect(force=True)
-            try:
-                status, answer, _ = transport.request(self.url, method, target, body, self.token, self.timeout)
-            except _CONNECTION_ERRORS as again:
-                raise BridgeConnectionError("Cannot reach %s (%s %s): %s" % (self._where(), method, path, again))
+            status, answer = self._send_or_raise(method, target, body, path)
+        if status == 401 and self._discovered:
+            # A bridge started again since has a new token in bridge.json: read it again, then retry once.
+            token = self.token
+            self.connect(force=True)
+            if self.token != token:
+                status, answer = self._send_or_raise(method, target, body, path)
         if status >= 400:
             raise self._error(status, answer, method, path)
         return answer
+
+    def _send(self, method, target, body):
+        status, answer, _ = transport.request(self.url, method, target, body, self.token, self.timeout)
+        return status, answer
+
+    def _send_or_raise(self, method, target, body, path):
+        try:
+            return self._send(method, target, body)
+        except _CONNECTION_ERRORS as error:
+            raise BridgeConnectionError("Cannot reach %s (%s %s): %s" % (self._where(), method, path, error))
 
     def _error(self, status, answer, method, path):
         error = answer.get("error") if isinstance(answer, dict) else None

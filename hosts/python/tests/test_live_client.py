@@ -4,10 +4,13 @@ Run by tests/host_python_test.ts, which starts the tracker, sets FERRY_HOME / FT
 through @ftrack/api what these tests published (the ids they record in FERRY_TEST_OUTPUT).
 """
 
+import json
 import os
+import shutil
 import signal
 import socket
 import stat
+import tempfile
 import threading
 import unittest
 import uuid
@@ -61,12 +64,12 @@ class LiveClientTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         self.assertTrue(self.info.url.startswith("http://127.0.0.1:"), self.info.url)
         self.assertGreaterEqual(len(self.info.token), 32)
-        current = self.client.connect()
+        current = Client().connect()
         again = Client().connect()
         self.assertEqual((again.pid, again.url), (current.pid, current.url))
         with open(os.path.join(ferry_host.ferry_home(), "logs", "bridge-start.log")) as stream:
             self.assertIn("task bridge --port 0", stream.read())
-        self.assertEqual(self.client.health()["pid"], current.pid)
+        self.assertEqual(Client().health()["pid"], current.pid)
 
     def test_Client_plugins_lists_the_plugins_of_a_host(self):
         plugins = self.client.plugins("blender")
@@ -137,9 +140,26 @@ class LiveClientTest(unittest.TestCase):
 
     def test_Client_with_a_wrong_token_raises_TokenRefused(self):
         with self.assertRaises(TokenRefused) as caught:
-            Client(url=self.client.connect().url, token="x" * 43).jobs()
+            Client(url=Client().connect().url, token="x" * 43).jobs()
         self.assertEqual(caught.exception.status, 401)
         self.assertIn("refused the token", str(caught.exception))
+
+    def test_Client_found_through_a_bridge_json_with_a_wrong_token_raises_TokenRefused_naming_the_file(self):
+        bridge = Client().connect()
+        home = tempfile.mkdtemp(prefix="ferry-forged-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        with open(os.path.join(home, "bridge.json"), "w") as stream:
+            json.dump({"url": bridge.url, "token": "y" * 43, "pid": bridge.pid, "version": "0.1.0"}, stream)
+        with self.assertRaises(TokenRefused) as caught:
+            Client(home=home, start=False).jobs()
+        self.assertIn("(from %s)" % os.path.join(home, "bridge.json"), str(caught.exception))
+
+    def test_Client_that_holds_an_old_token_reads_bridge_json_again(self):
+        client = Client()
+        client.connect()
+        client.token = "z" * 43  # as if the bridge had been started again since
+        self.assertIsInstance(client.jobs(), list)
+        self.assertEqual(client.token, client.bridge.token)
 
     def test_Client_publish_of_a_sequence_with_a_hole_raises_JobFailed_naming_plugin_and_frames(self):
         folder = self.folder("holes")
@@ -186,7 +206,7 @@ class LiveClientTest(unittest.TestCase):
         record("cancel", {"first": first["id"], "cancelled": second["id"], "again": again["versionIds"][0]})
 
     def test_Client_follow_reconnects_with_Last_Event_ID_when_the_stream_drops(self):
-        bridge = self.client.connect()
+        bridge = Client().connect()
         proxy = _DroppingProxy(bridge.url)
         try:
             client = Client(url=proxy.url, token=bridge.token, host="python")

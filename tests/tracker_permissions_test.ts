@@ -86,6 +86,8 @@ Deno.test("update/create/delete of User: only administrators change other users 
   strictEqual(running.tracker.authenticate("other", other.apiKey), undefined, "an administrator deactivates users");
   const made = await admin.create("User", { username: "newcomer" });
   strictEqual(made.data.username, "newcomer");
+  await admin.delete("User", [String(other.user.id)]);
+  strictEqual(running.tracker.keys.hasStoredKey(String(other.user.id)), false, "a deleted user's keys go with it");
 });
 
 Deno.test("update of User: a username taken by another user is a DuplicateEntryError", async () => {

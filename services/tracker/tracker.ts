@@ -233,6 +233,10 @@ export class Tracker {
       return errorObject(new TrackerError("ServerError", `The batch failed: ${(error as Error).message}`));
     }
     for (const task of after) task();
+    for (const change of outcome.changes) {
+      // A deleted user's keys and role go with it.
+      if (change.table === "User" && change.after === undefined) this.keys.forget(change.key);
+    }
     if (outcome.changes.length > 0) this.#announce(outcome.changes, context);
     return outcome.result;
   }

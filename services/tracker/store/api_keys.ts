@@ -89,6 +89,13 @@ export class ApiKeys {
     return this.#db.prepare("SELECT 1 FROM api_key_hashes WHERE user_id = ? LIMIT 1").get(userId) !== undefined;
   }
 
+  /** Forgets a user that is gone: its keys and its role. */
+  forget(userId: string): void {
+    this.#db.prepare("DELETE FROM api_key_hashes WHERE user_id = ?").run(userId);
+    this.setAdministrator(userId, false);
+    this.#session.delete(userId);
+  }
+
   /** Grants or withdraws administration. */
   setAdministrator(userId: string, administrator: boolean): void {
     if (administrator) this.#db.prepare("INSERT OR IGNORE INTO administrators (user_id) VALUES (?)").run(userId);

@@ -14,7 +14,7 @@ import {
   MAX_QUERY_LENGTH,
   parseQuery,
 } from "../services/tracker/query/parse_query.ts";
-import { runQuery } from "../services/tracker/query/run_query.ts";
+import { MAX_QUERY_STEPS, runQuery } from "../services/tracker/query/run_query.ts";
 import { TrackerError } from "../services/tracker/schema/catalog.ts";
 import { DEFAULT_MAX_REQUEST_SIZE, startTracker } from "../services/tracker/server.ts";
 import type { Row } from "../services/tracker/store/entity_store.ts";
@@ -332,4 +332,31 @@ Deno.test("deno task tracker --max-request-size sets the limit; a bad size is a 
   strictEqual(under.status, 200);
   deepStrictEqual((await under.json())[0].data, []);
   await child.stdout.cancel().catch(() => {});
+});
+
+Deno.test("runQuery() refuses a query past its step budget with a ValidationError, and the tracker answers the next one", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const { sequence } = await makeShot(session);
+  await session.call(Array.from({ length: 999 }, (_, i) => ({
+    action: "create",
+    entity_type: "Shot",
+    entity_data: { name: `shot${i}`, parent_id: sequence.id },
+  })));
+  // 1,000 shots, each looking at 1,000 siblings, each looking at 1,000: 10^9 steps before the budget.
+  const cubic = `select name from Shot where parent.children any (parent.children any (name is "nope"))`;
+  await rejects(session.query(cubic), (error: Error) => {
+    ok(error.message.includes(`more than ${MAX_QUERY_STEPS} steps`), error.message);
+    return true;
+  });
+  deepStrictEqual(await names(session, `select name from Shot where name is "shot998"`), ["shot998"]);
+  // The budget counts rows tested and everything paths reach; a small one shows where it stops.
+  const text = `Shot where parent.name is "sq010"`;
+  const { graph } = running.tracker;
+  strictEqual(runQuery(graph, parseQuery(text), text, { maxSteps: 5_000 }).rows.length, 1000);
+  throws(() => runQuery(graph, parseQuery(text), text, { maxSteps: 4_000 }), (error: unknown) => {
+    ok(error instanceof TrackerError && error.exception === "ValidationError");
+    ok(error.message.includes("more than 4000 steps"), error.message);
+    return true;
+  });
 });

@@ -106,13 +106,58 @@ export function checkQuery(query: Query, text: string): EntityType {
 }
 
 /**
+ * The most steps one query may take: each candidate row tested and each row, value or entity a
+ * path reaches counts one (about 0.1 to 0.2 µs each). Far above what a query of a large project
+ * needs (a condition through two relations on 130,000 shots takes under a million), it stops a
+ * query whose cost multiplies (`parent.children any (parent.children any (…))` over a big
+ * sequence) from holding the tracker, and every client waiting on it, for minutes.
+ */
+export const MAX_QUERY_STEPS = 10_000_000;
+
+/** Options of {@linkcode runQuery}. */
+export interface RunQueryOptions {
+  /** The most steps the query may take before it is refused. @default {MAX_QUERY_STEPS} */
+  maxSteps?: number;
+}
+
+/** What a query may still spend; shared with its subqueries. */
+class Budget {
+  readonly max: number;
+  readonly text: string;
+  left: number;
+
+  constructor(max: number, text: string) {
+    this.max = max;
+    this.left = max;
+    this.text = text;
+  }
+
+  spend(steps: number): void {
+    this.left -= steps;
+    if (this.left < 0) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot query ${quoteQuery(this.text)}: it needs more than ${this.max} steps (rows and relations visited); ` +
+          "narrow it with a condition on an id, a name or a parent, or split it.",
+      );
+    }
+  }
+}
+
+/**
  * Runs a parsed query: candidates from an index when the condition allows, then filter, order, page.
  * Without `order by`, a page stops the scan one match after its end (that match tells whether
  * there is a next page), so `limit 1` on a large table touches only as many rows as it needs.
+ * A query that would take more than `maxSteps` steps is refused with a `ValidationError`.
  */
-export function runQuery(graph: Graph, query: Query, text: string): QueryPage {
+export function runQuery(graph: Graph, query: Query, text: string, options: RunQueryOptions = {}): QueryPage {
+  const { maxSteps = MAX_QUERY_STEPS } = options;
+  return runWithin(graph, query, text, new Budget(maxSteps, text));
+}
+
+function runWithin(graph: Graph, query: Query, text: string, budget: Budget): QueryPage {
   const type = checkQuery(query, text);
-  const evaluator = new Evaluator(graph);
+  const evaluator = new Evaluator(graph, budget);
   const candidates = plan(graph, type, query.where) ?? graph.rowsOf(type.id);
   const { where, limit } = query;
   const offset = query.offset ?? 0;
@@ -122,6 +167,7 @@ export function runQuery(graph: Graph, query: Query, text: string): QueryPage {
     let scanned = 0;
     for (const row of candidates) {
       scanned++;
+      budget.spend(1);
       if (where !== undefined && !evaluator.test(row, where)) continue;
       if (limit !== undefined && matched >= offset + limit) {
         return { rows, next: offset + rows.length, type, scanned };
@@ -135,6 +181,7 @@ export function runQuery(graph: Graph, query: Query, text: string): QueryPage {
   let scanned = 0;
   for (const row of candidates) {
     scanned++;
+    budget.spend(1);
     if (where === undefined || evaluator.test(row, where)) rows.push(row);
   }
   const keys = new Map<Row, unknown[]>();
@@ -154,10 +201,10 @@ export function runQuery(graph: Graph, query: Query, text: string): QueryPage {
 }
 
 /** Values of a subquery's first projection (or the primary key), for `in (select …)`. */
-export function subqueryValues(graph: Graph, query: Query, text: string): Set<unknown> {
-  const page = runQuery(graph, { ...query, offset: query.offset, limit: query.limit }, text);
+function subqueryValues(graph: Graph, query: Query, budget: Budget): Set<unknown> {
+  const page = runWithin(graph, query, budget.text, budget);
   const path = query.select?.[0] ?? [page.type.primaryKey[0]!];
-  const evaluator = new Evaluator(graph);
+  const evaluator = new Evaluator(graph, budget);
   const values = new Set<unknown>();
   for (const row of page.rows) for (const value of evaluator.values(row, path)) values.add(value);
   return values;
@@ -272,8 +319,11 @@ class Evaluator {
   /** The values of an `in (…)` list as each kind of value reads them: one lookup per row value. */
   #inSets = new Map<Literal[], Map<string, Set<unknown>>>();
 
-  constructor(graph: Graph) {
+  #budget: Budget;
+
+  constructor(graph: Graph, budget: Budget) {
     this.#graph = graph;
+    this.#budget = budget;
   }
 
   /**
@@ -289,6 +339,7 @@ class Evaluator {
       const next = new Set<Row>();
       for (const entity of current) {
         const resolved = this.#graph.resolve(entity, path[i]!);
+        this.#budget.spend(1 + (resolved.kind === "values" ? resolved.values.length : resolved.rows.length));
         if (resolved.kind === "values") {
           if (last) { for (const value of resolved.values) values.push(value); }
         } else if (last) {
@@ -311,6 +362,7 @@ class Evaluator {
       const next = new Set<Row>();
       for (const entity of current) {
         const resolved = this.#graph.resolve(entity, name);
+        this.#budget.spend(1 + (resolved.kind === "values" ? resolved.values.length : resolved.rows.length));
         if (resolved.kind === "entities") { for (const target of resolved.rows) next.add(target); }
       }
       current = next;
@@ -341,7 +393,7 @@ class Evaluator {
         } else {
           let set = this.#subqueries.get(condition.values);
           if (set === undefined) {
-            set = subqueryValues(this.#graph, condition.values, "subquery");
+            set = subqueryValues(this.#graph, condition.values, this.#budget);
             this.#subqueries.set(condition.values, set);
           }
           found = values.some((value) => set!.has(value));

@@ -105,6 +105,15 @@ function tokenize(source: string): Token[] {
 /**
  * A query as error messages quote it: whole when short, else its start and its length, so that
  * an error about a 4 MiB query is not itself 4 MiB.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { quoteQuery } from "./parse_query.ts";
+ *
+ * ok(quoteQuery("Shot where name is sh010") === "'Shot where name is sh010'");
+ * ok(quoteQuery(`Shot where name is "${"x".repeat(1000)}"`).endsWith("…' (1021 characters)"));
+ * ```
  */
 export function quoteQuery(source: string): string {
   if (source.length <= 200) return `'${source}'`;
@@ -143,7 +152,20 @@ const SYMBOL_OPERATORS: Record<string, Comparison> = {
 };
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
-/** Parses a query; a `TrackerError` (`ParseError`) names the query and the problem. */
+/**
+ * Parses a query; a `TrackerError` (`ParseError`) names the query and the problem. Linear in the
+ * length of the query, which may not exceed {@linkcode MAX_QUERY_LENGTH}, nest deeper than
+ * {@linkcode MAX_QUERY_DEPTH} or chain more than {@linkcode MAX_PATH_LENGTH} attributes in a path.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { parseQuery } from "./parse_query.ts";
+ *
+ * const query = parseQuery('select name from Shot where parent.name is "sq010" limit 5');
+ * ok(query.type === "Shot" && query.limit === 5 && query.where?.kind === "compare");
+ * ```
+ */
 export function parseQuery(source: string): Query {
   if (typeof source !== "string") {
     throw new TrackerError("ParseError", "Cannot parse query: expression must be a string.");

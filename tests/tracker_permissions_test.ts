@@ -142,6 +142,9 @@ Deno.test("Tracker.open: without a given key, the start-up key lasts this run on
     ok(first.tracker.authenticate(first.apiUser, runKey));
     const lock = JSON.parse(await Deno.readTextFile(join(folder.path, "tracker.json")));
     strictEqual(lock.apiKey, runKey, "the lock file gives other commands this run's key");
+    if (Deno.build.os !== "windows") {
+      strictEqual((await Deno.stat(join(folder.path, "tracker.json"))).mode! & 0o777, 0o600, "for its owner only");
+    }
   }
   {
     await using second = await startTracker({ port: 0, data: folder.path, apiKey: "lasting-key-0123" });

@@ -13,8 +13,20 @@ import { checkFile, checkSequence, hasCommand, hostFixture, publishedVersion, RO
 const BLENDER = Deno.env.get("FERRY_BLENDER") ?? "blender";
 const HAS_BLENDER = await hasCommand(BLENDER, ["-b", "--factory-startup", "--version"]);
 if (!HAS_BLENDER) {
-  console.warn(`\n*** SKIPPED: the Blender end-to-end test needs '${BLENDER}' (apt-get install blender) ***\n`);
+  console.warn(`\n*** SKIPPED: the Blender end-to-end tests need '${BLENDER}' (apt-get install blender) ***\n`);
 }
+const HAS_XVFB = HAS_BLENDER && await hasCommand("xvfb-run", ["--help"]);
+if (HAS_BLENDER && !HAS_XVFB) {
+  console.warn(`\n*** SKIPPED: the Blender interface test needs xvfb-run (apt-get install xvfb xauth) ***\n`);
+}
+
+/** The environment of a Blender run: the fixture's, with Blender's user folders and temp files in `work`. */
+const blenderEnv = (fixture: { env: Record<string, string>; work: string }) => ({
+  ...fixture.env,
+  BLENDER_USER_SCRIPTS: join(fixture.work, "blender-scripts"),
+  BLENDER_USER_CONFIG: join(fixture.work, "blender-config"),
+  TMPDIR: fixture.work,
+});
 
 Deno.test({
   name: "ferry_blender: headless Blender renders 10 frames and publishes render, glTF selection and scene",
@@ -36,13 +48,7 @@ Deno.test({
       addon.path,
       fixture.work,
       output,
-    ], {
-      env: {
-        ...fixture.env,
-        BLENDER_USER_SCRIPTS: join(fixture.work, "blender-scripts"),
-        BLENDER_USER_CONFIG: join(fixture.work, "blender-config"),
-      },
-    });
+    ], { env: blenderEnv(fixture) });
     ok(blender.code === 0, `blender exited with ${blender.code}:\n${blender.stdout.slice(-6000)}\n${blender.stderr}`);
     const results = JSON.parse(await readFile(output, "utf8"));
 
@@ -93,5 +99,41 @@ Deno.test({
     // The interface's background-thread path (dry run): the job, its events, then success; nothing left active.
     deepStrictEqual(results.thread, { kinds: ["event", "job", "succeeded"], step: "succeeded", active: 0 });
     console.log(`blender ${results.blender}: rendered 10 frames in ${results.renderSeconds} s`);
+  },
+});
+
+Deno.test({
+  name: "ferry_blender: with its interface (xvfb), Publish Scene returns at once and reports the version later",
+  ignore: !HAS_XVFB,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using fixture = await hostFixture();
+    const addon = await buildBlenderAddon({ out: join(fixture.work, "ferry_blender.zip") });
+    const output = join(fixture.work, "ui.json");
+    const blender = await run("xvfb-run", [
+      "-a",
+      BLENDER,
+      "--factory-startup",
+      "--python",
+      join(ROOT, "hosts", "blender", "tests", "ui_publish.py"),
+      "--",
+      addon.path,
+      output,
+    ], { env: blenderEnv(fixture) });
+    ok(blender.code === 0, `blender exited with ${blender.code}:\n${blender.stdout.slice(-6000)}\n${blender.stderr}`);
+    const seen = JSON.parse(await readFile(output, "utf8"));
+    ok(!seen.error, seen.error);
+    // The operator handed the publish to a thread and returned; Blender's loop ran until the job ended.
+    deepStrictEqual(seen.returned, ["RUNNING_MODAL"]);
+    strictEqual(seen.stateAfterPress, "running");
+    strictEqual(seen.activeAfterPress, 1);
+    ok(seen.ticks >= 1);
+    strictEqual(seen.state, "succeeded", seen.message);
+    strictEqual(seen.message, "Published demo/sq010/sh010 uiscene v001");
+    strictEqual(seen.activeAtEnd, 0);
+    match(blender.stdout, /Info: Published demo\/sq010\/sh010 uiscene v001/);
+    const scene = await publishedVersion(fixture.session, seen.versions);
+    deepStrictEqual([scene.version.asset.name, scene.version.is_published], ["uiscene", true]);
   },
 });

@@ -138,6 +138,10 @@ Deno.test("create/update: what the official client sends by default is accepted"
   await session.create("Metadata", { parent_id: project.id, parent_type: "Project", key: "stamp", value: stamp });
   const metadata = await session.query(`select value from Metadata where key is "stamp"`);
   strictEqual((metadata.data[0] as E).value, stamp);
+  // Metadata values are text: numbers and booleans are kept as their text, as ftrack stores them.
+  await session.create("Metadata", { parent_id: project.id, parent_type: "Project", key: "frames", value: 100 } as E);
+  const frames = await session.query(`select value from Metadata where key is "frames"`);
+  strictEqual((frames.data[0] as E).value, "100");
   const job = await session.create("Job", { status: "running", data: { description: "x" } });
   strictEqual(job.data.status, "running");
 });

@@ -105,7 +105,10 @@ export function checkScalar(where: string, attribute: ScalarAttribute, raw: unkn
   switch (attribute.type) {
     case "string": {
       // The JavaScript client sends strings that look like ISO dates as datetimes: keep the text.
-      const value = isTyped(raw) && raw.__type__ === "datetime" ? raw.value : raw;
+      let value = isTyped(raw) && raw.__type__ === "datetime" ? raw.value : raw;
+      if (attribute.textual && (typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)))) {
+        value = String(value);
+      }
       if (typeof value !== "string") return refuse(where, raw, "expected a string");
       if (attribute.format === "foreign_key" && value === "") return refuse(where, raw, "expected an id");
       if (attribute.enum && !attribute.enum.includes(value)) {

@@ -616,7 +616,7 @@ const noteTypes: EntityType[] = [
     primaryKey: ["parent_id", "key"],
     defaultProjections: ["parent_id", "key", "value", "parent_type"],
     aliasFor: "Meta",
-    attributes: { parent_id: str(), parent_type: str(), key: str(), value: str() },
+    attributes: { parent_id: str(), parent_type: str(), key: str(), value: str({ textual: true }) },
     required: ["parent_id", "key", "value", "parent_type"],
   }),
   simpleNamed("CustomAttributeType", "customattributetype", {

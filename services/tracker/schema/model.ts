@@ -28,6 +28,8 @@ export interface ScalarAttribute {
    * are refused.
    */
   segment?: boolean;
+  /** Numbers and booleans are stored as their text (metadata values: ftrack keeps strings). */
+  textual?: boolean;
 }
 
 /** A reference to one entity whose id is in a local foreign key (`parent` → `parent_id`). */

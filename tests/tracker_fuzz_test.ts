@@ -387,13 +387,12 @@ Deno.test("POST /api (fuzz): every request gets results or an ftrack error objec
   const shot = await makeShot(session);
   const ids = [shot.project.id, shot.sequence.id, shot.shot.id, shot.task.id].map(String);
   for (const row of running.tracker.graph.rowsOf("Location")) ids.push(String(row.id));
-  ids.push("00000000-0000-0000-0000-000000000000", "not-a-uuid");
+  // A second, non-administrator user sends some of the requests (and may be changed by the others).
+  const artist = running.tracker.addUser({ username: "fuzz.artist" });
+  ids.push(String(artist.user.id), "00000000-0000-0000-0000-000000000000", "not-a-uuid");
   const context: Context = { random: new Random(seed), ids };
-  const headers = {
-    "content-type": "application/json",
-    "ftrack-user": running.apiUser,
-    "ftrack-api-key": running.apiKey,
-  };
+  const asAdministrator = { "ftrack-user": running.apiUser, "ftrack-api-key": running.apiKey };
+  const asArtist = { "ftrack-user": "fuzz.artist", "ftrack-api-key": artist.apiKey };
 
   const deadline = Date.now() + FUZZ_MS;
   let requests = 0;
@@ -405,7 +404,7 @@ Deno.test("POST /api (fuzz): every request gets results or an ftrack error objec
     const replay = replayOf(seed, requests, text);
     const response = await fetch(`${running.url}/api`, {
       method: "POST",
-      headers,
+      headers: { "content-type": "application/json", ...(context.random.chance(0.3) ? asArtist : asAdministrator) },
       body: text,
       // A hang detector, not a timing assertion: a request that blocks the tracker never ends.
       signal: AbortSignal.timeout(60_000),

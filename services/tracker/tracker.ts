@@ -471,13 +471,14 @@ export class Tracker {
       entity_type: entity.__type,
       parentId: entity.parent_id ?? entity.context_id ?? entity.asset_id ?? null,
     });
-    const chain: Row[] = [row];
-    if (type.table === "Context") chain.push(...this.graph.parents(row));
+    // Concatenated, not pushed as arguments: a hierarchy can be deeper than the call stack allows arguments.
+    let chain: Row[] = [row];
+    if (type.table === "Context") chain = chain.concat(this.graph.parents(row));
     else if (row.__type === "AssetVersion" || row.__type === "Asset") {
       const asset = row.__type === "Asset" ? row : this.graph.byKey("Asset", String(row.asset_id));
       if (asset && row !== asset) chain.push(asset);
       const context = asset ? this.graph.byKey("Context", String(asset.context_id)) : undefined;
-      if (context) chain.push(context, ...this.graph.parents(context));
+      if (context) chain = chain.concat([context], this.graph.parents(context));
     }
     return {
       action,

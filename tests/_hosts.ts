@@ -109,6 +109,8 @@ export async function hostFixture() {
     PYTHONPATH: join(ROOT, "hosts", "python"),
     PYTHONDONTWRITEBYTECODE: "1",
     NO_COLOR: "1",
+    // A loaded machine (the whole suite on two cores) may take a while to start a bridge.
+    FERRY_BRIDGE_TIMEOUT: "120",
   };
   for (const name of ["DENO_DIR", "XDG_CACHE_HOME", "PYENV_ROOT", "PYENV_VERSION", "DENORT_BIN"]) {
     const value = Deno.env.get(name);

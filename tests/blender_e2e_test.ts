@@ -98,6 +98,8 @@ Deno.test({
 
     // The interface's background-thread path (dry run): the job, its events, then success; nothing left active.
     deepStrictEqual(results.thread, { kinds: ["event", "job", "succeeded"], step: "succeeded", active: 0 });
+    deepStrictEqual(results.doctest, { attempted: 4, failed: 0 });
+    strictEqual(results.unregistered, true);
     console.log(`blender ${results.blender}: rendered 10 frames in ${results.renderSeconds} s`);
   },
 });
@@ -132,6 +134,8 @@ Deno.test({
     strictEqual(seen.state, "succeeded", seen.message);
     strictEqual(seen.message, "Published demo/sq010/sh010 uiscene v001");
     strictEqual(seen.activeAtEnd, 0);
+    ok(seen.panel?.length >= 1, "the ferry panel was drawn");
+    ok(!/Traceback/.test(blender.stdout + blender.stderr), blender.stdout + blender.stderr);
     match(blender.stdout, /Info: Published demo\/sq010\/sh010 uiscene v001/);
     const scene = await publishedVersion(fixture.session, seen.versions);
     deepStrictEqual([scene.version.asset.name, scene.version.is_published], ["uiscene", true]);

@@ -50,7 +50,6 @@ class RENDER_PT_ferry(bpy.types.Panel):
     bl_space_type = "PROPERTIES"
     bl_region_type = "WINDOW"
     bl_context = "output"
-    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):
         draw_ferry(self.layout, context)

@@ -106,6 +106,16 @@ def main(zip_path, work, output):
         time.sleep(0.05)
     results["thread"] = {"kinds": sorted(set(seen)), "step": task.step, "active": len(ferry_blender.jobs.ACTIVE)}
 
+    # The examples in the add-on's docstrings (Blender's `#` padding rules), run inside Blender.
+    import doctest
+
+    outcome = doctest.testmod(ferry_blender.collect)
+    results["doctest"] = {"attempted": outcome.attempted, "failed": outcome.failed}
+
+    # Disabling the add-on takes everything away again.
+    addon_utils.disable("ferry_blender", default_set=True)
+    results["unregistered"] = not hasattr(bpy.types.Scene, "ferry") and not hasattr(bpy.types, "VIEW3D_PT_ferry")
+
     with open(output, "w") as stream:
         json.dump(results, stream, indent=2)
 

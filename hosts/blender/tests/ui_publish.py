@@ -32,6 +32,10 @@ def press_publish():
         area = [area for area in window.screen.areas if area.type == "VIEW_3D"][0]
         scene = bpy.context.scene
         scene.ferry.context, scene.ferry.task = "demo/sq010/sh010", "lighting"
+        # Show the ferry panel (Properties › Output) so that it is drawn while the publish runs.
+        properties = [area for area in window.screen.areas if area.type == "PROPERTIES"][0]
+        properties.spaces[0].context = "OUTPUT"
+        bpy.types.RENDER_PT_ferry.append(panel_drawn)
         STATE["started"] = time.time()
         with bpy.context.temp_override(window=window, area=area):
             STATE["returned"] = sorted(bpy.ops.ferry.publish_scene("EXEC_DEFAULT", asset="uiscene"))
@@ -44,12 +48,21 @@ def press_publish():
     return None
 
 
+def panel_drawn(self, context):
+    """Drawn after the panel's own draw (so that ran without error); notes what the panel showed."""
+    import ferry_blender
+
+    STATE.setdefault("panel", []).append([task.label for task in ferry_blender.jobs.ACTIVE])
+
+
 def watch():
     import ferry_blender
 
     scene = bpy.context.scene
     STATE["ticks"] += 1  # the main loop runs while the publish does
     STATE["progress"] += [[task.step, task.percent] for task in ferry_blender.jobs.ACTIVE]
+    for area in bpy.context.window_manager.windows[0].screen.areas:
+        area.tag_redraw()
     if scene.ferry.last_state == "running" and time.time() - STATE["started"] < 60:
         return 0.05
     STATE.update(state=scene.ferry.last_state, message=scene.ferry.last_message, versions=scene.ferry.last_versions)

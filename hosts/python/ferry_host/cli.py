@@ -24,7 +24,8 @@ Publish files and image sequences through ferry's bridge, and look at its jobs.
 
 The bridge is found through $FERRY_HOME/bridge.json; when none runs, one is started with
 FERRY_BRIDGE_COMMAND (or --bridge-command), or 'deno task bridge' in the ferry checkout FERRY_ROOT,
-or a ferry-bridge binary on PATH. Progress goes to stderr.
+or a ferry-bridge binary on PATH, and waited for (FERRY_BRIDGE_TIMEOUT seconds, default 30).
+Progress goes to stderr.
 
   python -m ferry_host publish renders/beauty.####.exr --context demo/sq010/sh010 --task lighting
   python -m ferry_host contexts --parent demo/sq010
@@ -44,7 +45,9 @@ def _parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--bridge-command", metavar="CMD", help="command that starts a bridge when none runs")
     common.add_argument("--no-start", action="store_true", help="fail instead of starting a bridge")
-    common.add_argument("--start-timeout", type=float, default=30.0, metavar="S", help="seconds to wait for a start")
+    common.add_argument(
+        "--start-timeout", type=float, metavar="S", help="seconds to wait for a bridge to start (default 30)"
+    )
     common.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     parser = _Parser(

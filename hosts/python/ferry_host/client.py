@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import os
 import time
 from urllib.parse import quote
 
@@ -30,7 +31,8 @@ class Client(object):
 
     With ``url`` and ``token`` it talks to that bridge; otherwise it finds the bridge of ``home`` (FERRY_HOME) through
     its bridge.json on first use and, when none runs and ``start`` is true, starts one (``bridge_command``, else
-    ``FERRY_BRIDGE_COMMAND``, else ``deno task bridge`` in ``root`` / ``FERRY_ROOT``, else ``ferry-bridge`` on PATH).
+    ``FERRY_BRIDGE_COMMAND``, else ``deno task bridge`` in ``root`` / ``FERRY_ROOT``, else ``ferry-bridge`` on PATH)
+    and waits ``start_timeout`` seconds (``FERRY_BRIDGE_TIMEOUT``, default 30) for it to answer.
     ``host`` is put in publish requests that name none.
 
     >>> client = Client(url="http://127.0.0.1:9", token="t" * 32, host="blender")
@@ -47,7 +49,7 @@ class Client(object):
         bridge_command=None,
         root=None,
         start=True,
-        start_timeout=30.0,
+        start_timeout=None,
         timeout=30.0,
         reconnect_timeout=30.0,
         stream_idle_timeout=300.0,
@@ -61,7 +63,7 @@ class Client(object):
         self.bridge_command = bridge_command
         self.root = root
         self.start = start
-        self.start_timeout = start_timeout
+        self.start_timeout = start_timeout if start_timeout is not None else _env_seconds("FERRY_BRIDGE_TIMEOUT", 30.0)
         self.timeout = timeout
         self.reconnect_timeout = reconnect_timeout
         self.stream_idle_timeout = stream_idle_timeout
@@ -285,6 +287,19 @@ class Client(object):
                             return True
         finally:
             conn.close()
+
+
+def _env_seconds(name, default):
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError("%s must be a number of seconds, got %r" % (name, value))
+    if seconds <= 0:
+        raise ValueError("%s must be a positive number of seconds, got %r" % (name, value))
+    return seconds
 
 
 def _refused(error):

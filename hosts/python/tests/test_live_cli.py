@@ -11,7 +11,7 @@ import tempfile
 import unittest
 import uuid
 
-from ._live import CONTEXT, TASK, WORK, needs_live, record
+from ._live import CONTEXT, TASK, WORK, needs_live, record, write_frames
 
 
 def ferry(*args, **env):
@@ -49,6 +49,26 @@ class LiveCliTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("job %s: succeeded" % job["id"], out)
         self.assertIn("version %s" % job["versionIds"][0], out)
+
+    def test_cli_dry_run_validates_without_publishing_and_disk_location_copies_into_the_root(self):
+        folder = os.path.join(WORK, "cli_frames")
+        write_frames(folder, "plate", range(1, 4))
+        pattern = os.path.join(folder, "plate.####.png")
+        code, out, err = ferry("publish", pattern, "--context", CONTEXT, "--task", TASK, "--dry-run", "--json")
+        self.assertEqual(code, 0, err)
+        job = json.loads(out)
+        self.assertEqual((job["state"], job["dryRun"], job["versionIds"]), ("succeeded", True, []))
+        self.assertIn("dry run: 'plate' would be published to %s (%s)" % (CONTEXT, TASK), err)
+
+        root = os.path.join(WORK, "published")
+        code, out, err = ferry(
+            "publish", pattern, "--context", CONTEXT, "--task", TASK, "--family", "plate", "--location", "disk:" + root
+        )
+        self.assertEqual(code, 0, err)
+        copied = sorted(
+            os.path.relpath(os.path.join(where, name), root) for where, _, names in os.walk(root) for name in names
+        )
+        self.assertEqual(len([path for path in copied if path.endswith(".png") and "/plate/v001/" in path]), 3, copied)
 
     def test_cli_publish_that_fails_exits_1_naming_the_plugin(self):
         path = os.path.join(WORK, "lost.txt")

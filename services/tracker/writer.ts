@@ -4,7 +4,7 @@ import type { Graph } from "./graph.ts";
 import { customAttributeValueType } from "./graph.ts";
 import { entityType, isA, TrackerError } from "./schema/catalog.ts";
 import { checkScalar, quoteValue } from "./schema/check_scalar.ts";
-import { LOCATION_IDS } from "./schema/definitions.ts";
+import { bareRecord, LOCATION_IDS } from "./schema/definitions.ts";
 import type { EntityType } from "./schema/model.ts";
 import { type Row, rowKey } from "./store/entity_store.ts";
 
@@ -270,7 +270,7 @@ export class Writer {
     type: EntityType,
     data: Record<string, unknown>,
   ): { scalars: Record<string, unknown>; deferred: Array<(row: Row) => void> } {
-    const scalars: Record<string, unknown> = Object.create(null);
+    const scalars = bareRecord<unknown>();
     const deferred: Array<(row: Row) => void> = [];
     for (const [name, raw] of Object.entries(data)) {
       if (name === "__entity_type__") continue;

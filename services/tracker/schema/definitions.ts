@@ -27,6 +27,17 @@ export const LOCATION_IDS = {
   "ftrack.connect": "07b82a97-8cf9-11e3-9383-20c9d081909b",
 } as const;
 
+const NO_PROTOTYPE: object = Object.freeze(Object.create(null));
+
+/**
+ * An empty record whose lookups see its own properties only (`constructor`, `toString` or
+ * `__proto__` are not found, and setting `__proto__` sets a property). Its prototype is an empty
+ * object without one, rather than none at all, so V8 keeps it a fast object.
+ */
+export function bareRecord<T>(): Record<string, T> {
+  return Object.create(NO_PROTOTYPE);
+}
+
 /** The default priority every typed context gets. */
 export const DEFAULT_PRIORITY_ID = "9661b320-3a0c-11e2-81c1-0800200c9a66";
 
@@ -74,7 +85,7 @@ function type(
     immutable: [...definition.primaryKey],
     required: [...definition.primaryKey],
     ...definition,
-    attributes: Object.assign(Object.create(null) as Record<string, Attribute>, definition.attributes),
+    attributes: Object.assign(bareRecord<Attribute>(), definition.attributes),
   };
 }
 

@@ -101,7 +101,9 @@ class Client(object):
         try:
             status, answer = self._send(method, target, body)
         except _CONNECTION_ERRORS as error:
-            if not (self._discovered and _refused(error)):
+            # A POST is sent again only when it surely did not arrive (refused): a reset may follow a received publish.
+            retry = _refused(error) if method == "GET" else isinstance(error, ConnectionRefusedError)
+            if not (self._discovered and retry):
                 raise BridgeConnectionError("Cannot reach %s (%s %s): %s" % (self._where(), method, path, error))
             # The bridge went away (or restarted on another port): find or start it again, then retry once.
             self.connect(force=True)
@@ -223,6 +225,12 @@ class Client(object):
                 ended = self._stream(path, position, on_event)
             except _CONNECTION_ERRORS as error:
                 ended, problem = False, error
+            except TokenRefused:
+                # A bridge started again on the same port has a new token: read bridge.json again.
+                token = self.token
+                if not self._discovered or self.connect(force=True) is None or self.token == token:
+                    raise
+                ended, problem = False, None
             if ended:
                 return self.job(job_id)
             if position["got"]:

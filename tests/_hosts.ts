@@ -33,7 +33,7 @@ export async function hasCommand(command: string, args = ["--version"]): Promise
   }
 }
 
-/** Runs a command to its end with an environment; returns its code and output. */
+/** Runs a command to its end with exactly this environment (nothing inherited); returns its code and output. */
 export async function run(
   command: string,
   args: string[],
@@ -42,6 +42,7 @@ export async function run(
   const output = await new Deno.Command(command, {
     args,
     env: options.env,
+    clearEnv: true,
     cwd: options.cwd ?? ROOT,
     stdout: "piped",
     stderr: "piped",

@@ -6,6 +6,7 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ferryHome } from "../src/config/ferry_home.ts";
 import { checkFile, checkSequence, hasCommand, hostFixture, publishedVersion, PYTHON, ROOT, run } from "./_hosts.ts";
 
 const HAS_PYTHON = await hasCommand(PYTHON);
@@ -39,6 +40,45 @@ Deno.test({
       "ferry_host/request.py",
     ], { env, cwd: join(ROOT, "hosts", "python") });
     strictEqual(doctest.code, 0, doctest.stdout + doctest.stderr);
+  },
+});
+
+Deno.test({
+  name: "ferry_home() in Python gives ferryHome()'s answer for every environment on Linux and macOS",
+  ignore: !HAS_PYTHON,
+  fn: async () => {
+    const cases = [];
+    for (const platform of ["linux", "darwin"]) {
+      for (const home of ["/home/a", "/home/a/", "/Users/b c"]) {
+        for (const FERRY_HOME of [undefined, "", "/srv/ferry", "rel/ferry/"]) {
+          for (const XDG_DATA_HOME of [undefined, "", "/data/x/", "/data//y", "relative"]) {
+            const env: Record<string, string> = {};
+            if (FERRY_HOME !== undefined) env.FERRY_HOME = FERRY_HOME;
+            if (XDG_DATA_HOME !== undefined) env.XDG_DATA_HOME = XDG_DATA_HOME;
+            cases.push({ env, platform, home });
+          }
+        }
+      }
+    }
+    const script = "import json, sys\nfrom ferry_host.home import ferry_home\n" +
+      "print(json.dumps([ferry_home(c['env'], c['platform'], c['home']) for c in json.load(sys.stdin)]))";
+    const child = new Deno.Command(PYTHON, {
+      args: ["-c", script],
+      cwd: join(ROOT, "hosts", "python"),
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", PYTHONDONTWRITEBYTECODE: "1" },
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(cases)));
+    await writer.close();
+    const output = await child.output();
+    strictEqual(output.code, 0, new TextDecoder().decode(output.stderr));
+    const python: string[] = JSON.parse(new TextDecoder().decode(output.stdout));
+    strictEqual(python.length, cases.length);
+    cases.forEach((input, i) => strictEqual(python[i], ferryHome(input), JSON.stringify(input)));
   },
 });
 

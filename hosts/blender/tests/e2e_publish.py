@@ -100,7 +100,7 @@ def main(zip_path, work, output):
     task = ferry_blender.jobs.PublishTask(client, request, "dry run")
     task.start()
     seen = []
-    deadline = time.time() + 60
+    deadline = time.time() + 150
     while not task.done and time.time() < deadline:
         seen.extend(kind for kind, _ in task.drain())
         time.sleep(0.05)

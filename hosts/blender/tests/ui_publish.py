@@ -63,7 +63,7 @@ def watch():
     STATE["progress"] += [[task.step, task.percent] for task in ferry_blender.jobs.ACTIVE]
     for area in bpy.context.window_manager.windows[0].screen.areas:
         area.tag_redraw()
-    if scene.ferry.last_state == "running" and time.time() - STATE["started"] < 60:
+    if scene.ferry.last_state == "running" and time.time() - STATE["started"] < 150:
         return 0.05
     STATE.update(state=scene.ferry.last_state, message=scene.ferry.last_message, versions=scene.ferry.last_versions)
     STATE["activeAtEnd"] = len(ferry_blender.jobs.ACTIVE)

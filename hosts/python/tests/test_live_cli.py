@@ -62,7 +62,7 @@ class LiveCliTest(unittest.TestCase):
 
         root = os.path.join(WORK, "published")
         code, out, err = ferry(
-            "publish", pattern, "--context", CONTEXT, "--task", TASK, "--family", "plate", "--location", "disk:" + root
+            "publish", pattern, "--context", CONTEXT, "--task", TASK, "--family", "cache", "--location", "disk:" + root
         )
         self.assertEqual(code, 0, err)
         copied = sorted(

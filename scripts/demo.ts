@@ -12,7 +12,8 @@ import { connectTracker } from "../services/tracker/connect_tracker.ts";
 import { testFrame } from "./_png.ts";
 import { main as publish } from "./publish.ts";
 
-const USAGE = `Usage: deno task demo [--frames 48]
+/** The usage text of the command. */
+export const USAGE = `Usage: deno task demo [--frames 48]
 
 Creates the project 'demo' (sq010/sh010 with lighting and compositing tasks) if it is missing,
 renders a test image sequence into $FERRY_HOME/demo/renders/sh010, and publishes it to
@@ -68,32 +69,33 @@ async function renderFrames(folder: string, count: number): Promise<string> {
   return "generated PNG frames (install ffmpeg for a test pattern and a review movie)";
 }
 
-if (import.meta.main) {
-  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+/** Runs the command; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
     console.log(USAGE);
-    Deno.exit(0);
+    return 0;
   }
-  const at = Deno.args.indexOf("--frames");
-  const count = at >= 0 ? Number(Deno.args[at + 1]) : 48;
+  const at = args.indexOf("--frames");
+  const count = at >= 0 ? Number(args[at + 1]) : 48;
   if (!Number.isInteger(count) || count < 1 || count > 10_000) {
-    console.error(`demo: --frames '${Deno.args[at + 1]}' must be a whole number from 1 to 10000\n\n${USAGE}`);
-    Deno.exit(2);
+    console.error(`demo: --frames '${args[at + 1]}' must be a whole number from 1 to 10000\n\n${USAGE}`);
+    return 2;
   }
   await ensureDemoProject();
   const folder = join(ferryHome(), "demo", "renders", "sh010");
   const source = await renderFrames(folder, count);
   console.error(`rendered ${count} frames with ${source} into ${folder}`);
-  Deno.exit(
-    await publish([
-      join(folder, "beauty.####.png"),
-      "--context",
-      "demo/sq010/sh010",
-      "--task",
-      "lighting",
-      "--families",
-      "review",
-      "--comment",
-      "ferry demo publish",
-    ]),
-  );
+  return await publish([
+    join(folder, "beauty.####.png"),
+    "--context",
+    "demo/sq010/sh010",
+    "--task",
+    "lighting",
+    "--families",
+    "review",
+    "--comment",
+    "ferry demo publish",
+  ]);
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -16,8 +16,9 @@ import { HashPool } from "../src/fingerprint/hash_pool.ts";
 import { generateNames } from "./generate_names.ts";
 import { benchTracker } from "./bench_tracker.ts";
 import { benchPublish } from "./bench_publish.ts";
+import { benchEvents } from "./bench_events.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|all] [--quick]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|all] [--quick]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -31,7 +32,10 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|all]
   publish       1,000 frames of 1 MiB published to ftrack.server on the embedded tracker (in this
                 process, then as its own process), beside \`cat > /dev/null\` (target ≤ 2×) and
                 \`cp -r\` of the same bytes in the same run
-  all           sequence and fingerprint (the default; tracker and publish run on their own)
+  events        tracker commit → leecher → SQLite store → processor → a no-op handler, services as
+                processes: events/s from 8 writing sessions (target ≥ 2,000/s) and the p99 delay
+                from commit to handler start at 100 events/s (target ≤ 100 ms)
+  all           sequence and fingerprint (the default; tracker, publish and events run on their own)
   --quick       smaller inputs, for a smoke run`;
 
 function median(values: number[]): number {
@@ -236,7 +240,7 @@ if (import.meta.main) {
   const what = args[0] ?? "all";
   if (what === "--help" || what === "-h") {
     console.log(USAGE);
-  } else if (!["sequence", "fingerprint", "tracker", "publish", "all"].includes(what) || args.length > 1) {
+  } else if (!["sequence", "fingerprint", "tracker", "publish", "events", "all"].includes(what) || args.length > 1) {
     console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
     Deno.exit(2);
   } else {
@@ -244,5 +248,6 @@ if (import.meta.main) {
     if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
     if (what === "tracker") await benchTracker(quick);
     if (what === "publish") await benchPublish(quick);
+    if (what === "events") await benchEvents(quick);
   }
 }

@@ -275,14 +275,24 @@ export class SqlStore implements PipelineStore {
       const placeholders = sources.map(() => "?").join(", ");
       let materialized = 0;
       while (materialized < 2000) {
-        const page = (await tx.all(
-          `SELECT * FROM events WHERE topic IN (${placeholders}) AND seq > ? ORDER BY seq LIMIT 200`,
+        // Light columns only: the payload is read for the one source handed out.
+        const page = await tx.all(
+          `SELECT seq, id, topic, status, sender_type, project, description FROM events
+           WHERE topic IN (${placeholders}) AND seq > ? ORDER BY seq LIMIT 100`,
           [...sources, cursor],
-        )).map(toEvent);
+        );
         if (page.length === 0) break;
-        for (const source of page) {
-          cursor = source.seq;
-          if (source.status !== "finished" || (source.senderType !== null && ignored.has(source.senderType))) continue;
+        for (const light of page) {
+          cursor = Number(light.seq);
+          const senderType = (light.sender_type as string | null) ?? null;
+          if (light.status !== "finished" || (senderType !== null && ignored.has(senderType))) continue;
+          const source = {
+            id: String(light.id),
+            seq: cursor,
+            topic: String(light.topic),
+            project: (light.project as string | null) ?? null,
+            description: String(light.description ?? ""),
+          };
           const key = source.project ?? "";
           const waits = sequential === "project" && blocked.has(key);
           const job = await this.#insertEvent(tx, {
@@ -305,7 +315,7 @@ export class SqlStore implements PipelineStore {
             continue;
           }
           await saveCursor();
-          return { event: job, source };
+          return { event: job, source: toEvent((await tx.all("SELECT * FROM events WHERE id = ?", [source.id]))[0]!) };
         }
       }
       await saveCursor();

@@ -8,6 +8,7 @@
  * Reproduce a failure with the seed it prints: `FERRY_FUZZ_SEED=<seed> deno test -A tests/tracker_fuzz_test.ts`.
  * `FERRY_FUZZ_MS` sets the time spent generating requests (default 5000).
  */
+import type { Session } from "@ftrack/api";
 import { ok, strictEqual } from "node:assert/strict";
 import { ENTITY_TYPES } from "../services/tracker/schema/definitions.ts";
 import type { EntityType } from "../services/tracker/schema/model.ts";
@@ -352,6 +353,39 @@ function body(context: Context): string {
   return JSON.stringify(Array.from({ length: operations }, () => operation(context)));
 }
 
+/**
+ * A shot with a task, an asset with two versions, a component, metadata and a note, made through
+ * the official client, so generated paths reach every kind of relation; returns their ids.
+ */
+async function fuzzFixture(session: Session) {
+  const shot = await makeShot(session);
+  const assetType = (await session.query("select id from AssetType")).data[0]!;
+  const asset = (await session.create("Asset", { name: "beauty", context_id: shot.shot.id, type_id: assetType.id }))
+    .data;
+  const versions = [];
+  for (const comment of ["first", "second"]) {
+    versions.push(
+      (await session.create("AssetVersion", { asset_id: asset.id, task_id: shot.task.id, comment })).data,
+    );
+  }
+  const component = (await session.create("FileComponent", {
+    name: "main",
+    file_type: ".exr",
+    size: 10,
+    version_id: versions[1]!.id,
+  })).data;
+  await session.create("Metadata", { parent_id: shot.shot.id, key: "source", value: "plate_v003" });
+  const note =
+    (await session.create("Note", { content: "looks good", parent_id: versions[1]!.id, parent_type: "AssetVersion" }))
+      .data;
+  // The component is reached through paths, not by id: encode_media on it would start ffmpeg jobs.
+  ok(component.id);
+  const ids = [shot.project, shot.sequence, shot.shot, shot.task, asset, ...versions, note].map((entity) =>
+    String(entity.id)
+  );
+  return { ids };
+}
+
 const FUZZ_MS = Number(Deno.env.get("FERRY_FUZZ_MS") ?? 4000);
 
 /** The seed of this run: `FERRY_FUZZ_SEED`, else a fresh one (printed with every failure). */
@@ -384,8 +418,7 @@ Deno.test("POST /api (fuzz): every request gets results or an ftrack error objec
   const seed = fuzzSeed();
   await using running = await memoryTracker();
   const session = await openSession(running);
-  const shot = await makeShot(session);
-  const ids = [shot.project.id, shot.sequence.id, shot.shot.id, shot.task.id].map(String);
+  const { ids } = await fuzzFixture(session);
   for (const row of running.tracker.graph.rowsOf("Location")) ids.push(String(row.id));
   // A second, non-administrator user sends some of the requests (and may be changed by the others).
   const artist = running.tracker.addUser({ username: "fuzz.artist" });
@@ -443,8 +476,7 @@ Deno.test("Tracker.call() (fuzz): generated and mutated queries answer with resu
   const seed = fuzzSeed();
   await using running = await memoryTracker();
   const session = await openSession(running);
-  const shot = await makeShot(session);
-  const ids = [shot.project.id, shot.sequence.id, shot.shot.id, shot.task.id].map(String);
+  const { ids } = await fuzzFixture(session);
   const context: Context = { random: new Random(seed), ids };
   const { tracker } = running;
   const user = tracker.graph.lookup("User", "username", tracker.apiUser)![0]!;

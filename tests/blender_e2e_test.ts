@@ -98,6 +98,9 @@ Deno.test({
 
     // The interface's background-thread path (dry run): the job, its events, then success; nothing left active.
     deepStrictEqual(results.thread, { kinds: ["event", "job", "succeeded"], step: "succeeded", active: 0 });
+    deepStrictEqual(results.cancel.outcome.slice(0, 2), ["failed", "JobCancelled"]);
+    match(results.cancel.outcome[2], /was cancelled .*publishing the same request again completes it/);
+    strictEqual(results.cancel.first, "succeeded");
     deepStrictEqual(results.doctest, { attempted: 4, failed: 0 });
     strictEqual(results.unregistered, true);
     console.log(`blender ${results.blender}: rendered 10 frames in ${results.renderSeconds} s`);

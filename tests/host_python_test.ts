@@ -38,6 +38,7 @@ Deno.test({
       "ferry_host/home.py",
       "ferry_host/sse.py",
       "ferry_host/request.py",
+      "ferry_host/client.py",
     ], { env, cwd: join(ROOT, "hosts", "python") });
     strictEqual(doctest.code, 0, doctest.stdout + doctest.stderr);
   },

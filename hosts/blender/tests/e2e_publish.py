@@ -106,6 +106,31 @@ def main(zip_path, work, output):
         time.sleep(0.05)
     results["thread"] = {"kinds": sorted(set(seen)), "step": task.step, "active": len(ferry_blender.jobs.ACTIVE)}
 
+    # Cancelling from the interface's path: a second publish of the same asset waits for the first, and is cancelled.
+    big = os.path.join(work, "big.bin")
+    with open(big, "wb") as stream:
+        stream.write(os.urandom(1 << 20) * 16)
+    first = client.publish(
+        ferry_host.publish_request("demo/sq010/sh010", "lighting", [ferry_host.instance("upload", "bigfile", [big])]),
+        wait=False,
+    )
+    queued = ferry_blender.jobs.PublishTask(
+        client,
+        ferry_host.publish_request("demo/sq010/sh010", "lighting", [ferry_host.instance("upload", "bigfile", [big])]),
+        "queued",
+    )
+    queued.start()
+    outcome = []
+    deadline = time.time() + 150
+    while not queued.done and time.time() < deadline:
+        for kind, payload in queued.drain():
+            if kind == "job":
+                queued.cancel()
+            elif kind in ("succeeded", "failed"):
+                outcome = [kind, type(payload).__name__, str(payload)]
+        time.sleep(0.02)
+    results["cancel"] = {"outcome": outcome, "first": client.wait(first["id"])["state"]}
+
     # The examples in the add-on's docstrings (Blender's `#` padding rules), run inside Blender.
     import doctest
 

@@ -32,15 +32,18 @@ Deno.test({
     ok(unit.code === 0, unit.stderr);
     const ran = Number(/Ran (\d+) tests/.exec(unit.stderr)?.[1] ?? 0);
     ok(ran >= 24, `expected the unit tests to run:\n${unit.stderr}`);
+    // The examples in the docstrings: every module of the package.
     const doctest = await run(PYTHON, [
-      "-m",
-      "doctest",
-      "ferry_host/home.py",
-      "ferry_host/sse.py",
-      "ferry_host/request.py",
-      "ferry_host/client.py",
+      "-c",
+      "import doctest, importlib, json, pkgutil, ferry_host\n" +
+      "names = [m.name for m in pkgutil.iter_modules(ferry_host.__path__) if m.name != '__main__']\n" +
+      "results = [doctest.testmod(importlib.import_module('ferry_host.' + n)) for n in names]\n" +
+      "print(json.dumps([sum(r.attempted for r in results), sum(r.failed for r in results)]))",
     ], { env, cwd: join(ROOT, "hosts", "python") });
     strictEqual(doctest.code, 0, doctest.stdout + doctest.stderr);
+    const [attempted, failed] = JSON.parse(doctest.stdout.trim().split("\n").at(-1)!);
+    strictEqual(failed, 0, doctest.stdout);
+    ok(attempted >= 10, `only ${attempted} doctest examples ran`);
   },
 });
 

@@ -1,16 +1,47 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { BufferPool } from "../../src/buffers/buffer_pool.ts";
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
+import { GatheredWriter } from "./gathered_writer.ts";
+import { TrackerError } from "./schema/catalog.ts";
 
-/** A signed upload URL's promise: which component, how many bytes, which MD5 (when known). */
+/** A signed upload URL's promise: which component, how many bytes, which MD5 (when known), for whom. */
 interface UploadGrant {
   componentId: string;
   size: number;
   md5Base64: string | undefined;
   expires: number;
+  userId: string | undefined;
+}
+
+/** Options of {@linkcode FileStore.grant}. */
+export interface GrantOptions {
+  /** The MD5 (base64) the bytes must have, as the Python client sends it. */
+  md5Base64?: string | undefined;
+  /** How long the URL stays valid. @default {UPLOAD_TTL_MS} */
+  ttlMs?: number;
+  /**
+   * Who asks: only they (or an administrator) may replace data they stored that no location
+   * records yet. Undefined when the tracker itself asks.
+   */
+  userId?: string;
+}
+
+/**
+ * What the file store needs to know about the tracker's entities to keep data and records
+ * together; the HTTP layer gives it (see `trackerApp`). Without one, no stored data is ever
+ * replaced and nothing is swept.
+ */
+export interface ComponentCatalog {
+  /** Whether the component exists (committed). */
+  exists(componentId: string): boolean;
+  /** Whether a ComponentLocation of `ftrack.server` records the component's data. */
+  registered(componentId: string): boolean;
+  /** Whether the user administers the tracker. */
+  isAdministrator(userId: string): boolean;
 }
 
 /** Digests of data received: the SHA-1 always, the MD5 when the upload asked for it. */
@@ -32,22 +63,47 @@ export class UploadError extends Error {
 
 /** Size of the buffers that gather the small pieces of a request body into large writes. */
 const GATHER_BYTES = 4 * 1024 * 1024;
+/** At most this much of one upload waits in memory for the disk before the body is read further. */
+const BEHIND_BYTES = 32 * 1024 * 1024;
 
 /** How long a signed upload URL stays valid. */
 export const UPLOAD_TTL_MS = 60 * 60 * 1000;
 
+/** Folder (inside the store) of uploads being received; emptied when the store opens. */
+const PARTIAL_FOLDER = ".partial";
+/** Layout version: 2 names files by the SHA-256 of the component id, private modes. */
+const LAYOUT = 2;
+
+/** The file name of a component's data: the SHA-256 of its id, so that no two ids share a file. */
+function fileNameOf(componentId: string): string {
+  const hex = createHash("sha256").update(componentId, "utf8").digest("hex");
+  return join(hex.slice(0, 2), hex);
+}
+
+/** Layout 1's file name: punctuation folded to `_` (`collide.1` and `collide_1` shared one file). */
+function layout1NameOf(componentId: string): string {
+  const safe = componentId.replace(/[^A-Za-z0-9_-]/g, "_");
+  return join(safe.slice(0, 2) || "__", safe);
+}
+
 /**
- * Component data of the `ftrack.server` location: files under the tracker's data folder, written
- * through single-use signed upload URLs that check size and MD5, read and removed by component id.
+ * Component data of the `ftrack.server` location: files under the tracker's data folder (0600 in
+ * 0700 folders), written once per component through single-use signed upload URLs that check size
+ * and MD5, read and removed by component id. Data stored for a component that no location records
+ * can be replaced by its uploader or an administrator (a resumed publish), and is swept when it
+ * stays unrecorded longer than an upload URL lives.
  */
 export class FileStore {
   #db: DatabaseSync;
   #dir: string;
   #grants = new Map<string, UploadGrant>();
+  #receiving = new Set<string>();
   #nextSweep = 0;
   /** Gather buffers of finished uploads, reused by the next ones. */
   #buffers = new BufferPool({ minimumBytes: GATHER_BYTES });
   #temporary: boolean;
+  /** See {@linkcode ComponentCatalog}; set by the HTTP layer. */
+  catalog: ComponentCatalog | undefined;
 
   private constructor(db: DatabaseSync, dir: string, temporary: boolean) {
     this.#db = db;
@@ -58,25 +114,61 @@ export class FileStore {
     )`);
     const columns = db.prepare("PRAGMA table_info(files)").all() as Array<{ name: string }>;
     if (!columns.some((column) => column.name === "sha1")) db.exec("ALTER TABLE files ADD COLUMN sha1 TEXT");
+    if (!columns.some((column) => column.name === "stored_by")) db.exec("ALTER TABLE files ADD COLUMN stored_by TEXT");
+    db.exec("CREATE TABLE IF NOT EXISTS file_layout (version INTEGER NOT NULL)");
   }
 
-  /** Opens the store in `dir`, or in a temporary folder (removed by `close()`) when `dir` is undefined. */
+  /**
+   * Opens the store in `dir`, or in a temporary folder (removed by `close()`) when `dir` is
+   * undefined. Partial uploads left by a tracker that was killed are removed, and data stored by
+   * an older layout is moved to its current name.
+   */
   static async open(db: DatabaseSync, dir: string | undefined): Promise<FileStore> {
     const folder = dir ?? await mkdtemp(join(tmpdir(), "ferry-tracker-files-"));
-    await mkdir(folder, { recursive: true });
-    return new FileStore(db, folder, dir === undefined);
+    await mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    await chmod(folder, PRIVATE_FOLDER_MODE);
+    const store = new FileStore(db, folder, dir === undefined);
+    await rm(join(folder, PARTIAL_FOLDER), { recursive: true, force: true });
+    await mkdir(join(folder, PARTIAL_FOLDER), { mode: PRIVATE_FOLDER_MODE });
+    await store.#migrate();
+    return store;
   }
 
-  /** Grants one upload of `size` bytes for a component; returns the token of the signed URL. */
-  grant(componentId: string, size: number, md5Base64?: string, ttlMs: number = UPLOAD_TTL_MS): string {
+  /**
+   * Grants one upload of `size` bytes for a component; returns the token of the signed URL.
+   * Refused (`ValidationError`) when data recorded in a location is stored for the component
+   * already: stored data is written once, and replacing it needs its removal first.
+   */
+  grant(componentId: string, size: number, md5Base64?: string, options: number | GrantOptions = {}): string {
+    const { ttlMs = UPLOAD_TTL_MS, userId } = typeof options === "number" ? { ttlMs: options } : options;
     const now = Date.now();
     if (now >= this.#nextSweep) {
       for (const [other, grant] of this.#grants) if (grant.expires < now) this.#grants.delete(other);
       this.#nextSweep = now + 60_000;
     }
+    this.#refuseReplacing(componentId, userId, (message) => new TrackerError("ValidationError", message));
     const token = randomBytes(24).toString("base64url");
-    this.#grants.set(token, { componentId, size, md5Base64, expires: now + ttlMs });
+    this.#grants.set(token, { componentId, size, md5Base64, expires: now + ttlMs, userId });
     return token;
+  }
+
+  /** Throws when `userId` may not (re)store data for the component. */
+  #refuseReplacing(componentId: string, userId: string | undefined, error: (message: string) => Error): void {
+    const stored = this.#row(componentId);
+    if (stored === undefined) return;
+    const catalog = this.catalog;
+    if (catalog === undefined || catalog.registered(componentId)) {
+      throw error(
+        `Cannot upload data for component '${componentId}': its data is already stored in ftrack.server (written once); an administrator must remove it first (GET /component/remove).`,
+      );
+    }
+    // No user: the tracker itself (its own jobs and tests) asks.
+    const own = userId === undefined || userId === stored.stored_by;
+    if (!own && !catalog.isAdministrator(userId)) {
+      throw error(
+        `Cannot upload data for component '${componentId}': another user stored its data; only they or an administrator may replace it.`,
+      );
+    }
   }
 
   /**
@@ -84,7 +176,8 @@ export class FileStore {
    * match the granted size, and the granted MD5 or a `Content-MD5` sent with them (the MD5 is only
    * computed when one of them asks for it). The SHA-1 of the bytes stored is always computed and
    * returned, so the uploader can check them against its own fingerprint. Nothing is kept from a
-   * refused upload.
+   * refused upload. The body is read without waiting for the disk (see {@linkcode GatheredWriter}),
+   * so the time taken grows linearly with the size and other requests are answered meanwhile.
    */
   async receive(
     token: string,
@@ -95,44 +188,37 @@ export class FileStore {
     if (grant === undefined) throw new UploadError(404, "This upload URL is unknown or was already used.");
     this.#grants.delete(token);
     if (grant.expires < Date.now()) throw new UploadError(403, "This upload URL has expired; ask for a new one.");
-    const final = this.path(grant.componentId);
-    const partial = `${final}.${token.slice(0, 8)}.part`;
+    const { componentId } = grant;
+    this.#refuseReplacing(componentId, grant.userId, (message) => new UploadError(409, message));
+    if (this.#receiving.has(componentId)) {
+      throw new UploadError(409, `Another upload for component '${componentId}' is in progress.`);
+    }
+    this.#receiving.add(componentId);
+    const partial = join(this.#dir, PARTIAL_FOLDER, `${token.slice(0, 16)}.part`);
     const sha1 = createHash("sha1");
     const md5 = grant.md5Base64 || contentMd5 ? createHash("md5") : undefined;
     let size = 0;
-    const options = { write: true, create: true, truncate: true };
-    const out = await Deno.open(partial, options).catch(async (error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await mkdir(join(final, ".."), { recursive: true });
-      return await Deno.open(partial, options);
-    });
-    // Request bodies arrive in small pieces: gather them into large writes.
-    const buffer = this.#buffers.take(GATHER_BYTES);
-    let buffered = 0;
-    const drain = async () => {
-      for (let written = 0; written < buffered;) written += await out.write(buffer.subarray(written, buffered));
-      buffered = 0;
-    };
+    let out: Deno.FsFile | undefined;
+    let writer: GatheredWriter | undefined;
+    const reader = body?.getReader();
     try {
-      if (body) {
-        for await (const chunk of body) {
-          size += chunk.length;
-          if (size > grant.size) {
-            throw new UploadError(400, `The upload is larger than the ${grant.size} bytes announced.`);
-          }
-          sha1.update(chunk);
-          md5?.update(chunk);
-          if (buffered + chunk.length > buffer.length) await drain();
-          if (chunk.length > buffer.length) {
-            for (let written = 0; written < chunk.length;) written += await out.write(chunk.subarray(written));
-          } else {
-            buffer.set(chunk, buffered);
-            buffered += chunk.length;
-          }
+      out = await Deno.open(partial, { write: true, createNew: true, mode: PRIVATE_FILE_MODE });
+      writer = new GatheredWriter(out, { pool: this.#buffers, bufferBytes: GATHER_BYTES });
+      while (reader) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
+        if (size > grant.size) {
+          throw new UploadError(400, `The upload is larger than the ${grant.size} bytes announced.`);
         }
+        sha1.update(value);
+        md5?.update(value);
+        writer.push(value);
+        if (writer.pendingBytes > BEHIND_BYTES) await writer.whenBelow(BEHIND_BYTES / 2);
       }
-      await drain();
+      await writer.finish();
       out.close();
+      out = undefined;
       if (size !== grant.size) {
         throw new UploadError(400, `The upload has ${size} bytes, but ${grant.size} were announced.`);
       }
@@ -145,43 +231,60 @@ export class FileStore {
           );
         }
       }
+      // Recorded (possibly meanwhile) in a location, or replaced by someone else: refuse now.
+      this.#refuseReplacing(componentId, grant.userId, (message) => new UploadError(409, message));
+      const final = this.path(componentId);
+      await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
       await rename(partial, final);
       const digests = { sha1: sha1.digest("hex"), md5: md5Digest?.toString("hex") };
-      this.#record(grant.componentId, size, digests);
+      this.#record(componentId, size, digests, grant.userId);
       return digests;
     } catch (error) {
+      await reader?.cancel().catch(() => {});
       try {
-        out.close();
+        out?.close();
       } catch {
         // already closed
       }
       await rm(partial, { force: true });
       throw error;
     } finally {
-      this.#buffers.give(buffer);
+      this.#receiving.delete(componentId);
+      await writer?.release();
     }
   }
 
-  #record(componentId: string, size: number, digests: StoredDigests): void {
+  #record(componentId: string, size: number, digests: StoredDigests, storedBy: string | undefined): void {
     this.#db.prepare(
-      "INSERT OR REPLACE INTO files (component_id, size, md5, sha1, stored_at) VALUES (?, ?, ?, ?, ?)",
-    ).run(componentId, size, digests.md5 ?? "", digests.sha1, new Date().toISOString());
+      "INSERT OR REPLACE INTO files (component_id, size, md5, sha1, stored_at, stored_by) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(componentId, size, digests.md5 ?? "", digests.sha1, new Date().toISOString(), storedBy ?? null);
+  }
+
+  #row(componentId: string): { stored_at: string; stored_by: string | null } | undefined {
+    return this.#db.prepare("SELECT stored_at, stored_by FROM files WHERE component_id = ?").get(componentId) as
+      | { stored_at: string; stored_by: string | null }
+      | undefined;
   }
 
   /** Stores bytes for a component directly (the tracker's own outputs, e.g. encoded media). */
   async write(componentId: string, bytes: Uint8Array): Promise<void> {
     const final = this.path(componentId);
-    await mkdir(join(final, ".."), { recursive: true });
-    await Deno.writeFile(final, bytes);
+    await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    await Deno.writeFile(final, bytes, { mode: PRIVATE_FILE_MODE });
     this.#record(componentId, bytes.length, {
       sha1: createHash("sha1").update(bytes).digest("hex"),
       md5: createHash("md5").update(bytes).digest("hex"),
-    });
+    }, undefined);
+  }
+
+  /** The user who stored the component's data (undefined: the tracker itself, or no data). */
+  storedBy(componentId: string): string | undefined {
+    return this.#row(componentId)?.stored_by ?? undefined;
   }
 
   /** Whether data is stored for the component. */
   has(componentId: string): boolean {
-    return this.#db.prepare("SELECT 1 AS found FROM files WHERE component_id = ?").get(componentId) !== undefined;
+    return this.#row(componentId) !== undefined;
   }
 
   /** The stored size and digests of a component's data (the MD5 only when it was computed). */
@@ -197,10 +300,9 @@ export class FileStore {
     };
   }
 
-  /** Where a component's data lives. */
+  /** Where a component's data lives (a name derived from the SHA-256 of its id). */
   path(componentId: string): string {
-    const safe = componentId.replace(/[^A-Za-z0-9_-]/g, "_");
-    return join(this.#dir, safe.slice(0, 2) || "__", safe);
+    return join(this.#dir, fileNameOf(componentId));
   }
 
   /** Removes a component's data; returns whether there was any. */
@@ -209,6 +311,27 @@ export class FileStore {
     this.#db.prepare("DELETE FROM files WHERE component_id = ?").run(componentId);
     await rm(this.path(componentId), { force: true });
     return existed;
+  }
+
+  /**
+   * Removes data that no location records and that is older than an upload URL lives (data of a
+   * component that was never committed, or whose `ftrack.server` location record was deleted);
+   * returns the component ids swept. Needs a {@linkcode catalog}.
+   */
+  async sweep(now: number = Date.now()): Promise<string[]> {
+    const catalog = this.catalog;
+    if (catalog === undefined) return [];
+    const cutoff = new Date(now - UPLOAD_TTL_MS).toISOString();
+    const rows = this.#db.prepare("SELECT component_id FROM files WHERE stored_at < ?").all(cutoff) as Array<
+      { component_id: string }
+    >;
+    const swept: string[] = [];
+    for (const { component_id: id } of rows) {
+      if (this.#receiving.has(id) || catalog.registered(id)) continue;
+      await this.remove(id);
+      swept.push(id);
+    }
+    return swept;
   }
 
   /** Size on disk of a component's data, or undefined. */
@@ -221,4 +344,76 @@ export class FileStore {
   async close(): Promise<void> {
     if (this.#temporary) await rm(this.#dir, { recursive: true, force: true });
   }
+
+  /**
+   * Moves data stored by layout 1 (names with punctuation folded to `_`) to its current name and
+   * makes every file private. Where two components shared a layout-1 file, the file goes to the
+   * one whose recorded SHA-1 it matches; the other's data was overwritten then, and its record goes.
+   */
+  async #migrate(): Promise<void> {
+    const found = this.#db.prepare("SELECT version FROM file_layout").get() as { version: number } | undefined;
+    if (found !== undefined && found.version >= LAYOUT) return;
+    const rows = this.#db.prepare("SELECT component_id, sha1 FROM files").all() as Array<
+      { component_id: string; sha1: string | null }
+    >;
+    const byOldName = new Map<string, Array<{ component_id: string; sha1: string | null }>>();
+    for (const row of rows) {
+      const name = layout1NameOf(row.component_id);
+      byOldName.set(name, [...(byOldName.get(name) ?? []), row]);
+    }
+    const lost: string[] = [];
+    for (const [name, owners] of byOldName) {
+      const old = join(this.#dir, name);
+      const exists = await stat(old).then((info) => info.isFile(), () => false);
+      let owner = owners.length === 1 ? owners[0] : undefined;
+      if (exists && owners.length > 1) {
+        const hex = await sha1Of(old);
+        owner = owners.find((candidate) => candidate.sha1 === hex);
+      }
+      for (const row of owners) {
+        const target = this.path(row.component_id);
+        if (row === owner && exists) {
+          await mkdir(dirname(target), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+          await rename(old, target);
+        } else if (!(await stat(target).then(() => true, () => false))) {
+          lost.push(row.component_id);
+          this.#db.prepare("DELETE FROM files WHERE component_id = ?").run(row.component_id);
+        }
+      }
+      if (exists && owner === undefined) await rm(old, { force: true });
+    }
+    if (lost.length > 0) {
+      console.warn(
+        `tracker: the data of ${lost.length} component(s) was overwritten by an older ferry and is lost: ${
+          lost.slice(0, 10).join(", ")
+        }${lost.length > 10 ? ", …" : ""}`,
+      );
+    }
+    await this.#tighten(this.#dir);
+    this.#db.exec("DELETE FROM file_layout");
+    this.#db.prepare("INSERT INTO file_layout (version) VALUES (?)").run(LAYOUT);
+  }
+
+  /** Folders 0700 and files 0600 below `folder`; stale `.part` files and empty folders removed. */
+  async #tighten(folder: string): Promise<void> {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        await chmod(path, PRIVATE_FOLDER_MODE);
+        await this.#tighten(path);
+        if (path !== join(this.#dir, PARTIAL_FOLDER)) await rmdir(path).catch(() => {});
+      } else if (entry.name.endsWith(".part")) {
+        await rm(path, { force: true });
+      } else {
+        await chmod(path, PRIVATE_FILE_MODE);
+      }
+    }
+  }
+}
+
+async function sha1Of(path: string): Promise<string> {
+  const hash = createHash("sha1");
+  const file = await Deno.open(path);
+  for await (const chunk of file.readable) hash.update(chunk);
+  return hash.digest("hex");
 }

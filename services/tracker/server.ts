@@ -6,7 +6,10 @@ import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { errorObject, Tracker, type TrackerOpenOptions } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
-import { UploadError } from "./file_store.ts";
+import { LOCATION_IDS } from "./schema/definitions.ts";
+import { type ComponentCatalog, UploadError } from "./file_store.ts";
+import { corsOrigin, corsOrigins } from "./cors_origins.ts";
+import { EXIT } from "../../src/cli/exit_codes.ts";
 import type { Row } from "./store/entity_store.ts";
 import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
 
@@ -21,6 +24,11 @@ export interface StartTrackerOptions extends Partial<TrackerOpenOptions> {
    * signed URLs are not limited by it. @default {DEFAULT_MAX_REQUEST_SIZE}
    */
   maxRequestSize?: number;
+  /**
+   * Origins (`scheme://host[:port]`) whose browser pages may call the tracker (CORS, with
+   * credentials); no other origin, and never `null`, is allowed. @default {[]}
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** The largest `POST /api` body a tracker accepts unless told otherwise: 32 MiB. */
@@ -30,6 +38,8 @@ export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
 export interface TrackerAppOptions {
   /** The largest `POST /api` body in bytes. @default {DEFAULT_MAX_REQUEST_SIZE} */
   maxRequestSize?: number;
+  /** See {@linkcode StartTrackerOptions.corsOrigins}. @default {[]} */
+  corsOrigins?: readonly string[];
 }
 
 /** The 413 answer to an API request over the size limit, as an ftrack error object. */
@@ -84,19 +94,25 @@ export function trackerApp(
   const { maxRequestSize = DEFAULT_MAX_REQUEST_SIZE } = options;
   const limitRequestSize = requestSizeLimit(maxRequestSize);
   const app = new Hono<{ Variables: { user: Row } }>();
+  const allowed = corsOrigins(options.corsOrigins ?? []);
+  tracker.files.catalog = componentCatalog(tracker);
 
   app.use("*", async (c, next) => {
-    const origin = c.req.header("origin");
+    // Only configured origins get CORS headers; a browser then refuses every other page's calls.
+    const origin = corsOrigin(c.req.header("origin"), allowed);
     if (c.req.method === "OPTIONS") {
+      if (origin === undefined) return c.body(null, 204, { vary: "Origin" });
       return c.body(null, 204, {
-        "access-control-allow-origin": origin ?? "*",
+        "access-control-allow-origin": origin,
         "access-control-allow-credentials": "true",
         "access-control-allow-methods": "GET, POST, PUT, OPTIONS",
         "access-control-allow-headers": ALLOWED_HEADERS,
         "access-control-max-age": "600",
+        vary: "Origin",
       });
     }
     await next();
+    c.res.headers.append("vary", "Origin");
     if (origin) {
       c.res.headers.set("access-control-allow-origin", origin);
       c.res.headers.set("access-control-allow-credentials", "true");
@@ -171,9 +187,28 @@ export function trackerApp(
 
   app.get("/component/get", requireUser, (c) => sendComponent(c.req.query("id")));
   app.get("/component/thumbnail", requireUser, (c) => sendComponent(c.req.query("id")));
+  // Data and its location record go together: removing the data deletes its ftrack.server
+  // ComponentLocation in the same step. Administrators may remove any data; other users only data
+  // they stored that no location records yet.
   app.get("/component/remove", requireUser, async (c) => {
     const id = c.req.query("id");
-    if (!id || !(await tracker.files.remove(id))) return c.text("No data is stored for this component.", 404);
+    if (!id || !tracker.files.has(id)) return c.text("No data is stored for this component.", 404);
+    const user = c.get("user");
+    const records = locationRecords(tracker, id);
+    if (!tracker.keys.isAdministrator(String(user.id))) {
+      if (records.length > 0 || tracker.files.storedBy(id) !== String(user.id)) {
+        throw new TrackerError(
+          "PermissionError",
+          `Permission denied: only administrators may remove the stored data of component '${id}'.`,
+        );
+      }
+    }
+    if (records.length > 0) {
+      tracker.writeAsServer((writer) => {
+        for (const record of records) writer.delete("ComponentLocation", String(record.id));
+      });
+    }
+    await tracker.files.remove(id);
     return c.text("removed");
   });
 
@@ -184,7 +219,8 @@ export function trackerApp(
 
   app.onError((error, c) => {
     if (error instanceof TrackerError) {
-      return c.json(errorObject(error), error.exception === "FTAuthenticationError" ? 401 : 400);
+      const status = { FTAuthenticationError: 401, PermissionError: 403 }[error.exception] ?? 400;
+      return c.json(errorObject(error), status as 400 | 401 | 403);
     }
     if (error instanceof HTTPException) return error.getResponse();
     return c.json({
@@ -214,40 +250,54 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
   const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey, mediaTools, maxRequestSize } =
     options;
   requestSizeLimit(maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
+  const origins = corsOrigins(options.corsOrigins ?? []);
   if (data !== ":memory:") {
     const holder = await runningTrackerOf(data);
-    if (holder) {
-      throw new Error(
-        `Cannot start a tracker on '${data}': the tracker of process ${holder.pid} uses it at ${holder.url}; use that one (FTRACK_SERVER=${holder.url}) or another data folder`,
-      );
-    }
+    if (holder) throw new TrackerInUseError(data, holder);
   }
   const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools });
   let url = "";
-  const app = trackerApp(tracker, () => url, { maxRequestSize });
-  const server = Deno.serve({ port, hostname, onListen: () => {} }, (request) => {
-    const path = new URL(request.url).pathname;
-    const socketMatch = /^\/socket\.io\/1\/websocket\/([^/]+)$/.exec(path);
-    if (socketMatch) {
-      const user = tracker.hub.claim(socketMatch[1]!);
-      if (user === undefined) return new Response("Unknown or expired session; handshake first.", { status: 401 });
-      const { socket, response } = Deno.upgradeWebSocket(request);
-      tracker.hub.accept(socket, user);
-      return response;
-    }
-    return app.fetch(request);
-  });
-  const address = server.addr as Deno.NetAddr;
+  const app = trackerApp(tracker, () => url, { maxRequestSize, corsOrigins: [...origins] });
+  // Data no location records (never committed, or its record deleted) goes after an upload URL's life.
+  const sweep = () => void tracker.files.sweep().catch((error) => console.error(`tracker: sweep failed: ${error}`));
+  sweep();
+  const sweeper = setInterval(sweep, 10 * 60_000);
+  Deno.unrefTimer(sweeper);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = serve();
+  } catch (error) {
+    clearInterval(sweeper);
+    await tracker.close();
+    throw listenError(hostname, port, error);
+  }
+  function serve(): Deno.HttpServer<Deno.NetAddr> {
+    return Deno.serve({ port, hostname, onListen: () => {} }, (request) => {
+      const path = new URL(request.url).pathname;
+      const socketMatch = /^\/socket\.io\/1\/websocket\/([^/]+)$/.exec(path);
+      if (socketMatch) {
+        const user = tracker.hub.claim(socketMatch[1]!);
+        if (user === undefined) return new Response("Unknown or expired session; handshake first.", { status: 401 });
+        const { socket, response } = Deno.upgradeWebSocket(request);
+        tracker.hub.accept(socket, user);
+        return response;
+      }
+      return app.fetch(request);
+    });
+  }
+  const address = server.addr;
   url = `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`;
   const lock = data === ":memory:" ? undefined : join(data, LOCK_FILE);
   if (lock) {
     const info: TrackerLock = { pid: Deno.pid, url, apiUser: tracker.apiUser, apiKey: tracker.apiKey };
     await Deno.writeTextFile(lock, JSON.stringify(info, null, 2), { mode: 0o600 });
+    await Deno.chmod(lock, 0o600).catch(() => {});
   }
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    clearInterval(sweeper);
     tracker.hub.close();
     await server.shutdown();
     await tracker.close();
@@ -282,4 +332,62 @@ export async function runningTrackerOf(data: string): Promise<TrackerLock | unde
   } catch {
     return undefined;
   }
+}
+
+/** Another live tracker process uses the data folder (exit code 3). */
+export class TrackerInUseError extends Error {
+  readonly exitCode = EXIT.ENVIRONMENT;
+  readonly holder: TrackerLock;
+
+  constructor(data: string, holder: TrackerLock) {
+    super(
+      `Cannot start a tracker on '${data}': the tracker of process ${holder.pid} uses it at ${holder.url}; use that one (FTRACK_SERVER=${holder.url}) or another data folder`,
+    );
+    this.name = "TrackerInUseError";
+    this.holder = holder;
+  }
+}
+
+/** The tracker cannot listen where asked (exit code 3): the message names the address. */
+export class ListenError extends Error {
+  readonly exitCode = EXIT.ENVIRONMENT;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ListenError";
+  }
+}
+
+function listenError(hostname: string, port: number, error: unknown): Error {
+  const where = `${hostname}:${port}`;
+  const because = { cause: error };
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new ListenError(`Cannot listen on ${where}: the port is in use; choose another with --port`, because);
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return new ListenError(`Cannot listen on '${hostname}': it is not an address of this machine`, because);
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new ListenError(`Cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, because);
+  }
+  if (error instanceof URIError || /lookup address|invalid host/i.test((error as Error).message)) {
+    return new ListenError(`Cannot listen on '${hostname}': it is not a valid or known host name or address`, because);
+  }
+  return error as Error;
+}
+
+/** The ComponentLocations that record a component's data in the tracker's own storage. */
+function locationRecords(tracker: Tracker, componentId: string): Row[] {
+  const stored: string[] = [LOCATION_IDS["ftrack.server"], LOCATION_IDS["ftrack.review"]];
+  return (tracker.graph.lookup("ComponentLocation", "component_id", componentId) ?? [])
+    .filter((record) => stored.includes(String(record.location_id)));
+}
+
+/** What the file store asks about entities, answered from the tracker's graph and keys. */
+function componentCatalog(tracker: Tracker): ComponentCatalog {
+  return {
+    exists: (componentId) => tracker.graph.byKey("Component", componentId) !== undefined,
+    registered: (componentId) => locationRecords(tracker, componentId).length > 0,
+    isAdministrator: (userId) => tracker.keys.isAdministrator(userId),
+  };
 }

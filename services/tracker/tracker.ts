@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { HubEvent } from "../../src/events/event.ts";
@@ -7,6 +6,7 @@ import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
 import { encodeEntity, encodeScalars, projectionTree } from "./encode_entity.ts";
 import { EventHub } from "./event_hub.ts";
 import { FileStore } from "./file_store.ts";
+import { openDataFolder } from "./data_folder.ts";
 import { Graph } from "./graph.ts";
 import { parseQuery } from "./query/parse_query.ts";
 import { runQuery } from "./query/run_query.ts";
@@ -138,7 +138,7 @@ export class Tracker {
    */
   static async open(options: TrackerOpenOptions): Promise<Tracker> {
     const memory = options.data === ":memory:";
-    if (!memory) await mkdir(options.data, { recursive: true });
+    if (!memory) await openDataFolder(options.data);
     const store = new EntityStore(memory ? ":memory:" : join(options.data, "tracker.sqlite"));
     const files = await FileStore.open(store.database, memory ? undefined : join(options.data, "files"));
     const apiUser = options.apiUser ?? store.setting("api_user") ?? "ferry";
@@ -310,7 +310,9 @@ export class Tracker {
       }
       case "get_upload_metadata": {
         const request = validated(schemas.get_upload_metadata, operation);
-        const token = this.files.grant(request.component_id, request.file_size, request.checksum ?? undefined);
+        const token = this.files.grant(request.component_id, request.file_size, request.checksum ?? undefined, {
+          userId: String(context.user.id),
+        });
         const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
         if (request.checksum) headers["Content-MD5"] = request.checksum;
         return {

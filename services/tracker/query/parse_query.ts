@@ -61,17 +61,46 @@ function runEnd(pattern: RegExp, source: string, from: number): number {
   return pattern.test(source) ? pattern.lastIndex : from;
 }
 
-/** Splits a query into tokens in one pass; token texts are slices of the source (linear time and memory). */
-function tokenize(source: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
+/**
+ * Reads a query's tokens one at a time, on demand, so that no list of every token is ever built:
+ * one pass over the source, token texts are slices of it (linear time, and memory for the
+ * tokens the parser is looking at only).
+ */
+class Lexer {
+  readonly #source: string;
+  #i = 0;
+  readonly #ahead: Token[] = [];
+
+  constructor(source: string) {
+    this.#source = source;
+  }
+
+  /** The token `offset` places ahead (0: the next one), or undefined past the end. */
+  peek(offset = 0): Token | undefined {
+    while (this.#ahead.length <= offset) {
+      const token = this.#read();
+      if (token === undefined) return undefined;
+      this.#ahead.push(token);
+    }
+    return this.#ahead[offset];
+  }
+
+  /** Moves past `count` tokens. */
+  advance(count = 1): void {
+    for (let i = 0; i < count; i++) if (this.#ahead.shift() === undefined) this.#read();
+  }
+
+  #read(): Token | undefined {
+    const source = this.#source;
+    let i = runEnd(SPACE, source, this.#i);
+    if (i >= source.length) {
+      this.#i = i;
+      return undefined;
+    }
     const char = source[i]!;
-    const spaceEnd = runEnd(SPACE, source, i);
-    if (spaceEnd > i) {
-      i = spaceEnd;
-    } else if (char === "(" || char === ")" || char === ",") {
-      tokens.push({ kind: "punct", text: char, at: i++ });
+    let token: Token;
+    if (char === "(" || char === ")" || char === ",") {
+      token = { kind: "punct", text: char, at: i++ };
     } else if (char === '"' || char === "'") {
       const start = i++;
       const parts: string[] = [];
@@ -86,20 +115,21 @@ function tokenize(source: string): Token[] {
         i += 2;
       }
       i++;
-      tokens.push({ kind: "string", text: parts.length === 1 ? parts[0]! : parts.join(""), at: start });
+      token = { kind: "string", text: parts.length === 1 ? parts[0]! : parts.join(""), at: start };
     } else if ("=!<>".includes(char)) {
       const two = source.slice(i, i + 2);
       const text = ["!=", ">=", "<="].includes(two) ? two : char;
       if (text === "!") throw syntax(source, `'!' at ${i} must be '!='`);
-      tokens.push({ kind: "operator", text, at: i });
+      token = { kind: "operator", text, at: i };
       i += text.length;
     } else {
       const end = runEnd(WORD, source, i);
-      tokens.push({ kind: "word", text: source.slice(i, end), at: i });
+      token = { kind: "word", text: source.slice(i, end), at: i };
       i = end;
     }
+    this.#i = i;
+    return token;
   }
-  return tokens;
 }
 
 /**
@@ -173,7 +203,7 @@ export function parseQuery(source: string): Query {
   if (source.length > MAX_QUERY_LENGTH) {
     throw syntax(source, `it is longer than the limit of ${MAX_QUERY_LENGTH} characters`);
   }
-  const tokens = tokenize(source);
+  const lexer = new Lexer(source);
   let depth = 0;
   /** Runs `parse` one nesting level deeper; `ParseError` past `MAX_QUERY_DEPTH`. */
   const nested = <T>(parse: () => T): T => {
@@ -184,8 +214,7 @@ export function parseQuery(source: string): Query {
       depth--;
     }
   };
-  let position = 0;
-  const peek = () => tokens[position];
+  const peek = () => lexer.peek();
   const isWord = (text: string, token = peek()) => token?.kind === "word" && token.text.toLowerCase() === text;
   const fail = (reason: string): never => {
     const token = peek();
@@ -194,24 +223,24 @@ export function parseQuery(source: string): Query {
   const expectPunct = (text: "(" | ")" | ",") => {
     const token = peek();
     if (token?.kind !== "punct" || token.text !== text) fail(`expected '${text}'`);
-    position++;
+    lexer.advance();
   };
   const path = (): string[] => {
     const token = peek();
     if (token?.kind !== "word" || !PATH.test(token.text)) return fail("expected an attribute path");
     const parts = token.text.split(".");
     if (parts.length > MAX_PATH_LENGTH) return fail(`a path may chain at most ${MAX_PATH_LENGTH} attributes`);
-    position++;
+    lexer.advance();
     return parts;
   };
   const literal = (): Literal => {
     const token = peek();
     if (token?.kind === "string") {
-      position++;
+      lexer.advance();
       return { text: token.text, quoted: true };
     }
     if (token?.kind === "word") {
-      position++;
+      lexer.advance();
       return { text: token.text, quoted: false };
     }
     return fail("expected a value");
@@ -219,27 +248,27 @@ export function parseQuery(source: string): Query {
   const integer = (name: string): number => {
     const token = peek();
     if (token?.kind !== "word" || !/^\d+$/.test(token.text)) return fail(`expected a whole number after ${name}`);
-    position++;
+    lexer.advance();
     return Number(token.text);
   };
 
   const parseSelect = (): Query => {
     let select: string[][] | undefined;
     if (isWord("select")) {
-      position++;
+      lexer.advance();
       select = [path()];
       while (peek()?.kind === "punct" && peek()!.text === ",") {
-        position++;
+        lexer.advance();
         select.push(path());
       }
       if (!isWord("from")) fail("expected 'from'");
-      position++;
+      lexer.advance();
     }
     const typeToken = peek();
     if (typeToken?.kind !== "word" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(typeToken.text)) {
       return fail("expected an entity type");
     }
-    position++;
+    lexer.advance();
     const query: Query = {
       type: typeToken.text,
       select,
@@ -248,29 +277,29 @@ export function parseQuery(source: string): Query {
       offset: undefined,
       limit: undefined,
     };
-    while (position < tokens.length) {
+    while (peek() !== undefined) {
       if (isWord("where") && query.where === undefined) {
-        position++;
+        lexer.advance();
         query.where = parseOr();
-      } else if (isWord("order") && isWord("by", tokens[position + 1])) {
-        position += 2;
+      } else if (isWord("order") && isWord("by", lexer.peek(1))) {
+        lexer.advance(2);
         do {
-          if (peek()?.kind === "punct" && peek()!.text === ",") position++;
+          if (peek()?.kind === "punct" && peek()!.text === ",") lexer.advance();
           const orderPath = path();
           let descending = false;
           if (isWord("desc") || isWord("descending")) {
             descending = true;
-            position++;
+            lexer.advance();
           } else if (isWord("asc") || isWord("ascending")) {
-            position++;
+            lexer.advance();
           }
           query.orderBy.push({ path: orderPath, descending });
         } while (peek()?.kind === "punct" && peek()!.text === ",");
       } else if (isWord("offset")) {
-        position++;
+        lexer.advance();
         query.offset = integer("offset");
       } else if (isWord("limit")) {
-        position++;
+        lexer.advance();
         query.limit = integer("limit");
       } else {
         break;
@@ -282,7 +311,7 @@ export function parseQuery(source: string): Query {
   const parseOr = (): Condition => {
     const operands = [parseAnd()];
     while (isWord("or")) {
-      position++;
+      lexer.advance();
       operands.push(parseAnd());
     }
     return operands.length === 1 ? operands[0]! : { kind: "or", operands };
@@ -290,14 +319,14 @@ export function parseQuery(source: string): Query {
   const parseAnd = (): Condition => {
     const operands = [parseNot()];
     while (isWord("and")) {
-      position++;
+      lexer.advance();
       operands.push(parseNot());
     }
     return operands.length === 1 ? operands[0]! : { kind: "and", operands };
   };
   const parseNot = (): Condition => {
     if (isWord("not")) {
-      position++;
+      lexer.advance();
       return { kind: "not", operand: nested(parseNot) };
     }
     return parseAtom();
@@ -305,7 +334,7 @@ export function parseQuery(source: string): Query {
   const parseInner = (): Condition | undefined => {
     expectPunct("(");
     if (peek()?.kind === "punct" && peek()!.text === ")") {
-      position++;
+      lexer.advance();
       return undefined;
     }
     const inner = nested(parseOr);
@@ -315,7 +344,7 @@ export function parseQuery(source: string): Query {
   const parseAtom = (): Condition => {
     const token = peek();
     if (token?.kind === "punct" && token.text === "(") {
-      position++;
+      lexer.advance();
       const inner = nested(parseOr);
       expectPunct(")");
       return inner;
@@ -323,17 +352,17 @@ export function parseQuery(source: string): Query {
     const left = path();
     const next = peek();
     if (next?.kind === "operator") {
-      position++;
+      lexer.advance();
       return { kind: "compare", path: left, operator: SYMBOL_OPERATORS[next.text]!, value: literal() };
     }
     if (next?.kind !== "word") return fail("expected an operator");
     const word = next.text.toLowerCase();
     if (word in WORD_OPERATORS) {
-      position++;
+      lexer.advance();
       return { kind: "compare", path: left, operator: WORD_OPERATORS[word]!, value: literal() };
     }
     if (word === "in" || word === "not_in") {
-      position++;
+      lexer.advance();
       expectPunct("(");
       if (isWord("select")) {
         const subquery = nested(parseSelect);
@@ -344,7 +373,7 @@ export function parseQuery(source: string): Query {
       if (!(peek()?.kind === "punct" && peek()!.text === ")")) {
         values.push(literal());
         while (peek()?.kind === "punct" && peek()!.text === ",") {
-          position++;
+          lexer.advance();
           values.push(literal());
         }
       }
@@ -352,13 +381,13 @@ export function parseQuery(source: string): Query {
       return { kind: "in", path: left, negated: word === "not_in", values };
     }
     if (word === "has" || word === "any") {
-      position++;
+      lexer.advance();
       return { kind: word, path: left, condition: parseInner() };
     }
     return fail("expected an operator");
   };
 
   const query = parseSelect();
-  if (position < tokens.length) fail("unexpected text");
+  if (peek() !== undefined) fail("unexpected text");
   return query;
 }

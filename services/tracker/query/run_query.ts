@@ -230,7 +230,9 @@ function plan(graph: Graph, type: EntityType, condition: Condition | undefined):
   if (literals === undefined) return undefined;
   if (literals.some((literal) => !literal.quoted && NULL_WORDS.has(literal.text.toLowerCase()))) return undefined;
   const rows = planPath(graph, type, condition.path, literals.map((literal) => literal.text));
-  return rows && [...new Set(rows)].sort((a, b) => a.__seq - b.__seq);
+  // One value of one indexed attribute: the lookup is already unique and in creation order.
+  if (rows === undefined || (literals.length === 1 && condition.path.length === 1)) return rows;
+  return [...new Set(rows)].sort((a, b) => a.__seq - b.__seq);
 }
 
 /** Rows of `type` whose `path` has one of `values`, through indexes only; undefined when that is not possible. */

@@ -71,7 +71,11 @@ export async function openDataFolder(path: string): Promise<void> {
     // The database exists before SQLite opens it, with the mode its journal files then copy.
     await (await open(join(path, DATABASE_FILE), "a", PRIVATE_FILE_MODE)).close();
   } catch (error) {
-    throw new DataFolderError(path, reasonOf(error), { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = found && ["ENOENT", "EACCES", "EPERM"].includes(code ?? "")
+      ? `files cannot be created in it (${code})`
+      : reasonOf(error);
+    throw new DataFolderError(path, reason, { cause: error });
   }
   if (!posix()) return;
   for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, "tracker.json"]) {

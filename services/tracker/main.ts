@@ -4,15 +4,20 @@
  * @module
  */
 import { join } from "node:path";
+import loglevel from "npm:loglevel@1";
 import { z } from "zod";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { parseFlags, UsageError } from "../../src/cli/args.ts";
-import { startTracker } from "./server.ts";
+import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
+import { openSession } from "../../src/tracker/open_session.ts";
+import { runningTrackerOf, startTracker } from "./server.ts";
 import { Tracker } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
+import { corsOrigins } from "./cors_origins.ts";
 
 export const USAGE = `Usage:
   deno task tracker [--port 8070] [--host 127.0.0.1] [--data <dir>] [--api-user <name> --api-key <key>]
+                    [--cors-origin <origin> …]
   deno task tracker user add <username> [--first-name <name>] [--last-name <name>] [--email <address>] [--data <dir>]
 
 The embedded tracker: a local ftrack-compatible server (API, file storage, event hub) that the
@@ -30,13 +35,35 @@ Options:
   --max-request-size <size>
                       the largest API request body, in bytes or with KiB/MiB/GiB (default 32MiB);
                       larger ones get HTTP 413. Uploads of component data are not limited by it
+  --cors-origin <origin>
+                      an origin (scheme://host[:port]) whose web pages may call the tracker from a
+                      browser, with credentials; repeat for several. Default: none ('null' and '*'
+                      are never allowed)
   -h, --help          show this help
 
-'user add' creates another user (an artist, a service's own user) and prints its API key.`;
+The data folder is private to its user (folder 0700, files 0600); it holds the database, the
+lock file tracker.json (where the running tracker listens) and the stored component data.
+
+'user add' creates another user (an artist, a service's own user) and prints its API key. When a
+tracker runs on the data folder, the user is added through it (its lock file says where), so the
+key works at once; otherwise the data folder is changed directly.
+
+${
+  exitCodesHelp({
+    [EXIT.OK]: "stopped by SIGINT/SIGTERM, or 'user add' done",
+    [EXIT.FAILED]: "the request failed (e.g. 'user add' of a username that is taken)",
+    [EXIT.USAGE]: "usage error: a bad flag or value (--port, --host, --cors-origin, …); nothing was started",
+    [EXIT.ENVIRONMENT]:
+      "configuration or environment problem: the data folder is a file, not writable or used by another tracker; the address or port cannot be listened on; the running tracker of the data folder does not answer",
+  })
+}`;
 
 const ServeFlags = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8070),
-  host: z.string().min(1).default("127.0.0.1"),
+  host: z.string().regex(
+    /^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/,
+    "give an IP address or a host name, e.g. 127.0.0.1, 0.0.0.0 or tracker.studio.lan",
+  ).transform((host) => host.replace(/^\[(.*)\]$/, "$1")).default("127.0.0.1"),
   data: z.string().min(1).optional(),
   "api-user": z.string().min(1).optional(),
   "api-key": z.string().min(8, "an API key needs at least 8 characters").optional(),
@@ -48,6 +75,13 @@ const ServeFlags = z.object({
       return parseInt(text, 10) * (unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1);
     },
   ).pipe(z.number().int().min(1024, "at least 1KiB").max(Number.MAX_SAFE_INTEGER)).optional(),
+  "cors-origin": z.array(z.string()).default([]).superRefine((origins, context) => {
+    try {
+      corsOrigins(origins);
+    } catch (error) {
+      context.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  }),
   help: z.boolean().default(false),
 });
 
@@ -83,18 +117,10 @@ export async function main(args: string[]): Promise<number> {
       }
       const username = positionals[0];
       if (!username || positionals.length > 1) throw new UsageError("Give exactly one username to 'user add'.");
-      const tracker = await Tracker.open({ data: flags.data ?? defaultData() });
-      try {
-        const { user, apiKey } = tracker.addUser({
-          username,
-          first_name: flags["first-name"],
-          last_name: flags["last-name"],
-          email: flags.email,
-        });
-        console.log(`user:    ${user.username} (${user.id})\napi key: ${apiKey}`);
-      } finally {
-        await tracker.close();
-      }
+      const data = flags.data ?? defaultData();
+      const details = { username, first_name: flags["first-name"], last_name: flags["last-name"], email: flags.email };
+      const added = await addUserThroughRunning(data, details) ?? await addUserDirectly(data, details);
+      console.log(`user:    ${added.username} (${added.id})\napi key: ${added.apiKey}`);
       return 0;
     }
     const { flags, positionals } = parseFlags(args, {
@@ -106,6 +132,7 @@ export async function main(args: string[]): Promise<number> {
       ffmpeg: { type: "string" },
       ffprobe: { type: "string" },
       "max-request-size": { type: "string" },
+      "cors-origin": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     }, ServeFlags);
     if (flags.help) {
@@ -122,6 +149,7 @@ export async function main(args: string[]): Promise<number> {
       apiKey: flags["api-key"],
       mediaTools: { ffmpeg: flags.ffmpeg, ffprobe: flags.ffprobe },
       maxRequestSize: flags["max-request-size"],
+      corsOrigins: flags["cors-origin"],
     });
     console.log(
       `ferry tracker listening\n  FTRACK_SERVER=${running.url}\n  FTRACK_API_USER=${running.apiUser}\n  FTRACK_API_KEY=${running.apiKey}\n  data: ${data}`,
@@ -137,18 +165,80 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`tracker: ${error.message}\n\n${USAGE}`);
-      return 2;
+      console.error(`tracker: ${error.message.replaceAll("\n", "; ")} (see --help)`);
+      return EXIT.USAGE;
     }
-    if (error instanceof TrackerError) {
-      console.error(`tracker: ${error.message}`);
-      return 1;
+    const code = exitCodeOf(error);
+    console.error(`tracker: ${(error as Error)?.message ?? String(error)}`);
+    if (code === EXIT.FAILED && !(error instanceof TrackerError) && Deno.env.get("FERRY_DEBUG")) {
+      console.error((error as Error)?.stack);
     }
-    if (error instanceof Deno.errors.AddrInUse) {
-      console.error(`tracker: the port is already in use (${error.message}); choose another with --port`);
-      return 1;
-    }
-    throw error;
+    return code;
+  }
+}
+
+/** A user added, with the API key to give them (shown once). */
+interface AddedUser {
+  id: string;
+  username: string;
+  apiKey: string;
+}
+
+type UserDetails = { username: string; first_name?: string; last_name?: string; email?: string };
+
+/** The running tracker of `data` cannot be reached (exit code 3). */
+class RunningTrackerError extends Error {
+  readonly exitCode = EXIT.ENVIRONMENT;
+}
+
+/**
+ * Adds the user through the tracker running on `data` (its lock file names its URL and API user),
+ * so that the tracker knows the new key at once; undefined when no tracker runs there.
+ */
+async function addUserThroughRunning(data: string, details: UserDetails): Promise<AddedUser | undefined> {
+  const lock = await runningTrackerOf(data);
+  if (lock === undefined) return undefined;
+  const credentials = { server: lock.url, apiUser: lock.apiUser, apiKey: lock.apiKey };
+  // The official client logs every failed request with its stack; the command says it in one line.
+  if (!Deno.env.get("FERRY_DEBUG")) {
+    for (const name of ["ftrack_api", "ftrack_api:EventHub"]) loglevel.getLogger(name).setLevel("silent");
+  }
+  let session;
+  try {
+    session = await openSession(credentials, { timeout: 30_000 });
+  } catch (error) {
+    throw new RunningTrackerError(
+      `Cannot add the user through the tracker running on '${data}' (process ${lock.pid}, ${lock.url}): ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
+  }
+  const defined = Object.fromEntries(Object.entries(details).filter(([, value]) => value !== undefined));
+  try {
+    const [created] = await session.call<{ data: { id: string; username: string } }>([
+      { action: "create", entity_type: "User", entity_data: { ...defined, is_active: true } } as never,
+    ]);
+    const id = created!.data.id;
+    const [reset] = await session.call<{ data: { api_key: string } }>([
+      { action: "reset_remote", reset_type: "api_key", entity_type: "User", entity_key: id } as never,
+    ]);
+    return { id, username: created!.data.username, apiKey: reset!.data.api_key };
+  } catch (error) {
+    // The tracker's refusal (e.g. a username that is taken) is the request failing, not the set-up.
+    if (exitCodeOf(error) === EXIT.ENVIRONMENT) throw error;
+    throw new TrackerError((error as Error).name, (error as Error).message);
+  }
+}
+
+/** Adds the user in the data folder itself (no tracker runs on it). */
+async function addUserDirectly(data: string, details: UserDetails): Promise<AddedUser> {
+  const tracker = await Tracker.open({ data });
+  try {
+    const { user, apiKey } = tracker.addUser(details);
+    return { id: String(user.id), username: String(user.username), apiKey };
+  } finally {
+    await tracker.close();
   }
 }
 

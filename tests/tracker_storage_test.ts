@@ -185,7 +185,7 @@ Deno.test("openDataFolder makes the data folder 0700 and its files 0600, tighten
   // An existing folder made by an older ferry, readable by everyone, is tightened on open.
   await chmod(data, 0o755);
   await chmod(join(data, "tracker.sqlite"), 0o644);
-  await using reopened = await startTracker({ port: 0, data });
+  await using _reopened = await startTracker({ port: 0, data });
   strictEqual(await mode(data), 0o700);
   strictEqual(await mode(join(data, "tracker.sqlite")), 0o600);
 });

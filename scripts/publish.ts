@@ -159,7 +159,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  const builtIn = new URL("../plugins/", import.meta.url).pathname;
+  const builtIn = join(import.meta.dirname!, "..", "plugins"); // an OS path on Windows too (compiled binaries)
   const { plugins, skipped } = await discover({ registeredPaths: [builtIn, ...flags.plugins], hosts: ["shell"] });
   for (const problem of skipped) console.error(`publish: skipped plugin file '${problem.path}': ${problem.reason}`);
 

@@ -431,3 +431,42 @@ Deno.test({
     await checkBinaries(t, (binary) => ({ command: paths[binary.name]!, args: [] }), work.path);
   },
 });
+
+Deno.test("compile main(): --dry-run prints each deno compile command; unknown targets and binaries are usage errors", async () => {
+  const dry = await new Deno.Command(DENO, {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--allow-env",
+      "scripts/compile.ts",
+      "--dry-run",
+      "--target",
+      "macos-arm64",
+      "--only",
+      "ferry-tracker,ferry-processor",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const printed = decoder.decode(dry.stderr);
+  ok(dry.code === 0, printed);
+  const commands = printed.split("\n").filter((line) => line.includes(" compile --no-prompt "));
+  ok(commands.length === 2, printed);
+  ok(commands[0]!.includes("--target aarch64-apple-darwin") && commands[0]!.endsWith("scripts/bin/ferry_tracker.ts"));
+  ok(
+    commands[1]!.includes("--include services/processor/handlers/") &&
+      commands[1]!.includes("--exclude node_modules/deno "),
+  );
+  for (const args of [["--target", "solaris"], ["--only", "ferry-nope"], ["extra"]]) {
+    const bad = await new Deno.Command(DENO, {
+      args: ["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env", "scripts/compile.ts", ...args],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    ok(bad.code === 2 && decoder.decode(bad.stderr).includes(`'${args.at(-1)}'`), decoder.decode(bad.stderr));
+  }
+});

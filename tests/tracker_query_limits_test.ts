@@ -360,3 +360,30 @@ Deno.test("runQuery() refuses a query past its step budget with a ValidationErro
     return true;
   });
 });
+
+Deno.test("runQuery() with order by and a limit returns the same pages as a full sort, ties in creation order", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const { shot } = await makeShot(session);
+  const { store, graph } = running.tracker;
+  const template = graph.byKey("Shot", String(shot.id))!;
+  store.transaction(() => {
+    for (let i = 0; i < 500; i++) {
+      const id = randomUUID();
+      const { __seq: _seq, ...data } = template;
+      const row = { ...data, id, name: `shot${i}`, description: `d${(i * 7919) % 13}` } as Omit<Row, "__seq">;
+      store.insert("Context", id, row);
+    }
+  });
+  const ids = (text: string) => runQuery(graph, parseQuery(text), text).rows.map((row) => row.id);
+  for (const order of ["description", "description desc", "description desc, name", "name desc"]) {
+    const all = ids(`Shot order by ${order}`);
+    strictEqual(all.length, 501);
+    for (const [offset, limit] of [[0, 0], [0, 1], [0, 7], [3, 40], [120, 1], [495, 10], [600, 5]] as const) {
+      const text = `Shot order by ${order} offset ${offset} limit ${limit}`;
+      const page = runQuery(graph, parseQuery(text), text);
+      deepStrictEqual(page.rows.map((row) => row.id), all.slice(offset, offset + limit), text);
+      strictEqual(page.next, offset + limit < all.length ? offset + page.rows.length : null, text);
+    }
+  }
+});

@@ -177,27 +177,64 @@ function runWithin(graph: Graph, query: Query, text: string, budget: Budget): Qu
     }
     return { rows, next: null, type, scanned };
   }
-  const rows: Row[] = [];
+  const matches: Array<{ row: Row; key: unknown[] }> = [];
   let scanned = 0;
   for (const row of candidates) {
     scanned++;
     budget.spend(1);
-    if (where === undefined || evaluator.test(row, where)) rows.push(row);
+    if (where !== undefined && !evaluator.test(row, where)) continue;
+    matches.push({ row, key: query.orderBy.map(({ path }) => evaluator.values(row, path)[0] ?? null) });
   }
-  const keys = new Map<Row, unknown[]>();
-  for (const row of rows) keys.set(row, query.orderBy.map(({ path }) => evaluator.values(row, path)[0] ?? null));
-  rows.sort((a, b) => {
-    const left = keys.get(a)!;
-    const right = keys.get(b)!;
+  const compare = (a: { row: Row; key: unknown[] }, b: { row: Row; key: unknown[] }): number => {
     for (let i = 0; i < query.orderBy.length; i++) {
-      const order = compareValues(left[i], right[i]);
+      const order = compareValues(a.key[i], b.key[i]);
       if (order !== 0) return query.orderBy[i]!.descending ? -order : order;
     }
-    return a.__seq - b.__seq;
-  });
-  const page = limit === undefined ? rows.slice(offset) : rows.slice(offset, offset + limit);
+    return a.row.__seq - b.row.__seq;
+  };
+  // A page near the start needs only the first offset + limit rows in order, not all of them.
+  const ordered = limit !== undefined && offset + limit < matches.length
+    ? smallest(matches, offset + limit, compare)
+    : matches.sort(compare);
+  const page = (limit === undefined ? ordered.slice(offset) : ordered.slice(offset, offset + limit)).map((m) => m.row);
   const end = offset + page.length;
-  return { rows: page, next: limit !== undefined && end < rows.length ? end : null, type, scanned };
+  return { rows: page, next: limit !== undefined && end < matches.length ? end : null, type, scanned };
+}
+
+/**
+ * The `count` first items in the order of `compare` (a total order), sorted: a bounded max-heap,
+ * O(n log count) instead of sorting all n.
+ */
+function smallest<T>(items: readonly T[], count: number, compare: (a: T, b: T) => number): T[] {
+  const heap: T[] = [];
+  const siftDown = (start: number) => {
+    let i = start;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let largest = i;
+      if (left < heap.length && compare(heap[left]!, heap[largest]!) > 0) largest = left;
+      if (right < heap.length && compare(heap[right]!, heap[largest]!) > 0) largest = right;
+      if (largest === i) return;
+      [heap[i], heap[largest]] = [heap[largest]!, heap[i]!];
+      i = largest;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < count) {
+      heap.push(item);
+      for (let i = heap.length - 1; i > 0;) {
+        const parent = (i - 1) >> 1;
+        if (compare(heap[i]!, heap[parent]!) <= 0) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (count > 0 && compare(item, heap[0]!) < 0) {
+      heap[0] = item;
+      siftDown(0);
+    }
+  }
+  return heap.sort(compare);
 }
 
 /** Values of a subquery's first projection (or the primary key), for `in (select …)`. */

@@ -11,13 +11,16 @@ import { ferryHome } from "../src/config/ferry_home.ts";
 import { connectTracker } from "../services/tracker/connect_tracker.ts";
 import { testFrame } from "./_png.ts";
 import { main as publish } from "./publish.ts";
+import { EXIT, exitCodeOf, exitCodesHelp } from "../src/cli/exit_codes.ts";
 
 /** The usage text of the command. */
 export const USAGE = `Usage: deno task demo [--frames 48]
 
 Creates the project 'demo' (sq010/sh010 with lighting and compositing tasks) if it is missing,
 renders a test image sequence into $FERRY_HOME/demo/renders/sh010, and publishes it to
-demo/sq010/sh010 (task lighting) with a thumbnail and a review movie.`;
+demo/sq010/sh010 (task lighting) with a thumbnail and a review movie.
+
+${exitCodesHelp({ [EXIT.OK]: "published", [EXIT.FAILED]: "the publish failed (its report says why)" })}`;
 
 async function ensureDemoProject(): Promise<void> {
   await using tracker = await connectTracker();
@@ -81,7 +84,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(`demo: --frames '${args[at + 1]}' must be a whole number from 1 to 10000\n\n${USAGE}`);
     return 2;
   }
-  await ensureDemoProject();
+  try {
+    await ensureDemoProject();
+  } catch (error) {
+    console.error(`demo: ${(error as Error)?.message ?? String(error)}`);
+    return exitCodeOf(error);
+  }
   const folder = join(ferryHome(), "demo", "renders", "sh010");
   const source = await renderFrames(folder, count);
   console.error(`rendered ${count} frames with ${source} into ${folder}`);

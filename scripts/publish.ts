@@ -3,10 +3,12 @@
  *
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { constants } from "node:fs";
+import { access, mkdir, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { ferryHome } from "../src/config/ferry_home.ts";
-import { isPattern } from "../src/files/expand_paths.ts";
+import { isPattern, patternToRegExp } from "../src/files/expand_paths.ts";
 import { formatBytes } from "../src/units/format_bytes.ts";
 import { discover } from "../publish/discover.ts";
 import { parsePublishRequest, PublishRequestError } from "../publish/request.ts";
@@ -14,6 +16,9 @@ import { runPublish } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
 import type { Result } from "../publish/run.ts";
 import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { EXIT, exitCodeOf, exitCodesHelp } from "../src/cli/exit_codes.ts";
+import { ConfigurationError } from "../src/config/configuration_error.ts";
+import { DEFAULT_TRACKER_TIMEOUT_SECONDS, trackerTimeout } from "../src/config/tracker_timeout.ts";
 import { connectTracker } from "../services/tracker/connect_tracker.ts";
 import { Progress } from "./cli/progress.ts";
 
@@ -39,11 +44,26 @@ Options:
   --plugins <dir>           also load plugins from this folder (repeatable; FERRY_PLUGIN_PATH works too)
   --settings <file.json>    publish settings (naming rule, task status, structure, upload concurrency)
   --report <file.json>      where to write the report (default: $FERRY_HOME/reports/publish-<time>.json)
+  --timeout <seconds>       how long the tracker may take to answer a call, and an upload may go
+                            without progress (default: FERRY_TRACKER_TIMEOUT, else ${DEFAULT_TRACKER_TIMEOUT_SECONDS})
   --dry-run                 collect and validate only
   --json                    print the report as JSON on stdout
   -h, --help                show this help
 
-Exit codes: 0 published, 1 validation or integration failed (the report says where and why), 2 usage error.`;
+A publish that was stopped (killed, crashed, lost its connection) is resumed by running the same
+command again: on this machine at once, from another machine once its heartbeat is 20 s old.
+
+${
+  exitCodesHelp({
+    [EXIT.OK]:
+      "published (or, with --dry-run, valid); also when only the report could not be written (a warning says so)",
+    [EXIT.FAILED]:
+      "validation or integration failed: not published (the report says where and why; running it again resumes)",
+    [EXIT.USAGE]: "usage error: bad flags, paths, patterns, --settings file or --report path; nothing was done",
+    [EXIT.ENVIRONMENT]:
+      "configuration or connection problem: FTRACK_* variables, FERRY_HOME, credentials, the tracker unreachable,\n     not an ftrack server, or silent for longer than --timeout; not published (fix it, then run it again)",
+  })
+}`;
 
 const FlagsSchema = z.object({
   context: z.string().min(1).optional(),
@@ -60,6 +80,7 @@ const FlagsSchema = z.object({
   plugins: z.array(z.string().min(1)).default([]),
   settings: z.string().min(1).optional(),
   report: z.string().min(1).optional(),
+  timeout: z.coerce.number({ error: "must be a number of seconds" }).positive("must be above 0").max(86_400).optional(),
   "dry-run": z.boolean().default(false),
   json: z.boolean().default(false),
   help: z.boolean().default(false),
@@ -86,8 +107,47 @@ export function familyFromPath(path: string, isFolder: boolean): string {
   return "upload";
 }
 
-/** Runs the command; returns the exit code. */
+/**
+ * Checks before publishing that the report can be written: its folder exists (or is made) and is
+ * writable, and the file, when it exists, is a writable file. A bad `--report` is a usage error; a
+ * bad default place (under `FERRY_HOME`) a configuration error.
+ */
+async function checkReportPath(
+  path: string,
+  options: { given: boolean; setting: string; value: string },
+): Promise<void> {
+  const fail = (reason: string, cause?: unknown) =>
+    options.given
+      ? new UsageError(`--report '${path}': ${reason}`)
+      : new ConfigurationError(options.setting, options.value, `reports cannot be written there: ${reason}`, { cause });
+  const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory()) throw fail("it is a folder; give a file name");
+  await mkdir(dirname(path), { recursive: true }).catch((error) => {
+    throw fail(`its folder '${dirname(path)}' cannot be made (${code(error)})`, error);
+  });
+  await access(info ? path : dirname(path), constants.W_OK).catch((error) => {
+    throw fail(`${info ? "the file" : `its folder '${dirname(path)}'`} is not writable (${code(error)})`, error);
+  });
+}
+
+/** Runs the command; returns the exit code (see {@linkcode EXIT}). */
 export async function main(args: string[]): Promise<number> {
+  try {
+    return await publishCommand(args);
+  } catch (error) {
+    const code = exitCodeOf(error);
+    if (error instanceof UsageError) {
+      console.error(`publish: ${error.message}\n\nRun 'deno task publish --help' for the options.`);
+    } else {
+      console.error(`publish: ${(error as Error)?.message ?? String(error)}`);
+      if (code === EXIT.FAILED && Deno.env.get("FERRY_DEBUG")) console.error((error as Error)?.stack);
+    }
+    return code;
+  }
+}
+
+async function publishCommand(args: string[]): Promise<number> {
   let flags: z.infer<typeof FlagsSchema>;
   let paths: string[];
   try {
@@ -104,6 +164,7 @@ export async function main(args: string[]): Promise<number> {
       plugins: { type: "string", multiple: true },
       settings: { type: "string" },
       report: { type: "string" },
+      timeout: { type: "string" },
       "dry-run": { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -112,13 +173,14 @@ export async function main(args: string[]): Promise<number> {
     paths = parsed.positionals;
     if (flags.help) {
       console.log(USAGE);
-      return 0;
+      return EXIT.OK;
     }
     if (paths.length === 0) throw new UsageError("Give at least one file, folder or pattern to publish.");
+    for (const path of paths) if (isPattern(path)) patternToRegExp(basename(path));
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`publish: ${error.message}\n\n${USAGE}`);
-      return 2;
+      return EXIT.USAGE;
     }
     throw error;
   }
@@ -147,7 +209,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof PublishRequestError) {
       console.error(`publish: ${error.message}\n\nRun 'deno task publish --help' for the options.`);
-      return 2;
+      return EXIT.USAGE;
     }
     throw error;
   }
@@ -156,14 +218,29 @@ export async function main(args: string[]): Promise<number> {
     settings = parsePublishSettings(flags.settings ? JSON.parse(await Deno.readTextFile(flags.settings)) : {});
   } catch (error) {
     console.error(`publish: cannot use settings '${flags.settings}': ${(error as Error).message}`);
-    return 2;
+    return EXIT.USAGE;
   }
+
+  // Where the report goes, checked before anything is published.
+  const env = Deno.env.toObject();
+  const timeout = trackerTimeout({ env, flag: flags.timeout });
+  const home = ferryHome();
+  const started = new Date().toISOString();
+  const reportPath = flags.report
+    ? resolve(flags.report)
+    : join(home, "reports", `publish-${started.replaceAll(":", "-")}.json`);
+  await checkReportPath(reportPath, {
+    given: flags.report !== undefined,
+    ...(env.FERRY_HOME
+      ? { setting: "FERRY_HOME", value: env.FERRY_HOME }
+      : { setting: "ferry's data folder", value: home }),
+  });
 
   const builtIn = join(import.meta.dirname!, "..", "plugins"); // an OS path on Windows too (compiled binaries)
   const { plugins, skipped } = await discover({ registeredPaths: [builtIn, ...flags.plugins], hosts: ["shell"] });
   for (const problem of skipped) console.error(`publish: skipped plugin file '${problem.path}': ${problem.reason}`);
 
-  await using tracker = await connectTracker();
+  await using tracker = await connectTracker(env, { timeout });
   const where = tracker.kind === "site"
     ? tracker.credentials.server
     : `the embedded tracker (${tracker.credentials.server})`;
@@ -207,10 +284,18 @@ export async function main(args: string[]): Promise<number> {
   });
   if (expected > 0) bytes.finish();
   const { report } = outcome;
-  const reportPath = flags.report ??
-    join(ferryHome(), "reports", `publish-${report.started.replaceAll(":", "-")}.json`);
-  await Deno.mkdir(join(reportPath, ".."), { recursive: true });
-  await Deno.writeTextFile(reportPath, JSON.stringify(report, null, 2));
+  // The report is written whatever happened; failing to write it never hides a published version.
+  let reportWritten = true;
+  try {
+    await Deno.writeTextFile(reportPath, JSON.stringify(report, null, 2));
+  } catch (error) {
+    reportWritten = false;
+    console.error(
+      `\npublish: WARNING: the report could not be written to '${reportPath}': ${(error as Error).message}${
+        report.ok && !flags["dry-run"] ? " (the version IS published: do not publish it again)" : ""
+      }`,
+    );
+  }
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   if (!report.ok) {
     const failures = report.results.filter((result) => !result.success);
@@ -223,8 +308,9 @@ export async function main(args: string[]): Promise<number> {
     ];
     const where = failures.map((failure) => failure.plugin).join(", ") || report.stopped;
     console.error(`\nnot published (${where}):\n  ${reasons.join("\n  ")}`);
-    console.error(`report: ${reportPath}`);
-    return 1;
+    if (reportWritten) console.error(`report: ${reportPath}`);
+    const connection = failures.some((failure) => failure.error?.name === "TrackerConnectionError");
+    return connection ? EXIT.ENVIRONMENT : EXIT.FAILED;
   }
   for (
     const created of report.created as Array<
@@ -245,11 +331,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(
       `\npublished ${request.context.path} ${created.instance} v${
         String(created.version).padStart(3, "0")
-      } (${created.versionId}): ${files.length} file(s), ${formatBytes(size)}`,
+      } (${created.versionId}): ${files.length} file(s), ${formatBytes(size)}${
+        (created as { resumed?: boolean }).resumed ? " (resumed)" : ""
+      }`,
     );
   }
-  console.error(`report: ${reportPath}`);
-  return 0;
+  if (reportWritten) console.error(`report: ${reportPath}`);
+  return EXIT.OK;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

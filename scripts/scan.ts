@@ -6,12 +6,13 @@
  */
 import { relative } from "node:path";
 import { z } from "zod";
-import { expandPaths, NoMatchError } from "../src/files/expand_paths.ts";
+import { expandPaths, NoMatchError, PatternError } from "../src/files/expand_paths.ts";
 import { type FoundFile, type FoundSequence, scanFiles } from "../src/files/scan_files.ts";
 import { FingerprintError } from "../src/fingerprint/fingerprint_error.ts";
 import { HASH_ALGORITHMS } from "../src/fingerprint/algorithm.ts";
 import { formatBytes } from "../src/units/format_bytes.ts";
 import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
 import { Progress } from "./cli/progress.ts";
 
 export const USAGE = `Usage: deno task scan [options] <folder|file|pattern>...
@@ -31,7 +32,14 @@ Options:
   --json               print JSON instead of text
   -h, --help           show this help
 
-Exit codes: 0 done, 1 a path or file could not be read, 2 usage error.`;
+${
+  exitCodesHelp({
+    [EXIT.OK]: "done",
+    [EXIT.FAILED]: "a path or file could not be read (or matched nothing)",
+    [EXIT.USAGE]: "usage error: a bad flag or pattern (e.g. '[z-a]')",
+    [EXIT.ENVIRONMENT]: "configuration problem (not used by scan today)",
+  })
+}`;
 
 const FlagsSchema = z.object({
   fingerprint: z.boolean().default(false),
@@ -66,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`scan: ${error.message}\n\n${USAGE}`);
-    return 2;
+    return EXIT.USAGE;
   }
   const { flags, positionals } = parsed;
   const algorithm = flags.algorithm ?? (flags.fingerprint ? "sha1" : undefined);
@@ -84,13 +92,18 @@ export async function main(args: string[]): Promise<number> {
     });
     progress?.finish();
     console.log(flags.json ? JSON.stringify(toJson(found), null, 2) : toText(found));
-    return 0;
+    return EXIT.OK;
   } catch (error) {
-    if (error instanceof NoMatchError || error instanceof FingerprintError) {
-      console.error(`scan: ${error.message}`);
-      return 1;
+    if (error instanceof PatternError) {
+      console.error(`scan: ${error.message}\n\nRun 'deno task scan --help' for the patterns.`);
+      return EXIT.USAGE;
     }
-    throw error;
+    // Unreadable paths and files, and anything unexpected: one line, exit 1 (FERRY_DEBUG=1 for the stack).
+    console.error(`scan: ${(error as Error)?.message ?? String(error)}`);
+    if (!(error instanceof NoMatchError || error instanceof FingerprintError) && Deno.env.get("FERRY_DEBUG")) {
+      console.error((error as Error)?.stack);
+    }
+    return EXIT.FAILED;
   }
 }
 

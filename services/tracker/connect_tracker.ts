@@ -1,6 +1,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
+import loglevel from "npm:loglevel@1";
 import { ConfigurationError } from "../../src/config/configuration_error.ts";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { trackerTimeout } from "../../src/config/tracker_timeout.ts";
@@ -65,6 +66,11 @@ export async function connectTracker(
   env: Record<string, string | undefined> = Deno.env.toObject(),
   options: ConnectTrackerOptions = {},
 ): Promise<TrackerConnection> {
+  // The official client logs every failed request with its stack; commands report failures in one
+  // line instead (FERRY_DEBUG=1 keeps the client's own log).
+  if (!env.FERRY_DEBUG) {
+    for (const name of ["ftrack_api", "ftrack_api:EventHub"]) loglevel.getLogger(name).setLevel("silent");
+  }
   const timeout = options.timeout ?? trackerTimeout({ env });
   const site = trackerFromEnv(env);
   if (site) {

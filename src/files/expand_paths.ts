@@ -23,6 +23,20 @@ export class NoMatchError extends Error {
   }
 }
 
+/** A file-name pattern cannot be used (e.g. the range of `[z-a]` is out of order); it names the pattern. */
+export class PatternError extends SyntaxError {
+  /** The pattern as given. */
+  readonly pattern: string;
+  /** Commands exit with 2 (usage error). */
+  readonly exitCode = 2 as const;
+
+  constructor(pattern: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot use the pattern '${pattern}': ${reason}`, options);
+    this.name = "PatternError";
+    this.pattern = pattern;
+  }
+}
+
 /** Whether the last path segment uses glob or frame-number notation. */
 export function isPattern(input: string): boolean {
   return /[*?[]|#|%0?\d*d|\$F\d?/.test(basename(input));
@@ -31,7 +45,8 @@ export function isPattern(input: string): boolean {
 /**
  * Turns a file-name pattern into a RegExp: `*` (any text), `?` (one character), `[abc]`, and the
  * frame notations TDs use: `####` (exactly that many digits), `%04d` (four digits), `%d` (digits)
- * and Houdini's `$F4` / `$F`.
+ * and Houdini's `$F4` / `$F`. A pattern that makes no valid expression (`[z-a]`) is a
+ * {@linkcode PatternError} naming it.
  *
  * @example
  * ```ts
@@ -76,7 +91,12 @@ export function patternToRegExp(pattern: string): RegExp {
       source += char.replace(/[\\^$.*+?()[\]{}|\/-]/g, "\\$&");
     }
   }
-  return new RegExp(`^${source}$`);
+  try {
+    return new RegExp(`^${source}$`);
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /, "");
+    throw new PatternError(pattern, `${reason.charAt(0).toLowerCase()}${reason.slice(1)}`, { cause: error });
+  }
 }
 
 /**

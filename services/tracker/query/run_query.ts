@@ -149,6 +149,20 @@ class Budget {
  * Without `order by`, a page stops the scan one match after its end (that match tells whether
  * there is a next page), so `limit 1` on a large table touches only as many rows as it needs.
  * A query that would take more than `maxSteps` steps is refused with a `ValidationError`.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { Tracker } from "../tracker.ts";
+ * import { parseQuery } from "./parse_query.ts";
+ * import { runQuery } from "./run_query.ts";
+ *
+ * const tracker = await Tracker.open({ data: ":memory:" });
+ * const text = "select name from Location order by name limit 2";
+ * const page = runQuery(tracker.graph, parseQuery(text), text);
+ * ok(page.rows.length === 2 && page.next === 2);
+ * await tracker.close();
+ * ```
  */
 export function runQuery(graph: Graph, query: Query, text: string, options: RunQueryOptions = {}): QueryPage {
   const { maxSteps = MAX_QUERY_STEPS } = options;

@@ -8,7 +8,7 @@ import { ok } from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import config from "../deno.json" with { type: "json" };
 import { BINARIES, type BinarySpec, HASH_WORKER, selectBinaries } from "../scripts/build/binaries.ts";
@@ -322,6 +322,42 @@ Deno.test("embeddedFiles() holds the entry graph, the includes and the runtime n
   for (const name of ["hono", "zod", "@ftrack/api"]) ok(embedded.packages.includes(`node_modules/${name}`), name);
   for (const name of ["deno", "typescript", "esbuild", ".bin"]) {
     ok(embedded.excludes.includes(`node_modules/${name}`), name);
+  }
+});
+
+/**
+ * The files and folders modules find next to themselves at run time, which `deno compile` cannot see:
+ * `new URL("…", import.meta.url)`, `join(import.meta.dirname, "…")`, `join(dirname(fileURLToPath(import.meta.url)), "…")`.
+ * Paths relative to the checkout; `${…}` in a template stands for any text.
+ */
+function runtimeReferences(module: string, source: string): string[] {
+  const found: string[] = [];
+  const folder = module.split("/").slice(0, -1).join("/");
+  const resolvePath = (parts: string[]) => posix.normalize(posix.join(folder, ...parts)).replace(/\/$/, "");
+  for (const match of source.matchAll(/new URL\(\s*[`"']([^`"']+)[`"'],\s*import\.meta\.url\s*\)/g)) {
+    found.push(resolvePath([match[1]!.replace(/\$\{[^}]*\}/g, "*")]));
+  }
+  const joined = /(?:import\.meta\.dirname!?|dirname\(fileURLToPath\(import\.meta\.url\)\)),\s*((?:"[^"]*",?\s*)+)\)/g;
+  for (const match of source.matchAll(joined)) {
+    found.push(resolvePath([...match[1]!.matchAll(/"([^"]*)"/g)].map((part) => part[1]!)));
+  }
+  return found;
+}
+
+Deno.test("embeddedFiles() holds everything a binary's modules find next to themselves at run time", async () => {
+  for (const binary of AVAILABLE) {
+    const embedded = await embeddedFiles(binary, { root: ROOT });
+    for (const module of embedded.files.filter((file) => /\.[cm]?[jt]s$/.test(file))) {
+      const source = await readFile(join(ROOT, module), "utf8");
+      for (const reference of runtimeReferences(module, source)) {
+        if (reference === "." || reference.startsWith("..")) continue; // the checkout itself: build scripts only
+        const pattern = new RegExp(`^${reference.replace(/[.+?^$()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]*")}(/|$)`);
+        ok(
+          embedded.files.some((file) => pattern.test(file)),
+          `${binary.name}: ${module} loads '${reference}' at run time, which it does not embed (add it to include)`,
+        );
+      }
+    }
   }
 });
 

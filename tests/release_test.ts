@@ -257,10 +257,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using copy = await tempFolder("ferry-release-checkout-");
-    for (const entry of readdirSync(ROOT)) {
-      if ([".git", "node_modules", "dist"].includes(entry)) continue;
-      cpSync(join(ROOT, entry), join(copy.path, entry), { recursive: true });
-    }
+    // What a release is built from (the checkout's own files; node_modules shared).
+    const sources = ["deno.json", "package.json", "LICENSE", "README.md", "mod.ts", "src", "publish", "plugins"]
+      .concat("services", "scripts", "hosts", "examples");
+    for (const entry of sources) cpSync(join(ROOT, entry), join(copy.path, entry), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(copy.path, "node_modules"), "dir");
     const denoJson = JSON.parse(await readFile(join(copy.path, "deno.json"), "utf8"));
     await writeFile(join(copy.path, "deno.json"), JSON.stringify({ ...denoJson, version: "7.8.9-rc.1" }, null, 2));

@@ -91,6 +91,32 @@ for (const { kind, site, ignore } of await storeKinds()) {
     strictEqual(await store.countEvents({ topic: JOB, status: "finished" }), 3);
   });
 
+  suite("finishAndEnroll() finishes a job and hands out the next in one step", async (store) => {
+    await leech(store, "a");
+    await leech(store, "b");
+    const options = { sender: "p", sequential: true } as const;
+    const first = await store.enroll(SRC, JOB, options);
+    const step = await store.finishAndEnroll(
+      { jobId: first!.event.id, holder: "p", payload: { done: 1 } },
+      SRC,
+      JOB,
+      options,
+    );
+    strictEqual(step.finished, true);
+    strictEqual(step.job?.source.hash, "b");
+    deepStrictEqual((await store.getEvent(first!.event.id))?.payload, { done: 1 });
+    const last = await store.finishAndEnroll({ jobId: step.job!.event.id, holder: "someone else" }, SRC, JOB, options);
+    deepStrictEqual(
+      last,
+      { finished: false, job: undefined },
+      "not the holder: nothing finished, and b still holds the queue",
+    );
+    strictEqual(
+      (await store.finishAndEnroll({ jobId: step.job!.event.id, holder: "p" }, SRC, JOB, options)).finished,
+      true,
+    );
+  });
+
   suite("enroll() without sequential hands out several jobs at once; never one source twice", async (store) => {
     for (const hash of ["a", "b", "c"]) await leech(store, hash);
     const jobs = [];

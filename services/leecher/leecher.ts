@@ -119,10 +119,10 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
   }
   hub = session.eventHub;
 
-  const dispatch = async (input: Parameters<PipelineStore["dispatch"]>[0]) => {
+  const dispatch = async (inputs: Parameters<PipelineStore["dispatchMany"]>[0]) => {
     for (let attempt = 1;; attempt++) {
       try {
-        return await store.dispatch(input);
+        return await store.dispatchMany(inputs);
       } catch (error) {
         if (attempt >= 3) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
@@ -145,29 +145,57 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     return name;
   };
 
-  const record = (event: HubEvent) => {
-    chain = chain.then(async () => {
-      const projectId = projectIdOf(event);
-      const project = projectId === undefined ? null : await projectName(projectId);
-      const username = ((event.source as { user?: { username?: string } }).user?.username) ?? "unknown";
-      try {
-        const result = await dispatch({
-          topic: LEECH_TOPIC,
-          hash: event.id,
-          sender,
-          senderType: TRACKER_SENDER_TYPE,
-          project,
-          payload: event,
-          description: `Leeched ${event.topic} by ${username}`,
-        });
-        if (result.duplicate) stats.duplicates++;
-        else stats.stored++;
-      } catch (error) {
-        stats.failures++;
-        log.error("cannot store an event", { topic: event.topic, id: event.id, error: (error as Error).message });
+  // Events wait here while a write is under way, then go to the store together, in order.
+  const queue: Array<{ event?: HubEvent; input?: Parameters<PipelineStore["dispatch"]>[0]; after?: () => void }> = [];
+  let writing = false;
+  const flush = async () => {
+    writing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, 500);
+        const inputs = [];
+        for (const item of batch) {
+          if (item.input) {
+            inputs.push(item.input);
+            continue;
+          }
+          const event = item.event!;
+          const projectId = projectIdOf(event);
+          const project = projectId === undefined ? null : await projectName(projectId);
+          const username = ((event.source as { user?: { username?: string } }).user?.username) ?? "unknown";
+          inputs.push({
+            topic: LEECH_TOPIC,
+            hash: event.id,
+            sender,
+            senderType: TRACKER_SENDER_TYPE,
+            project,
+            payload: event,
+            description: `Leeched ${event.topic} by ${username}`,
+          });
+        }
+        try {
+          const results = await dispatch(inputs);
+          batch.forEach((item, i) => {
+            if (item.event) {
+              if (results[i]!.duplicate) stats.duplicates++;
+              else stats.stored++;
+            }
+          });
+        } catch (error) {
+          stats.failures += batch.length;
+          log.error("cannot store events", { events: batch.length, error: (error as Error).message });
+        }
+        for (const item of batch) item.after?.();
       }
-    });
+    } finally {
+      writing = false;
+    }
   };
+  const enqueue = (item: (typeof queue)[number]) => {
+    queue.push(item);
+    if (!writing) chain = chain.then(flush);
+  };
+  const record = (event: HubEvent) => enqueue({ event });
 
   const onEvent = (payload: unknown) => {
     if (stopping.signal.aborted) return;
@@ -192,29 +220,24 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
       server: credentials.server,
       connects,
     });
-    chain = chain.then(async () => {
-      try {
-        await dispatch({
-          topic: LEECH_TOPIC,
-          hash: id,
-          sender,
-          senderType: TRACKER_SENDER_TYPE,
-          payload: {
-            topic: LEECHER_STARTED_TOPIC,
-            id,
-            data: { sender, variant, connects, server: credentials.server },
-            source: { user: { username: credentials.apiUser } },
-            target: "",
-            inReplyToEvent: null,
-            sent: null,
-          },
-          description: `Leecher ${sender} ${connects === 1 ? "started" : "reconnected"} (connection ${connects})`,
-        });
-      } catch (error) {
-        stats.failures++;
-        log.error("cannot record the leecher-started event", { error: (error as Error).message });
-      }
-      onConnect?.(connects);
+    enqueue({
+      input: {
+        topic: LEECH_TOPIC,
+        hash: id,
+        sender,
+        senderType: TRACKER_SENDER_TYPE,
+        payload: {
+          topic: LEECHER_STARTED_TOPIC,
+          id,
+          data: { sender, variant, connects, server: credentials.server },
+          source: { user: { username: credentials.apiUser } },
+          target: "",
+          inReplyToEvent: null,
+          sent: null,
+        },
+        description: `Leecher ${sender} ${connects === 1 ? "started" : "reconnected"} (connection ${connects})`,
+      },
+      after: () => onConnect?.(connects),
     });
   };
 

@@ -110,7 +110,20 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     }
   }
 
-  const runJob = async (job: Job): Promise<void> => {
+  /** How a successful job is finished: in the same transaction as the next enroll. */
+  type Finish = { description: string; payload: unknown };
+
+  const recordFinish = (job: Job, finished: boolean) => {
+    if (finished) {
+      metrics.processed++;
+      onJob?.(job, "finished");
+    } else {
+      metrics.leasesLost++;
+      onJob?.(job, "lost");
+    }
+  };
+
+  const runJob = async (job: Job): Promise<Finish | undefined> => {
     const started = Date.now();
     metrics.lagSeconds = Math.max(0, started - job.source.createdAt) / 1000;
     metrics.maxLagSeconds = Math.max(metrics.maxLagSeconds, metrics.lagSeconds);
@@ -179,22 +192,13 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
         // Stopped part-way: give the job back; the handlers done are remembered.
         await store.releaseJob(job.event.id, holder, { payload: { succeeded: [...succeeded] } });
         onJob?.(job, "released");
-        return;
+        return undefined;
       }
       if (errors.length === 0) {
-        if (
-          await store.finishJob(job.event.id, holder, {
-            description: `Processed ${job.source.description || job.source.topic}`,
-            payload: { succeeded: [...succeeded] },
-          })
-        ) {
-          metrics.processed++;
-          onJob?.(job, "finished");
-        } else {
-          metrics.leasesLost++;
-          onJob?.(job, "lost");
-        }
-        return;
+        return {
+          description: `Processed ${job.source.description || job.source.topic}`,
+          payload: { succeeded: [...succeeded] },
+        };
       }
       const attempt = job.event.retries;
       const retryInMs = Math.min(retryBackoffMs * 2 ** attempt, retryBackoffMaxMs);
@@ -220,6 +224,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
         metrics.leasesLost++;
         onJob?.(job, "lost");
       }
+      return undefined;
     } finally {
       clearInterval(renewal);
     }
@@ -227,17 +232,33 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
 
   const worker = async (sequential: true | "project") => {
     let idle = 1;
+    let done: { job: Job; finish: Finish } | undefined;
     while (!stopping.signal.aborted) {
       let job: Job | undefined;
       try {
         const settings = await settingsFor(null);
-        job = await store.enroll(LEECH_TOPIC, PROC_TOPIC, {
+        const options = {
           sender,
           holder,
           sequential,
           maxRetries: settings.processor.maxRetries,
           lease: settings.processor.leaseMs,
-        });
+        };
+        if (done) {
+          const step = await store.finishAndEnroll(
+            { jobId: done.job.event.id, holder, ...done.finish },
+            LEECH_TOPIC,
+            PROC_TOPIC,
+            options,
+          );
+          inFlight.delete(done.job.event.id);
+          metrics.inFlight = inFlight.size;
+          recordFinish(done.job, step.finished);
+          done = undefined;
+          job = step.job;
+        } else {
+          job = await store.enroll(LEECH_TOPIC, PROC_TOPIC, options);
+        }
       } catch (error) {
         log.error("cannot enroll a job", { error: (error as Error).message });
         await sleep(Math.min(pollMs * 20, 2_000));
@@ -255,12 +276,25 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
       }
       inFlight.set(job.event.id, job);
       metrics.inFlight = inFlight.size;
+      let finish: Finish | undefined;
       try {
-        await runJob(job);
+        finish = await runJob(job);
       } catch (error) {
         log.error("cannot complete a job", { job: job.event.id, error: (error as Error).message });
-      } finally {
+      }
+      if (finish) done = { job, finish };
+      else {
         inFlight.delete(job.event.id);
+        metrics.inFlight = inFlight.size;
+      }
+    }
+    if (done) {
+      try {
+        recordFinish(done.job, await store.finishJob(done.job.event.id, holder, done.finish));
+      } catch (error) {
+        log.error("cannot finish a job", { job: done.job.event.id, error: (error as Error).message });
+      } finally {
+        inFlight.delete(done.job.event.id);
         metrics.inFlight = inFlight.size;
       }
     }

@@ -156,6 +156,31 @@ export class SqlStore implements PipelineStore {
     });
   }
 
+  async dispatchMany(inputs: DispatchInput[]): Promise<Array<{ event: StoredEvent; duplicate: boolean }>> {
+    const values = inputs.map((input) => {
+      const parsed = DispatchSchema.safeParse(input);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+        throw new TypeError(`Cannot store event '${String(input?.topic)}': ${problems.join("; ")}`);
+      }
+      return parsed.data;
+    });
+    if (values.length === 0) return [];
+    return await this.#driver.transaction(async (tx) => {
+      const now = Date.now();
+      const results: Array<{ event: StoredEvent; duplicate: boolean }> = [];
+      for (const value of values) {
+        const inserted = await this.#insertEvent(tx, value, now);
+        if (inserted) results.push({ event: inserted, duplicate: false });
+        else {
+          const existing = await tx.all("SELECT * FROM events WHERE hash = ?", [value.hash]);
+          results.push({ event: toEvent(existing[0]!), duplicate: true });
+        }
+      }
+      return results;
+    });
+  }
+
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     const rows = await this.#driver.read((tx) => tx.all("SELECT * FROM events WHERE id = ?", [id]));
     return rows[0] === undefined ? undefined : toEvent(rows[0]);
@@ -197,6 +222,52 @@ export class SqlStore implements PipelineStore {
   }
 
   async enroll(sourceTopic: string | string[], targetTopic: string, options: EnrollOptions): Promise<Job | undefined> {
+    return (await this.#enroll(sourceTopic, targetTopic, options)).job;
+  }
+
+  async finishAndEnroll(
+    finish: { jobId: string; holder: string; description?: string; payload?: unknown },
+    sourceTopic: string | string[],
+    targetTopic: string,
+    options: EnrollOptions,
+  ): Promise<{ finished: boolean; job: Job | undefined }> {
+    return await this.#enroll(sourceTopic, targetTopic, options, finish);
+  }
+
+  /** Whether an enroll could hand anything out now, read without the write lock (idle polls stay reads). */
+  async #anythingToDo(sources: string[], targetTopic: string, maxRetries: number, sequential: boolean | "project") {
+    return await this.#driver.read(async (tx) => {
+      const now = Date.now();
+      const open = await tx.all(
+        `SELECT status, lease_until, available_at FROM events WHERE topic = ? AND status <> 'finished'
+         AND NOT (status = 'failed' AND retries >= ?) ORDER BY source_seq LIMIT 100`,
+        [targetTopic, maxRetries],
+      );
+      let busy = false;
+      for (const row of open) {
+        const at = Number(row.available_at ?? 0);
+        if (row.status === "pending" && at <= now) return true;
+        if (row.status === "failed" && at <= now) return true;
+        if (row.status === "in_progress" && Number(row.lease_until ?? 0) <= now) return true;
+        busy = true;
+      }
+      if (busy && sequential === true) return false;
+      const cursorRows = await tx.all("SELECT seq FROM enroll_cursors WHERE target_topic = ?", [targetTopic]);
+      const cursor = cursorRows.length ? Number(cursorRows[0]!.seq) : 0;
+      const fresh = await tx.all(
+        `SELECT 1 AS x FROM events WHERE topic IN (${sources.map(() => "?").join(", ")}) AND seq > ? LIMIT 1`,
+        [...sources, cursor],
+      );
+      return fresh.length > 0;
+    });
+  }
+
+  async #enroll(
+    sourceTopic: string | string[],
+    targetTopic: string,
+    options: EnrollOptions,
+    finish?: { jobId: string; holder: string; description?: string; payload?: unknown },
+  ): Promise<{ finished: boolean; job: Job | undefined }> {
     const { sender, holder = sender, sequential = false, ignoreSenderTypes = [], maxRetries = 3, lease = 30_000 } =
       options;
     const sources = Array.isArray(sourceTopic) ? sourceTopic : [sourceTopic];
@@ -210,8 +281,10 @@ export class SqlStore implements PipelineStore {
     }
     if (!(lease > 0)) throw new RangeError(`Cannot enroll: lease ${lease} must be a positive number of milliseconds`);
     const ignored = new Set(ignoreSenderTypes);
-    return await this.#driver.transaction(async (tx) => {
-      const now = Date.now();
+    if (finish === undefined && !(await this.#anythingToDo(sources, targetTopic, maxRetries, sequential))) {
+      return { finished: false, job: undefined };
+    }
+    const pick = async (tx: SqlTx, now: number): Promise<Job | undefined> => {
       const claim = async (row: StoredEvent, retries: number): Promise<Job> => {
         await tx.run(
           `UPDATE events SET status = 'in_progress', sender = ?, holder = ?, lease_until = ?, available_at = NULL,
@@ -274,14 +347,16 @@ export class SqlStore implements PipelineStore {
         );
       const placeholders = sources.map(() => "?").join(", ");
       let materialized = 0;
+      let pageSize = 4; // usually the first new source is the one handed out
       while (materialized < 2000) {
         // Light columns only: the payload is read for the one source handed out.
         const page = await tx.all(
           `SELECT seq, id, topic, status, sender_type, project, description FROM events
-           WHERE topic IN (${placeholders}) AND seq > ? ORDER BY seq LIMIT 100`,
+           WHERE topic IN (${placeholders}) AND seq > ? ORDER BY seq LIMIT ${pageSize}`,
           [...sources, cursor],
         );
         if (page.length === 0) break;
+        pageSize = 200;
         for (const light of page) {
           cursor = Number(light.seq);
           const senderType = (light.sender_type as string | null) ?? null;
@@ -320,7 +395,32 @@ export class SqlStore implements PipelineStore {
       }
       await saveCursor();
       return undefined;
+    };
+    return await this.#driver.transaction(async (tx) => {
+      const now = Date.now();
+      const finished = finish === undefined ? false : await this.#finishIn(tx, finish, now);
+      const job = await pick(tx, now);
+      return { finished, job };
     }, { locks: [`ferry.enroll:${targetTopic}`] });
+  }
+
+  async #finishIn(
+    tx: SqlTx,
+    finish: { jobId: string; holder: string; description?: string; payload?: unknown },
+    now: number,
+  ): Promise<boolean> {
+    return (await tx.run(
+      `UPDATE events SET status = 'finished', holder = NULL, lease_until = NULL, error = NULL,
+       description = COALESCE(?, description), payload = COALESCE(?, payload), updated_at = ?
+       WHERE id = ? AND holder = ? AND status = 'in_progress'`,
+      [
+        finish.description ?? null,
+        finish.payload === undefined ? null : JSON.stringify(finish.payload),
+        now,
+        finish.jobId,
+        finish.holder,
+      ],
+    )) === 1;
   }
 
   async renewLease(jobId: string, holder: string, leaseMs: number): Promise<boolean> {

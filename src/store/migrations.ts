@@ -38,7 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX events_topic_seq ON events (topic, seq)",
       "CREATE INDEX events_depends_on ON events (depends_on)",
       "CREATE INDEX events_open ON events (topic, source_seq) WHERE status <> 'finished'",
-      "CREATE INDEX events_status_seq ON events (status, seq)",
+      "CREATE INDEX events_unfinished ON events (status, seq) WHERE status <> 'finished'",
       "CREATE TABLE enroll_cursors (target_topic TEXT PRIMARY KEY, seq BIGINT NOT NULL)",
     ],
   },

@@ -57,6 +57,8 @@ export interface PipelineStore extends AsyncDisposable {
 
   /** Stores an event; one whose hash is already stored is not stored again and comes back with `duplicate`. */
   dispatch(input: DispatchInput): Promise<{ event: StoredEvent; duplicate: boolean }>;
+  /** Stores several events in one transaction, in order (a leecher's burst); each result says whether it was a duplicate. */
+  dispatchMany(inputs: DispatchInput[]): Promise<Array<{ event: StoredEvent; duplicate: boolean }>>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   listEvents(filter?: EventFilter): Promise<StoredEvent[]>;
   /** Number of events with a topic (and status). */
@@ -69,6 +71,16 @@ export interface PipelineStore extends AsyncDisposable {
    * Source events count only when `finished` (events are stored finished unless told otherwise).
    */
   enroll(sourceTopic: string | string[], targetTopic: string, options: EnrollOptions): Promise<Job | undefined>;
+  /**
+   * Finishes a held job and enrolls the next in one transaction (a worker's usual step: half the
+   * commits). `finished` is false when `finish.holder` no longer held the job.
+   */
+  finishAndEnroll(
+    finish: { jobId: string; holder: string; description?: string; payload?: unknown },
+    sourceTopic: string | string[],
+    targetTopic: string,
+    options: EnrollOptions,
+  ): Promise<{ finished: boolean; job: Job | undefined }>;
   /** Extends the lease of a job still held by `holder`; false when it was lost. */
   renewLease(jobId: string, holder: string, leaseMs: number): Promise<boolean>;
   /** Marks a held job finished; false when `holder` no longer holds it. */

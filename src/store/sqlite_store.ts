@@ -38,6 +38,10 @@ class SqliteDriver implements SqlDriver {
     this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("PRAGMA synchronous = NORMAL");
+    // Checkpoints (which sync the file) every ~40 MB of log rather than every 4 MB: the event log
+    // commits often and small; the log file is cut back to 64 MB after each.
+    this.#db.exec("PRAGMA wal_autocheckpoint = 10000");
+    this.#db.exec("PRAGMA journal_size_limit = 67108864");
     const prepare = (sql: string) => {
       let statement = this.#statements.get(sql);
       if (statement === undefined) {

@@ -1,0 +1,53 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import type { Asset } from "./app.ts";
+
+const CLIENT_ENTRY = new URL("./client/app.ts", import.meta.url);
+const STYLE = new URL("./style.css", import.meta.url);
+
+/** Options of {@linkcode buildAssets}. */
+export interface BuildAssetsOptions {
+  /** Minify the script and the stylesheet. @default {true} */
+  minify?: boolean;
+}
+
+/**
+ * The files under `/assets/`: the page script (`client/app.ts` bundled by esbuild for the
+ * browser) and the stylesheet. Built once when the view starts.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { buildAssets } from "./assets.ts";
+ *
+ * const assets = await buildAssets();
+ * ok(String(assets["app.js"]!.body).includes("EventSource"));
+ * ok(assets["style.css"]!.type.startsWith("text/css"));
+ * ```
+ */
+export async function buildAssets(options: BuildAssetsOptions = {}): Promise<Record<string, Asset>> {
+  const { minify = true } = options;
+  try {
+    const css = await readFile(STYLE, "utf8");
+    const [script, style] = await Promise.all([
+      esbuild.build({
+        entryPoints: [fileURLToPath(CLIENT_ENTRY)],
+        bundle: true,
+        write: false,
+        format: "esm",
+        target: ["chrome110", "firefox110", "safari16"],
+        minify,
+        legalComments: "none",
+        logLevel: "silent",
+      }),
+      esbuild.transform(css, { loader: "css", minify }),
+    ]);
+    return {
+      "app.js": { body: script.outputFiles[0]!.text, type: "text/javascript; charset=utf-8" },
+      "style.css": { body: style.code, type: "text/css; charset=utf-8" },
+    };
+  } finally {
+    await esbuild.stop();
+  }
+}

@@ -677,6 +677,20 @@ async function announce(session: Session, versionId: string, data: Record<string
     ]);
   } finally {
     clearTimeout(timer);
+    const socket = (hub as unknown as { _socketIo?: object | null })._socketIo;
     hub.disconnect();
+    forgetSocket(socket);
   }
+}
+
+/**
+ * The official client keeps one socket per server and user for the whole process, and a socket
+ * once disconnected only comes back after a reconnection delay (1–1.5 s): a later announcement
+ * from the same session would wait for it. Forgetting it makes the next `connect()` open a new
+ * one at once. Does nothing if the client's internals differ.
+ */
+function forgetSocket(socket: object | null | undefined): void {
+  const instances = (socket?.constructor as { instances?: unknown } | undefined)?.instances;
+  if (!(instances instanceof Map)) return;
+  for (const [key, value] of instances) if (value === socket) instances.delete(key);
 }

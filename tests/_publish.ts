@@ -8,6 +8,16 @@ import { runPublish, type RunPublishOptions } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 
+/**
+ * Media tools that do not exist: for publishes whose frames are not real images, so ExtractReview
+ * skips at once (with its warning) instead of running ffmpeg on them.
+ */
+export const NO_REVIEW_TOOLS = {
+  ffmpeg: "ferry-test-no-ffmpeg",
+  ffprobe: "ferry-test-no-ffprobe",
+  oiiotool: "ferry-test-no-oiiotool",
+};
+
 /** ferry's own plugins folder. */
 export const PLUGINS = new URL("../plugins/", import.meta.url).pathname;
 

@@ -10,12 +10,13 @@ import { join } from "node:path";
 import { EXIT } from "../src/cli/exit_codes.ts";
 import type { RunningTracker } from "../services/tracker/server.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { tempFolder, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, tempFolder, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
 const ROOT = new URL("../", import.meta.url).pathname;
 const options = { sanitizeOps: false, sanitizeResources: false };
+const NO_TOOLS = NO_REVIEW_TOOLS;
 
 /** The parent's environment without any ferry or ftrack setting. */
 function cleanEnv(): Record<string, string> {
@@ -260,7 +261,10 @@ async function shotTracker() {
   await makeShot(session);
   const home = await tempFolder("ferry-home-");
   const files = await tempFolder("ferry-files-");
+  const settings = join(files.path, "settings.json");
+  await Deno.writeTextFile(settings, JSON.stringify({ tools: NO_TOOLS }));
   return {
+    settings,
     running,
     session,
     home,
@@ -298,7 +302,10 @@ Deno.test({
       "--settings",
       join(files.path, "settings.json"),
     ];
-    await Deno.writeTextFile(join(files.path, "settings.json"), JSON.stringify({ uploadConcurrency: 1 }));
+    await Deno.writeTextFile(
+      join(files.path, "settings.json"),
+      JSON.stringify({ uploadConcurrency: 1, tools: NO_TOOLS }),
+    );
     const first = spawn("scripts/publish.ts", args, fixture.env(proxy.url));
     await until(() => proxy.held() > 0, "an upload to be held");
     first.child.kill("SIGKILL");
@@ -328,7 +335,15 @@ Deno.test({
     const { running, session, files } = fixture;
     await writeFrames(files.path, [1001, 1002, 1003], { bytes: 4096 });
     await using proxy = holdingProxy(running, 1);
-    const args = [join(files.path, "beauty.####.exr"), "--context", "demo/sq010/sh010", "--task", "lighting"];
+    const args = [
+      join(files.path, "beauty.####.exr"),
+      "--context",
+      "demo/sq010/sh010",
+      "--task",
+      "lighting",
+      "--settings",
+      fixture.settings,
+    ];
     const stalled = await run("scripts/publish.ts", [...args, "--timeout", "3"], fixture.env(proxy.url));
     strictEqual(stalled.code, EXIT.ENVIRONMENT, stalled.stderr);
     ok(/the upload of '.*beauty\.100\d\.exr' made no progress for 3 s/.test(stalled.stderr), stalled.stderr);
@@ -367,6 +382,8 @@ Deno.test({
       "lighting",
       "--plugins",
       plugins,
+      "--settings",
+      fixture.settings,
       "--report",
       join(reports, "report.json"),
     ], fixture.env());

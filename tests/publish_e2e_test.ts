@@ -6,7 +6,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, publishFixture, publishWith, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -88,7 +88,9 @@ Deno.test({
     const { running, session, folder } = fixture;
     const frames = Array.from({ length: 100 }, (_, i) => 1001 + i);
     await writeFrames(folder.path, frames, { bytes: 4096 });
-    const { report } = await publishWith(session, request([join(folder.path, "beauty.%04d.exr")]));
+    const { report } = await publishWith(session, request([join(folder.path, "beauty.%04d.exr")]), {
+      settings: { tools: NO_REVIEW_TOOLS },
+    });
     ok(report.ok, JSON.stringify(report.results.filter((r) => !r.success)));
     const created = report.created[0] as E;
     const components = (await session.query(

@@ -11,7 +11,7 @@ import type { HubEvent } from "../src/events/event.ts";
 import { hasFfmpeg } from "../services/tracker/encode_media.ts";
 import { testFrame } from "../scripts/_png.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -39,6 +39,7 @@ Deno.test({
     const { report } = await publishWith(
       session,
       request([join(folder.path, "beauty.####.exr"), readme], { location: { disk: root.path } }),
+      { settings: { tools: NO_REVIEW_TOOLS } },
     );
     ok(report.ok, JSON.stringify(report.results.filter((r) => !r.success)));
     for (const [i, frame] of ["1001", "1002", "1003"].entries()) {
@@ -74,6 +75,7 @@ Deno.test({
     const { report } = await publishWith(
       session,
       request([path!], { location: "unmanaged", instances: [{ family: "image", name: "still", files: [path] }] }),
+      { settings: { tools: NO_REVIEW_TOOLS } },
     );
     ok(report.ok, JSON.stringify(report.results.filter((r) => !r.success)));
     const [location] =
@@ -99,8 +101,8 @@ Deno.test({
     await writeFrames(first.path, [1001, 1002, 1003, 1004]);
     await writeFrames(second.path, [2001, 2002, 2003, 2004]);
     const outcomes = await Promise.all([
-      publishWith(session, request([join(first.path, "beauty.####.exr")])),
-      publishWith(session, request([join(second.path, "beauty.####.exr")])),
+      publishWith(session, request([join(first.path, "beauty.####.exr")]), { settings: { tools: NO_REVIEW_TOOLS } }),
+      publishWith(session, request([join(second.path, "beauty.####.exr")]), { settings: { tools: NO_REVIEW_TOOLS } }),
     ]);
     ok(
       outcomes.every((outcome) => outcome.report.ok),

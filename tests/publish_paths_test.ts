@@ -14,7 +14,7 @@ import { runPublish } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
 import { pathInsideRoot, structurePath, UnsafePathError } from "../plugins/_structure.ts";
 import type { ResolvedContext } from "../src/tracker/resolve_context.ts";
-import { PLUGINS, publishFixture, tempFolder, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, PLUGINS, publishFixture, tempFolder, writeFrames } from "./_publish.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const values = {
@@ -102,7 +102,7 @@ async function publishToDisk(
     }),
     session,
     plugins: chosen,
-    settings: parsePublishSettings(options.settings ?? {}),
+    settings: parsePublishSettings({ tools: NO_REVIEW_TOOLS, ...(options.settings as object) }),
   });
 }
 

@@ -7,11 +7,12 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
 import type { HubEvent } from "../src/events/event.ts";
 import type { RunningTracker } from "../services/tracker/server.ts";
-import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, publishFixture, publishWith, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -22,6 +23,7 @@ const request = (files: string[]) => ({
   comment: "resumed comment",
 });
 const options = { sanitizeOps: false, sanitizeResources: false };
+const tools = NO_REVIEW_TOOLS;
 
 /** Counts what the tracker announces: publish events, task status changes, version publications. */
 function watch(running: RunningTracker) {
@@ -78,7 +80,7 @@ Deno.test({
     let sent = 0;
     const interrupted = await publishWith(session, request(files), {
       signal: controller.signal,
-      settings: { uploadConcurrency: 2 },
+      settings: { uploadConcurrency: 2, tools },
       progress: {
         expect() {},
         done(bytes) {
@@ -93,7 +95,7 @@ Deno.test({
     ok(stored > 0 && stored < 40, `some files were stored before the stop (${stored})`);
 
     // Straight away: this process's stopped publish is known to be gone, so it is resumed.
-    const resumed = await publishWith(session, request(files));
+    const resumed = await publishWith(session, request(files), { settings: { tools } });
     ok(resumed.report.ok, JSON.stringify(resumed.report.results.filter((r) => !r.success)));
     strictEqual((resumed.report.created[0] as E).resumed, true);
     const version = await checkComplete(running, session, 40, 64 * 1024);
@@ -122,12 +124,12 @@ Deno.test({
       const published = ((event.data as E).entities as E[]).some((entity) => entity.changes?.is_published?.new);
       if (published) controller.abort(new Error("killed after publication"));
     });
-    const first = await publishWith(session, request(files), { signal: controller.signal });
+    const first = await publishWith(session, request(files), { signal: controller.signal, settings: { tools } });
     strictEqual(first.report.ok, false);
     strictEqual(seen.publications, 1);
     strictEqual(seen.finished.length, 0, "no event yet");
 
-    const again = await publishWith(session, request(files));
+    const again = await publishWith(session, request(files), { settings: { tools } });
     ok(again.report.ok, JSON.stringify(again.report.results.filter((r) => !r.success)));
     const version = await checkComplete(running, session, 3, 4096);
     strictEqual((again.report.created[0] as E).versionId, version.id);
@@ -137,7 +139,7 @@ Deno.test({
     strictEqual(seen.publications, 1, "published once");
 
     // Finished now: the same files again are a new version.
-    const third = await publishWith(session, request(files));
+    const third = await publishWith(session, request(files), { settings: { tools } });
     ok(third.report.ok);
     strictEqual((third.report.created[0] as E).version, 2);
   },
@@ -154,11 +156,11 @@ Deno.test({
     const files = [join(folder.path, "beauty.####.exr")];
     let second: Promise<Awaited<ReturnType<typeof publishWith>>> | undefined;
     const first = await publishWith(session, request(files), {
-      settings: { uploadConcurrency: 1 },
+      settings: { uploadConcurrency: 1, tools },
       progress: {
         expect() {},
         done() {
-          second ??= publishWith(session, request(files));
+          second ??= publishWith(session, request(files), { settings: { tools } });
         },
       },
     });
@@ -184,7 +186,7 @@ Deno.test({
     const files = [join(folder.path, "beauty.####.exr")];
     let changed = false;
     const failed = await publishWith(session, request(files), {
-      settings: { uploadConcurrency: 1 },
+      settings: { uploadConcurrency: 1, tools },
       progress: {
         expect() {},
         done() {
@@ -200,7 +202,7 @@ Deno.test({
     const why = failed.report.results.find((result) => !result.success)?.error?.message ?? "";
     ok(/changed during the upload/.test(why), why);
 
-    const again = await publishWith(session, request(files));
+    const again = await publishWith(session, request(files), { settings: { tools } });
     ok(again.report.ok, JSON.stringify(again.report.results.filter((r) => !r.success)));
     const version = await checkComplete(running, session, 4, 8192);
     strictEqual((again.report.created[0] as E).versionId, version.id);
@@ -211,5 +213,58 @@ Deno.test({
     strictEqual(recorded, `sha1:${sha1(await readFile(paths[0]!))}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     strictEqual(seen.finished.length, 1);
+  },
+});
+
+Deno.test({
+  ...options,
+  name:
+    "ValidateNotInFlight tells a live publisher from a dead one: by its process on this machine, by its heartbeat elsewhere, saying how long to wait",
+  fn: async () => {
+    await using fixture = await publishFixture();
+    const { session, folder } = fixture;
+    await writeFrames(folder.path, [1001, 1002, 1003], { bytes: 4096 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    const controller = new AbortController();
+    const stopped = await publishWith(session, request(files), {
+      signal: controller.signal,
+      settings: { tools },
+      progress: { expect() {}, done: () => controller.abort(new Error("killed")) },
+    });
+    strictEqual(stopped.report.ok, false);
+    const [unfinished] = (await session.query("select id from AssetVersion")).data as E[];
+    const setMeta = (key: string, value: string) => session.update("Metadata", [unfinished.id, key], { value });
+    const refusal = async () => {
+      const { report } = await publishWith(session, request(files), { settings: { tools } });
+      strictEqual(report.ok, false);
+      return report.results.find((result) => !result.success)?.error?.message ?? "";
+    };
+
+    // A publisher on another machine, heard from just now: wait until its heartbeat is 20 s old.
+    await setMeta("ferry_publisher", JSON.stringify({ host: "render-07.invalid", pid: 4242, token: "t" }));
+    await setMeta("ferry_heartbeat", new Date().toISOString());
+    const foreign = await refusal();
+    ok(
+      /being published as version 1 right now by process 4242 on 'render-07.invalid' \(last heard \d+ s ago\); if that publish was stopped, run this again in (19|20) s and it will be resumed/
+        .test(foreign),
+      foreign,
+    );
+
+    // A live process on this machine: refused whatever its heartbeat says, naming the process.
+    const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    try {
+      await setMeta("ferry_publisher", JSON.stringify({ host: hostname(), pid: sleeper.pid, token: "t" }));
+      await setMeta("ferry_heartbeat", new Date(Date.now() - 3_600_000).toISOString());
+      const local = await refusal();
+      ok(new RegExp(`right now by process ${sleeper.pid} on this machine .*kill ${sleeper.pid}`).test(local), local);
+    } finally {
+      sleeper.kill("SIGKILL");
+      await sleeper.status;
+    }
+    // Once that process is gone, the same publish resumes at once, though its heartbeat is fresh.
+    await setMeta("ferry_heartbeat", new Date().toISOString());
+    const resumed = await publishWith(session, request(files), { settings: { tools } });
+    ok(resumed.report.ok, JSON.stringify(resumed.report.results.filter((r) => !r.success)));
+    strictEqual((resumed.report.created[0] as E).versionId, unfinished.id);
   },
 });

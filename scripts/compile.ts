@@ -70,7 +70,7 @@ ${
  *   output: "dist/bin/linux-arm64/ferry-leecher",
  *   excludes: ["node_modules/typescript"],
  * });
- * ok(args.join(" ") === "compile --no-prompt --allow-net --allow-read --allow-write --allow-env --allow-sys " +
+ * ok(args.join(" ") === "compile --no-check --no-prompt --allow-net --allow-read --allow-write --allow-env --allow-sys " +
  *   "--target aarch64-unknown-linux-gnu --output dist/bin/linux-arm64/ferry-leecher " +
  *   "--exclude node_modules/typescript scripts/bin/ferry_leecher.ts");
  * ```
@@ -81,6 +81,7 @@ export function compileArgs(
 ): string[] {
   return [
     "compile",
+    "--no-check", // checked once for every binary beforehand
     "--no-prompt",
     ...binary.permissions.map((permission) => permission.flag),
     "--target",
@@ -111,6 +112,8 @@ export interface CompileBinariesOptions {
   log?: (line: string) => void;
   /** The environment of `deno compile` (`DENORT_BIN`, `DENO_DIR`, proxies). @default {Deno.env.toObject()} */
   env?: Record<string, string>;
+  /** Type-check every binary's modules once before compiling (`deno check`). @default {true} */
+  check?: boolean;
 }
 
 /** What {@linkcode compileBinaries} did. */
@@ -165,6 +168,7 @@ export async function compileBinaries(options: CompileBinariesOptions = {}): Pro
     dryRun = false,
     log = (line: string) => console.error(line),
     env = Deno.env.toObject(),
+    check = true,
   } = options;
   const out = resolve(options.out ?? join(root, "dist", "bin"));
   const outcome: CompileOutcome = { built: [], missingBase: [], notYet: [], embedded: {} };
@@ -183,6 +187,27 @@ export async function compileBinaries(options: CompileBinariesOptions = {}): Pro
         .stdout,
     ),
   ) as { denoVersion: string; denoDir: string };
+  if (check && !dryRun && available.length > 0 && targets.length > 0) {
+    // One type check for every binary and target (deno compile would check each one again).
+    const roots = available.flatMap((binary) => [
+      binary.entry,
+      ...outcome.embedded[binary.name]!.files.filter((file) =>
+        binary.include.some((include) => file.startsWith(include)) && /\.[cm]?tsx?$/.test(file)
+      ),
+    ]);
+    log(`checking ${available.map((binary) => binary.name).join(", ")} …`);
+    const checked = await new Deno.Command(deno, {
+      args: ["check", ...new Set(roots)],
+      cwd: root,
+      env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!checked.success) {
+      throw new CompileError(`the binaries' modules do not type-check:\n${new TextDecoder().decode(checked.stderr)}`);
+    }
+  }
   const host = hostTarget(Deno.build.target);
   for (const target of targets) {
     const folder = join(out, target.name);

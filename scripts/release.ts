@@ -77,6 +77,8 @@ export interface ReleaseOptions {
   env?: Record<string, string>;
   /** Progress lines. @default {console.error} */
   log?: (line: string) => void;
+  /** Type-check the binaries' modules before compiling them. @default {true} */
+  check?: boolean;
 }
 
 /** A per-target archive of a release. */
@@ -209,6 +211,7 @@ export async function buildRelease(options: ReleaseOptions = {}): Promise<Releas
     allowMissingBinaries = false,
     env = Deno.env.toObject(),
     log = (line: string) => console.error(line),
+    check = true,
   } = options;
   const { version } = parseDenoConfig(await readFile(join(root, "deno.json"), "utf8"), join(root, "deno.json"));
   const out = resolve(options.out ?? join(root, "dist", "release", version));
@@ -222,7 +225,7 @@ export async function buildRelease(options: ReleaseOptions = {}): Promise<Releas
     log(`ferry ${version}: compiling the binaries …`);
     let compiled;
     try {
-      compiled = await compileBinaries({ targets, binaries: BINARIES, out: join(work, "bin"), root, env, log });
+      compiled = await compileBinaries({ targets, binaries: BINARIES, out: join(work, "bin"), root, env, log, check });
     } catch (error) {
       if (error instanceof CompileError) throw new ReleaseError(error.message, EXIT.FAILED);
       throw error;

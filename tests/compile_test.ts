@@ -169,20 +169,22 @@ async function checkBinaries(
       Deno.build.target.replaceAll(".", "\\.")
     }\\)$`,
   );
-  for (const binary of AVAILABLE) {
-    await t.step(`${binary.name} answers --version and --help`, async () => {
-      await using home = await tempFolder("ferry-compile-home-");
-      const options = { cwd: work, env: binaryEnv(home.path) };
-      const shown = await run(launch(binary), ["--version"], options);
+  await t.step(`${AVAILABLE.map((binary) => binary.name).join(", ")} answer --version and --help`, async () => {
+    await using home = await tempFolder("ferry-compile-home-");
+    const options = { cwd: work, env: binaryEnv(home.path) };
+    await Promise.all(AVAILABLE.map(async (binary) => {
+      const [shown, help] = await Promise.all([
+        run(launch(binary), ["--version"], options),
+        run(launch(binary), ["--help"], options),
+      ]);
       ok(shown.code === 0, shown.stderr);
       ok(version.test(shown.stdout.trim()), `--version printed '${shown.stdout.trim()}'`);
       ok(shown.stdout.startsWith(`${binary.name} `), shown.stdout);
-      const help = await run(launch(binary), ["--help"], options);
       ok(help.code === 0, help.stderr);
       ok(new RegExp(`Usage:\\s+${binary.name} `).test(help.stdout), help.stdout);
       ok(!/deno task (tracker|bridge|leecher|processor) /.test(help.stdout.split("\n")[0]!), help.stdout);
-    });
-  }
+    }));
+  });
   const ferry = AVAILABLE.find((binary) => binary.name === "ferry");
   if (ferry) {
     await t.step("ferry scan fingerprints a folder (hash worker threads), subcommands answer --help", async () => {
@@ -432,6 +434,7 @@ Deno.test({
         binaries: [probe],
         out: out.path,
         env: { ...env, DENORT_BIN: join(out.path, "no-such-denort") },
+        check: false,
         log: () => {},
       });
       ok(outcome.built.length === 0 && outcome.missingBase.length === 1, JSON.stringify(outcome));
@@ -444,13 +447,21 @@ Deno.test({
         binaries: [probe],
         out: out.path,
         env: { ...env, DENORT_BIN: DENO },
+        check: false,
         log: () => {},
       });
       ok(outcome.built.length === 0 && outcome.missingBase.length === 1, JSON.stringify(outcome));
       const problem = outcome.missingBase[0]!.problem;
       ok(!problem.includes("\n") && problem.includes(`DENORT_BIN='${DENO}' is not a denort runtime base`), problem);
     });
-    const outcome = await compileBinaries({ targets: [host], binaries: [probe], out: out.path, env, log: () => {} });
+    const outcome = await compileBinaries({
+      targets: [host],
+      binaries: [probe],
+      out: out.path,
+      env,
+      check: false,
+      log: () => {},
+    });
     if (outcome.missingBase.length > 0) {
       const problem = outcome.missingBase[0]!.problem;
       ok(!problem.includes("\n") && problem.includes("DENORT_BIN"), problem);
@@ -461,7 +472,14 @@ Deno.test({
       return;
     }
     await using work = await tempFolder("ferry-compile-work-");
-    const built = await compileBinaries({ targets: [host], binaries: AVAILABLE, out: out.path, env, log: () => {} });
+    const built = await compileBinaries({
+      targets: [host],
+      binaries: AVAILABLE,
+      out: out.path,
+      env,
+      check: false,
+      log: () => {},
+    });
     ok(built.built.length === AVAILABLE.length, JSON.stringify(built));
     const paths = Object.fromEntries(built.built.map((entry) => [entry.binary, entry.path]));
     await checkBinaries(t, (binary) => ({ command: paths[binary.name]!, args: [] }), work.path);
@@ -489,7 +507,7 @@ Deno.test("compile main(): --dry-run prints each deno compile command; unknown t
   }).output();
   const printed = decoder.decode(dry.stderr);
   ok(dry.code === 0, printed);
-  const commands = printed.split("\n").filter((line) => line.includes(" compile --no-prompt "));
+  const commands = printed.split("\n").filter((line) => line.includes(" compile --no-check --no-prompt "));
   ok(commands.length === 2, printed);
   ok(commands[0]!.includes("--target aarch64-apple-darwin") && commands[0]!.endsWith("scripts/bin/ferry_tracker.ts"));
   ok(

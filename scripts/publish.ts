@@ -55,8 +55,8 @@ command again: on this machine at once, from another machine once its heartbeat 
 
 ${
   exitCodesHelp({
-    [EXIT.OK]:
-      "published (or, with --dry-run, valid); also when only the report could not be written (a warning says so)",
+    [EXIT.OK]: "published (or, with --dry-run, valid); also when the report could not be written or a plugin\n" +
+      "     after publication failed (a WARNING says so: do not publish it again)",
     [EXIT.FAILED]:
       "validation or integration failed: not published (the report says where and why; running it again resumes)",
     [EXIT.USAGE]: "usage error: bad flags, paths, patterns, --settings file or --report path; nothing was done",
@@ -284,6 +284,8 @@ async function publishCommand(args: string[]): Promise<number> {
   });
   if (expected > 0) bytes.finish();
   const { report } = outcome;
+  const published = (report.created as Array<{ versionId?: string }>).filter((created) => created.versionId);
+  const allPublished = !flags["dry-run"] && published.length > 0 && published.length === report.created.length;
   // The report is written whatever happened; failing to write it never hides a published version.
   let reportWritten = true;
   try {
@@ -292,12 +294,21 @@ async function publishCommand(args: string[]): Promise<number> {
     reportWritten = false;
     console.error(
       `\npublish: WARNING: the report could not be written to '${reportPath}': ${(error as Error).message}${
-        report.ok && !flags["dry-run"] ? " (the version IS published: do not publish it again)" : ""
+        allPublished ? " (the version IS published: do not publish it again)" : ""
       }`,
     );
   }
   if (flags.json) console.log(JSON.stringify(report, null, 2));
-  if (!report.ok) {
+  if (!report.ok && allPublished) {
+    // Published, then a later step (a studio plugin after integration) failed: the version exists,
+    // so the exit code says published and the failure is a loud warning.
+    for (const failure of report.results.filter((result) => !result.success)) {
+      console.error(
+        `\npublish: WARNING: the version IS published, but '${failure.plugin}' failed after it: ${failure.error?.message}`,
+      );
+    }
+  }
+  if (!report.ok && !allPublished) {
     const failures = report.results.filter((result) => !result.success);
     const reasons = [
       ...new Set(

@@ -358,12 +358,14 @@ Deno.test({
 
 Deno.test({
   ...options,
-  name: "publish exits 0 with a loud warning when the version is published but the report cannot be written",
+  name:
+    "publish exits 0 with loud warnings when the version is published but the report cannot be written and a later plugin fails",
   fn: async () => {
     await using fixture = await shotTracker();
     const { session, files } = fixture;
     await writeFrames(files.path, [1001, 1002], { bytes: 1024 });
-    // A plugin that runs after integration and puts a file where the report's folder was (a disk gone away).
+    // A plugin that runs after integration, puts a file where the report's folder was (a disk gone
+    // away), and fails.
     const reports = join(files.path, "reports");
     const plugins = join(files.path, "plugins");
     await Deno.mkdir(plugins);
@@ -372,6 +374,7 @@ Deno.test({
       `export default { kind: "context", name: "BreakReports", order: 3.4, async process() {
         await Deno.remove(${JSON.stringify(reports)}, { recursive: true });
         await Deno.writeTextFile(${JSON.stringify(reports)}, "not a folder any more");
+        throw new Error("the studio hook failed");
       } };\n`,
     );
     const result = await run("scripts/publish.ts", [
@@ -391,6 +394,12 @@ Deno.test({
     ok(/WARNING: the report could not be written to '.*report\.json'/.test(result.stderr), result.stderr);
     ok(/the version IS published: do not publish it again/.test(result.stderr), result.stderr);
     ok(/published demo\/sq010\/sh010 beauty v001/.test(result.stderr), result.stderr);
+    ok(
+      /WARNING: the version IS published, but 'BreakReports' failed after it: the studio hook failed/.test(
+        result.stderr,
+      ),
+      result.stderr,
+    );
     strictEqual((await session.query("select id from AssetVersion where is_published is true")).data.length, 1);
   },
 });

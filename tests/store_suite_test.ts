@@ -117,6 +117,30 @@ for (const { kind, site, ignore } of await storeKinds()) {
     );
   });
 
+  suite("enrollMany() hands out consecutive jobs to one holder and finishes them in the next step", async (store) => {
+    for (const hash of ["a", "b", "c", "d", "e"]) await leech(store, hash);
+    const options = { sender: "p", sequential: true, max: 3 } as const;
+    const first = await store.enrollMany(SRC, JOB, options);
+    deepStrictEqual(first.jobs.map((job) => job.source.hash), ["a", "b", "c"]);
+    deepStrictEqual(first.jobs.map((job) => job.source.payload), [{ id: "a" }, { id: "b" }, { id: "c" }]);
+    strictEqual(await store.enroll(SRC, JOB, { sender: "q", sequential: true }), undefined, "the queue waits for them");
+    const next = await store.enrollMany(SRC, JOB, options, first.jobs.map((job) => ({ jobId: job.event.id })));
+    deepStrictEqual(next.finished, first.jobs.map((job) => job.event.id));
+    deepStrictEqual(next.jobs.map((job) => job.source.hash), ["d", "e"]);
+    const last = await store.enrollMany(
+      SRC,
+      JOB,
+      { ...options, max: 0 },
+      next.jobs.map((job) => ({ jobId: job.event.id })),
+    );
+    deepStrictEqual(last, { finished: next.jobs.map((job) => job.event.id), jobs: [] });
+    strictEqual(await store.countEvents({ topic: JOB, status: "finished" }), 5);
+    await leech(store, "f", "alpha");
+    await leech(store, "g", "alpha");
+    const perProject = await store.enrollMany(SRC, JOB, { sender: "p", sequential: "project", max: 5 });
+    strictEqual(perProject.jobs.length, 1, "one at a time per project");
+  });
+
   suite("enroll() without sequential hands out several jobs at once; never one source twice", async (store) => {
     for (const hash of ["a", "b", "c"]) await leech(store, hash);
     const jobs = [];

@@ -110,6 +110,31 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     }
   }
 
+  // Every held job's lease is renewed while this process lives (a batch waits its turn held).
+  const lostJobs = new Set<string>();
+  let renewing = false;
+  const renewAll = async () => {
+    if (renewing) return;
+    renewing = true;
+    try {
+      const { leaseMs } = (await settingsFor(null)).processor;
+      for (const id of inFlight.keys()) {
+        if (lostJobs.has(id)) continue;
+        try {
+          if (!(await store.renewLease(id, holder, leaseMs))) {
+            lostJobs.add(id);
+            log.warn("lost the lease of a job; another processor may run it", { job: id });
+          }
+        } catch (error) {
+          log.warn("cannot renew a lease", { job: id, error: (error as Error).message });
+        }
+      }
+    } finally {
+      renewing = false;
+    }
+  };
+  const renewal = setInterval(renewAll, Math.max(100, Math.floor(studio.processor.leaseMs / 3)));
+
   /** How a successful job is finished: in the same transaction as the next enroll. */
   type Finish = { description: string; payload: unknown };
 
@@ -128,17 +153,8 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     metrics.lagSeconds = Math.max(0, started - job.source.createdAt) / 1000;
     metrics.maxLagSeconds = Math.max(metrics.maxLagSeconds, metrics.lagSeconds);
     const settings = await settingsFor(job.source.project);
-    const { leaseMs, maxRetries, retryBackoffMs, retryBackoffMaxMs } = settings.processor;
-    let lost = false;
-    const renewal = setInterval(() => {
-      store.renewLease(job.event.id, holder, leaseMs).then((renewed) => {
-        if (!renewed && !lost) {
-          lost = true;
-          log.warn("lost the lease of a job; another processor may run it", { job: job.event.id });
-        }
-      }).catch((error: Error) => log.warn("cannot renew a lease", { job: job.event.id, error: error.message }));
-    }, Math.max(100, Math.floor(leaseMs / 3)));
-    try {
+    const { maxRetries, retryBackoffMs, retryBackoffMaxMs } = settings.processor;
+    {
       const parsed = EventSchema.safeParse(job.source.payload);
       const previous = (job.event.payload as { succeeded?: unknown } | null)?.succeeded;
       const succeeded = new Set(Array.isArray(previous) ? previous.map(String) : []);
@@ -188,7 +204,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
           }
         }
       }
-      if (cancelled.signal.aborted && errors.length === 0 && !lost) {
+      if (cancelled.signal.aborted && errors.length === 0 && !lostJobs.has(job.event.id)) {
         // Stopped part-way: give the job back; the handlers done are remembered.
         await store.releaseJob(job.event.id, holder, { payload: { succeeded: [...succeeded] } });
         onJob?.(job, "released");
@@ -225,77 +241,94 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
         onJob?.(job, "lost");
       }
       return undefined;
-    } finally {
-      clearInterval(renewal);
     }
   };
 
   const worker = async (sequential: true | "project") => {
     let idle = 1;
-    let done: { job: Job; finish: Finish } | undefined;
+    let done: Array<{ job: Job; finish: Finish }> = [];
+    const settle = (finishedIds: string[]) => {
+      const finished = new Set(finishedIds);
+      for (const { job } of done) {
+        inFlight.delete(job.event.id);
+        lostJobs.delete(job.event.id);
+        recordFinish(job, finished.has(job.event.id));
+      }
+      metrics.inFlight = inFlight.size;
+      done = [];
+    };
+    const release = async (jobs: Job[]) => {
+      for (const job of jobs) {
+        await store.releaseJob(job.event.id, holder).catch(() => {});
+        inFlight.delete(job.event.id);
+        lostJobs.delete(job.event.id);
+      }
+      metrics.inFlight = inFlight.size;
+    };
     while (!stopping.signal.aborted) {
-      let job: Job | undefined;
+      let jobs: Job[];
       try {
         const settings = await settingsFor(null);
-        const options = {
+        const step = await store.enrollMany(LEECH_TOPIC, PROC_TOPIC, {
           sender,
           holder,
           sequential,
           maxRetries: settings.processor.maxRetries,
           lease: settings.processor.leaseMs,
-        };
-        if (done) {
-          const step = await store.finishAndEnroll(
-            { jobId: done.job.event.id, holder, ...done.finish },
-            LEECH_TOPIC,
-            PROC_TOPIC,
-            options,
-          );
-          inFlight.delete(done.job.event.id);
-          metrics.inFlight = inFlight.size;
-          recordFinish(done.job, step.finished);
-          done = undefined;
-          job = step.job;
-        } else {
-          job = await store.enroll(LEECH_TOPIC, PROC_TOPIC, options);
-        }
+          max: settings.processor.batchSize,
+        }, done.map(({ job, finish }) => ({ jobId: job.event.id, ...finish })));
+        settle(step.finished);
+        jobs = step.jobs;
       } catch (error) {
         log.error("cannot enroll a job", { error: (error as Error).message });
         await sleep(Math.min(pollMs * 20, 2_000));
         continue;
       }
-      if (job === undefined) {
+      if (jobs.length === 0) {
         await sleep(idle);
         idle = Math.min(idle * 2, pollMs);
         continue;
       }
       idle = 1;
-      if (stopping.signal.aborted) {
-        await store.releaseJob(job.event.id, holder);
-        break;
-      }
-      inFlight.set(job.event.id, job);
+      for (const job of jobs) inFlight.set(job.event.id, job);
       metrics.inFlight = inFlight.size;
-      let finish: Finish | undefined;
-      try {
-        finish = await runJob(job);
-      } catch (error) {
-        log.error("cannot complete a job", { job: job.event.id, error: (error as Error).message });
-      }
-      if (finish) done = { job, finish };
-      else {
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i]!;
+        if (stopping.signal.aborted || lostJobs.has(job.event.id)) {
+          // Stopping, or lost: the rest go back (in order, for whoever comes next).
+          await release(jobs.slice(i));
+          break;
+        }
+        let finish: Finish | undefined;
+        try {
+          finish = await runJob(job);
+        } catch (error) {
+          log.error("cannot complete a job", { job: job.event.id, error: (error as Error).message });
+        }
+        if (finish) {
+          done.push({ job, finish });
+          continue;
+        }
         inFlight.delete(job.event.id);
         metrics.inFlight = inFlight.size;
+        // Failed: nothing after it may run first.
+        await release(jobs.slice(i + 1));
+        break;
       }
     }
-    if (done) {
+    if (done.length > 0) {
       try {
-        recordFinish(done.job, await store.finishJob(done.job.event.id, holder, done.finish));
+        const settings = await settingsFor(null);
+        const step = await store.enrollMany(LEECH_TOPIC, PROC_TOPIC, {
+          sender,
+          holder,
+          sequential,
+          maxRetries: settings.processor.maxRetries,
+          max: 0,
+        }, done.map(({ job, finish }) => ({ jobId: job.event.id, ...finish })));
+        settle(step.finished);
       } catch (error) {
-        log.error("cannot finish a job", { job: done.job.event.id, error: (error as Error).message });
-      } finally {
-        inFlight.delete(done.job.event.id);
-        metrics.inFlight = inFlight.size;
+        log.error("cannot finish jobs", { jobs: done.length, error: (error as Error).message });
       }
     }
   };
@@ -334,6 +367,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
         for (const id of inFlight.keys()) await store.releaseJob(id, holder).catch(() => {});
         await Promise.race([all, sleep(2_000)]);
       }
+      clearInterval(renewal);
       log.info("stopped", { processed: metrics.processed, failed: metrics.failed });
     })();
   return {

@@ -222,7 +222,7 @@ export class SqlStore implements PipelineStore {
   }
 
   async enroll(sourceTopic: string | string[], targetTopic: string, options: EnrollOptions): Promise<Job | undefined> {
-    return (await this.#enroll(sourceTopic, targetTopic, options)).job;
+    return (await this.#enroll(sourceTopic, targetTopic, options, [], 1)).jobs[0];
   }
 
   async finishAndEnroll(
@@ -231,7 +231,21 @@ export class SqlStore implements PipelineStore {
     targetTopic: string,
     options: EnrollOptions,
   ): Promise<{ finished: boolean; job: Job | undefined }> {
-    return await this.#enroll(sourceTopic, targetTopic, options, finish);
+    const { finished, jobs } = await this.#enroll(sourceTopic, targetTopic, options, [finish], 1);
+    return { finished: finished.length === 1, job: jobs[0] };
+  }
+
+  async enrollMany(
+    sourceTopic: string | string[],
+    targetTopic: string,
+    options: EnrollOptions & { max: number },
+    finish: Array<{ jobId: string; description?: string; payload?: unknown }> = [],
+  ): Promise<{ finished: string[]; jobs: Job[] }> {
+    if (!Number.isInteger(options.max) || options.max < 0) {
+      throw new RangeError(`Cannot enroll: max ${options.max} must be an integer ≥ 0`);
+    }
+    const holder = options.holder ?? options.sender;
+    return await this.#enroll(sourceTopic, targetTopic, options, finish.map((f) => ({ ...f, holder })), options.max);
   }
 
   /** Whether an enroll could hand anything out now, read without the write lock (idle polls stay reads). */
@@ -266,8 +280,9 @@ export class SqlStore implements PipelineStore {
     sourceTopic: string | string[],
     targetTopic: string,
     options: EnrollOptions,
-    finish?: { jobId: string; holder: string; description?: string; payload?: unknown },
-  ): Promise<{ finished: boolean; job: Job | undefined }> {
+    finishes: Array<{ jobId: string; holder: string; description?: string; payload?: unknown }>,
+    max: number,
+  ): Promise<{ finished: string[]; jobs: Job[] }> {
     const { sender, holder = sender, sequential = false, ignoreSenderTypes = [], maxRetries = 3, lease = 30_000 } =
       options;
     const sources = Array.isArray(sourceTopic) ? sourceTopic : [sourceTopic];
@@ -281,10 +296,15 @@ export class SqlStore implements PipelineStore {
     }
     if (!(lease > 0)) throw new RangeError(`Cannot enroll: lease ${lease} must be a positive number of milliseconds`);
     const ignored = new Set(ignoreSenderTypes);
-    if (finish === undefined && !(await this.#anythingToDo(sources, targetTopic, maxRetries, sequential))) {
-      return { finished: false, job: undefined };
+    // Consecutive jobs go to one holder only where order allows (not per project: other workers wait for them).
+    const most = sequential === "project" ? Math.min(max, 1) : max;
+    if (
+      finishes.length === 0 && (most === 0 || !(await this.#anythingToDo(sources, targetTopic, maxRetries, sequential)))
+    ) {
+      return { finished: [], jobs: [] };
     }
-    const pick = async (tx: SqlTx, now: number): Promise<Job | undefined> => {
+    const pick = async (tx: SqlTx, now: number): Promise<Job[]> => {
+      if (most === 0) return [];
       const claim = async (row: StoredEvent, retries: number): Promise<Job> => {
         await tx.run(
           `UPDATE events SET status = 'in_progress', sender = ?, holder = ?, lease_until = ?, available_at = NULL,
@@ -332,9 +352,9 @@ export class SqlStore implements PipelineStore {
           );
           continue;
         }
-        if (ready) return await claim(job, job.retries);
-        if (expired || retry) return await claim(job, job.retries + 1);
-        if (sequential === true) return undefined;
+        if (ready) return [await claim(job, job.retries)];
+        if (expired || retry) return [await claim(job, job.retries + 1)];
+        if (sequential === true) return [];
         if (sequential === "project") blocked.add(key);
       }
       // 2. Sources after the cursor, in arrival order.
@@ -347,7 +367,8 @@ export class SqlStore implements PipelineStore {
         );
       const placeholders = sources.map(() => "?").join(", ");
       let materialized = 0;
-      let pageSize = 4; // usually the first new source is the one handed out
+      let pageSize = Math.max(4, most); // usually the first new sources are the ones handed out
+      const jobs: Job[] = [];
       while (materialized < 2000) {
         // Light columns only: the payload is read for the one source handed out.
         const page = await tx.all(
@@ -389,18 +410,25 @@ export class SqlStore implements PipelineStore {
             materialized++;
             continue;
           }
-          await saveCursor();
-          return { event: job, source: toEvent((await tx.all("SELECT * FROM events WHERE id = ?", [source.id]))[0]!) };
+          jobs.push({
+            event: job,
+            source: toEvent((await tx.all("SELECT * FROM events WHERE id = ?", [source.id]))[0]!),
+          });
+          if (jobs.length >= most) {
+            await saveCursor();
+            return jobs;
+          }
         }
       }
       await saveCursor();
-      return undefined;
+      return jobs;
     };
     return await this.#driver.transaction(async (tx) => {
       const now = Date.now();
-      const finished = finish === undefined ? false : await this.#finishIn(tx, finish, now);
-      const job = await pick(tx, now);
-      return { finished, job };
+      const finished: string[] = [];
+      for (const finish of finishes) if (await this.#finishIn(tx, finish, now)) finished.push(finish.jobId);
+      const jobs = await pick(tx, now);
+      return { finished, jobs };
     }, { locks: [`ferry.enroll:${targetTopic}`] });
   }
 

@@ -81,6 +81,18 @@ export interface PipelineStore extends AsyncDisposable {
     targetTopic: string,
     options: EnrollOptions,
   ): Promise<{ finished: boolean; job: Job | undefined }>;
+  /**
+   * Finishes the given jobs held by `options.holder` (the ids finished come back), then hands out
+   * up to `max` jobs at once, consecutive, to that holder, in one transaction. They must be
+   * processed in order; on a failure, release the rest. With `sequential: "project"` at most one
+   * is handed out (the others belong to other workers' projects). `max: 0` only finishes.
+   */
+  enrollMany(
+    sourceTopic: string | string[],
+    targetTopic: string,
+    options: EnrollOptions & { max: number },
+    finish?: Array<{ jobId: string; description?: string; payload?: unknown }>,
+  ): Promise<{ finished: string[]; jobs: Job[] }>;
   /** Extends the lease of a job still held by `holder`; false when it was lost. */
   renewLease(jobId: string, holder: string, leaseMs: number): Promise<boolean>;
   /** Marks a held job finished; false when `holder` no longer holds it. */

@@ -26,6 +26,11 @@ export const SettingsSchema = z.object({
     retryBackoffMaxMs: z.number().int().min(0).default(60_000),
     /** How long a claimed job stays with its worker without a renewal. */
     leaseMs: z.number().int().min(500).max(600_000).default(4_000),
+    /**
+     * Jobs a sequential processor takes at once (one transaction for the lot; processed in order).
+     * A crash may run up to this many again; 1 runs at most one again.
+     */
+    batchSize: z.number().int().min(1).max(500).default(16),
     /** Run events of different projects in parallel (in order within each project). */
     parallelProjects: z.boolean().default(false),
     /** Jobs at once when `parallelProjects` is on. */

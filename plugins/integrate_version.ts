@@ -244,9 +244,12 @@ export const IntegrateVersion = definePlugin({
     log.info(`${assetName} v${String(versionNumber).padStart(3, "0")} (${version.id})${resume ? ", resumed" : ""}`);
     publishingHere.add(version.id);
     const beat = Math.min(5_000, Math.max(250, settings.inFlightSeconds * 250));
+    let beating = false;
     const heartbeat = setInterval(() => {
+      if (beating) return; // the last beat is still on its way (a slow tracker): no pile-up
+      beating = true;
       session.call([update("Metadata", [version.id, "ferry_heartbeat"], { value: new Date().toISOString() }) as never])
-        .catch(() => {});
+        .catch(() => {}).finally(() => beating = false);
     }, beat);
     try {
       // Where the data goes.

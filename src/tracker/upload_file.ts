@@ -47,9 +47,11 @@ export interface UploadFileOptions {
   /** The signed URL and headers, when already asked for (see {@linkcode uploadTargets}); else asked here. */
   target?: UploadTarget;
   /**
-   * Milliseconds the upload may go without progress (no byte read for sending, or no answer after
-   * the last byte) before it fails naming the storage; a long upload that keeps moving never times
-   * out. Files sent as one buffer (up to 32 MiB) must be sent and answered within it. @default {none}
+   * Milliseconds the upload may go without progress (no byte taken for sending) before it fails
+   * naming the storage; a long upload that keeps moving never times out. After the last byte is
+   * taken, the answer may take this long plus as long as the sending took (bytes still in the
+   * socket buffers drain unseen). A file sent as one buffer (up to 32 MiB), whose progress cannot
+   * be seen, may take this long plus its size at 256 KiB/s. @default {none}
    */
   idleTimeout?: number;
 }
@@ -118,10 +120,10 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
   // Without progress for idleTimeout ms, the transfer is aborted (the timer restarts at every chunk).
   const idle = new AbortController();
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  const stillMoving = () => {
+  const stillMoving = (extra = 0) => {
     if (idleTimeout === undefined) return;
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => idle.abort(), idleTimeout);
+    idleTimer = setTimeout(() => idle.abort(), idleTimeout + extra);
   };
   const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
   const file = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
@@ -145,6 +147,7 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
       onProgress?.(piece.length);
     };
     let body: BodyInit;
+    let sendingSince = performance.now();
     let buffer: Uint8Array<ArrayBuffer> | undefined;
     if (size <= WHOLE_FILE_LIMIT) {
       buffer = readBuffers.take(size);
@@ -163,6 +166,9 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
           const chunk = new Uint8Array(Math.min(chunkSize, Math.max(size - sent, 1)));
           const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file.read(chunk, 0, chunk.length, sent);
           if (bytesRead === 0) {
+            // The bytes still in flight (socket buffers) drain unseen, at about the pace so far:
+            // the answer may take the limit plus as long as the sending took.
+            stillMoving(performance.now() - sendingSince);
             controller.close();
             return;
           }
@@ -176,7 +182,9 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     const headers = new Headers(metadata.headers ?? {});
     headers.set("content-length", String(size));
     let response: Response;
-    stillMoving();
+    sendingSince = performance.now();
+    // A whole buffer's progress cannot be seen: it may take the limit plus its size at 256 KiB/s.
+    stillMoving(buffer ? (size / (256 * 1024)) * 1000 : 0);
     try {
       const sending = fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
       if (buffer) readBuffers.give(buffer);

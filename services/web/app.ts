@@ -64,7 +64,7 @@ const EventQuerySchema = z.object({
 const SECURITY_HEADERS = {
   "content-security-policy":
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
 };
@@ -125,7 +125,6 @@ export function createWebApp(options: WebAppOptions): Hono {
       route: c.req.query("as") === "thumbnail" ? "thumbnail" : "get",
       range: c.req.header("range"),
       fileType,
-      signal: c.req.raw.signal,
     });
   });
 
@@ -156,7 +155,6 @@ export function createWebApp(options: WebAppOptions): Hono {
     async (c) =>
       await jobEvents(await requireBridge(), idParam(c.req.param("id"), "job"), {
         lastEventId: c.req.header("last-event-id"),
-        signal: c.req.raw.signal,
       }),
   );
 

@@ -116,7 +116,7 @@ export function eventPage(
           <li><span aria-current="page">${event.id}</span></li>
         </ol>
       </nav>
-      <h1>${what(event)}</h1>
+      <h1>${source ? `${event.topic} of ${what(source)}` : what(event)}</h1>
       ${retried
         ? html`<p class="notice" role="status">Retry requested: the job is pending again; the processor runs it next.</p>`
         : ""}
@@ -136,7 +136,7 @@ export function eventPage(
         : ""}
       </dl>
       ${retryable
-        ? html`<form method="post" action="${
+        ? html`<form class="actions" method="post" action="${
           eventHref(event.id)
         }/retry"><button type="submit" id="retry">Retry</button></form>`
         : ""}

@@ -124,7 +124,7 @@ export function jobPage(job: Job): Html {
         .state}</span></dd>
       <dt>Host</dt><dd>${job.host}${job.dryRun ? " (dry run)" : ""}</dd>
       <dt>Instances</dt><dd>${job.request.instances.map((instance) =>
-        `${instance.name} (${instance.family}, ${instance.files.length} files)`
+        `${instance.name} (${instance.family}, ${instance.files.length} path${instance.files.length === 1 ? "" : "s"})`
       )
         .join(", ")}</dd>
       <dt>Comment</dt><dd>${job.request.comment || "–"}</dd>
@@ -140,9 +140,9 @@ export function jobPage(job: Job): Html {
       `}>${job.error ?? ""}</p>
       ${job.versionIds.length
         ? html`<p>Versions: ${
-          job.versionIds.map((id) =>
+          job.versionIds.map((id, index) =>
             html`
-              <a href="/version/${id}">${id}</a>
+              <a href="/version/${id}">open version ${index + 1}</a>
             `
           )
         }</p>`

@@ -55,13 +55,14 @@ function timedSession(credentials: TrackerCredentials, timeout: number, eventHub
 /** Network failures and non-ftrack answers as {@linkcode TrackerConnectionError}s; others unchanged. */
 function classify(server: string, error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof TrackerConnectionError) return error;
-  // The official client reports fetch failures as a ServerError whose message is the cause.
-  if (
-    error.name === "ServerError" && /error sending request|connect|dns|resolve|network|refused/i.test(error.message)
-  ) {
-    const reason = /dns|resolve|lookup|name or service/i.test(error.message)
+  // The official client reports fetch failures as a ServerError whose message is the cause
+  // (Deno: "error sending request … dns error / Connection refused"; Node: ECONNREFUSED, ENOTFOUND).
+  const network =
+    /error sending request|fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|socket hang up/i;
+  if (error.name === "ServerError" && network.test(error.message)) {
+    const reason = /dns error|failed to lookup|ENOTFOUND|EAI_AGAIN|name or service not known/i.test(error.message)
       ? "its host name does not resolve"
-      : /refused/i.test(error.message)
+      : /refused|ECONNREFUSED/i.test(error.message)
       ? "nothing is listening there (connection refused)"
       : "the connection failed";
     return new TrackerConnectionError(server, "unreachable", `${reason} (${oneLine(error.message)})`, { cause: error });

@@ -198,14 +198,16 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
             await handler.handle(event, context);
             succeeded.add(handler.name);
           } catch (error) {
-            metrics.handlerErrors++;
             errors.push({ handler: handler.name, error: error instanceof Error ? error : new Error(String(error)) });
-            log.warn("a handler failed", { handler: handler.name, job: job.event.id, error: String(error) });
+            if (!cancelled.signal.aborted) {
+              metrics.handlerErrors++;
+              log.warn("a handler failed", { handler: handler.name, job: job.event.id, error: String(error) });
+            }
           }
         }
       }
-      if (cancelled.signal.aborted && errors.length === 0 && !lostJobs.has(job.event.id)) {
-        // Stopped part-way: give the job back; the handlers done are remembered.
+      if (cancelled.signal.aborted && !lostJobs.has(job.event.id)) {
+        // Stopped part-way (an error now is the abort's): give the job back; the handlers done are remembered.
         await store.releaseJob(job.event.id, holder, { payload: { succeeded: [...succeeded] } });
         onJob?.(job, "released");
         return undefined;
@@ -362,10 +364,11 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
       clearInterval(depthTimer);
       const timeout = sleep(stopTimeoutMs).then(() => "timeout" as const);
       if (await Promise.race([all.then(() => "done" as const), timeout]) === "timeout") {
-        log.warn("jobs still running at the stop timeout; releasing them", { jobs: inFlight.size });
+        log.warn("jobs still running at the stop timeout; asking their handlers to stop", { jobs: inFlight.size });
         cancelled.abort();
-        for (const id of inFlight.keys()) await store.releaseJob(id, holder).catch(() => {});
         await Promise.race([all, sleep(2_000)]);
+        // Handlers that ignore the signal: their jobs go back all the same.
+        for (const id of inFlight.keys()) await store.releaseJob(id, holder).catch(() => {});
       }
       clearInterval(renewal);
       log.info("stopped", { processed: metrics.processed, failed: metrics.failed });

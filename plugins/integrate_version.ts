@@ -19,7 +19,7 @@ import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf
 import { structurePath } from "./_structure.ts";
 import { fileLocator, transferFile, type TransferTarget } from "./_transfer.ts";
 import { uploadTargets } from "../src/tracker/upload_file.ts";
-import { publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
+import { parsePublisher, publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
 import type { Resume } from "./validate_tracker.ts";
 
 /** The built-in Location ids every ftrack site has. */
@@ -183,7 +183,8 @@ export const IntegrateVersion = definePlugin({
   name: "IntegrateVersion",
   label: "Publish to the tracker",
   order: IntegratorOrder,
-  async process(instance, { log, signal }) {
+  async process(instance, tools) {
+    const { log } = tools;
     const context = instance.context;
     const session = sessionOf(context);
     const settings = settingsOf(context);
@@ -241,6 +242,24 @@ export const IntegrateVersion = definePlugin({
       Object.assign(meta, values);
     }
     const versionNumber = Number(version.version);
+    // Another publisher may take the version over (it found this one silent for too long): this one
+    // then stops, at the claim or at the next heartbeat, rather than both writing the same version.
+    const takenOver = new AbortController();
+    const signal = AbortSignal.any([tools.signal, takenOver.signal]);
+    const checkOwner = async () => {
+      const [record] = await rows(
+        session,
+        `select value from Metadata where parent_id is "${version.id}" and key is "ferry_publisher"`,
+      );
+      const owner = parsePublisher(record?.value as string | undefined);
+      if (owner?.token === THIS_PUBLISHER.token) return;
+      const who = owner ? `process ${owner.pid} on '${owner.host}'` : "another publisher";
+      takenOver.abort(
+        new Error(`Cannot publish '${assetName}': version ${versionNumber} was taken over by ${who}, which resumes it`),
+      );
+    };
+    if (resume) await checkOwner();
+    signal.throwIfAborted();
     log.info(`${assetName} v${String(versionNumber).padStart(3, "0")} (${version.id})${resume ? ", resumed" : ""}`);
     publishingHere.add(version.id);
     const beat = Math.min(5_000, Math.max(250, settings.inFlightSeconds * 250));
@@ -249,7 +268,7 @@ export const IntegrateVersion = definePlugin({
       if (beating) return; // the last beat is still on its way (a slow tracker): no pile-up
       beating = true;
       session.call([update("Metadata", [version.id, "ferry_heartbeat"], { value: new Date().toISOString() }) as never])
-        .catch(() => {}).finally(() => beating = false);
+        .then(checkOwner).catch(() => {}).finally(() => beating = false);
     }, beat);
     try {
       // Where the data goes.

@@ -8,9 +8,8 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { EXIT } from "../src/cli/exit_codes.ts";
-import type { RunningTracker } from "../services/tracker/server.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { NO_REVIEW_TOOLS, tempFolder, writeFrames } from "./_publish.ts";
+import { holdingProxy, NO_REVIEW_TOOLS, tempFolder, until, writeFrames } from "./_publish.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -77,49 +76,6 @@ function silentServer() {
       for (const conn of held) conn.close();
     },
   };
-}
-
-/**
- * A proxy in front of a tracker (its URLs in API answers rewritten to the proxy's) that passes the
- * first `pass` uploads and holds every later one without answering.
- */
-function holdingProxy(running: RunningTracker, pass: number) {
-  let uploads = 0;
-  const released = Promise.withResolvers<void>();
-  let url = "";
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const target = new URL(request.url);
-    const forward = `${running.url}${target.pathname}${target.search}`;
-    if (request.method === "PUT" && target.pathname.startsWith("/upload/") && ++uploads > pass) {
-      await released.promise;
-      return new Response("released", { status: 503 });
-    }
-    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-    const answer = await fetch(forward, { method: request.method, headers: request.headers, body });
-    const headers = new Headers(answer.headers);
-    headers.delete("content-length");
-    headers.delete("content-encoding");
-    const text = (await answer.text()).replaceAll(running.url, url);
-    return new Response(text, { status: answer.status, headers });
-  });
-  url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
-  return {
-    url,
-    held: () => Math.max(0, uploads - pass),
-    async [Symbol.asyncDispose]() {
-      released.resolve();
-      await server.shutdown();
-    },
-  };
-}
-
-/** Waits until `check` holds (polling), failing after a generous limit. */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 Deno.test({

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import type { Session } from "@ftrack/api";
 import type { HubEvent } from "../src/events/event.ts";
 import type { RunningTracker } from "../services/tracker/server.ts";
-import { NO_REVIEW_TOOLS, publishFixture, publishWith, writeFrames } from "./_publish.ts";
+import { holdingProxy, NO_REVIEW_TOOLS, publishFixture, publishWith, until, writeFrames } from "./_publish.ts";
+import { openSession } from "./_tracker.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -266,5 +267,32 @@ Deno.test({
     const resumed = await publishWith(session, request(files), { settings: { tools } });
     ok(resumed.report.ok, JSON.stringify(resumed.report.results.filter((r) => !r.success)));
     strictEqual((resumed.report.created[0] as E).versionId, unfinished.id);
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "IntegrateVersion stops when another publisher takes its version over, naming that publisher",
+  fn: async () => {
+    await using fixture = await publishFixture();
+    const { running, session, folder } = fixture;
+    await writeFrames(folder.path, [1001, 1002, 1003, 1004], { bytes: 4096 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    // Through a proxy that holds the second upload: the publish is mid-transfer until it stops.
+    await using proxy = holdingProxy(running, 1);
+    const viaProxy = await openSession({ ...running, url: proxy.url });
+    const publishing = publishWith(viaProxy, request(files), {
+      settings: { uploadConcurrency: 1, inFlightSeconds: 1, tools },
+    });
+    await until(() => proxy.held() > 0, "an upload to be held");
+    const [version] = (await session.query("select id from AssetVersion")).data as E[];
+    await session.update("Metadata", [version.id, "ferry_publisher"], {
+      value: JSON.stringify({ host: "render-07.invalid", pid: 4242, token: "other" }),
+    });
+    const { report } = await publishing;
+    strictEqual(report.ok, false);
+    const message = report.results.find((result) => !result.success)?.error?.message ?? "";
+    ok(/version 1 was taken over by process 4242 on 'render-07.invalid', which resumes it/.test(message), message);
+    strictEqual((await session.query("select id from AssetVersion where is_published is true")).data.length, 0);
   },
 });

@@ -75,6 +75,17 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * `tracker.leech` with hash = the event's id, so several leechers store each event once. The hub
  * connection is retried with backoff; each (re)connect records a `ferry.leecher.started` event.
  * Resolves once the first connection is under way (not necessarily open).
+ *
+ * @example
+ * ```ts ignore
+ * import { openStore } from "../../src/store/mod.ts";
+ * import { startLeecher } from "./leecher.ts";
+ *
+ * await using store = await openStore("/srv/ferry/store.db");
+ * const credentials = { server: "https://studio.ftrackapp.com", apiUser: "pipeline", apiKey: "…" };
+ * await using leecher = await startLeecher({ store, credentials, variant: "production" });
+ * // …until the service stops; leecher.stats counts what was stored, dropped and duplicated
+ * ```
  */
 export async function startLeecher(options: LeecherOptions): Promise<RunningLeecher> {
   const {

@@ -37,6 +37,20 @@ function pidAlive(pid: number): boolean {
  * Takes the handler archives of a variant from the store into `<root>/<id>/<archive name>/`,
  * after removing the folders of processors that are gone (same machine and process dead, or not
  * touched for an hour). A broken archive is reported in `failures` and skipped.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { openStore } from "../../src/store/mod.ts";
+ * import { takeHandlerArchives } from "./archive_workspace.ts";
+ *
+ * await using store = await openStore(":memory:");
+ * const root = await Deno.makeTempDir();
+ * const workspace = await takeHandlerArchives({ store, variant: "production", root });
+ * ok(workspace.handlerFolders.length === 0 && workspace.failures.length === 0);
+ * await workspace.close();
+ * await Deno.remove(root, { recursive: true });
+ * ```
  */
 export async function takeHandlerArchives(options: {
   store: PipelineStore;

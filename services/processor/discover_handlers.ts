@@ -30,6 +30,18 @@ const MODULE = /\.(ts|js|mjs|mts)$/;
  * `defineHandler`, or a plain `{ name, subscription, handle }` object (or an array of them). A module that fails to load, or a second handler of a
  * name already taken, is reported in `failures` and skipped; the others still load. A missing
  * folder is a failure too.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { discoverHandlers } from "./discover_handlers.ts";
+ *
+ * const folder = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${folder}/notes.js`, 'export const notes = { name: "notes", subscription: "topic=ftrack.update", handle() {} };');
+ * const { handlers, failures } = await discoverHandlers([folder]);
+ * ok(handlers[0]?.name === "notes" && failures.length === 0);
+ * await Deno.remove(folder, { recursive: true });
+ * ```
  */
 export async function discoverHandlers(folders: string[]): Promise<DiscoveredHandlers> {
   const handlers: Handler[] = [];

@@ -82,6 +82,19 @@ export interface ReadArchive {
  * Reads and checks a handler archive: a `.zip` or `.tar.gz` with `manifest.json` at its root,
  * a manifest version not above 1.0.0, subfolders that exist, and no path escaping the archive
  * (nor links). Throws a {@linkcode HandlerArchiveError} saying which rule it breaks.
+ *
+ * @example
+ * ```ts
+ * import { ok, throws } from "node:assert/strict";
+ * import { zipSync } from "fflate";
+ * import { readHandlerArchive } from "./handler_archive.ts";
+ *
+ * const text = (value: string) => new TextEncoder().encode(value);
+ * const manifest = text(JSON.stringify({ version: "1.0.0", handler_subfolders: ["handlers"] }));
+ * const archive = readHandlerArchive("studio.zip", zipSync({ "manifest.json": manifest, "handlers/notes.js": text("") }));
+ * ok(archive.files.has("handlers/notes.js"));
+ * throws(() => readHandlerArchive("empty.zip", zipSync({ "handlers/notes.js": text("") })), /no manifest.json/);
+ * ```
  */
 export function readHandlerArchive(name: string, bytes: Uint8Array): ReadArchive {
   const format = archiveFormat(name, bytes);
@@ -159,6 +172,19 @@ export async function extractHandlerArchive(
  * present (and checked); otherwise one is written: `handler_subfolders` = `["handlers"]` when that
  * folder exists, else `["."]`; `module_path_subfolders` = `["lib"]` when that exists. Dot files
  * and `node_modules` are left out.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { packageHandlerFolder } from "./handler_archive.ts";
+ *
+ * const folder = await Deno.makeTempDir();
+ * await Deno.mkdir(`${folder}/handlers`);
+ * await Deno.writeTextFile(`${folder}/handlers/notes.js`, "export const x = 1;");
+ * const { bytes, manifest } = await packageHandlerFolder(folder, { format: "tar.gz" });
+ * ok(manifest.handler_subfolders.join() === "handlers" && bytes.length > 0);
+ * await Deno.remove(folder, { recursive: true });
+ * ```
  */
 export async function packageHandlerFolder(
   folder: string,

@@ -61,6 +61,23 @@ function pidAlive(pid: number): boolean {
  * and stack; the job is retried with backoff up to `processor.maxRetries`, the handlers that
  * already succeeded being skipped, and is then left failed. Jobs of a crashed processor of this
  * machine are taken back at start; other machines' wait for their lease to expire.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { LEECH_TOPIC, openStore } from "../../src/store/mod.ts";
+ * import { defineHandler } from "./define_handler.ts";
+ * import { startProcessor } from "./processor.ts";
+ *
+ * await using store = await openStore(":memory:");
+ * await store.dispatch({ topic: LEECH_TOPIC, hash: "e1", payload: { topic: "ftrack.update", id: "e1", data: {} } });
+ * const seen: string[] = [];
+ * const handler = defineHandler({ name: "seen", subscription: "topic=ftrack.update", handle: (event) => void seen.push(event.id) });
+ * const processor = await startProcessor({ store, session: undefined as never, handlers: [handler] });
+ * while (processor.metrics.processed < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+ * await processor.stop();
+ * ok(seen.join() === "e1");
+ * ```
  */
 export async function startProcessor(options: ProcessorOptions): Promise<RunningProcessor> {
   const {

@@ -9,7 +9,18 @@ export interface OpenStoreOptions {
   migrateTo?: number;
 }
 
-/** The store location services use: `FERRY_STORE` when set, else `<ferryHome>/store.db`. */
+/**
+ * The store location services use: `FERRY_STORE` when set, else `<ferryHome>/store.db`.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { storeLocation } from "./open_store.ts";
+ *
+ * ok(storeLocation({}, "/srv/ferry") === "/srv/ferry/store.db");
+ * ok(storeLocation({ FERRY_STORE: "postgres://db/ferry" }, "/srv/ferry") === "postgres://db/ferry");
+ * ```
+ */
 export function storeLocation(env: Record<string, string | undefined>, home: string): string {
   return env.FERRY_STORE || join(home, "store.db");
 }

@@ -74,6 +74,15 @@ function isPlainObject(value: unknown): value is SettingsDocument {
 /**
  * Validates a settings document, naming each bad field with its value.
  * Throws a `TypeError` when it does not fit.
+ *
+ * @example
+ * ```ts
+ * import { ok, throws } from "node:assert/strict";
+ * import { parseSettings } from "./settings.ts";
+ *
+ * ok(parseSettings({}, "production").processor.maxRetries === 3);
+ * throws(() => parseSettings({ processor: { leaseMs: 5 } }, "production"), /processor\.leaseMs 5/);
+ * ```
  */
 export function parseSettings(document: SettingsDocument, where: string): Settings {
   const result = SettingsSchema.safeParse(document);

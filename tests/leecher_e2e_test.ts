@@ -8,7 +8,7 @@ import { createLogger } from "../src/cli/service_log.ts";
 import { LEECH_TOPIC, LEECHER_STARTED_TOPIC, startLeecher } from "../services/leecher/leecher.ts";
 import { startTracker } from "../services/tracker/server.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
+import { sqliteSite, storeKinds } from "./_store.ts";
 
 const quiet = createLogger({ name: "leecher", level: "error" });
 
@@ -20,91 +20,95 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
   }
 }
 
-Deno.test({
-  name: "startLeecher() stores each tracker event once (two leechers), drops meta and social events, records its start",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using site = await sqliteSite();
-    await using store = await site.open();
-    const seen: HubEvent[] = [];
-    running.tracker.hub.listeners.add((event) => seen.push(event));
-    const credentials = { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey };
-    let connects = 0;
-    await using first = await startLeecher({
-      store,
-      credentials,
-      sender: "leecher@one",
-      log: quiet,
-      onConnect: (n) => (connects = n),
-    });
-    const other = running.tracker.addUser({ username: "leecher2" });
-    await using second = await startLeecher({
-      store,
-      credentials: { ...credentials, apiUser: String(other.user.username), apiKey: other.apiKey },
-      sender: "leecher@two",
-      log: quiet,
-    });
-    await waitFor(
-      () => connects === 1 && second.stats.connects === 1 && running.tracker.hub.connectionCount >= 2,
-      "both leechers",
-    );
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the hub takes the subscriptions
-
-    const writer = await openSession(running);
-    const { project, task } = await makeShot(writer, "leechdemo");
-    const publisher = await openSession(running, { eventHub: true });
-    try {
-      await publisher.eventHub.publish(new Event("ferry.custom", { n: 1 }));
-      await publisher.eventHub.publish(
-        new Event("ftrack.update", { entities: [{ entityType: "socialfeed", entityId: "x" }] }),
+for (const { kind, site: storeSite, ignore } of await storeKinds()) {
+  Deno.test({
+    name:
+      `startLeecher() stores each tracker event once (two leechers, ${kind} store), drops meta and social events, records its start`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using site = await storeSite();
+      await using store = await site.open();
+      const seen: HubEvent[] = [];
+      running.tracker.hub.listeners.add((event) => seen.push(event));
+      const credentials = { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey };
+      let connects = 0;
+      await using first = await startLeecher({
+        store,
+        credentials,
+        sender: "leecher@one",
+        log: quiet,
+        onConnect: (n) => (connects = n),
+      });
+      const other = running.tracker.addUser({ username: "leecher2" });
+      await using second = await startLeecher({
+        store,
+        credentials: { ...credentials, apiUser: String(other.user.username), apiKey: other.apiKey },
+        sender: "leecher@two",
+        log: quiet,
+      });
+      await waitFor(
+        () => connects === 1 && second.stats.connects === 1 && running.tracker.hub.connectionCount >= 2,
+        "both leechers",
       );
-      const wanted = () =>
-        seen.filter((event) =>
-          !event.topic.startsWith("ftrack.meta.") && !(event.topic === "ftrack.update" &&
-            (event.data as { entities?: Array<{ entityType: string }> }).entities?.every((e) =>
-              e.entityType === "socialfeed"
-            ))
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the hub takes the subscriptions
+
+      const writer = await openSession(running);
+      const { project, task } = await makeShot(writer, "leechdemo");
+      const publisher = await openSession(running, { eventHub: true });
+      try {
+        await publisher.eventHub.publish(new Event("ferry.custom", { n: 1 }));
+        await publisher.eventHub.publish(
+          new Event("ftrack.update", { entities: [{ entityType: "socialfeed", entityId: "x" }] }),
         );
-      await waitFor(async () => {
-        const ids = new Set((await store.listEvents({ topic: LEECH_TOPIC, limit: 1000 })).map((event) => event.hash));
-        return seen.some((event) => event.topic === "ferry.custom") && wanted().every((event) => ids.has(event.id));
-      }, "every event stored");
-      await first.drain();
-      await second.drain();
-      const stored = await store.listEvents({ topic: LEECH_TOPIC, limit: 1000 });
-      const fromTracker = stored.filter((event) => (event.payload as HubEvent).topic !== LEECHER_STARTED_TOPIC);
-      deepStrictEqual(fromTracker.map((event) => event.hash).sort(), wanted().map((event) => event.id).sort());
-      strictEqual(new Set(stored.map((event) => event.hash)).size, stored.length, "no event twice");
-      strictEqual(first.stats.stored + second.stats.stored, fromTracker.length);
-      strictEqual(
-        first.stats.duplicates + second.stats.duplicates,
-        fromTracker.length,
-        "the other leecher's copy was a duplicate",
-      );
-      ok(first.stats.dropped >= 1 && second.stats.dropped >= 1, "the social event was dropped");
+        const wanted = () =>
+          seen.filter((event) =>
+            !event.topic.startsWith("ftrack.meta.") && !(event.topic === "ftrack.update" &&
+              (event.data as { entities?: Array<{ entityType: string }> }).entities?.every((e) =>
+                e.entityType === "socialfeed"
+              ))
+          );
+        await waitFor(async () => {
+          const ids = new Set((await store.listEvents({ topic: LEECH_TOPIC, limit: 1000 })).map((event) => event.hash));
+          return seen.some((event) => event.topic === "ferry.custom") && wanted().every((event) => ids.has(event.id));
+        }, "every event stored");
+        await first.drain();
+        await second.drain();
+        const stored = await store.listEvents({ topic: LEECH_TOPIC, limit: 1000 });
+        const fromTracker = stored.filter((event) => (event.payload as HubEvent).topic !== LEECHER_STARTED_TOPIC);
+        deepStrictEqual(fromTracker.map((event) => event.hash).sort(), wanted().map((event) => event.id).sort());
+        strictEqual(new Set(stored.map((event) => event.hash)).size, stored.length, "no event twice");
+        strictEqual(first.stats.stored + second.stats.stored, fromTracker.length);
+        strictEqual(
+          first.stats.duplicates + second.stats.duplicates,
+          fromTracker.length,
+          "the other leecher's copy was a duplicate",
+        );
+        ok(first.stats.dropped >= 1 && second.stats.dropped >= 1, "the social event was dropped");
 
-      const update = fromTracker.find((event) =>
-        (event.payload as HubEvent).topic === "ftrack.update" &&
-        ((event.payload as HubEvent).data as { entities: Array<{ entityId: string }> }).entities[0]?.entityId ===
-          task.id
-      )!;
-      ok(update, "the task's creation is stored");
-      strictEqual(update.project, "leechdemo", "the project's name, read from the tracker");
-      strictEqual(update.senderType, "tracker");
-      ok(update.description.startsWith("Leeched ftrack.update by "));
-      strictEqual(update.status, "finished");
-      strictEqual(fromTracker.find((event) => (event.payload as HubEvent).topic === "ferry.custom")?.project, null);
-      ok(project.id);
+        const update = fromTracker.find((event) =>
+          (event.payload as HubEvent).topic === "ftrack.update" &&
+          ((event.payload as HubEvent).data as { entities: Array<{ entityId: string }> }).entities[0]?.entityId ===
+            task.id
+        )!;
+        ok(update, "the task's creation is stored");
+        strictEqual(update.project, "leechdemo", "the project's name, read from the tracker");
+        strictEqual(update.senderType, "tracker");
+        ok(update.description.startsWith("Leeched ftrack.update by "));
+        strictEqual(update.status, "finished");
+        strictEqual(fromTracker.find((event) => (event.payload as HubEvent).topic === "ferry.custom")?.project, null);
+        ok(project.id);
 
-      const started = stored.filter((event) => (event.payload as HubEvent).topic === LEECHER_STARTED_TOPIC);
-      deepStrictEqual(started.map((event) => event.sender).sort(), ["leecher@one", "leecher@two"]);
-    } finally {
-      publisher.eventHub.disconnect();
-    }
-  },
-});
+        const started = stored.filter((event) => (event.payload as HubEvent).topic === LEECHER_STARTED_TOPIC);
+        deepStrictEqual(started.map((event) => event.sender).sort(), ["leecher@one", "leecher@two"]);
+      } finally {
+        publisher.eventHub.disconnect();
+      }
+    },
+  });
+}
 
 Deno.test({
   name: "startLeecher() reconnects after the tracker restarts and records a leecher-started event again",

@@ -262,6 +262,14 @@ Deno.test({
       join(files.path, "settings.json"),
       JSON.stringify({ uploadConcurrency: 1, tools: NO_TOOLS }),
     );
+    const seen = { finished: 0, statusChanges: 0 };
+    running.tracker.hub.listeners.add((event) => {
+      if (event.topic === "ferry.publish.finished") seen.finished++;
+      if (event.topic !== "ftrack.update") return;
+      for (const entity of (event.data as E).entities as E[]) {
+        if (entity.entityType === "task" && entity.keys.includes("statusid")) seen.statusChanges++;
+      }
+    });
     const first = spawn("scripts/publish.ts", args, fixture.env(proxy.url));
     await until(() => proxy.held() > 0, "an upload to be held");
     first.child.kill("SIGKILL");
@@ -280,6 +288,9 @@ Deno.test({
     strictEqual(versions[0].notes.length, 1);
     strictEqual(versions[0].notes[0].content, "killed and resumed");
     strictEqual((await session.query("select id from ComponentLocation")).data.length, 13);
+    await until(() => seen.finished > 0, "the event");
+    strictEqual(seen.finished, 1, "one ferry.publish.finished");
+    strictEqual(seen.statusChanges, 1, "one task status change");
   },
 });
 

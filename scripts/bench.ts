@@ -15,10 +15,10 @@ import { fingerprintFiles } from "../src/fingerprint/fingerprint_files.ts";
 import { HashPool } from "../src/fingerprint/hash_pool.ts";
 import { generateNames } from "./generate_names.ts";
 import { benchTracker } from "./bench_tracker.ts";
-import { benchPublish } from "./bench_publish.ts";
+import { benchPublish, benchPublishLarge } from "./bench_publish.ts";
 import { benchEvents } from "./bench_events.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|all] [--quick]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|all] [--quick] [--large]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -35,6 +35,11 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|even
   events        tracker commit → leecher → SQLite store → processor → a no-op handler, services as
                 processes: events/s from 8 writing sessions (target ≥ 2,000/s) and the p99 delay
                 from commit to handler start at 100 events/s (target ≤ 100 ms)
+  publish --large
+                one 1 GiB file published to ftrack.server on the tracker as its own process, beside
+                \`curl -T\` of the same file to a signed upload URL and \`sha1sum\` of it (target:
+                publish ≤ 1.5× curl + sha1sum), and another process's p99 latency of a small /api
+                query during the publish (target ≤ 50 ms); --quick uses 256 MiB
   all           sequence and fingerprint (the default; tracker, publish and events run on their own)
   --quick       smaller inputs, for a smoke run`;
 
@@ -235,7 +240,8 @@ async function benchFingerprint(quick: boolean): Promise<void> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args.filter((arg) => arg !== "--quick");
+  const args = Deno.args.filter((arg) => arg !== "--quick" && arg !== "--large");
+  const large = Deno.args.includes("--large");
   const quick = Deno.args.includes("--quick");
   const what = args[0] ?? "all";
   if (what === "--help" || what === "-h") {
@@ -247,7 +253,7 @@ if (import.meta.main) {
     if (what === "sequence" || what === "all") benchSequence(quick);
     if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
     if (what === "tracker") await benchTracker(quick);
-    if (what === "publish") await benchPublish(quick);
+    if (what === "publish") await (large ? benchPublishLarge(quick) : benchPublish(quick));
     if (what === "events") await benchEvents(quick);
   }
 }

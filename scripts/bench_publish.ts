@@ -153,3 +153,146 @@ export async function benchPublish(quick: boolean): Promise<void> {
     await rm(scratch, { recursive: true, force: true });
   }
 }
+
+/** Latencies (ms) of a small `/api` query sent back to back from another process until stopped. */
+function latencyProbe(credentials: TrackerCredentials): { stop(): Promise<number[]> } {
+  const code = `
+    const [url, user, key] = Deno.args;
+    const body = JSON.stringify([{ action: "query", expression: 'select id from Location where name is "ftrack.server"' }]);
+    const headers = { "content-type": "application/json", "ftrack-user": user, "ftrack-api-key": key };
+    let stopped = false;
+    Deno.addSignalListener("SIGTERM", () => { stopped = true; });
+    const times = [];
+    while (!stopped) {
+      const start = performance.now();
+      const response = await fetch(url + "/api", { method: "POST", headers, body });
+      await response.arrayBuffer();
+      times.push(performance.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    console.log(JSON.stringify(times));
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code, credentials.server, credentials.apiUser, credentials.apiKey],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      const output = await child.output();
+      return JSON.parse(new TextDecoder().decode(output.stdout).trim() || "[]");
+    },
+  };
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
+}
+
+/**
+ * `deno task bench publish --large`: one 1 GiB file published to `ftrack.server` on the tracker
+ * running as its own process (`runPublish`, the publish CLI's path), beside `curl -T` of the same
+ * file to a signed upload URL of that tracker and `sha1sum` of it, in the same run (target:
+ * publish ≤ 1.5 × (curl + sha1sum)); meanwhile another process sends a small `/api` query every
+ * 5 ms and its p99 latency is reported (target ≤ 50 ms).
+ */
+export async function benchPublishLarge(quick: boolean): Promise<void> {
+  const size = (quick ? 256 : 1024) * 1024 * 1024;
+  const folder = await mkdtemp(join(tmpdir(), "ferry-bench-large-"));
+  const scratch = await mkdtemp(join(tmpdir(), "ferry-bench-scratch-"));
+  try {
+    const path = join(folder, "plate.bin");
+    console.log(`writing one file of ${size / 2 ** 20} MiB into ${folder} …`);
+    const file = await Deno.open(path, { write: true, create: true });
+    const block = new Uint8Array(4 * 1024 * 1024);
+    for (let written = 0; written < size; written += block.length) {
+      crypto.getRandomValues(block.subarray(0, 65536));
+      for (let i = 65536; i < block.length; i += 65536) block.copyWithin(i, 0, 65536);
+      block[0] = written / block.length;
+      await file.write(block);
+    }
+    file.close();
+    const { plugins } = await discover({ paths: [new URL("../plugins/", import.meta.url).pathname], hosts: ["shell"] });
+    const service = await trackerProcess(join(scratch, "service"));
+    try {
+      const session = await openSession(service.credentials);
+      const sha1sums: number[] = [];
+      const curls: number[] = [];
+      const sha1sum = async () => sha1sums.push(await shellSeconds(`sha1sum "${path}" > /dev/null`));
+      const curl = async () => {
+        const component = (await session.create("FileComponent", { name: "curl", file_type: ".bin", size })).data;
+        const [target] = await session.call<{ url: string }>([
+          {
+            action: "get_upload_metadata",
+            component_id: component.id,
+            file_name: "curl.bin",
+            file_size: size,
+          } as never,
+        ]);
+        curls.push(await shellSeconds(`curl -sS --fail -T "${path}" "${target!.url}" -o /dev/null`));
+      };
+      await sha1sum();
+      await curl();
+      const probe = latencyProbe(service.credentials);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const published = await publishFile(session, plugins, path, "bench_large");
+      const latencies = await probe.stop();
+      await sha1sum();
+      await curl();
+      const reference = Math.min(...curls) + Math.min(...sha1sums);
+      const gib = size / 2 ** 30;
+      const rate = (seconds: number) => `${seconds.toFixed(2).padStart(6)} s  ${(gib / seconds).toFixed(2)} GiB/s`;
+      console.log(`publish of one ${size / 2 ** 20} MiB file to ftrack.server on the tracker as its own process:`);
+      console.log(
+        `  publish (runPublish)        ${rate(published.seconds)}   ${
+          (published.seconds / reference).toFixed(2)
+        }× (curl + sha1sum)   (this process: user ${published.user.toFixed(2)} s, system ${
+          published.system.toFixed(2)
+        } s)`,
+      );
+      console.log(`  curl -T to a signed URL     ${rate(Math.min(...curls))}   (best of 2)`);
+      console.log(`  sha1sum                     ${rate(Math.min(...sha1sums))}   (cached, best of 2)`);
+      console.log(
+        `  another client's /api query during the publish: ${latencies.length} queries, p50 ${
+          percentile(latencies, 0.5).toFixed(1)
+        } ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+      );
+      console.log(`targets: publish ≤ 1.5× (curl + sha1sum); p99 ≤ 50 ms`);
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function publishFile(
+  session: Session,
+  plugins: ResolvedPlugin[],
+  path: string,
+  project: string,
+): Promise<{ seconds: number; user: number; system: number }> {
+  const schema = (await session.query("select id from ProjectSchema")).data[0]!;
+  const made = (await session.create("Project", { name: project, full_name: project, project_schema_id: schema.id }))
+    .data;
+  const shot = (await session.create("Shot", { name: "sh010", parent_id: made.id })).data;
+  await session.create("Task", { name: "comp", parent_id: shot.id });
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  const { report } = await runPublish({
+    request: parsePublishRequest({
+      context: { path: `${project}/sh010`, task: "comp" },
+      instances: [{ family: "upload", name: "plate", files: [path] }],
+    }),
+    session,
+    plugins,
+    settings: parsePublishSettings({}),
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (!report.ok) throw new Error(`the publish failed: ${JSON.stringify(report.results.filter((r) => !r.success))}`);
+  return { seconds, user: cpu.user / 1e6, system: cpu.system / 1e6 };
+}

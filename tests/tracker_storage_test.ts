@@ -243,3 +243,35 @@ Deno.test("startTracker answers CORS only for configured origins, never for 'nul
     }
   });
 });
+
+Deno.test("FileStore.receive abandons an upload that stops sending and removes its partial file", async () => {
+  await using folder = await temporaryFolder();
+  await using running = await startTracker({ port: 0, data: folder.path });
+  running.tracker.files.receiveIdleMs = 200;
+  const admin = await openSession(running);
+  const [target] = await admin.call<{ url: string }>([
+    { action: "get_upload_metadata", component_id: "stalled", file_name: "a.bin", file_size: 2048 } as never,
+  ]);
+  const partials = join(folder.path, "files", ".partial");
+  // Sends half and then hangs, like a client whose machine froze.
+  let requestBody!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start: (stream) => {
+      requestBody = stream;
+      stream.enqueue(new Uint8Array(1024));
+    },
+  });
+  const sending = fetch(target!.url, { method: "PUT", body, duplex: "half" } as RequestInit)
+    .catch(() => undefined);
+  const until = async (condition: () => Promise<boolean>) => {
+    for (let tries = 0; tries < 400 && !(await condition()); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return await condition();
+  };
+  ok(await until(async () => (await readdir(partials)).length === 1), "the upload started");
+  ok(await until(async () => (await readdir(partials)).length === 0), "its partial file is removed");
+  strictEqual(running.tracker.files.has("stalled"), false);
+  requestBody.error(new Error("the test is over"));
+  await (await sending)?.body?.cancel().catch(() => {});
+});

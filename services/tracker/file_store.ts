@@ -52,9 +52,9 @@ export interface StoredDigests {
 
 /** Why an upload was refused: the HTTP status and a message naming the problem. */
 export class UploadError extends Error {
-  readonly status: 400 | 403 | 404 | 409;
+  readonly status: 400 | 403 | 404 | 408 | 409;
 
-  constructor(status: 400 | 403 | 404 | 409, message: string) {
+  constructor(status: 400 | 403 | 404 | 408 | 409, message: string) {
     super(message);
     this.name = "UploadError";
     this.status = status;
@@ -104,6 +104,11 @@ export class FileStore {
   #temporary: boolean;
   /** See {@linkcode ComponentCatalog}; set by the HTTP layer. */
   catalog: ComponentCatalog | undefined;
+  /**
+   * An upload that sends nothing for this long is abandoned and its partial file removed.
+   * @default {300000}
+   */
+  receiveIdleMs = 5 * 60_000;
 
   private constructor(db: DatabaseSync, dir: string, temporary: boolean) {
     this.#db = db;
@@ -201,12 +206,23 @@ export class FileStore {
     let out: Deno.FsFile | undefined;
     let writer: GatheredWriter | undefined;
     const reader = body?.getReader();
+    let lastData = Date.now();
+    let abandoned = false;
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastData <= this.receiveIdleMs) return;
+      abandoned = true;
+      reader?.cancel().catch(() => {});
+    }, Math.max(10, Math.min(this.receiveIdleMs / 2, 5_000)));
     try {
       out = await Deno.open(partial, { write: true, createNew: true, mode: PRIVATE_FILE_MODE });
       writer = new GatheredWriter(out, { pool: this.#buffers, bufferBytes: GATHER_BYTES });
       while (reader) {
         const { done, value } = await reader.read();
+        if (abandoned) {
+          throw new UploadError(408, `No data arrived for ${this.receiveIdleMs / 1000} s: the upload was abandoned.`);
+        }
         if (done) break;
+        lastData = Date.now();
         size += value.length;
         if (size > grant.size) {
           throw new UploadError(400, `The upload is larger than the ${grant.size} bytes announced.`);
@@ -249,6 +265,7 @@ export class FileStore {
       await rm(partial, { force: true });
       throw error;
     } finally {
+      clearInterval(watchdog);
       this.#receiving.delete(componentId);
       await writer?.release();
     }

@@ -322,6 +322,10 @@ export const IntegrateVersion = definePlugin({
       );
       await mapLimit(allPaths, 32, async (path) => void stamps.set(path, await stampOf(path)));
 
+      const byContainer = new Map<string, Entity>();
+      for (const component of existing) {
+        if (component.container_id) byContainer.set(`${component.container_id}/${component.name}`, component);
+      }
       const taken = new Set<string>();
       const removals: Operation[] = [];
       const operations: Operation[] = [];
@@ -344,8 +348,11 @@ export const IntegrateVersion = definePlugin({
           const name = representationName(ext, taken, collection.head.replace(/[._-]+$/, "") || "sequence");
           const found = existing.find((component) => component.name === name && !component.container_id);
           const id = found?.id ?? randomUUID();
-          if (found) kept.add(found.id);
-          else {
+          if (found) {
+            kept.add(found.id);
+            // The frames may differ from an earlier attempt's: its size and padding follow them.
+            operations.push(update("SequenceComponent", [id], { size: item.bytes, padding: collection.padding }));
+          } else {
             operations.push(create("SequenceComponent", {
               id,
               name,
@@ -359,9 +366,7 @@ export const IntegrateVersion = definePlugin({
             const frame = collection.indexes[index]!;
             const path = join(item.directory, memberName);
             const stamp = stamps.get(path)!;
-            const member = existing.find((component) =>
-              component.container_id === id && component.name === String(frame)
-            );
+            const member = byContainer.get(`${id}/${frame}`);
             const valid = member !== undefined && stillValid(member, stamp);
             if (member) kept.add(member.id);
             if (member && !valid) removals.push(remove("Component", [member.id]));

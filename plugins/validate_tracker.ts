@@ -6,6 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import process from "node:process";
 import { definePlugin } from "../publish/plugin.ts";
 import { pathsOf } from "../src/files/scan_files.ts";
 import { ValidatorOrder } from "../publish/orders.ts";
@@ -44,17 +46,21 @@ export async function publishKey(
 }
 
 /**
- * What one publish is for, whatever the files hold: where it goes and which paths. A publish that
- * failed because a file changed is taken up again by the next publish of the same paths.
+ * What one publish is for, whatever the files hold: where it goes and the paths or patterns asked
+ * for (as given, made absolute). A publish that failed because a file changed, or whose frames
+ * changed since, is taken up again by the next run of the same command.
  */
 export function publishTarget(
   context: Parameters<typeof requestOf>[0],
   instance: { name: string; data: Record<string, unknown> },
 ): string {
   const request = requestOf(context);
-  const paths = itemsOf(instance as never).flatMap(pathsOf).sort();
+  const asked = request.instances.find((wanted) => wanted.name === instance.name)?.files;
+  const inputs = asked
+    ? asked.map((input) => resolve(request.cwd ?? process.cwd(), input)).sort()
+    : itemsOf(instance as never).flatMap(pathsOf).sort();
   return createHash("sha1").update(
-    JSON.stringify([request.context.path, request.context.task, instance.data.asset, instance.data.family, paths]),
+    JSON.stringify([request.context.path, request.context.task, instance.data.asset, instance.data.family, inputs]),
   ).digest("hex");
 }
 

@@ -296,3 +296,38 @@ Deno.test({
     strictEqual((await session.query("select id from AssetVersion where is_published is true")).data.length, 0);
   },
 });
+
+Deno.test({
+  ...options,
+  name:
+    "IntegrateVersion run again after the frames changed takes up the same version and removes the members that went",
+  fn: async () => {
+    await using fixture = await publishFixture();
+    const { running, session, folder } = fixture;
+    const paths = await writeFrames(folder.path, [1001, 1002, 1003, 1004, 1005, 1006], { bytes: 4096 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    const controller = new AbortController();
+    let sent = 0;
+    const stopped = await publishWith(session, request(files), {
+      signal: controller.signal,
+      settings: { uploadConcurrency: 1, tools },
+      progress: {
+        expect() {},
+        done(bytes) {
+          sent += bytes;
+          if (sent >= 3 * 4096) controller.abort(new Error("killed"));
+        },
+      },
+    });
+    strictEqual(stopped.report.ok, false);
+    // The last frame was a mistake: it is gone when the same command runs again.
+    await Deno.remove(paths[5]!);
+    const again = await publishWith(session, request(files), { settings: { tools } });
+    ok(again.report.ok, JSON.stringify(again.report.results.filter((r) => !r.success)));
+    strictEqual((again.report.created[0] as E).resumed, true);
+    await checkComplete(running, session, 5, 4096);
+    const [sequence] = (await session.query("select size, metadata from SequenceComponent")).data as E[];
+    strictEqual(sequence.size, 5 * 4096);
+    strictEqual(sequence.metadata.find((item: E) => item.key === "ferry_frames").value, "1001-1005");
+  },
+});

@@ -5,7 +5,8 @@
  * of its dead predecessor's job lets the run finish in time.
  *
  * Bounded for the test command (3,000 events, up to 4 kills); the full run of the issue is
- * `FERRY_FAULT_EVENTS=10000 FERRY_FAULT_KILLS=20 deno test --allow-all tests/processor_faults_test.ts`.
+ * `FERRY_FAULT_EVENTS=10000 FERRY_FAULT_KILLS=20 deno test --allow-all tests/processor_faults_test.ts`
+ * (`FERRY_FAULT_BATCH=1` for one job per transaction).
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { LEECH_TOPIC, PROC_TOPIC } from "../src/store/mod.ts";
@@ -34,7 +35,10 @@ Deno.test({
          handle(event) { appendFileSync(${JSON.stringify(runs)}, event.id + "\\n"); } };`,
     );
     await using store = await site.open();
-    await store.setSettings("production", { processor: { leaseMs: 60_000 } });
+    const batch = Deno.env.get("FERRY_FAULT_BATCH");
+    await store.setSettings("production", {
+      processor: { leaseMs: 60_000, ...(batch ? { batchSize: Number(batch) } : {}) },
+    });
     for (let i = 0; i < EVENTS; i++) {
       await store.dispatch({
         topic: LEECH_TOPIC,

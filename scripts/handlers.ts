@@ -129,7 +129,7 @@ export async function main(args: string[], write = (text: string) => console.log
   const { store: location } = serviceConfig({ store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
   let store;
   try {
-    store = await openStore(location);
+    store = await openStore(location, { create: command === "add" });
   } catch (error) {
     console.error((error as Error).message);
     return EXIT.ENVIRONMENT;

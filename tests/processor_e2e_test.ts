@@ -198,7 +198,7 @@ Deno.test({
   },
 });
 
-Deno.test("events main() lists failed jobs, shows one with its source, and refuses unknown ids", async () => {
+Deno.test("events main() lists failed jobs, shows one with its source, and refuses unknown ids and missing stores", async () => {
   await using site = await sqliteSite();
   {
     await using store = await site.open();
@@ -228,4 +228,5 @@ Deno.test("events main() lists failed jobs, shows one with its source, and refus
   strictEqual(JSON.parse(shown.join("")).source.hash, "h1");
   strictEqual(await main(["show", "nope", "--store", site.location], () => {}), 1);
   strictEqual(await main(["list", "--status", "broken", "--store", site.location], () => {}), 2);
+  strictEqual(await main(["list", "--store", `${site.location}.missing`], () => {}), 3, "a missing store is not made");
 });

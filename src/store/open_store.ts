@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { PipelineStore } from "./pipeline_store.ts";
 import { openPostgresStore } from "./postgres_store.ts";
@@ -7,6 +8,8 @@ import { openSqliteStore } from "./sqlite_store.ts";
 export interface OpenStoreOptions {
   /** Migrate only up to this schema version (tests of migrations). @default {the newest} */
   migrateTo?: number;
+  /** Make a SQLite store that does not exist yet; when false, a missing file is an error. @default {true} */
+  create?: boolean;
 }
 
 /**
@@ -43,6 +46,9 @@ export function openStore(location: string, options: OpenStoreOptions = {}): Pro
   if (/^postgres(ql)?:\/\//.test(location)) return openPostgresStore(location, options);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new TypeError(`Cannot open the pipeline store '${location}': use a postgres:// URL or a file path`);
+  }
+  if (options.create === false && location !== ":memory:" && !existsSync(location)) {
+    return Promise.reject(new Error(`There is no pipeline store at '${location}' (give --store or FERRY_STORE)`));
   }
   return openSqliteStore(location, options);
 }

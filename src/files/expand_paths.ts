@@ -23,7 +23,19 @@ export class NoMatchError extends Error {
   }
 }
 
-/** A file-name pattern cannot be used (e.g. the range of `[z-a]` is out of order); it names the pattern. */
+/**
+ * A file-name pattern cannot be used (e.g. the range of `[z-a]` is out of order); it names the
+ * pattern. Commands exit with 2 (usage error).
+ *
+ * @example
+ * ```ts
+ * import { ok, throws } from "node:assert/strict";
+ * import { PatternError, patternToRegExp } from "./expand_paths.ts";
+ *
+ * throws(() => patternToRegExp("[z-a].exr"), (error) => error instanceof PatternError && error.exitCode === 2);
+ * ok(patternToRegExp("[a-z].exr").test("b.exr"));
+ * ```
+ */
 export class PatternError extends SyntaxError {
   /** The pattern as given. */
   readonly pattern: string;

@@ -19,6 +19,17 @@ const timeouts = new WeakMap<Session, number>();
 /**
  * The API-call timeout (milliseconds) of a session made by {@linkcode openSession}; the default
  * for any other session. Uploads use it as their allowed time without progress.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import type { Session } from "@ftrack/api";
+ * import { sessionTimeout } from "./open_session.ts";
+ *
+ * // A session not made by openSession() has the default.
+ * const elsewhere = {} as Session;
+ * ok(sessionTimeout(elsewhere) === 60_000);
+ * ```
  */
 export function sessionTimeout(session: Session): number {
   return timeouts.get(session) ?? DEFAULT_TRACKER_TIMEOUT_SECONDS * 1000;

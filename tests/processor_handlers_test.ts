@@ -5,6 +5,9 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { defineHandler, isHandler } from "../services/processor/define_handler.ts";
 import { discoverHandlers } from "../services/processor/discover_handlers.ts";
+import { startProcessor } from "../services/processor/processor.ts";
+import { createLogger } from "../src/cli/service_log.ts";
+import { LEECH_TOPIC, openStore, PROC_TOPIC } from "../src/store/mod.ts";
 
 const DEFINE = new URL("../services/processor/define_handler.ts", import.meta.url).href;
 
@@ -61,4 +64,36 @@ Deno.test("discoverHandlers() loads nested folders, skips _ and test files, repo
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("startProcessor() skips the handlers of a project whose settings turn the services off, and finishes its events", async () => {
+  await using store = await openStore(":memory:");
+  await store.setSettings("staging", { enabled: false }, { project: "archived" });
+  for (const project of ["live", "archived", "live"]) {
+    await store.dispatch({
+      topic: LEECH_TOPIC,
+      project,
+      payload: { topic: "ftrack.update", id: crypto.randomUUID(), data: {} },
+    });
+  }
+  const seen: string[] = [];
+  const handler = defineHandler({
+    name: "seen",
+    subscription: "topic=ftrack.update",
+    handle: (_event, { project, projectSettings }) => void seen.push(`${project}:${projectSettings.enabled}`),
+  });
+  await using processor = await startProcessor({
+    store,
+    session: undefined as never,
+    handlers: [handler],
+    variant: "staging",
+    log: createLogger({ name: "processor", level: "error" }),
+  });
+  const deadline = Date.now() + 10_000;
+  while ((await store.countEvents({ topic: PROC_TOPIC, status: "finished" })) < 3) {
+    if (Date.now() > deadline) throw new Error("the jobs did not finish");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  deepStrictEqual(seen, ["live:true", "live:true"]);
+  strictEqual(processor.metrics.processed, 3);
 });

@@ -379,11 +379,20 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     stopped ??= (async () => {
       stopping.abort();
       clearInterval(depthTimer);
-      const timeout = sleep(stopTimeoutMs).then(() => "timeout" as const);
-      if (await Promise.race([all.then(() => "done" as const), timeout]) === "timeout") {
+      // Waits for the workers, at most `ms`; true when they are done.
+      const within = async (ms: number) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+        try {
+          return await Promise.race([all.then(() => true), timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      if (!(await within(stopTimeoutMs))) {
         log.warn("jobs still running at the stop timeout; asking their handlers to stop", { jobs: inFlight.size });
         cancelled.abort();
-        await Promise.race([all, sleep(2_000)]);
+        await within(2_000);
         // Handlers that ignore the signal: their jobs go back all the same.
         for (const id of inFlight.keys()) await store.releaseJob(id, holder).catch(() => {});
       }

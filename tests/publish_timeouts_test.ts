@@ -2,9 +2,11 @@
  * Timeouts of the tracker connection a publish uses: uploads fail when they make no progress, not
  * when they take long; API calls that get no answer fail naming the server.
  */
-import { ok, rejects, strictEqual } from "node:assert/strict";
+import { ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { ConfigurationError } from "../src/config/configuration_error.ts";
+import { trackerTimeout } from "../src/config/tracker_timeout.ts";
 import { openSession } from "../src/tracker/open_session.ts";
 import { TrackerConnectionError } from "../src/tracker/tracker_connection_error.ts";
 import { uploadFile } from "../src/tracker/upload_file.ts";
@@ -131,4 +133,25 @@ Deno.test({
       for (const conn of held) conn.close();
     }
   },
+});
+
+Deno.test("trackerTimeout() takes --timeout over FERRY_TRACKER_TIMEOUT over 60 s, refusing bad values by name", () => {
+  strictEqual(trackerTimeout({ env: {} }), 60_000);
+  strictEqual(trackerTimeout({ env: { FERRY_TRACKER_TIMEOUT: "" } }), 60_000);
+  strictEqual(trackerTimeout({ env: { FERRY_TRACKER_TIMEOUT: "2.5" } }), 2_500);
+  strictEqual(trackerTimeout({ env: { FERRY_TRACKER_TIMEOUT: "2.5" }, flag: 10 }), 10_000);
+  for (
+    const [env, flag, message] of [
+      [{ FERRY_TRACKER_TIMEOUT: "soon" }, undefined, "Cannot use FERRY_TRACKER_TIMEOUT 'soon': must be a number"],
+      [{ FERRY_TRACKER_TIMEOUT: "-1" }, undefined, "Cannot use FERRY_TRACKER_TIMEOUT '-1': must be a number"],
+      [{}, "0", "Cannot use --timeout '0': must be a number"],
+      [{}, " ", "Cannot use --timeout ' ': must be a number"],
+    ] as const
+  ) {
+    throws(() => trackerTimeout({ env, flag }), (error: Error) => {
+      ok(error instanceof ConfigurationError && error.exitCode === 3, String(error));
+      ok(error.message.startsWith(message), error.message);
+      return true;
+    });
+  }
 });

@@ -8,9 +8,14 @@ import { TrackerError } from "./schema/catalog.ts";
 
 const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/;
 
-/** Stored form of a datetime: naive UTC ISO text with milliseconds, which sorts as text. */
-export function canonicalDate(date: Date): string {
-  return date.toISOString().slice(0, 23);
+/**
+ * Stored form of a datetime: naive UTC ISO text with microseconds (`2024-01-01T10:00:00.123456`),
+ * which sorts as text. `fraction` gives the sub-second digits when they are finer than the Date's
+ * milliseconds.
+ */
+export function canonicalDate(date: Date, fraction?: string): string {
+  const digits = fraction === undefined ? String(date.getUTCMilliseconds()).padStart(3, "0") : fraction;
+  return `${date.toISOString().slice(0, 19)}.${digits.slice(0, 6).padEnd(6, "0")}`;
 }
 
 /** The current time in stored form. */
@@ -44,7 +49,7 @@ export function parseDate(value: string): string {
   if (Number.isNaN(date.getTime())) {
     throw new TrackerError("ValidationError", `Cannot read '${value}' as a datetime (ISO 8601 expected).`);
   }
-  return canonicalDate(date);
+  return canonicalDate(date, fraction.slice(1));
 }
 
 /** Whether a stored value is a datetime in stored form. */
@@ -62,7 +67,14 @@ export function decodeValue(value: unknown): unknown {
   return value;
 }
 
-/** Encodes a stored datetime for the wire. */
+/**
+ * Encodes a stored datetime for the wire: naive UTC with its microseconds, written as Python's
+ * `isoformat()` writes them (six digits, none when they are all zero).
+ */
 export function encodeDate(value: string): { __type__: "datetime"; value: string } {
-  return { __type__: "datetime", value: value.slice(0, 19) };
+  const fraction = value.slice(20, 26).padEnd(6, "0");
+  return {
+    __type__: "datetime",
+    value: /^0*$/.test(fraction) ? value.slice(0, 19) : `${value.slice(0, 19)}.${fraction}`,
+  };
 }

@@ -104,3 +104,24 @@ export function encodeScalars(graph: Graph, row: Row, only?: Iterable<string>): 
   }
   return out;
 }
+
+/**
+ * The collections among `names` (`metadata`, `components`, `replies`, `scopes`, …) as lists of
+ * entity references (`{__entity_type__, <primary key>}`), as ftrack answers an update that set them.
+ */
+export function encodeCollections(graph: Graph, row: Row, names: Iterable<string>): Record<string, unknown> {
+  const type = graph.typeOf(row);
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const attribute = type.attributes[name];
+    if (attribute?.kind !== "collection" && attribute?.kind !== "association") continue;
+    const resolved = graph.resolve(row, name);
+    if (resolved.kind !== "entities") continue;
+    out[name] = resolved.rows.map((member) => {
+      const reference: Record<string, unknown> = { __entity_type__: member.__type };
+      for (const key of graph.typeOf(member).primaryKey) reference[key] = member[key];
+      return reference;
+    });
+  }
+  return out;
+}

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,13 @@ export interface EncodeRequest {
   componentId: string;
   versionId: string | undefined;
   userId: string;
+  /** The ids the outputs get, listed in the Job's data from the start. */
+  outputIds: { movie: string; image: string };
+}
+
+/** The outputs an `encode_media` job makes, as its Job's `data.output` lists them. */
+export function plannedOutputs(ids: { movie: string; image: string }): Array<{ format: string; component_id: string }> {
+  return [{ format: "video/mp4", component_id: ids.movie }, { format: "image/jpeg", component_id: ids.image }];
 }
 
 export { DEFAULT_MEDIA_TOOLS, hasFfmpeg, type MediaTools } from "../../src/media/run_tool.ts";
@@ -70,7 +76,10 @@ export async function encodeMedia(tracker: Tracker, request: EncodeRequest): Pro
         meta: { frameIn: 0, frameOut: frames, frameRate, width, height },
       },
       { name: "ftrackreview-image", path: image, type: ".jpg", format: "image/jpeg", meta: { format: "image" } },
-    ].map((output) => ({ ...output, id: randomUUID() }));
+    ].map((output) => ({
+      ...output,
+      id: output.format === "video/mp4" ? request.outputIds.movie : request.outputIds.image,
+    }));
     const bytes = await Promise.all(outputs.map((output) => readFile(output.path)));
     await Promise.all(outputs.map((output, i) => tracker.files.write(output.id, bytes[i]!)));
     tracker.writeAsServer((writer) => {

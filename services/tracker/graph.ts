@@ -266,7 +266,7 @@ export class Graph {
   #isOf(row: Row, typeId: string): boolean {
     let set = this.#concrete.get(typeId);
     if (set === undefined) this.#concrete.set(typeId, set = new Set(concreteTypes(typeId)));
-    return set.has(row.__type) || isA(row.__type, typeId);
+    return set.has(row.__type) || isA(row.__type, typeId) || ENTITY_TYPES.get(typeId)!.sameAs === row.__type;
   }
 }
 

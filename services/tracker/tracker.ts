@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { HubEvent } from "../../src/events/event.ts";
 import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
-import { encodeEntity, encodeScalars, projectionTree } from "./encode_entity.ts";
+import { encodeCollections, encodeEntity, encodeScalars, projectionTree } from "./encode_entity.ts";
 import { EventHub } from "./event_hub.ts";
 import { FileStore } from "./file_store.ts";
 import { openDataFolder } from "./data_folder.ts";
@@ -15,7 +15,7 @@ import { seedTracker } from "./seed.ts";
 import { ApiKeys } from "./store/api_keys.ts";
 import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
 import { readEntityKey, Writer } from "./writer.ts";
-import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools } from "./encode_media.ts";
+import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools, plannedOutputs } from "./encode_media.ts";
 
 /** The server version reported to clients (Python needs ≥ 3.3.11 or a non-numeric one). */
 export const SERVER_VERSION = "4.13.0";
@@ -151,6 +151,7 @@ export class Tracker {
         writer.finish();
       });
     }
+    tracker.#upgrade();
     let user = tracker.graph.lookup("User", "username", apiUser)?.[0];
     if (user === undefined) user = tracker.#createUser({ username: apiUser, first_name: "ferry", last_name: "API" });
     const userId = String(user.id);
@@ -164,6 +165,15 @@ export class Tracker {
     } else tracker.#apiKey = tracker.keys.issueForSession(userId);
     store.setSetting("api_user", apiUser);
     return tracker;
+  }
+
+  /** Brings data stored by an older ferry in line: object-type Schemas without their `type_id`. */
+  #upgrade(): void {
+    const stale = [...this.graph.rowsOf("Schema")].filter((row) => row.type_id == null && row.object_type_id != null);
+    if (stale.length === 0) return;
+    this.store.transaction(() => {
+      for (const row of stale) this.store.update("Schema", String(row.id), { type_id: row.object_type_id });
+    });
   }
 
   /**
@@ -299,7 +309,13 @@ export class Tracker {
       case "update": {
         const { entity_type, entity_key, entity_data } = validated(schemas.update, operation);
         const { row, changed } = writer.update(entity_type, entity_key, entity_data);
-        return { action: "update", data: encodeScalars(this.graph, row, changed) };
+        const answer = { action: "update", data: encodeScalars(this.graph, row, changed) };
+        // Collections set are echoed as references once the whole batch is in (members may come later in it).
+        after.push(() => {
+          const stored = this.graph.byKey(row.__type, this.graph.keyOf(row)) ?? row;
+          Object.assign(answer.data, encodeCollections(this.graph, stored, changed));
+        });
+        return answer;
       }
       case "delete": {
         const { entity_type, entity_key } = validated(schemas.delete, operation);
@@ -329,6 +345,7 @@ export class Tracker {
         };
       case "encode_media": {
         const request = validated(schemas.encode_media, operation);
+        const outputIds = { movie: randomUUID(), image: randomUUID() };
         const job = writer.create("Job", {
           status: "running",
           type: "api_job",
@@ -336,7 +353,7 @@ export class Tracker {
             description: "Encode media",
             source_component_id: request.component_id,
             keep_original: request.keep_original ?? false,
-            output: [],
+            output: plannedOutputs(outputIds),
           }),
         });
         after.push(() =>
@@ -346,6 +363,7 @@ export class Tracker {
               componentId: request.component_id,
               versionId: request.version_id ?? undefined,
               userId: String(context.user.id),
+              outputIds,
             }),
           )
         );

@@ -90,6 +90,7 @@ export class Writer {
   #context: WriteContext;
   #touched = new Map<string, { table: string; key: string }>();
   #pendingLinks: Array<() => boolean> = [];
+  #createdNotes: string[] = [];
 
   constructor(graph: Graph, context: WriteContext) {
     this.#graph = graph;
@@ -136,6 +137,7 @@ export class Writer {
     }
     const row = this.#graph.store.insert(type.table, key, { ...scalars, __type: type.id });
     this.#touched.set(`${type.table}\u0000${key}`, { table: type.table, key });
+    if (type.table === "Note") this.#createdNotes.push(key);
     for (const apply of deferred) apply(row);
     return row;
   }
@@ -192,6 +194,7 @@ export class Writer {
         : undefined;
       if (parent) scalars.project_id = parent.__type === "Project" ? parent.id : parent.project_id;
     }
+    if (actual.table === "Schema") this.#sameObjectType(scalars, row);
     this.#graph.store.update(actual.table, key, scalars);
     this.#touched.set(`${actual.table}\u0000${key}`, { table: actual.table, key });
     for (const apply of deferred) apply(row);
@@ -228,6 +231,7 @@ export class Writer {
     for (const link of this.#pendingLinks) {
       if (!link()) throw new TrackerError("ValidationError", "A collection names an entity that does not exist.");
     }
+    this.#noteRules();
     const acyclic = new Set<Row>();
     for (const { table, key } of this.#touched.values()) {
       const row = this.#graph.store.get(table, key);
@@ -328,7 +332,8 @@ export class Writer {
     for (const former of this.#graph.lookup(targetId, via, ownerId) ?? []) {
       const formerKey = this.#graph.keyOf(former);
       if (wanted.has(formerKey)) continue;
-      if (former.__type === "Metadata") this.#remove(former);
+      // Members keyed by their owner (metadata, recipients, label links) go; others are unlinked.
+      if (this.#graph.typeOf(former).primaryKey.includes(via)) this.#remove(former);
       else this.#graph.store.update(target.table, formerKey, { [via]: null });
     }
     for (const key of keys) {
@@ -399,6 +404,7 @@ export class Writer {
         }
         break;
       case "User":
+        scalars.is_active ??= true;
         if (scalars.username === undefined || scalars.username === null || scalars.username === "") {
           scalars.username = `user-${String(scalars.id).slice(0, 8)}`;
         }
@@ -430,8 +436,10 @@ export class Writer {
         break;
       }
       case "Asset": {
+        // Unique (context, name, type) as an SQL unique index is: rows without a type never clash.
         const siblings = this.#graph.lookup("Asset", "context_id", scalars.context_id) ?? [];
-        if (siblings.some((row) => row.name === scalars.name && row.type_id === scalars.type_id)) {
+        const typed = scalars.type_id !== undefined && scalars.type_id !== null;
+        if (typed && siblings.some((row) => row.name === scalars.name && row.type_id === scalars.type_id)) {
           throw new TrackerError(
             "DuplicateEntryError",
             `DuplicateEntryError: an asset '${scalars.name}' of this type already exists in context '${scalars.context_id}'.`,
@@ -439,6 +447,12 @@ export class Writer {
         }
         break;
       }
+      case "Status":
+        scalars.is_active ??= true;
+        break;
+      case "Schema":
+        this.#sameObjectType(scalars, undefined);
+        break;
       case "List":
         scalars.date ??= stamp;
         scalars.user_id ??= this.#context.userId;
@@ -446,9 +460,57 @@ export class Writer {
     }
   }
 
+  /**
+   * ftrack's rules for notes, once the batch is in: a new note's author is one of its recipients,
+   * and a note whose label links changed takes its category from its first label.
+   */
+  #noteRules(): void {
+    for (const key of this.#createdNotes) {
+      const note = this.#graph.store.get("Note", key);
+      if (note === undefined || typeof note.user_id !== "string") continue;
+      const recipientKey = rowKey([note.id, note.user_id]);
+      if (this.#graph.store.get("Recipient", recipientKey) === undefined) {
+        this.#graph.store.insert("Recipient", recipientKey, {
+          __type: "Recipient",
+          note_id: note.id,
+          resource_id: note.user_id,
+        });
+        this.#touched.set(`Recipient\u0000${recipientKey}`, { table: "Recipient", key: recipientKey });
+      }
+    }
+    const notes = new Set<string>();
+    for (const { table, key } of this.#touched.values()) {
+      if (table === "NoteLabelLink") {
+        notes.add(String(this.#graph.store.get(table, key)?.note_id ?? JSON.parse(key)[0]));
+      }
+    }
+    for (const noteId of notes) {
+      const note = this.#graph.byKey("Note", noteId);
+      const first = (this.#graph.lookup("NoteLabelLink", "note_id", noteId) ?? [])[0];
+      if (note === undefined || first === undefined || note.category_id === first.label_id) continue;
+      this.#graph.store.update("Note", noteId, { category_id: first.label_id });
+      this.#touched.set(`Note\u0000${noteId}`, { table: "Note", key: noteId });
+    }
+  }
+
+  /** A Schema's `type_id` and `object_type_id` are one value (ftrack's `typeid`): set together. */
+  #sameObjectType(scalars: Record<string, unknown>, row: Row | undefined): void {
+    const given = [scalars.type_id, scalars.object_type_id].filter((value) => value !== undefined);
+    if (given.length === 2 && given[0] !== given[1]) {
+      throw new TrackerError(
+        "ValidationError",
+        `Cannot save Schema '${scalars.id ?? row?.id}': 'type_id' ${quoteValue(scalars.type_id)} and ` +
+          `'object_type_id' ${quoteValue(scalars.object_type_id)} must name the same ObjectType.`,
+      );
+    }
+    if (given.length > 0) scalars.type_id = scalars.object_type_id = given[0];
+  }
+
   #contextRules(type: EntityType, scalars: Record<string, unknown>): void {
     if (type.id === "Project") {
       scalars.context_type = "show";
+      scalars.status ??= "active";
+      scalars.root ??= "";
       scalars.project_id = scalars.id;
       scalars.full_name ??= scalars.name;
       if (scalars.project_schema_id === undefined || scalars.project_schema_id === null) {

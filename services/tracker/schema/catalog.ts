@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { ENTITY_TYPES } from "./definitions.ts";
+import { pythonJsonDumps } from "./python_json.ts";
 import type { Attribute, EntityType, ScalarAttribute } from "./model.ts";
 
 /** An error the API answers with `{exception, content}`. `content` never holds braces (Python formats it). */
@@ -166,11 +167,14 @@ export function schemaJson(type: EntityType): Record<string, unknown> {
 
 let schemasCache: { schemas: Record<string, unknown>[]; hash: string } | undefined;
 
-/** Every schema, and the hash that changes whenever any schema changes (Python caches by it). */
+/**
+ * Every schema, and their hash as the Python client computes it for its schema cache (the MD5 of
+ * `json.dumps(schemas, sort_keys=True)`), so a client whose cache holds these schemas keeps it.
+ */
 export function allSchemas(): { schemas: Record<string, unknown>[]; hash: string } {
   if (schemasCache === undefined) {
     const schemas = [...ENTITY_TYPES.values()].map(schemaJson);
-    const hash = createHash("md5").update(JSON.stringify(schemas)).digest("hex");
+    const hash = createHash("md5").update(pythonJsonDumps(schemas), "utf8").digest("hex");
     schemasCache = { schemas, hash };
   }
   return schemasCache;

@@ -128,7 +128,7 @@ function typedContextAttributes(objectTypeId?: string): Record<string, Attribute
     status: ref("Status", "status_id"),
     type_id: fk("Type", "typeid"),
     type: ref("Type", "type_id"),
-    priority_id: fk("Priority", "priorityid", { default: DEFAULT_PRIORITY_ID }),
+    priority_id: fk("Priority", "priorityid", objectTypeId ? { default: DEFAULT_PRIORITY_ID } : {}),
     priority: ref("Priority", "priority_id"),
     description: str(),
     start_date: date("startdate"),
@@ -187,8 +187,9 @@ const contextTypes: EntityType[] = [
     attributes: {
       ...contextAttributes(),
       full_name: str(),
-      status: str({ default: "active" }),
-      root: str({ default: "" }),
+      // Set on create by the server (ftrack's schema has no defaults for them).
+      status: str(),
+      root: str(),
       is_global: bool(false),
       is_private: bool(false),
       color: str(),
@@ -279,7 +280,8 @@ const assetTypes: EntityType[] = [
       metadata: metadata(),
       custom_attributes: customAttributes("AssetCustomAttributeValue"),
     },
-    required: ["id", "name", "context_id", "type_id"],
+    // No type is needed (ftrack's required list is only the id): uniqueness treats a missing type as SQL NULL.
+    required: ["id", "name", "context_id"],
   }),
   type({
     id: "AssetVersion",
@@ -318,12 +320,8 @@ const assetTypes: EntityType[] = [
     immutable: ["id", "link", "is_latest_version", "thumbnail_url"],
     required: ["id", "is_published", "status_id", "asset_id"],
   }),
-  type({
-    id: "Component",
-    ...componentBase,
-    abstract: true,
-    attributes: componentAttributes(false),
-  }),
+  // Concrete, as on ftrack: a plain Component can be created (FileComponent and the others derive from it).
+  type({ id: "Component", ...componentBase, attributes: componentAttributes(false) }),
   type({ id: "FileComponent", ...componentBase, base: "Component", attributes: componentAttributes(false) }),
   type({ id: "ContainerComponent", ...componentBase, base: "Component", attributes: componentAttributes(true) }),
   type({
@@ -399,7 +397,8 @@ const workflowTypes: EntityType[] = [
       first_name: str(),
       last_name: str(),
       email: str(),
-      is_active: bool(true),
+      // No schema default, as on ftrack (clients send every default with a create): the server sets true.
+      is_active: bool(),
       resource_type: str({ default: "user" }),
       thumbnail_id: fk("Component", "thumbid"),
       thumbnail: ref("Component", "thumbnail_id"),
@@ -434,7 +433,7 @@ const workflowTypes: EntityType[] = [
     name: str(),
     color: str(),
     sort: int(0),
-    is_active: bool(true),
+    is_active: bool(),
     state_id: fk("State", undefined, { hidden: true }),
     state: ref("State", "state_id"),
     tasks: many("TypedContext", "status_id"),
@@ -497,10 +496,11 @@ const workflowTypes: EntityType[] = [
     workflow_schema_id: fk("WorkflowSchema"),
     workflow_schema: ref("WorkflowSchema", "workflow_schema_id"),
   }, "ProjectSchemeOverride"),
+  // `type_id` and `object_type_id` are one column on ftrack (`typeid`): the ObjectType's id.
   simpleNamed("Schema", "schema", {
-    project_schema_id: fk("ProjectSchema"),
-    object_type_id: fk("ObjectType"),
-    type_id: fk("Type"),
+    project_schema_id: fk("ProjectSchema", "projectschemeid"),
+    object_type_id: fk("ObjectType", "typeid"),
+    type_id: fk("ObjectType", "typeid"),
     statuses: many("SchemaStatus", "schema_id"),
     types: many("SchemaType", "schema_id"),
   }),
@@ -577,8 +577,16 @@ const noteTypes: EntityType[] = [
     thread_activity: date(),
     metadata: metadata(),
   }),
-  simpleNamed("NoteCategory", "notecategory", { name: str(), color: str(), sort: int(0) }, "NoteCategory"),
-  simpleNamed("NoteLabel", "notelabel", { name: str(), color: str(), sort: int(0) }),
+  // One table on ftrack (both alias NoteCategory): current clients send a note's category as a label.
+  {
+    ...simpleNamed("NoteCategory", "notecategory", { name: str(), color: str(), sort: int(0) }, "NoteCategory"),
+    sameAs: "NoteLabel",
+  },
+  {
+    ...simpleNamed("NoteLabel", "notecategory", { name: str(), color: str(), sort: int(0) }, "NoteCategory"),
+    table: "NoteCategory",
+    sameAs: "NoteCategory",
+  },
   type({
     id: "NoteLabelLink",
     table: "NoteLabelLink",

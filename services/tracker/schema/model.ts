@@ -110,6 +110,11 @@ export interface EntityType {
    * `__proto__` are unknown names like any other, for writes and queries alike.
    */
   attributes: Record<string, Attribute>;
+  /**
+   * Another schema id for the same stored rows (ftrack's `NoteLabel` and `NoteCategory` are one
+   * table): rows of either are found as both.
+   */
+  sameAs?: string;
   /** Attributes clients may not change after creation. */
   immutable: string[];
   /** Attributes the server requires (after defaults). */

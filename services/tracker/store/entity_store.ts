@@ -78,6 +78,11 @@ export class EntityStore {
     for (const type of ENTITY_TYPES.values()) {
       if (!this.#tables.has(type.table)) this.#tables.set(type.table, new Table(indexedColumns(type.table)));
     }
+    // Note labels share the note categories' table (as on ftrack) since ferry 0.x stored them apart.
+    this.#db.exec(`
+      DELETE FROM entities WHERE tbl = 'NoteLabel' AND key IN (SELECT key FROM entities WHERE tbl = 'NoteCategory');
+      UPDATE entities SET tbl = 'NoteCategory' WHERE tbl = 'NoteLabel';
+    `);
     const load = this.#db.prepare("SELECT tbl, key, type, seq, data FROM entities ORDER BY seq");
     for (
       const record of load.iterate() as Iterable<{ tbl: string; key: string; type: string; seq: number; data: string }>

@@ -81,6 +81,21 @@ Deno.test("deno task tracker: set-up problems are one line naming the value, wit
       assertOneClearLine(run.stderr, value);
     });
   }
+  await t.step("a damaged database", async () => {
+    const data = join(folder.path, "damaged");
+    await Deno.mkdir(data);
+    await writeFile(join(data, "tracker.sqlite"), "this is not a SQLite database ".repeat(10));
+    for (const args of [["--port", "0", "--data", data], ["user", "add", "bob", "--data", data]]) {
+      const run = await tracker(args);
+      strictEqual(run.code, 3, run.stderr);
+      assertOneClearLine(run.stderr, join(data, "tracker.sqlite"));
+    }
+  });
+  await t.step("FERRY_HOME set to a file (the default data folder)", async () => {
+    const run = await tracker(["--port", "0"], { FERRY_HOME: file });
+    strictEqual(run.code, 3, run.stderr);
+    assertOneClearLine(run.stderr, file);
+  });
   await t.step("a second tracker on a data folder in use", async () => {
     const data = join(folder.path, "shared");
     await using first = await runningTracker(data);

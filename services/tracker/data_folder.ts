@@ -84,3 +84,17 @@ export async function openDataFolder(path: string): Promise<void> {
     });
   }
 }
+
+/**
+ * A SQLite error met while opening the data folder's database, as a {@linkcode DataFolderError}
+ * naming the database (a damaged or foreign `tracker.sqlite`); other errors unchanged.
+ */
+export function databaseProblem(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== "ERR_SQLITE_ERROR") return error;
+  return new DataFolderError(
+    path,
+    `its database '${join(path, DATABASE_FILE)}' cannot be used: ${(error as Error).message}`,
+    { cause: error },
+  );
+}

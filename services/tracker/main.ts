@@ -14,6 +14,7 @@ import { runningTrackerOf, startTracker } from "./server.ts";
 import { Tracker } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
 import { corsOrigins } from "./cors_origins.ts";
+import { databaseProblem } from "./data_folder.ts";
 
 export const USAGE = `Usage:
   deno task tracker [--port 8070] [--host 127.0.0.1] [--data <dir>] [--api-user <name> --api-key <key>]
@@ -156,7 +157,8 @@ export async function main(args: string[]): Promise<number> {
     );
     const stop = async () => {
       console.log("stopping the tracker …");
-      await running.close();
+      // Uploads still running get 5 s; their partial files are removed at the next start.
+      await Promise.race([running.close(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
       Deno.exit(0);
     };
     Deno.addSignalListener("SIGINT", stop);
@@ -233,7 +235,9 @@ async function addUserThroughRunning(data: string, details: UserDetails): Promis
 
 /** Adds the user in the data folder itself (no tracker runs on it). */
 async function addUserDirectly(data: string, details: UserDetails): Promise<AddedUser> {
-  const tracker = await Tracker.open({ data });
+  const tracker = await Tracker.open({ data }).catch((error) => {
+    throw databaseProblem(data, error);
+  });
   try {
     const { user, apiKey } = tracker.addUser(details);
     return { id: String(user.id), username: String(user.username), apiKey };

@@ -9,6 +9,7 @@ import { TrackerError } from "./schema/catalog.ts";
 import { LOCATION_IDS } from "./schema/definitions.ts";
 import { type ComponentCatalog, UploadError } from "./file_store.ts";
 import { corsOrigin, corsOrigins } from "./cors_origins.ts";
+import { databaseProblem } from "./data_folder.ts";
 import { EXIT } from "../../src/cli/exit_codes.ts";
 import type { Row } from "./store/entity_store.ts";
 import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
@@ -255,11 +256,17 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     const holder = await runningTrackerOf(data);
     if (holder) throw new TrackerInUseError(data, holder);
   }
-  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools });
+  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools }).catch((error) => {
+    throw databaseProblem(data, error);
+  });
   let url = "";
   const app = trackerApp(tracker, () => url, { maxRequestSize, corsOrigins: [...origins] });
   // Data no location records (never committed, or its record deleted) goes after an upload URL's life.
-  const sweep = () => void tracker.files.sweep().catch((error) => console.error(`tracker: sweep failed: ${error}`));
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping.then(() => tracker.files.sweep())
+      .catch((error) => console.error(`tracker: could not remove unrecorded data: ${error}`));
+  };
   sweep();
   const sweeper = setInterval(sweep, 10 * 60_000);
   Deno.unrefTimer(sweeper);
@@ -268,6 +275,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     server = serve();
   } catch (error) {
     clearInterval(sweeper);
+    await sweeping;
     await tracker.close();
     throw listenError(hostname, port, error);
   }
@@ -298,6 +306,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     if (closed) return;
     closed = true;
     clearInterval(sweeper);
+    await sweeping;
     tracker.hub.close();
     await server.shutdown();
     await tracker.close();

@@ -2,7 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { delimiter, extname, join, normalize, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import process from "node:process";
-import { definePlugin, isPluginLike, type ResolvedPlugin } from "./plugin.ts";
+import { definePlugin, isPluginLike, type PluginSpec, type ResolvedPlugin } from "./plugin.ts";
 
 /** A plugin file that could not be loaded, and why. */
 export interface SkippedPlugin {
@@ -43,7 +43,8 @@ export function isPluginFile(name: string): boolean {
 }
 
 /**
- * Finds publish plugins: every plugin object exported by the modules of each folder (not
+ * Finds publish plugins: every plugin object or plugin class (a subclass of `ContextPlugin` /
+ * `InstancePlugin`) exported by the modules of each folder (not
  * recursive; files in name order; exports in name order, a default export first), then the
  * registered in-memory plugins. A module that fails to load is reported in `skipped` and passed
  * over. The first plugin of a name wins; plugins for other hosts are left out; the list is sorted
@@ -78,7 +79,9 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
         ) => (a === "default" ? -1 : b === "default" ? 1 : a < b ? -1 : 1));
         for (const key of exports) {
           const values = Array.isArray(module[key]) ? module[key] as unknown[] : [module[key]];
-          for (const value of values) if (isPluginLike(value)) found.push({ ...definePlugin(value), source: path });
+          for (const value of values) {
+            if (isPluginLike(value)) found.push({ ...definePlugin(value as PluginSpec), source: path });
+          }
         }
       } catch (error) {
         skipped.push({ path, reason: (error as Error).message ?? String(error) });

@@ -20,37 +20,72 @@
  */
 export { Context, type Data, Instance } from "./context.ts";
 export { discover, type DiscoverOptions, type Discovery, isPluginFile, type SkippedPlugin } from "./discover.ts";
+export { type Callback, PublishHost, type PublishHostOptions, type SignalPayload, type Signals } from "./host.ts";
+export { createLog, type LevelName, type LogRecord, type PluginLog, withRecords } from "./log.ts";
+export {
+  instancesByPlugin,
+  pluginsByFamilies,
+  pluginsByFamily,
+  pluginsByHost,
+  pluginsByInstance,
+  pluginsByTargets,
+} from "./lookup.ts";
 export { type MatchAlgorithm, matchFamilies, matchTargets } from "./match.ts";
 export { CollectorOrder, ExtractorOrder, inRange, IntegratorOrder, ValidatorOrder } from "./orders.ts";
 export {
-  type Action,
+  Action,
+  type ActionClass,
   type ActionOn,
-  type ContextPlugin,
+  type ActionSelf,
+  type ActionSpec,
+  ContextPlugin,
+  type ContextPluginSpec,
   definePlugin,
-  type InstancePlugin,
+  InstancePlugin,
+  type InstancePluginSpec,
   InvalidPluginError,
-  type LogRecord,
+  isActionClass,
+  isPluginClass,
+  isResolvedPlugin,
   type Plugin,
+  type PluginClass,
+  type PluginClassFields,
+  type PluginSelf,
+  type PluginSpec,
   type PluginTools,
+  type Resolved,
+  type ResolvedAction,
   type ResolvedPlugin,
+  resolvePlugin,
 } from "./plugin.ts";
 export {
   actionsFor,
   collect,
+  collectIter,
   extract,
+  extractIter,
   instancesFor,
   integrate,
+  integrateIter,
+  type PassState,
+  type PluginInput,
+  pluginPairs,
+  type PluginPairsOptions,
+  pluginsForTargets,
   processPair,
+  type ProcessPairOptions,
   publish,
   type PublishEvents,
   publishIter,
   type PublishOptions,
   type Result,
   runAction,
-  stopAfterFailedValidation,
-  type StopRule,
+  type RunActionOptions,
+  sessionTargets,
   validate,
+  validateIter,
 } from "./run.ts";
+export { stopAfterFailedValidation, type StopRule, type StopState } from "./stop_rule.ts";
 export { buildReport, type PublishReport } from "./report.ts";
 export {
   LocationSchema,

@@ -109,16 +109,18 @@ Deno.test("publish() stops before order 1.5 after a failed validation, and only 
   });
   await t.step("the stop rule is replaceable", async () => {
     const { ran, context } = recorder();
-    const seen: Array<{ nextOrder: number; ordersWithError: number[] }> = [];
-    await publish({
+    const seen: Array<[number, number[]]> = [];
+    const { results } = await publish({
       plugins: [context("V", 1, { fail: true }), context("E", 2), context("I", 3)],
       test: (state) => {
-        seen.push(state);
+        seen.push([state.nextOrder, [...state.ordersWithError]]);
         return state.nextOrder >= 3 ? "no integration today" : undefined;
       },
     });
     deepStrictEqual(ran, ["V", "E"]);
-    deepStrictEqual(seen.map((state) => [state.nextOrder, state.ordersWithError]), [[1, []], [2, [1]], [3, [1]]]);
+    // The pre-count pass consults it too (a fresh state), then the main loop (no collectors here).
+    deepStrictEqual(seen, [[1, []], [2, []], [3, []], [1, []], [2, [1]], [3, [1]]]);
+    deepStrictEqual(results.map((result) => result.progress), [0.5, 1]);
   });
 });
 

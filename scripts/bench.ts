@@ -17,8 +17,9 @@ import { generateNames } from "./generate_names.ts";
 import { benchTracker } from "./bench_tracker.ts";
 import { benchPublish, benchPublishLarge } from "./bench_publish.ts";
 import { benchEvents } from "./bench_events.ts";
+import { benchWeb } from "./bench_web.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|all] [--quick] [--large]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|web|all] [--quick] [--large]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -40,6 +41,8 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|even
                 \`curl -T\` of the same file to a signed upload URL and \`sha1sum\` of it (target:
                 publish ≤ 1.5× curl + sha1sum), and another process's p99 latency of a small /api
                 query during the publish (target ≤ 50 ms); --quick uses 256 MiB
+  web           the web view's version page on the demo data in headless Chromium, cold: bytes
+                transferred (target: under 200 kB of script) and time to show (target < 300 ms)
   all           sequence and fingerprint (the default; tracker, publish and events run on their own)
   --quick       smaller inputs, for a smoke run`;
 
@@ -246,7 +249,9 @@ if (import.meta.main) {
   const what = args[0] ?? "all";
   if (what === "--help" || what === "-h") {
     console.log(USAGE);
-  } else if (!["sequence", "fingerprint", "tracker", "publish", "events", "all"].includes(what) || args.length > 1) {
+  } else if (
+    !["sequence", "fingerprint", "tracker", "publish", "events", "web", "all"].includes(what) || args.length > 1
+  ) {
     console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
     Deno.exit(2);
   } else {
@@ -255,5 +260,6 @@ if (import.meta.main) {
     if (what === "tracker") await benchTracker(quick);
     if (what === "publish") await (large ? benchPublishLarge(quick) : benchPublish(quick));
     if (what === "events") await benchEvents(quick);
+    if (what === "web") await benchWeb(quick);
   }
 }

@@ -101,6 +101,12 @@ export function createWebApp(options: WebAppOptions): Hono {
   });
 
   // Browse
+  // Components do not change their file type: the version page's answer saves a query per media request.
+  const fileTypes = new Map<string, string>();
+  const remember = (id: string, fileType: string) => {
+    if (fileTypes.size >= 10_000) fileTypes.delete(fileTypes.keys().next().value!);
+    fileTypes.set(id, fileType);
+  };
   app.get("/", async (c) => {
     const where = credentials.server;
     return c.html(projectsPage(await listProjects(session), where));
@@ -111,7 +117,11 @@ export function createWebApp(options: WebAppOptions): Hono {
   );
   app.get(
     "/version/:id",
-    async (c) => c.html(versionPage(await versionDetail(session, idParam(c.req.param("id"), "version")))),
+    async (c) => {
+      const version = await versionDetail(session, idParam(c.req.param("id"), "version"));
+      for (const component of version.components) remember(component.id, component.fileType);
+      return c.html(versionPage(version));
+    },
   );
   app.get("/search", async (c) => {
     const term = (c.req.query("q") ?? "").trim().slice(0, 200);
@@ -119,8 +129,9 @@ export function createWebApp(options: WebAppOptions): Hono {
   });
   app.get("/media/:id", async (c) => {
     const id = idParam(c.req.param("id"), "component");
-    const fileType = await componentFileType(session, id);
+    const fileType = fileTypes.get(id) ?? await componentFileType(session, id);
     if (fileType === undefined) throw new WebError(404, "component_not_found", `No component '${id}' on the tracker`);
+    remember(id, fileType);
     return await proxyComponent(credentials, id, {
       route: c.req.query("as") === "thumbnail" ? "thumbnail" : "get",
       range: c.req.header("range"),

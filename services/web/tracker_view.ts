@@ -85,6 +85,12 @@ async function rows(session: Session, expression: string): Promise<Row[]> {
   return (await session.query(expression)).data as Row[];
 }
 
+/** Several queries in one request to the tracker (one round trip). */
+async function batch(session: Session, expressions: readonly string[]): Promise<Row[][]> {
+  const responses = await session.call(expressions.map((expression) => ({ action: "query" as const, expression })));
+  return (responses as Array<{ data?: unknown }>).map((response) => (response.data ?? []) as Row[]);
+}
+
 const VERSION_FIELDS =
   "id, version, comment, is_published, date, status.name, status.color, asset.name, asset.type.name, task.name, user.username, thumbnail_id, link";
 
@@ -202,26 +208,24 @@ function componentItem(row: Row, members: Map<string, number>): ComponentItem {
  * notes and its review movie. A 404 `version_not_found` names an unknown id.
  */
 export async function versionDetail(session: Session, id: string): Promise<VersionDetail> {
-  const row = (await rows(session, `select ${VERSION_FIELDS} from AssetVersion where id is ${quoted(id)}`))[0];
-  if (!row) throw new WebError(404, "version_not_found", `No asset version with id '${id}' on the tracker`);
-  const [componentRows, memberRows, noteRows] = await Promise.all([
-    rows(
-      session,
-      `select id, name, file_type, size, metadata, component_locations.location.name, component_locations.resource_identifier from Component where version_id is ${
-        quoted(id)
-      }`,
-    ),
-    rows(session, `select id, container_id from Component where container.version_id is ${quoted(id)}`),
-    rows(session, `select id, content, author.username, date from Note where parent_id is ${quoted(id)}`),
+  const [versionRows, componentRows, memberRows, noteRows] = await batch(session, [
+    `select ${VERSION_FIELDS} from AssetVersion where id is ${quoted(id)}`,
+    `select id, name, file_type, size, metadata, component_locations.location.name, component_locations.resource_identifier from Component where version_id is ${
+      quoted(id)
+    }`,
+    `select id, container_id from Component where container.version_id is ${quoted(id)}`,
+    `select id, content, author.username, date from Note where parent_id is ${quoted(id)}`,
   ]);
+  const row = versionRows![0];
+  if (!row) throw new WebError(404, "version_not_found", `No asset version with id '${id}' on the tracker`);
   const members = new Map<string, number>();
-  for (const member of memberRows) {
+  for (const member of memberRows!) {
     const container = String(member.container_id);
     members.set(container, (members.get(container) ?? 0) + 1);
   }
-  const components = componentRows.map((component) => componentItem(component, members))
+  const components = componentRows!.map((component) => componentItem(component, members))
     .sort((a, b) => a.name.localeCompare(b.name));
-  const notes = noteRows.map((note) => ({
+  const notes = noteRows!.map((note) => ({
     id: String(note.id),
     content: String(note.content ?? ""),
     author: text(object(note.author).username),

@@ -155,3 +155,35 @@ Deno.test("trackerTimeout() takes --timeout over FERRY_TRACKER_TIMEOUT over 60 s
     });
   }
 });
+
+Deno.test({
+  ...options,
+  name: "uploadFile() to a storage that is gone fails as a connection problem naming it, not as the file's",
+  fn: async () => {
+    await using tracker = await memoryTracker();
+    const session = await sessionOn(tracker);
+    await using folder = await tempFolder();
+    const path = join(folder.path, "frame.exr");
+    await Deno.writeTextFile(path, "pixels");
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const origin = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    listener.close();
+    await rejects(
+      uploadFile(session, {
+        componentId: crypto.randomUUID(),
+        path,
+        fileName: "frame.exr",
+        target: { url: `${origin}/u` },
+      }),
+      (error: Error) => {
+        ok(error instanceof TrackerConnectionError, String(error));
+        strictEqual(error.problem, "unreachable");
+        ok(
+          error.message.startsWith(`Cannot reach the tracker at '${origin}': the upload of '${path}' failed`),
+          error.message,
+        );
+        return true;
+      },
+    );
+  },
+});

@@ -191,6 +191,16 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
       response = await sending;
     } catch (error) {
       if (idle.signal.aborted) throw stalled(path, metadata.url, idleTimeout!, error);
+      if (error instanceof TypeError && !options.signal?.aborted) {
+        // fetch's network failures (refused, reset, unresolvable): a connection problem, not the file's.
+        const cause = (error as { cause?: unknown }).cause;
+        throw new TrackerConnectionError(
+          new URL(metadata.url).origin,
+          "unreachable",
+          `the upload of '${path}' failed: ${cause instanceof Error ? cause.message : error.message}`,
+          { cause: error },
+        );
+      }
       throw new UploadError(path, `the transfer failed: ${(error as Error).message}`, { cause: error });
     }
     const answer = await response.text().catch((error) => {

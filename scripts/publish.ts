@@ -59,7 +59,7 @@ ${
       "     after publication failed (a WARNING says so: do not publish it again)",
     [EXIT.FAILED]:
       "validation or integration failed: not published (the report says where and why; running it again resumes)",
-    [EXIT.USAGE]: "usage error: bad flags, paths, patterns, --settings file or --report path; nothing was done",
+    [EXIT.USAGE]: "usage error: bad flags or patterns, an unusable --settings file or --report path; nothing was done",
     [EXIT.ENVIRONMENT]:
       "configuration or connection problem: FTRACK_* variables, FERRY_HOME, credentials, the tracker unreachable,\n     not an ftrack server, or silent for longer than --timeout; not published (fix it, then run it again)",
   })

@@ -91,7 +91,16 @@ export async function main(args: string[]): Promise<number> {
     return exitCodeOf(error);
   }
   const folder = join(ferryHome(), "demo", "renders", "sh010");
-  const source = await renderFrames(folder, count);
+  let source: string;
+  try {
+    source = await renderFrames(folder, count);
+  } catch (error) {
+    const where = Deno.env.get("FERRY_HOME") ? "FERRY_HOME" : "ferry's data folder";
+    console.error(
+      `demo: Cannot use ${where}: the frames cannot be written to '${folder}': ${(error as Error).message}`,
+    );
+    return EXIT.ENVIRONMENT;
+  }
   console.error(`rendered ${count} frames with ${source} into ${folder}`);
   return await publish([
     join(folder, "beauty.####.png"),

@@ -311,9 +311,9 @@ Deno.test({
       "--settings",
       fixture.settings,
     ];
-    const stalled = await run("scripts/publish.ts", [...args, "--timeout", "3"], fixture.env(proxy.url));
+    const stalled = await run("scripts/publish.ts", [...args, "--timeout", "4"], fixture.env(proxy.url));
     strictEqual(stalled.code, EXIT.ENVIRONMENT, stalled.stderr);
-    ok(/the upload of '.*beauty\.100\d\.exr' made no progress for 3 s/.test(stalled.stderr), stalled.stderr);
+    ok(/the upload of '.*beauty\.100\d\.exr' made no progress for 4 s/.test(stalled.stderr), stalled.stderr);
     ok(new RegExp(`Cannot reach the tracker at '${proxy.url}'`).test(stalled.stderr), stalled.stderr);
     ok(!/^\s+at /m.test(stalled.stderr), stalled.stderr);
     const again = await run("scripts/publish.ts", args, fixture.env());

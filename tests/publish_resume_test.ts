@@ -152,26 +152,25 @@ Deno.test({
     "ValidateNotInFlight refuses the same files while this process still publishes them, naming the version and the publisher",
   fn: async () => {
     await using fixture = await publishFixture();
-    const { session, folder } = fixture;
-    await writeFrames(folder.path, Array.from({ length: 20 }, (_, i) => 1001 + i), { bytes: 32 * 1024 });
+    const { running, session, folder } = fixture;
+    await writeFrames(folder.path, [1001, 1002, 1003], { bytes: 4096 });
     const files = [join(folder.path, "beauty.####.exr")];
-    let second: Promise<Awaited<ReturnType<typeof publishWith>>> | undefined;
-    const first = await publishWith(session, request(files), {
-      settings: { uploadConcurrency: 1, tools },
-      progress: {
-        expect() {},
-        done() {
-          second ??= publishWith(session, request(files), { settings: { tools } });
-        },
-      },
-    });
-    ok(first.report.ok, JSON.stringify(first.report.results.filter((r) => !r.success)));
-    ok(second, "the second publish was started during the first one's transfers");
-    const refused = await second;
+    // The first publish goes through a proxy that holds its second upload: it is mid-transfer.
+    const proxy = holdingProxy(running, 1);
+    const viaProxy = await openSession({ ...running, url: proxy.url });
+    const first = publishWith(viaProxy, request(files), { settings: { uploadConcurrency: 1, tools } });
+    await until(() => proxy.held() > 0, "an upload to be held");
+    const refused = await publishWith(session, request(files), { settings: { tools } });
     strictEqual(refused.report.ok, false);
     const message = refused.report.results.find((result) => !result.success)?.error?.message ?? "";
     ok(/being published as version 1 right now by this process/.test(message), message);
     strictEqual((await session.query("select id from AssetVersion")).data.length, 1);
+    // The held upload fails (the storage answers 503): the first publish fails, the next one resumes it.
+    await proxy[Symbol.asyncDispose]();
+    strictEqual((await first).report.ok, false);
+    const resumed = await publishWith(session, request(files), { settings: { tools } });
+    ok(resumed.report.ok, JSON.stringify(resumed.report.results.filter((r) => !r.success)));
+    await checkComplete(running, session, 3, 4096);
   },
 });
 

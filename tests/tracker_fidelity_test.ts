@@ -259,3 +259,129 @@ Deno.test("encode_media: the Job's data lists the planned outputs as soon as the
   strictEqual(data.keep_original, true);
   await running.tracker.settle();
 });
+
+Deno.test("Note: the author is a recipient, the category comes from the label link, replies are listed on the parent", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const made = await project(session);
+  const task = (await session.create("Task", { name: "comp", parent_id: made.id })).data;
+  const me = (await session.query(`select id from User where username is "${running.apiUser}"`)).data[0]!;
+  const artist = running.tracker.addUser({ username: "artist" }).user;
+  const label = (await session.query('select id from NoteLabel where name is "Client feedback"')).data[0]!;
+  const noteId = crypto.randomUUID();
+  const replyId = crypto.randomUUID();
+  const ref = (type: string, id: string) => ({ __entity_type__: type, id });
+  // What the Python client sends for task.create_note(…, recipients=[artist], labels=[label]) and note.create_reply(…).
+  const { json } = await wire(running, [
+    {
+      action: "create",
+      entity_type: "Note",
+      entity_key: [noteId],
+      entity_data: { __entity_type__: "Note", id: noteId, content: "Softer key", author: ref("User", String(me.id)) },
+    },
+    {
+      action: "update",
+      entity_type: "Task",
+      entity_key: [task.id],
+      entity_data: { __entity_type__: "Task", notes: [ref("Note", noteId)] },
+    },
+    {
+      action: "create",
+      entity_type: "Recipient",
+      entity_key: [noteId, artist.id],
+      entity_data: { __entity_type__: "Recipient", note_id: noteId, resource_id: artist.id },
+    },
+    {
+      action: "create",
+      entity_type: "NoteLabelLink",
+      entity_key: [noteId, label.id],
+      entity_data: { __entity_type__: "NoteLabelLink", note_id: noteId, label_id: label.id },
+    },
+    {
+      action: "create",
+      entity_type: "Note",
+      entity_key: [replyId],
+      entity_data: { __entity_type__: "Note", id: replyId, content: "Done", author: ref("User", String(artist.id)) },
+    },
+    {
+      action: "update",
+      entity_type: "Note",
+      entity_key: [noteId],
+      entity_data: { __entity_type__: "Note", replies: [ref("Note", replyId)] },
+    },
+  ]);
+  ok(Array.isArray(json), JSON.stringify(json));
+  deepStrictEqual(json[5].data.replies, [ref("Note", replyId)]);
+  const note = (await session.query(
+    `select recipients.resource_id, category.name, replies.content, replies.in_reply_to_id, parent_id from Note where id is "${noteId}"`,
+  )).data[0]!;
+  deepStrictEqual(note.recipients.map((recipient: E) => recipient.resource_id).sort(), [artist.id, me.id].sort());
+  strictEqual(note.category.name, "Client feedback");
+  deepStrictEqual(note.replies.map((reply: E) => reply.content), ["Done"]);
+  strictEqual(note.replies[0].in_reply_to_id, noteId);
+  strictEqual(note.parent_id, task.id);
+  const reply = (await session.query(`select recipients.resource_id from Note where id is "${replyId}"`)).data[0]!;
+  deepStrictEqual(reply.recipients.map((recipient: E) => recipient.resource_id), [artist.id]);
+  const thread = await session.query(`select id from Note where in_reply_to_id is "${noteId}"`);
+  deepStrictEqual(thread.data.map((row: E) => row.id), [replyId]);
+});
+
+Deno.test("get_widget_url: the web view's page for a known widget, else an error naming the widget", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const made = await project(session);
+  const shot = (await session.create("Shot", { name: "sh010", parent_id: made.id })).data;
+  const widget = (name: string, extra: Record<string, unknown> = {}) =>
+    wire(running, [{ action: "get_widget_url", name, theme: "dark", ...extra }]);
+
+  const before = await widget("info", { entity_type: "Shot", entity_key: [shot.id] });
+  strictEqual(before.json.exception, "ServerError");
+  ok(/widget 'info'.*--web-url/.test(before.json.content), before.json.content);
+
+  running.tracker.webUrl = "http://127.0.0.1:8072/?token=secret";
+  const info = await widget("info", { entity_type: "Shot", entity_key: [shot.id] });
+  strictEqual(info.json[0].widget_url, `http://127.0.0.1:8072/browse/${shot.id}?token=secret&theme=dark`);
+  const browser = await widget("tasks_browser");
+  strictEqual(browser.json[0].widget_url, "http://127.0.0.1:8072/?token=secret&theme=dark");
+  const unknown = await widget("timesheet");
+  ok(/widget 'timesheet'.*'info' and 'tasks_browser'/.test(unknown.json.content), unknown.json.content);
+  const missing = await widget("info", { entity_type: "Shot", entity_key: ["nope"] });
+  ok(/Shot 'nope' does not exist/.test(missing.json.content), missing.json.content);
+});
+
+Deno.test("Session.search: rows of the query holding every term, under a context and of object types", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const made = await project(session, "searchable");
+  const sequence = (await session.create("Sequence", { name: "sq010", parent_id: made.id })).data;
+  const shots = [];
+  for (const name of ["sh010", "sh020", "sh030"]) {
+    shots.push((await session.create("Shot", { name, parent_id: sequence.id })).data);
+  }
+  const task = (await session.create("Task", { name: "comp sh020", parent_id: shots[1]!.id })).data;
+  const asset = (await session.create("Asset", { name: "plate", context_id: shots[1]!.id })).data;
+  const version = (await session.create("AssetVersion", { asset_id: asset.id, comment: "Softer key" })).data;
+
+  const found = await session.search({ expression: "select name from Shot", entityType: "Shot", terms: ["SH02"] });
+  strictEqual(found.action, "search");
+  deepStrictEqual(found.data.map((row: E) => row.name), ["sh020"]);
+  strictEqual(found.metadata.next.offset, null);
+  // A term found on the path: the versions under sh020, whose comment holds the other term.
+  const versions = await session.search({
+    expression: "select id, comment from AssetVersion",
+    entityType: "AssetVersion",
+    terms: ["sh020", "softer"],
+  });
+  deepStrictEqual(versions.data.map((row: E) => row.id), [version.id]);
+  const under = await session.search({
+    expression: "select name from TypedContext",
+    entityType: "TypedContext",
+    terms: ["sh020"],
+    contextId: shots[1]!.id,
+    objectTypeIds: ["11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"],
+  });
+  deepStrictEqual(under.data.map((row: E) => row.id), [task.id]);
+  const paged = await session.search({ expression: "select name from Shot limit 2", entityType: "Shot", terms: [] });
+  deepStrictEqual([paged.data.length, paged.metadata.next.offset], [2, 2]);
+  await rejects(session.search({ expression: "select name from Shot", entityType: "Task", terms: [] }), /of 'Shot'/);
+});

@@ -15,6 +15,8 @@ import { seedTracker } from "./seed.ts";
 import { ApiKeys } from "./store/api_keys.ts";
 import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
 import { readEntityKey, Writer } from "./writer.ts";
+import { checkWebUrl, widgetUrl } from "./widget_url.ts";
+import { searchFilter } from "./search.ts";
 import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools, plannedOutputs } from "./encode_media.ts";
 
 /** The server version reported to clients (Python needs ≥ 3.3.11 or a non-numeric one). */
@@ -33,6 +35,11 @@ export interface TrackerOpenOptions {
   apiKey?: string;
   /** ffmpeg and ffprobe for `encode_media`. @default {{ ffmpeg: "ffmpeg", ffprobe: "ffprobe" }} (from PATH) */
   mediaTools?: MediaTools;
+  /**
+   * The web view's address (`deno task web`, e.g. `http://127.0.0.1:8072/?token=…`): `get_widget_url`
+   * answers with its pages. Without it, `get_widget_url` says there is no web view.
+   */
+  webUrl?: string;
 }
 
 /** One write batch's context for `ftrack.update`: who wrote and the tokens web clients use. */
@@ -87,6 +94,21 @@ const schemas = {
     version_id: z.string().nullish(),
     keep_original: z.boolean().optional(),
   }),
+  search: z.object({
+    action: z.literal("search"),
+    expression: z.string(),
+    entity_type: z.string(),
+    terms: z.array(z.string()).default([]),
+    context_id: z.string().nullish(),
+    object_type_ids: z.array(z.string()).nullish(),
+  }),
+  get_widget_url: z.object({
+    action: z.literal("get_widget_url"),
+    name: z.string().min(1),
+    theme: z.string().nullish(),
+    entity_type: z.string().optional(),
+    entity_key: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).optional(),
+  }),
   reset_remote: z.object({
     action: z.literal("reset_remote"),
     reset_type: z.string(),
@@ -121,6 +143,8 @@ export class Tracker {
   #apiKey = "";
   #apiKeyLasts: "stored" | "this run" = "this run";
   mediaTools: MediaTools = DEFAULT_MEDIA_TOOLS;
+  /** See {@linkcode TrackerOpenOptions.webUrl}. */
+  webUrl: string | undefined;
   #jobs = new Set<Promise<void>>();
 
   private constructor(store: EntityStore, files: FileStore, apiUser: string, dataDir: string | undefined) {
@@ -144,6 +168,7 @@ export class Tracker {
     const apiUser = options.apiUser ?? store.setting("api_user") ?? "ferry";
     const tracker = new Tracker(store, files, apiUser, memory ? undefined : options.data);
     if (options.mediaTools) tracker.mediaTools = options.mediaTools;
+    if (options.webUrl !== undefined) tracker.webUrl = checkWebUrl(options.webUrl);
     if (store.count("Location") === 0) {
       store.transaction(() => {
         const writer = new Writer(tracker.graph, { userId: "" });
@@ -301,6 +326,29 @@ export class Tracker {
           metadata: { next: { offset: page.next } },
         };
       }
+      case "search": {
+        const request = validated(schemas.search, operation);
+        const query = parseQuery(request.expression);
+        if (!isA(query.type, request.entity_type)) {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot search '${request.entity_type}' with '${request.expression}': its query is of '${query.type}'.`,
+          );
+        }
+        const accept = searchFilter(this.graph, {
+          entityType: request.entity_type,
+          terms: request.terms,
+          contextId: request.context_id,
+          objectTypeIds: request.object_type_ids,
+        });
+        const page = runQuery(this.graph, query, request.expression, { accept });
+        const tree = query.select ? projectionTree(query.select) : undefined;
+        return {
+          action: "search",
+          data: page.rows.map((row) => encodeEntity(this.graph, row, tree)),
+          metadata: { next: { offset: page.next } },
+        };
+      }
       case "create": {
         const { entity_type, entity_data } = validated(schemas.create, operation);
         const row = writer.create(entity_type, entity_data);
@@ -368,6 +416,19 @@ export class Tracker {
           )
         );
         return { job_id: job.id };
+      }
+      case "get_widget_url": {
+        const request = validated(schemas.get_widget_url, operation);
+        const entityKey = request.entity_type !== undefined && request.entity_key !== undefined
+          ? readEntityKey(entityType(request.entity_type), request.entity_key)
+          : undefined;
+        const url = widgetUrl(this.graph, this.webUrl, {
+          name: request.name,
+          theme: request.theme,
+          entityType: request.entity_type,
+          entityKey,
+        });
+        return { action: "get_widget_url", widget_url: url };
       }
       case "reset_remote": {
         const request = validated(schemas.reset_remote, operation);

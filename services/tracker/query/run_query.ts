@@ -118,18 +118,24 @@ export const MAX_QUERY_STEPS = 10_000_000;
 export interface RunQueryOptions {
   /** The most steps the query may take before it is refused. @default {MAX_QUERY_STEPS} */
   maxSteps?: number;
+  /** Rows the query may return besides matching it (search terms); not applied to subqueries. */
+  accept?: (row: Row) => boolean;
+  /** Rows the asking user may see: no query or subquery returns others. */
+  visible?: (row: Row) => boolean;
 }
 
 /** What a query may still spend; shared with its subqueries. */
 class Budget {
   readonly max: number;
   readonly text: string;
+  readonly visible: ((row: Row) => boolean) | undefined;
   left: number;
 
-  constructor(max: number, text: string) {
+  constructor(max: number, text: string, visible?: (row: Row) => boolean) {
     this.max = max;
     this.left = max;
     this.text = text;
+    this.visible = visible;
   }
 
   spend(steps: number): void {
@@ -165,11 +171,17 @@ class Budget {
  * ```
  */
 export function runQuery(graph: Graph, query: Query, text: string, options: RunQueryOptions = {}): QueryPage {
-  const { maxSteps = MAX_QUERY_STEPS } = options;
-  return runWithin(graph, query, text, new Budget(maxSteps, text));
+  const { maxSteps = MAX_QUERY_STEPS, accept, visible } = options;
+  return runWithin(graph, query, text, new Budget(maxSteps, text, visible), accept);
 }
 
-function runWithin(graph: Graph, query: Query, text: string, budget: Budget): QueryPage {
+function runWithin(
+  graph: Graph,
+  query: Query,
+  text: string,
+  budget: Budget,
+  accept?: (row: Row) => boolean,
+): QueryPage {
   const type = checkQuery(query, text);
   const evaluator = new Evaluator(graph, budget);
   const candidates = plan(graph, type, query.where) ?? graph.rowsOf(type.id);
@@ -183,6 +195,8 @@ function runWithin(graph: Graph, query: Query, text: string, budget: Budget): Qu
       scanned++;
       budget.spend(1);
       if (where !== undefined && !evaluator.test(row, where)) continue;
+      if (budget.visible !== undefined && !budget.visible(row)) continue;
+      if (accept !== undefined && !accept(row)) continue;
       if (limit !== undefined && matched >= offset + limit) {
         return { rows, next: offset + rows.length, type, scanned };
       }
@@ -197,6 +211,8 @@ function runWithin(graph: Graph, query: Query, text: string, budget: Budget): Qu
     scanned++;
     budget.spend(1);
     if (where !== undefined && !evaluator.test(row, where)) continue;
+    if (budget.visible !== undefined && !budget.visible(row)) continue;
+    if (accept !== undefined && !accept(row)) continue;
     matches.push({ row, key: query.orderBy.map(({ path }) => evaluator.values(row, path)[0] ?? null) });
   }
   const compare = (a: { row: Row; key: unknown[] }, b: { row: Row; key: unknown[] }): number => {

@@ -15,11 +15,12 @@ import { fingerprintFiles } from "../src/fingerprint/fingerprint_files.ts";
 import { HashPool } from "../src/fingerprint/hash_pool.ts";
 import { generateNames } from "./generate_names.ts";
 import { benchTracker } from "./bench_tracker.ts";
+import { benchBridge } from "./bench_bridge.ts";
 import { benchPublish, benchPublishLarge } from "./bench_publish.ts";
 import { benchEvents } from "./bench_events.ts";
 import { benchWeb } from "./bench_web.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|web|all] [--quick] [--large]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|web|bridge|all] [--quick] [--large]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -43,7 +44,10 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|even
                 query during the publish (target ≤ 50 ms); --quick uses 256 MiB
   web           the web view's version page on the demo data in headless Chromium, cold: bytes
                 transferred (target: under 200 kB of script) and time to show (target < 300 ms)
-  all           sequence and fingerprint (the default; tracker, publish and events run on their own)
+  bridge        the demo sequence (48 frames, render + review) published through the bridge (POST,
+                then its event stream to the end) and with runPublish directly, in interleaved rounds:
+                the bridge's cost (target ≤ 5%) and POST → first SSE event (target ≤ 10 ms)
+  all           sequence and fingerprint (the default; tracker, publish, events and bridge run on their own)
   --quick       smaller inputs, for a smoke run`;
 
 function median(values: number[]): number {
@@ -250,7 +254,8 @@ if (import.meta.main) {
   if (what === "--help" || what === "-h") {
     console.log(USAGE);
   } else if (
-    !["sequence", "fingerprint", "tracker", "publish", "events", "web", "all"].includes(what) || args.length > 1
+    !["sequence", "fingerprint", "tracker", "publish", "events", "web", "bridge", "all"].includes(what) ||
+    args.length > 1
   ) {
     console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
     Deno.exit(2);
@@ -259,6 +264,7 @@ if (import.meta.main) {
     if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
     if (what === "tracker") await benchTracker(quick);
     if (what === "publish") await (large ? benchPublishLarge(quick) : benchPublish(quick));
+    if (what === "bridge") await benchBridge(quick);
     if (what === "events") await benchEvents(quick);
     if (what === "web") await benchWeb(quick);
   }

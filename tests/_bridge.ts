@@ -67,6 +67,9 @@ export async function bridgeFixture(options: Omit<StartBridgeOptions, "env" | "p
     },
     async [Symbol.asyncDispose]() {
       await bridge?.close();
+      // The bridge leaves its event hub up (the client shares it per server and user); nothing
+      // else in this test uses it now, so it goes before the tracker does.
+      bridge?.tracker.session.eventHub.disconnect();
       await running.close();
       await rm(home, { recursive: true, force: true });
       await rm(files, { recursive: true, force: true });

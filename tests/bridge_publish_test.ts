@@ -227,6 +227,11 @@ Deno.test({
       "fog v1",
     ]);
     strictEqual(fixture.bridge.runner.concurrency, 2);
+    // Every publish announced its version: one shared session, its event hub kept between jobs.
+    for (const job of [a, b, c]) {
+      const records = job.results.flatMap((result: E) => result.records.map((record: E) => record.message));
+      ok(!records.some((message: string) => /event could not be sent/.test(message)), JSON.stringify(records));
+    }
   },
 });
 

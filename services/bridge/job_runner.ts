@@ -3,7 +3,6 @@ import type { Discovery } from "../../publish/discover.ts";
 import type { Result } from "../../publish/run.ts";
 import { runPublish } from "../../publish/run_publish.ts";
 import type { PublishSettings } from "../../publish/settings.ts";
-import { abandonVersions } from "./abandon_versions.ts";
 import type { BridgeLog } from "./bridge_log.ts";
 import { BridgeError } from "./errors.ts";
 import type { JobStore, StoredJob } from "./job_store.ts";
@@ -49,9 +48,10 @@ export function toJobResult(result: Result): JobResult {
 /**
  * Runs publish jobs: at most `concurrency` at once, in the order they came, two jobs of the same
  * asset one after the other. A job's plugin results, byte progress and log records become its
- * events as they happen. Cancelling stops a publish at its next safe point (the version stays
- * unpublished and is released, so the same request again completes it). Jobs left queued or
- * running by a bridge that stopped are resumed by {@linkcode JobRunner.resume}.
+ * events as they happen. Cancelling stops a publish at its next safe point: the version stays
+ * unpublished, and the same request again completes it (the publish takes up a version whose
+ * publisher is gone). Jobs left queued or running by a bridge that stopped are resumed by
+ * {@linkcode JobRunner.resume}.
  */
 export class JobRunner {
   readonly concurrency: number;
@@ -161,7 +161,9 @@ export class JobRunner {
       const controller = new AbortController();
       const entry = { controller, keys, done: Promise.resolve() };
       this.#running.set(id, entry);
-      entry.done = this.#run(job, controller.signal)
+      // Started on the next turn of the event loop, so that the answer to the POST (and the first
+      // event to a client that follows) goes out before the publish takes the loop.
+      entry.done = new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#run(job, controller.signal))
         .catch((error) => {
           this.#options.log?.error("job crashed", { job: id, error: String(error) });
           if (!FINAL_STATES.includes(job.state)) this.#finish(job, "failed", `the bridge failed: ${String(error)}`);
@@ -193,15 +195,6 @@ export class JobRunner {
         type: "log",
         data: { level: "warning", message: `skipped plugin file '${problem.path}': ${problem.reason}` },
       });
-    }
-    if (resumed && !job.dryRun && job.publishKeys.length > 0) {
-      const released = await abandonVersions(session, job.publishKeys);
-      if (released > 0) {
-        store.emit(job.id, {
-          type: "log",
-          data: { level: "info", message: `resuming the unfinished version(s) of the interrupted run (${released})` },
-        });
-      }
     }
 
     const progress = { bytes: 0, totalBytes: 0 };
@@ -245,11 +238,7 @@ export class JobRunner {
             });
           }
           const shown = toJobResult(result);
-          const key = result.instance?.data.publishKey;
-          const publishKeys = typeof key === "string" && !job.publishKeys.includes(key)
-            ? [...job.publishKeys, key]
-            : job.publishKeys;
-          store.update(job.id, { results: [...job.results, shown], publishKeys });
+          store.update(job.id, { results: [...job.results, shown] });
           store.emit(job.id, { type: "result", data: shown });
         },
         stopped: (reason) =>
@@ -278,7 +267,6 @@ export class JobRunner {
       });
       store.update(job.id, { state: "queued" });
       store.emit(job.id, { type: "state", data: { state: "queued" } });
-      if (!job.dryRun) await abandonVersions(session, job.publishKeys).catch(() => 0);
       log?.info("job interrupted", { job: job.id });
       return;
     }
@@ -286,7 +274,6 @@ export class JobRunner {
       this.#finish(job, "succeeded", null);
       return;
     }
-    if (!job.dryRun) await abandonVersions(session, job.publishKeys).catch(() => 0);
     if (signal.aborted) {
       this.#finish(
         job,

@@ -12,8 +12,6 @@ import { z } from "@hono/zod-openapi";
 
 /** What the store keeps of a job besides what the API shows: what a resumed run needs. */
 export const StoredJobSchema = JobSchema.extend({
-  /** Publish keys of the instances (from ValidateNotInFlight), to release an abandoned version. */
-  publishKeys: z.array(z.string()).default([]),
   /** How many times a run started (a resumed job has more than one). */
   attempts: z.number().int().default(0),
 });
@@ -115,7 +113,6 @@ export class JobStore {
       versionIds: [],
       report: null,
       error: null,
-      publishKeys: [],
       attempts: 0,
     };
     this.#jobs.set(job.id, job);
@@ -132,7 +129,7 @@ export class JobStore {
     Object.assign(job, patch);
     if (!this.#dirty.has(id)) {
       this.#dirty.add(id);
-      this.#chain(id, async () => {
+      this.#chain(`${id}.json`, async () => {
         this.#dirty.delete(id);
         const path = join(this.folder, `${id}.json`);
         await writeFile(`${path}.tmp`, JSON.stringify(job));
@@ -156,7 +153,8 @@ export class JobStore {
     if (lines) lines.push(JSON.stringify(event));
     else {
       this.#pendingLines.set(id, [JSON.stringify(event)]);
-      this.#chain(id, async () => {
+      // Its own chain: an event is not held up by a job file being written.
+      this.#chain(`${id}.events`, async () => {
         const batch = this.#pendingLines.get(id) ?? [];
         this.#pendingLines.delete(id);
         try {
@@ -236,14 +234,15 @@ export class JobStore {
     return job;
   }
 
-  #chain(id: string, write: () => Promise<void>): void {
-    const previous = this.#writes.get(id) ?? Promise.resolve();
+  /** Runs writes to one file one after the other. */
+  #chain(file: string, write: () => Promise<void>): void {
+    const previous = this.#writes.get(file) ?? Promise.resolve();
     const next = previous.then(write).catch((error) =>
-      console.error(`bridge: cannot write job '${id}' to '${this.folder}': ${(error as Error).message}`)
+      console.error(`bridge: cannot write '${file}' in '${this.folder}': ${(error as Error).message}`)
     );
-    this.#writes.set(id, next);
+    this.#writes.set(file, next);
     next.then(() => {
-      if (this.#writes.get(id) === next) this.#writes.delete(id);
+      if (this.#writes.get(file) === next) this.#writes.delete(file);
     });
   }
 

@@ -9,11 +9,11 @@ import type { Job } from "./schemas.ts";
  * import { ok } from "node:assert/strict";
  * import { toJob } from "./job_view.ts";
  *
- * const stored = { id: "1", publishKeys: ["k"], attempts: 1 } as unknown as Parameters<typeof toJob>[0];
- * ok(!("publishKeys" in toJob(stored)));
+ * const stored = { id: "1", attempts: 1 } as unknown as Parameters<typeof toJob>[0];
+ * ok(!("attempts" in toJob(stored)));
  * ```
  */
 export function toJob(job: StoredJob): Job {
-  const { publishKeys: _keys, attempts: _attempts, ...shown } = job;
+  const { attempts: _attempts, ...shown } = job;
   return structuredClone(shown);
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { parseFlags, UsageError } from "../../src/cli/args.ts";
+import { EXIT, exitCodesHelp } from "../../src/cli/exit_codes.ts";
 import { parsePublishSettings, type PublishSettings } from "../../publish/settings.ts";
 import { BridgeRunningError } from "./discovery.ts";
 import { isLoopbackHost } from "./security.ts";
@@ -34,11 +35,14 @@ Options:
   --version               print the version
   -h, --help              show this help
 
-Exit codes: 0 stopped normally, 2 usage error, 3 configuration or connection problem (another bridge
-serves this FERRY_HOME, the tracker cannot be reached, the port is taken).`;
-
-/** Exit codes of the bridge. */
-export const EXIT = { ok: 0, usage: 2, config: 3 } as const;
+${
+  exitCodesHelp({
+    [EXIT.OK]: "stopped (SIGINT/SIGTERM), or --help, --version, --reuse",
+    [EXIT.FAILED]: "(not used by the bridge: a failed publish is a failed job, not an exit)",
+    [EXIT.ENVIRONMENT]:
+      "configuration or connection problem: another bridge serves this FERRY_HOME, the tracker cannot be reached, the port is taken",
+  })
+}`;
 
 const FlagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8071),
@@ -74,24 +78,24 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`bridge: ${error.message}\n\n${USAGE}`);
-      return EXIT.usage;
+      return EXIT.USAGE;
     }
     throw error;
   }
   if (flags.help) {
     console.log(USAGE);
-    return EXIT.ok;
+    return EXIT.OK;
   }
   if (flags.version) {
     console.log(`ferry bridge ${FERRY_VERSION}`);
-    return EXIT.ok;
+    return EXIT.OK;
   }
   let settings: PublishSettings | undefined;
   try {
     settings = flags.settings ? parsePublishSettings(JSON.parse(await Deno.readTextFile(flags.settings))) : undefined;
   } catch (error) {
     console.error(`bridge: cannot use settings '${flags.settings}': ${(error as Error).message}`);
-    return EXIT.usage;
+    return EXIT.USAGE;
   }
 
   let bridge;
@@ -108,20 +112,30 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof BridgeRunningError) {
       if (flags.reuse) {
         console.log(error.info.url);
-        return EXIT.ok;
+        return EXIT.OK;
       }
       console.error(`bridge: ${error.message}`);
-      return EXIT.config;
+      return EXIT.ENVIRONMENT;
     }
     if (error instanceof Deno.errors.AddrInUse) {
       console.error(
         `bridge: cannot listen on ${flags.host}:${flags.port}: the port is taken (use --port 0 for a free one)`,
       );
-      return EXIT.config;
+      return EXIT.ENVIRONMENT;
     }
     console.error(`bridge: cannot start: ${(error as Error).message}`);
-    return EXIT.config;
+    return EXIT.ENVIRONMENT;
   }
+  // A long-running service: a library's stray error (the tracker client's event hub throws from
+  // socket callbacks) is logged, not allowed to stop every job.
+  const keepRunning = (event: ErrorEvent | PromiseRejectionEvent) => {
+    event.preventDefault();
+    const error = "reason" in event ? event.reason : event.error;
+    bridge.log.error("uncaught error", { error: String(error), stack: (error as Error)?.stack });
+    console.error(`bridge: uncaught error (logged, the bridge keeps running): ${String(error)}`);
+  };
+  globalThis.addEventListener("error", keepRunning);
+  globalThis.addEventListener("unhandledrejection", keepRunning);
   const where = bridge.tracker.kind === "site"
     ? bridge.tracker.credentials.server
     : `the embedded tracker (${bridge.tracker.credentials.server})`;
@@ -136,7 +150,7 @@ export async function main(args: string[]): Promise<number> {
   console.error("bridge: stopping (running jobs resume at the next start)");
   await bridge.close();
   for (const signal of signals) Deno.removeSignalListener(signal, stop);
-  return EXIT.ok;
+  return EXIT.OK;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Session } from "@ftrack/api";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import type { PublishSettings } from "../../publish/settings.ts";
 import { connectTracker, type TrackerConnection } from "../tracker/connect_tracker.ts";
@@ -11,6 +12,7 @@ import { type BridgeInfo, BridgeRunningError, claimBridgeFile, runningBridgeOf }
 import { JobRunner } from "./job_runner.ts";
 import { JobStore } from "./job_store.ts";
 import { pluginCatalog } from "./plugin_catalog.ts";
+import { sharedSession } from "./shared_session.ts";
 import { FERRY_VERSION } from "./version.ts";
 
 /** Options of {@linkcode startBridge}. */
@@ -77,9 +79,10 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   const store = await JobStore.open({ folder: join(home, "bridge", "jobs") });
   const plugins = pluginCatalog({ paths: options.pluginPaths, env });
   let tracker: Promise<TrackerConnection> | undefined;
+  let shared: Session | undefined;
   const session = async () => {
     if (!tracker) throw new BridgeError(503, "tracker_unavailable", "The bridge is still connecting to the tracker");
-    return (await tracker).session;
+    return shared ??= sharedSession((await tracker).session);
   };
   const runner = new JobRunner({
     store,
@@ -134,6 +137,8 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
       await runner.close();
       stopping.abort();
       await server.shutdown();
+      // The event hub is left as it is: the official client shares its socket with every session of
+      // this process on the same server and user, so disconnecting it would cut theirs too.
       await connection.close();
       await claim.release();
       log.info("bridge stopped", { url, pid: Deno.pid });

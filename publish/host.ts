@@ -39,7 +39,7 @@ export interface PublishHostOptions {
   hosts?: readonly string[];
   /** Targets registered from the start (after those of `FERRY_TARGETS`). @default {[]} */
   targets?: readonly string[];
-  /** Where `FERRY_HOSTS` and `FERRY_TARGETS` (path-delimiter lists) are read. @default {process.env} */
+  /** Where `FERRY_HOSTS`, `FERRY_TARGETS` (path-delimiter lists) and, at discovery, `FERRY_PLUGIN_PATH` are read. @default {process.env} */
   env?: Record<string, string | undefined>;
 }
 
@@ -83,8 +83,10 @@ export class PublishHost {
   #filters: Array<(plugins: ResolvedPlugin[]) => void> = [];
   #test: StopRule = stopAfterFailedValidation;
   #toggledOff = new WeakSet<ResolvedPlugin>();
+  #env: Record<string, string | undefined> | undefined;
 
   constructor(options: PublishHostOptions = {}) {
+    this.#env = options.env;
     for (const host of [...readEnv(options.env, "FERRY_HOSTS"), ...(options.hosts ?? [])]) this.registerHost(host);
     for (const target of [...readEnv(options.env, "FERRY_TARGETS"), ...(options.targets ?? [])]) {
       this.registerTarget(target);
@@ -282,6 +284,7 @@ export class PublishHost {
     Discovery
   > {
     return discover({
+      env: this.#env,
       ...options,
       registeredPaths: this.registeredPaths(),
       registeredPlugins: this.registeredPlugins(),

@@ -144,6 +144,10 @@ Deno.test({
     const project = await (await get(web, `/browse/${fixture.made.project.id}`)).text();
     match(project, /<h2 id="group-Sequence">Sequences<\/h2>/);
     match(project, new RegExp(`href="/browse/${fixture.made.sequence.id}"`));
+    match(project, new RegExp(`href="/version/${versionId}"`), "a project lists its newest versions");
+    match(project, /Newest versions in the project/);
+    const sequence = await (await get(web, `/browse/${fixture.made.sequence.id}`)).text();
+    match(sequence, new RegExp(`href="/version/${versionId}"`), "a sequence lists the versions below it");
     const shot = await (await get(web, `/browse/${fixture.made.shot.id}`)).text();
     match(shot, /Tasks/);
     match(shot, new RegExp(`href="/version/${versionId}"`));

@@ -126,6 +126,9 @@ function contextItem(row: Row): ContextItem {
   return { id: String(row.id), name: String(row.name), type: String(type), thumbnailId: text(row.thumbnail_id) };
 }
 
+/** The most versions a context page lists (the newest). */
+export const VERSION_LIMIT = 48;
+
 const TYPE_ORDER = ["Episode", "Sequence", "Shot", "AssetBuild", "Folder", "Task"];
 const byTypeThenName = (a: ContextItem, b: ContextItem) =>
   ((TYPE_ORDER.indexOf(a.type) + 1 || 5) - (TYPE_ORDER.indexOf(b.type) + 1 || 5)) || a.name.localeCompare(b.name);
@@ -166,12 +169,17 @@ export async function contextDetail(session: Session, id: string): Promise<Conte
     session,
     `select id, name, object_type.name, thumbnail_id from TypedContext where parent_id is ${quoted(id)}`,
   )).map(contextItem).sort(byTypeThenName);
+  // A task: the versions made for it. A project: its newest versions anywhere. Another context:
+  // the versions of assets on it or anywhere below it.
   const where = context.type === "Task"
     ? `task_id is ${quoted(id)}`
     : context.type === "Project"
-    ? `asset.context_id is ${quoted(id)}`
-    : `asset.context_id is ${quoted(id)}`;
-  const versions = (await rows(session, `select ${VERSION_FIELDS} from AssetVersion where ${where}`))
+    ? `asset.parent.project_id is ${quoted(id)}`
+    : `asset.context_id is ${quoted(id)} or asset.parent.ancestors.id is ${quoted(id)}`;
+  const versions = (await rows(
+    session,
+    `select ${VERSION_FIELDS} from AssetVersion where ${where} order by date descending limit ${VERSION_LIMIT}`,
+  ))
     .map(versionItem)
     .sort((a, b) => (b.date ?? "").localeCompare(a.date ?? "") || b.version - a.version);
   return { context, link, children, versions };

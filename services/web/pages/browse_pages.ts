@@ -124,7 +124,13 @@ export function contextPage(detail: ContextDetail): Html {
 <h1><span class="kind">${context.type}</span> ${context.name}</h1>
 ${contextList(children)}
 <section aria-labelledby="versions-heading">
-<h2 id="versions-heading">Versions</h2>
+<h2 id="versions-heading">${
+      context.type === "Project"
+        ? "Newest versions in the project"
+        : context.type === "Task"
+        ? "Versions made for this task"
+        : "Versions here and below"
+    }</h2>
 ${versionCards(versions)}
 </section>`,
   );

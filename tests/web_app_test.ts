@@ -268,6 +268,30 @@ Deno.test({
     match(jobPage, /IntegrateVersion/);
     match(jobPage, /id="job-report"/);
     match(jobPage, /through the bridge/);
+    // A failed publish names the plugin, the instance and the error.
+    const failing = await (await fixture.request("/v1/publish", {
+      body: {
+        host: "blender",
+        context: { path: "demo/sq010/sh010", task: "lighting" },
+        instances: [{ family: "render", name: "broken", files: [join(fixture.files, "missing.####.exr")] }],
+      },
+    })).json();
+    const failedEvents = parseEvents(await (await get(web, `/api/jobs/${failing.job.id}/events`)).text());
+    strictEqual((failedEvents.at(-1)!.data as E).state, "failed");
+    const failedRow = await (await get(web, "/publishes")).text();
+    match(failedRow, new RegExp(`<tr data-job="${failing.job.id}" data-state="failed">`));
+    const failedJob =
+      (await (await get(web, `/api/jobs/${failing.job.id}`, { headers: { accept: "application/json" } }))
+        .json()).job;
+    const failure = failedJob.results.find((result: E) => !result.success);
+    ok(failure, "a plugin failed");
+    ok(
+      failedRow.includes(`${failure.plugin}${failure.instance ? ` on ${failure.instance}` : ""}: `),
+      `the row names ${failure.plugin} and ${failure.instance}`,
+    );
+    const failedPage = await (await get(web, `/publishes/${failing.job.id}`)).text();
+    match(failedPage, /<li class="failed">/);
+
     const unknown = await get(web, "/publishes/00000000-0000-4000-8000-000000000000");
     strictEqual(unknown.status, 404);
   },

@@ -15,6 +15,7 @@ interface JobView {
   createdAt: string;
   finishedAt: string | null;
   progress: { bytes: number; totalBytes: number };
+  results: ResultView[];
   error: string | null;
 }
 
@@ -66,6 +67,13 @@ function progressText(state: string, progress: { bytes: number; totalBytes: numb
   }%)`;
 }
 
+/** Why a job failed, naming the plugin and the instance (as the server renders it). */
+function failureText(job: JobView): string {
+  const failed = job.results.find((result) => !result.success);
+  if (!failed) return job.error ?? "";
+  return `${failed.plugin}${failed.instance ? ` on ${failed.instance}` : ""}: ${failed.error?.message ?? "failed"}`;
+}
+
 function jobRow(job: JobView): HTMLTableRowElement {
   const state = element("td", {}, element("span", { text: job.state, className: `state state-${job.state}` }));
   if (job.dryRun) state.append(" ", element("span", { text: "dry run", className: "badge" }));
@@ -82,7 +90,7 @@ function jobRow(job: JobView): HTMLTableRowElement {
     element("td", { text: job.host }),
     element("td", { text: progressText(job.state, job.progress), className: "num" }),
     element("td", {}, element("time", { text: formatDate(job.createdAt) })),
-    element("td", { text: job.error ?? "" }),
+    element("td", { text: failureText(job), className: "error" }),
   );
 }
 
@@ -108,7 +116,7 @@ function livePublishes(): void {
       focusedJob = active ?? focusedJob;
       const rows: HTMLTableRowElement[] = [];
       for (const job of jobs) {
-        const key = JSON.stringify([job.state, job.progress, job.error]);
+        const key = JSON.stringify([job.state, job.progress, job.error, job.results.length]);
         const existing = body.querySelector<HTMLTableRowElement>(`tr[data-job="${CSS.escape(job.id)}"]`);
         if (existing && seen.get(job.id) === key) rows.push(existing);
         else rows.push(jobRow(job));

@@ -13,6 +13,32 @@ function progressText(job: Job): string {
   return `${formatBytes(bytes)} / ${formatBytes(totalBytes)} (${Math.floor((bytes / totalBytes) * 100)}%)`;
 }
 
+/**
+ * Why a job failed, naming the plugin and the instance: the first failed result, else the job's
+ * error line.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { failureText } from "./publishes_pages.ts";
+ *
+ * ok(failureText({
+ *   error: "ValidateFilesExist: missing",
+ *   results: [{ plugin: "ValidateFilesExist", instance: "beauty", success: false, error: { message: "missing" } }],
+ * }) === "ValidateFilesExist on beauty: missing");
+ * ```
+ */
+export function failureText(job: {
+  error: string | null;
+  results: ReadonlyArray<
+    { plugin: string; instance: string | null; success: boolean; error: { message: string } | null }
+  >;
+}): string {
+  const failed = job.results.find((result) => !result.success);
+  if (!failed) return job.error ?? "";
+  return `${failed.plugin}${failed.instance ? ` on ${failed.instance}` : ""}: ${failed.error?.message ?? "failed"}`;
+}
+
 /** One job as a table row (the page script renders the same cells from `/api/jobs`). */
 export function jobRow(job: Job): Html {
   const instances = job.request.instances.map((instance) => instance.name).join(", ");
@@ -28,7 +54,7 @@ export function jobRow(job: Job): Html {
       <td>${job.host}</td>
       <td class="num">${progressText(job)}</td>
       <td><time>${formatDate(job.createdAt)}</time></td>
-      <td>${job.error ?? ""}</td>
+      <td class="error">${failureText(job)}</td>
     </tr>
   `;
 }

@@ -1,19 +1,49 @@
 /**
- * ferry's pyblish-style publish framework: plugins as plain objects run in the order collect →
- * validate → extract → integrate, on a Context and its Instances, with pyblish's matching, stop
- * rule, results and events.
+ * ferry's pyblish-style publish framework, faithful to pyblish-base 1.8.12: plugins run collect →
+ * validate → extract → integrate on a {@linkcode Context} and its {@linkcode Instance}s, with
+ * pyblish's matching (families, hosts, targets), stop rule, progress, results and signals.
  *
- * @example
+ * - Plugins are plain objects (`definePlugin({ kind, name, order, families, process })`) or
+ *   classes (`class X extends InstancePlugin { static order = …; process(instance) {…} }`); each
+ *   (plugin, instance) pair runs on a fresh object, so state kept on `this` never carries over.
+ * - Instances hold members (nodes, files): `append`, `extend`, `at`, `length`, iteration.
+ * - `this.log` / `tools.log` / `plugin.log` have pyblish's levels; every record made while a pair
+ *   or action runs is kept on its result.
+ * - A {@linkcode PublishHost} holds what pyblish keeps in module globals: hosts, targets,
+ *   callbacks (framework signals, custom ones, `instanceToggled` / `pluginToggled`), registered
+ *   plugins and folders, the stop rule. Each publish without one gets a fresh default.
+ * - Tools for custom runners and UIs: {@linkcode pluginPairs} (pyblish's Iterator),
+ *   `collectIter`…`integrateIter`, `pluginsByFamily` / `pluginsByHost` / `pluginsByInstance` /
+ *   `instancesByPlugin`, {@linkcode runAction}.
+ *
+ * @example A publish with a class-form collector, an object-form validator and a callback
  * ```ts
  * import { ok } from "node:assert/strict";
- * import { CollectorOrder, definePlugin, publish, ValidatorOrder } from "./mod.ts";
+ * import { CollectorOrder, type Context, ContextPlugin, definePlugin, publish, PublishHost, ValidatorOrder } from "./mod.ts";
  *
- * const plugins = [
- *   definePlugin({ kind: "context", name: "CollectShot", order: CollectorOrder, process(c) { c.createInstance("sh010", { family: "render" }); } }),
- *   definePlugin({ kind: "instance", name: "ValidateName", order: ValidatorOrder, families: ["render"], process() {} }),
- * ];
- * const { results } = await publish({ plugins });
- * ok(results.length === 2 && results.every((r) => r.success));
+ * class CollectShot extends ContextPlugin {
+ *   static order = CollectorOrder;
+ *   process(context: Context) {
+ *     const render = context.createInstance("sh010", { family: "render" });
+ *     render.extend(["beauty.1001.exr", "beauty.1002.exr"]);
+ *   }
+ * }
+ * const ValidateFrames = definePlugin({
+ *   kind: "instance",
+ *   name: "ValidateFrames",
+ *   order: ValidatorOrder,
+ *   families: ["render"],
+ *   process(instance) {
+ *     this.log.info("%s has %d frames", instance.name, instance.length);
+ *     if (instance.length < 2) throw new Error(`'${instance.name}' has too few frames`);
+ *   },
+ * });
+ * const host = new PublishHost({ env: {} });
+ * const done: string[] = [];
+ * host.registerCallback("pluginProcessed", ({ result }) => done.push(result.plugin.name));
+ * const { results } = await publish({ plugins: [CollectShot, ValidateFrames], host });
+ * ok(results.every((r) => r.success) && done.join() === "CollectShot,ValidateFrames");
+ * ok(results[1]!.records[0]!.message === "sh010 has 2 frames");
  * ```
  *
  * @module

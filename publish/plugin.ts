@@ -55,7 +55,7 @@ function classLog(constructor: { name: string }): PluginLog {
  * @example
  * ```ts
  * import { ok } from "node:assert/strict";
- * import { Action, type Context, definePlugin, InstancePlugin, publish, runAction, ValidatorOrder } from "./mod.ts";
+ * import { Action, Context, definePlugin, type Instance, InstancePlugin, publish, runAction, ValidatorOrder } from "./mod.ts";
  *
  * class Repair extends Action {
  *   static label = "Repair";
@@ -69,15 +69,18 @@ function classLog(constructor: { name: string }): PluginLog {
  * class ValidateOk extends InstancePlugin {
  *   static order = ValidatorOrder;
  *   static actions = [Repair];
- *   process(instance: { data: Record<string, unknown>; name: string }) {
+ *   process(instance: Instance) {
  *     if (!instance.data.ok) throw new Error(`'${instance.name}' is not ok`);
  *   }
  * }
  * const plugin = definePlugin(ValidateOk);
- * const { context } = await publish({ plugins: [plugin], context: undefined });
- * ok(context.length === 0);
- * const result = await runAction(plugin, plugin.actions[0]!, context);
- * ok(result.success && result.records[0]!.message === "repaired 0 instance(s)");
+ * const context = new Context();
+ * context.createInstance("sh010");
+ * const { results } = await publish({ plugins: [plugin], context });
+ * ok(!results[0]!.success);
+ * const repaired = await runAction(plugin, plugin.actions[0]!, context);
+ * ok(repaired.success && repaired.records[0]!.message === "repaired 1 instance(s)");
+ * ok((await publish({ plugins: [plugin], context })).results[0]!.success);
  * ```
  */
 export abstract class Action {

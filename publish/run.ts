@@ -310,6 +310,12 @@ async function* convenienceIter(
  * through {@linkcode pluginPairs} with one state whose failed orders the stop rule sees. Yields
  * each result as it comes; `published` at the end. Without `plugins`, the host discovers them.
  *
+ * Where ferry differs on purpose: `progress` is stamped before `pluginFailed` / `pluginProcessed`
+ * are emitted (pyblish's callbacks see 0, util sets it afterwards); when the pre-count finds no
+ * pair (pyblish would divide by zero) progress is 1; a stop is also reported as a `stopped`
+ * event/signal from the collector pass and the main loop (pyblish only logs "Stopped due to"),
+ * never from the pre-count.
+ *
  * @example
  * ```ts
  * import { ok } from "node:assert/strict";

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import { Context } from "./context.ts";
+import type { PublishHost } from "./host.ts";
 import type { ResolvedPlugin } from "./plugin.ts";
 import { buildReport, type PublishReport } from "./report.ts";
 import type { PublishRequest } from "./request.ts";
@@ -28,6 +29,8 @@ export interface RunPublishOptions {
   events?: PublishEvents;
   targets?: readonly string[];
   signal?: AbortSignal;
+  /** Registries and callbacks (hosts, targets, stop rule, toggles). @default {a new PublishHost()} */
+  host?: PublishHost;
 }
 
 /** A finished publish. */
@@ -63,6 +66,7 @@ export async function runPublish(options: RunPublishOptions): Promise<PublishOut
       context,
       targets: options.targets,
       signal,
+      host: options.host,
       events: { ...options.events, stopped: (reason) => (stopped = reason, options.events?.stopped?.(reason)) },
     });
     return { context, results, report: buildReport({ context, results, request, started, stopped }) };

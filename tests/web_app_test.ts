@@ -170,6 +170,8 @@ Deno.test({
     ok(version.includes(sha1), `the fingerprint ${sha1} is shown`);
     match(version, /ftrack\.server/);
     ok(!version.includes("<video"), "no review movie without ffmpeg");
+    match(version, /<h2>Versions of beauty<\/h2>/);
+    match(version, /<span aria-current="page">v001<\/span>/);
 
     const search = await (await get(web, "/search?q=BEAU")).text();
     match(search, /Versions of assets \(1\)/);
@@ -362,9 +364,12 @@ Deno.test({
     const after = (await store.getEvent(job.id))!;
     strictEqual(after.status, "pending");
     strictEqual(after.retries, 0);
+    const api = await (await get(web, `/api/events/${job.id}`, { headers: { accept: "application/json" } })).json();
+    strictEqual(api.event.status, "pending");
     const shown = await (await get(web, `/events/${job.id}?retried=1`)).text();
     match(shown, /Retry requested/);
     ok(!shown.includes('id="retry"'), "no Retry button on a pending job");
+    match(shown, /data-page="event"/, "a pending job's page follows it live");
     const again = await get(web, `/events/${source.id}/retry`, {
       method: "POST",
       headers: { accept: "application/json" },

@@ -202,6 +202,7 @@ export function createWebApp(options: WebAppOptions): Hono {
     ]);
     return c.html(eventPage(event, { source, jobs, retried: c.req.query("retried") === "1" }));
   });
+  app.get("/api/events/:id", async (c) => c.json({ event: (await findEvent(c.req.param("id"))).event }));
   app.post("/events/:id/retry", async (c) => {
     const { store, event } = await findEvent(c.req.param("id"));
     let job;

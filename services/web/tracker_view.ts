@@ -67,6 +67,8 @@ export interface VersionDetail extends VersionItem {
   notes: NoteItem[];
   /** The `ftrackreview-mp4` component (the review movie), when there is one. */
   review: ComponentItem | null;
+  /** Every version of the same asset (this one included), by version number. */
+  siblings: Array<{ id: string; version: number; status: VersionItem["status"]; published: boolean }>;
 }
 
 /** What a context page shows. */
@@ -216,13 +218,16 @@ function componentItem(row: Row, members: Map<string, number>): ComponentItem {
  * notes and its review movie. A 404 `version_not_found` names an unknown id.
  */
 export async function versionDetail(session: Session, id: string): Promise<VersionDetail> {
-  const [versionRows, componentRows, memberRows, noteRows] = await batch(session, [
+  const [versionRows, componentRows, memberRows, noteRows, siblingRows] = await batch(session, [
     `select ${VERSION_FIELDS} from AssetVersion where id is ${quoted(id)}`,
     `select id, name, file_type, size, metadata, component_locations.location.name, component_locations.resource_identifier from Component where version_id is ${
       quoted(id)
     }`,
     `select id, container_id from Component where container.version_id is ${quoted(id)}`,
     `select id, content, author.username, date from Note where parent_id is ${quoted(id)}`,
+    `select id, version, status.name, status.color, is_published from AssetVersion where asset.versions any (id is ${
+      quoted(id)
+    })`,
   ]);
   const row = versionRows![0];
   if (!row) throw new WebError(404, "version_not_found", `No asset version with id '${id}' on the tracker`);
@@ -244,6 +249,10 @@ export async function versionDetail(session: Session, id: string): Promise<Versi
     components,
     notes,
     review: components.find((component) => component.name === "ftrackreview-mp4") ?? null,
+    siblings: siblingRows!.map((sibling) => {
+      const { id, version, status, published } = versionItem(sibling);
+      return { id, version, status, published };
+    }).sort((a, b) => a.version - b.version),
   };
 }
 

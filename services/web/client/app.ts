@@ -218,6 +218,31 @@ function liveJob(): void {
   });
 }
 
+/** An event's page while its job waits or runs: the status every second; the page again when it ends. */
+function liveEvent(): void {
+  const status = document.getElementById("event-status");
+  const id = status?.dataset.event;
+  if (!status || !id) return;
+  const timer = setInterval(async () => {
+    try {
+      const response = await fetch(`/api/events/${encodeURIComponent(id)}`, {
+        headers: { accept: "application/json" },
+      });
+      if (!response.ok) return;
+      const { event } = await response.json() as { event: { status: string } };
+      status.textContent = event.status;
+      status.className = `state state-${event.status}`;
+      if (event.status === "finished" || event.status === "failed") {
+        clearInterval(timer);
+        location.replace(location.pathname); // the error, the jobs and the Retry button as they are now
+      }
+    } catch {
+      // The view restarts or the network blinks: the next tick tries again.
+    }
+  }, 1000);
+}
+
 const pageName = document.body.dataset.page;
 if (pageName === "publishes") livePublishes();
 if (pageName === "job") liveJob();
+if (pageName === "event") liveEvent();

@@ -108,7 +108,12 @@ export function eventPage(
   const { source, jobs, retried } = options;
   const retryable = event.dependsOn ? event.status === "failed" : jobs.some((job) => job.status === "failed");
   return page(
-    { title: `Event ${event.topic}`, section: "events" },
+    {
+      title: `Event ${event.topic}`,
+      section: "events",
+      // A job that waits or runs is followed live until it ends.
+      ...(event.status === "pending" || event.status === "in_progress" ? { script: "event" } : {}),
+    },
     html`
       <nav class="crumbs" aria-label="Path">
         <ol>
@@ -121,7 +126,8 @@ export function eventPage(
         ? html`<p class="notice" role="status">Retry requested: the job is pending again; the processor runs it next.</p>`
         : ""}
       <dl class="inline">
-      <dt>Status</dt><dd><span id="event-status" class="state state-${event.status}">${event.status}</span></dd>
+      <dt>Status</dt><dd><span id="event-status" data-event="${event.id}" aria-live="polite" class="state state-${event
+        .status}">${event.status}</span></dd>
       <dt>Project</dt><dd>${event.project ?? "–"}</dd>
       <dt>Sender</dt><dd>${event.sender ?? "–"}${event.senderType ? ` (${event.senderType})` : ""}</dd>
       <dt>Retries</dt><dd>${event.retries}</dd>

@@ -56,8 +56,8 @@ export function versionPage(version: VersionDetail): Html {
   return page(
     { title: name, section: "browse" },
     html`
-      ${breadcrumb(context, name)}
-      <div class="version">
+            ${breadcrumb(context, name)}
+            <div class="version">
         <div class="media">${version.review
           ? html`
             <video id="review" controls preload="metadata" playsinline src="${mediaSrc(version.review.id)}"
@@ -73,38 +73,46 @@ export function versionPage(version: VersionDetail): Html {
           ? html`<img id="thumbnail" src="${poster}" alt="Thumbnail of ${name}" width="640" height="360">`
           : html`<p class="empty">No review movie or thumbnail was published with this version.</p>`}</div>
         <div class="facts">
-      <h1>${name}</h1>
-      <dl>
-      <dt>Status</dt><dd>${statusBadge(version.status)}${version.published ? "" : html`
-        <span class="badge warn">unpublished</span>
-      `}</dd>
-      <dt>Asset type</dt><dd>${version.assetType || "–"}</dd>
-      <dt>Task</dt><dd>${version.task ?? "–"}</dd>
-      <dt>Published by</dt><dd>${version.user ?? "–"}</dd>
-      <dt>Date</dt><dd><time>${formatDate(version.date)}</time></dd>
-      ${version.review && poster
-        ? html`
-          <dt>Thumbnail</dt>
-          <dd><img id="thumbnail" class="thumb" src="${poster}" alt="Thumbnail of ${name}" width="160" height="90"></dd>
-        `
-        : ""}
-      </dl>
+            <h1>${name}</h1>
+            <dl>
+            <dt>Status</dt><dd>${statusBadge(version.status)}${version.published ? "" : html`
+              <span class="badge warn">unpublished</span>
+            `}</dd>
+            <dt>Asset type</dt><dd>${version.assetType || "–"}</dd>
+            <dt>Task</dt><dd>${version.task ?? "–"}</dd>
+            <dt>Published by</dt><dd>${version.user ?? "–"}</dd>
+            <dt>Date</dt><dd><time>${formatDate(version.date)}</time></dd>
+            ${version.review && poster
+              ? html`
+                <dt>Thumbnail</dt>
+                <dd><img id="thumbnail" class="thumb" src="${poster}" alt="Thumbnail of ${name}" width="160" height="90"></dd>
+              `
+              : ""}
+            </dl>
+            <h2>Versions of ${version.asset}</h2>
+      <ol class="siblings">${version.siblings.map((sibling) =>
+        sibling.id === version.id
+          ? html`<li><span aria-current="page">v${String(sibling.version).padStart(3, "0")}</span></li>`
+          : html`<li><a href="/version/${sibling.id}" title="${sibling.status?.name ?? ""}">v${
+            String(sibling.version).padStart(3, "0")
+          }</a>${sibling.published ? "" : " (unpublished)"}</li>`
+      )}</ol>
       <h2>Notes</h2>
-      ${version.notes.length === 0 && !version.comment
-        ? html`<p class="empty">No note.</p>`
-        : version.notes.length === 0
-        ? html`<blockquote class="comment">${version.comment}</blockquote>`
-        : version.notes.map((note) =>
-          html`
-            <figure class="comment">
-              <blockquote>${note.content}</blockquote>
-              <figcaption>${note.author ?? "?"}, <time>${formatDate(note.date)}</time></figcaption>
-            </figure>
-          `
-        )}
-        </div>
+            ${version.notes.length === 0 && !version.comment
+              ? html`<p class="empty">No note.</p>`
+              : version.notes.length === 0
+              ? html`<blockquote class="comment">${version.comment}</blockquote>`
+              : version.notes.map((note) =>
+                html`
+                  <figure class="comment">
+                    <blockquote>${note.content}</blockquote>
+                    <figcaption>${note.author ?? "?"}, <time>${formatDate(note.date)}</time></figcaption>
+                  </figure>
+                `
+              )}
+              </div>
       </div>
-      <section aria-labelledby="components-heading">
+            <section aria-labelledby="components-heading">
         <h2 id="components-heading">Components (${version.components.length})</h2>
         <div class="scroll" tabindex="0" role="region" aria-labelledby="components-heading">
           <table class="components">

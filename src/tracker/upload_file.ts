@@ -148,6 +148,8 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     };
     let body: BodyInit;
     let sendingSince = performance.now();
+    /** (time, bytes taken) of the pulls of the last 2 s: the recent pace of the network. */
+    const recent: Array<[number, number]> = [];
     let buffer: Uint8Array<ArrayBuffer> | undefined;
     if (size <= WHOLE_FILE_LIMIT) {
       buffer = readBuffers.take(size);
@@ -165,13 +167,20 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
         async pull(controller) {
           const chunk = new Uint8Array(Math.min(chunkSize, Math.max(size - sent, 1)));
           const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file.read(chunk, 0, chunk.length, sent);
+          const now = performance.now();
           if (bytesRead === 0) {
-            // The bytes still in flight (socket buffers) drain unseen, at about the pace so far:
-            // the answer may take the limit plus as long as the sending took.
-            stillMoving(performance.now() - sendingSince);
+            // The bytes still in socket buffers drain unseen at about the recent pace: the answer
+            // may take the limit plus that drain (what was taken beyond what the recent pace could
+            // have moved since the start), and at least as long as the sending took.
+            const elapsed = now - sendingSince;
+            const [since, bytesThen] = recent[0] ?? [sendingSince, 0];
+            const pace = now - since > 200 ? (sent - bytesThen) / (now - since) : 0;
+            stillMoving(Math.max(elapsed, pace > 0 ? sent / pace - elapsed : elapsed));
             controller.close();
             return;
           }
+          recent.push([now, sent]);
+          while (recent.length > 1 && now - recent[0]![0] > 2_000) recent.shift();
           const piece = bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
           stillMoving();
           take(piece);

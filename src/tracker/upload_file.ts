@@ -49,8 +49,8 @@ export interface UploadFileOptions {
   /**
    * Milliseconds the upload may go without progress (no byte taken for sending) before it fails
    * naming the storage; a long upload that keeps moving never times out. After the last byte is
-   * taken, the answer may take this long plus as long as the sending took (bytes still in the
-   * socket buffers drain unseen). A file sent as one buffer (up to 32 MiB), whose progress cannot
+   * taken, the answer may take this long plus the time the bytes still in socket buffers need to
+   * drain at the recent pace (at least as long as the sending took). A file sent as one buffer (up to 32 MiB), whose progress cannot
    * be seen, may take this long plus its size at 256 KiB/s. @default {none}
    */
   idleTimeout?: number;

@@ -334,6 +334,8 @@ Deno.test({
     match(failed, new RegExp(`data-event="${job.id}"`));
     ok(!failed.includes("entity.version.created"), "filtered by status and project");
     match(failed, /<option value="failed"\s+selected>/);
+    const limited = await (await get(web, "/events?limit=1")).text();
+    match(limited, /href="\/events\?limit=2">Show up to 2 events<\/a>/);
     const byTopic = await (await get(web, `/events?topic=${LEECH_TOPIC}`)).text();
     match(byTopic, new RegExp(`data-event="${source.id}"`));
     ok(!byTopic.includes(`data-event="${job.id}"`));

@@ -90,6 +90,8 @@ export function createWebApp(options: WebAppOptions): Hono {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
       if (!c.res.headers.has(name)) c.res.headers.set(name, value);
     }
+    // Pages show live data: never from a cache (media and assets say their own).
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
   });
   app.use(webSecurity({ token }));
 

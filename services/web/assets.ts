@@ -30,19 +30,30 @@ export async function buildAssets(options: BuildAssetsOptions = {}): Promise<Rec
   const { minify = true } = options;
   try {
     const css = await readFile(STYLE, "utf8");
-    const [script, style] = await Promise.all([
-      esbuild.build({
-        entryPoints: [fileURLToPath(CLIENT_ENTRY)],
-        bundle: true,
-        write: false,
-        format: "esm",
-        target: ["chrome110", "firefox110", "safari16"],
-        minify,
-        legalComments: "none",
-        logLevel: "silent",
-      }),
-      esbuild.transform(css, { loader: "css", minify }),
-    ]);
+    let script: esbuild.BuildResult<{ write: false }>;
+    let style: esbuild.TransformResult;
+    try {
+      [script, style] = await Promise.all([
+        esbuild.build({
+          entryPoints: [fileURLToPath(CLIENT_ENTRY)],
+          bundle: true,
+          write: false,
+          format: "esm",
+          target: ["chrome110", "firefox110", "safari16"],
+          minify,
+          legalComments: "none",
+          logLevel: "silent",
+        }),
+        esbuild.transform(css, { loader: "css", minify }),
+      ]);
+    } catch (error) {
+      throw new Error(
+        `Cannot bundle the web view's page script '${fileURLToPath(CLIENT_ENTRY)}' with esbuild: ${
+          (error as Error)?.message ?? error
+        } (a single binary passes pre-built assets to startWeb instead)`,
+        { cause: error },
+      );
+    }
     return {
       "app.js": { body: script.outputFiles[0]!.text, type: "text/javascript; charset=utf-8" },
       "style.css": { body: style.code, type: "text/css; charset=utf-8" },

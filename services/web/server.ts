@@ -6,7 +6,7 @@ import { FERRY_VERSION } from "../bridge/version.ts";
 import { connectTracker, type TrackerConnection } from "../tracker/connect_tracker.ts";
 import { buildAssets } from "./assets.ts";
 import { type BridgeAddress, bridgeOfHome, type FindBridge } from "./bridge_link.ts";
-import { createWebApp } from "./app.ts";
+import { type Asset, createWebApp } from "./app.ts";
 import { storeAt } from "./event_log.ts";
 import type { Hono } from "hono";
 
@@ -27,6 +27,11 @@ export interface StartWebOptions {
   bridge?: BridgeAddress;
   /** Write `web.json` into FERRY_HOME. @default {true} */
   discovery?: boolean;
+  /**
+   * The page script and stylesheet, already built (a single binary has no esbuild to run).
+   * @default {built with esbuild at start, see buildAssets()}
+   */
+  assets?: Record<string, Asset>;
 }
 
 /** A web view serving its FERRY_HOME. */
@@ -67,7 +72,7 @@ export async function startWeb(options: StartWebOptions = {}): Promise<RunningWe
     home: env.HOME ?? env.USERPROFILE ?? ".",
   });
   const location = options.store ?? storeLocation(env, home);
-  const assets = await buildAssets();
+  const assets = options.assets ?? await buildAssets();
   const tracker = await connectTracker(env);
   const store = storeAt(location);
   const fixed = options.bridge;

@@ -89,7 +89,13 @@ function contextList(children: readonly ContextItem[]): Html {
         <section class="group" aria-labelledby="group-${type}">
           <h2 id="group-${type}">${TYPE_LABELS[type] ?? type}</h2>
           <ul class="contexts">${items.map((item) =>
-            html`<li><a href="${contextHref(item.id)}"><span class="kind">${item.type}</span> ${item.name}</a></li>`
+            html`<li><a href="${contextHref(item.id)}">${
+              item.thumbnailId
+                ? html`<img class="mini" src="${
+                  thumbnailSrc(item.thumbnailId)
+                }" alt="" width="64" height="36" loading="lazy">`
+                : ""
+            }<span class="kind">${item.type}</span> ${item.name}</a></li>`
           )}</ul>
         </section>
       `

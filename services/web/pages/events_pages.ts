@@ -46,6 +46,16 @@ function filterForm(filters: EventFilters): Html {
   `;
 }
 
+/** The address of the event log with these filters and another limit. */
+function filtersHref(filters: EventFilters, limit: number): string {
+  const query = new URLSearchParams();
+  if (filters.topic) query.set("topic", filters.topic);
+  if (filters.status) query.set("status", filters.status);
+  if (filters.project) query.set("project", filters.project);
+  query.set("limit", String(limit));
+  return `/events?${query}`;
+}
+
 /** The event log with filters, queue depth and lag. */
 export function eventsPage(
   events: readonly StoredEvent[],
@@ -95,6 +105,11 @@ export function eventsPage(
             )}</tbody>
           </table>
         </div>
+        ${events.length >= filters.limit && filters.limit < 1000
+          ? html`<p class="more"><a href="${filtersHref(filters, Math.min(1000, filters.limit * 2))}">Show up to ${
+            Math.min(1000, filters.limit * 2)
+          } events</a></p>`
+          : ""}
       `}
     `,
   );

@@ -10,7 +10,7 @@ import { toWireEvent } from "../src/events/event.ts";
 import { LEECH_TOPIC, openStore, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
 import { createWebApp, type WebAppOptions } from "../services/web/app.ts";
 import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
-import { bridgeFixture, parseEvents } from "./_bridge.ts";
+import { bridgeFixture, parseEvents, waitPlugins } from "./_bridge.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -218,7 +218,8 @@ Deno.test({
 
 Deno.test({
   ...options,
-  name: "createWebApp() shows the bridge's jobs and passes a job's event stream through with the bridge's token hidden",
+  name:
+    "createWebApp() shows the bridge's jobs, passes a job's event stream through with the bridge's token hidden, and cancels a job",
   fn: async () => {
     const web0 = app(undefined);
     const none = await get(web0, "/publishes");
@@ -227,7 +228,8 @@ Deno.test({
     strictEqual(noneApi.status, 503);
     strictEqual((await noneApi.json()).error.code, "no_bridge");
 
-    await using fixture = await bridgeFixture();
+    await using plugins = await waitPlugins();
+    await using fixture = await bridgeFixture({ pluginPaths: [plugins.path] });
     await writeFrames(fixture.files, [1001, 1002]);
     const posted = await fixture.request("/v1/publish", {
       body: {
@@ -293,6 +295,31 @@ Deno.test({
     );
     const failedPage = await (await get(web, `/publishes/${failing.job.id}`)).text();
     match(failedPage, /<li class="failed">/);
+
+    // Cancel from the job's page.
+    const slow = await (await fixture.request("/v1/publish", {
+      body: {
+        host: "blender",
+        context: { path: "demo/sq010/sh010", task: "lighting" },
+        instances: [{
+          family: "render",
+          name: "slow",
+          files: [join(fixture.files, "beauty.####.exr")],
+          options: { waitMs: 20_000 },
+        }],
+      },
+    })).json();
+    match(await (await get(web, `/publishes/${slow.job.id}`)).text(), /<button type="submit">Cancel<\/button>/);
+    const cancel = await get(web, `/publishes/${slow.job.id}/cancel`, {
+      method: "POST",
+      headers: { origin: `http://${HOST}`, "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    strictEqual(cancel.status, 303);
+    strictEqual(cancel.headers.get("location"), `/publishes/${slow.job.id}`);
+    const cancelled = parseEvents(await (await get(web, `/api/jobs/${slow.job.id}/events`)).text());
+    strictEqual((cancelled.at(-1)!.data as E).state, "cancelled");
+    ok(!(await (await get(web, `/publishes/${slow.job.id}`)).text()).includes(">Cancel</button>"));
 
     const unknown = await get(web, "/publishes/00000000-0000-4000-8000-000000000000");
     strictEqual(unknown.status, 404);

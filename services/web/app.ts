@@ -6,7 +6,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { EventStatusSchema, PROC_TOPIC } from "../../src/store/mod.ts";
 import type { TrackerCredentials } from "../../src/tracker/tracker_credentials.ts";
-import { type FindBridge, getJob, jobEvents, listJobs } from "./bridge_link.ts";
+import { cancelJob, type FindBridge, getJob, jobEvents, listJobs } from "./bridge_link.ts";
 import { type FindStore, queueFigures } from "./event_log.ts";
 import { page } from "./html_page.ts";
 import { proxyComponent } from "./media_proxy.ts";
@@ -158,6 +158,11 @@ export function createWebApp(options: WebAppOptions): Hono {
     }
     return bridge;
   };
+  app.post("/publishes/:id/cancel", async (c) => {
+    const job = await cancelJob(await requireBridge(), idParam(c.req.param("id"), "job"));
+    if (c.req.header("accept")?.includes("application/json")) return c.json({ job });
+    return c.redirect(`/publishes/${encodeURIComponent(job.id)}`, 303);
+  });
   app.get("/api/jobs", async (c) => c.json({ jobs: await listJobs(await requireBridge()) }));
   app.get(
     "/api/jobs/:id",

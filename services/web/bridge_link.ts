@@ -76,6 +76,16 @@ export async function getJob(bridge: BridgeAddress, id: string): Promise<Job> {
     .job;
 }
 
+/** Asks the bridge to cancel a queued or running job; resolves to the job as it is then. */
+export async function cancelJob(bridge: BridgeAddress, id: string): Promise<Job> {
+  const response = await call(bridge, `/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: "POST" });
+  if (response.status === 409) {
+    const text = await response.text();
+    throw new WebError(409, "cannot_cancel", `The bridge cannot cancel job '${id}': ${text.slice(0, 300)}`);
+  }
+  return JobEnvelopeSchema.parse(await json(response, `job '${id}'`)).job;
+}
+
 /**
  * A job's event stream (`text/event-stream`), passed through as it comes: the browser's
  * `Last-Event-ID` goes to the bridge, and the bridge's stream closes when the browser goes.

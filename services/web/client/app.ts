@@ -193,6 +193,7 @@ function liveJob(): void {
       error.hidden = false;
     }
     if (FINAL.has(data.state)) {
+      document.getElementById("job-cancel")?.remove();
       source.close();
       // The report and the versions are on the server-rendered page.
       setTimeout(() => location.reload(), 300);

@@ -86,7 +86,7 @@ export function publishesPage(jobs: readonly Job[] | undefined, home: string): H
               <th scope="col">Instances</th>
               <th scope="col">Host</th>
               <th scope="col">Progress</th>
-              <th scope="col">Started</th>
+              <th scope="col">Created</th>
               <th scope="col">Error</th>
             </tr>
           </thead>
@@ -161,6 +161,12 @@ export function jobPage(job: Job): Html {
         1,
       )}" value="${bytes}"></progress> <span id="job-bytes">${progressText(job)}</span></dd>
       </dl>
+      ${FINAL.has(job.state) ? "" : html`
+        <form class="actions" id="job-cancel" method="post"
+          action="${jobHref(
+            job.id,
+          )}/cancel"><button type="submit">Cancel</button></form>
+      `}
       <p id="job-error" class="error"${job.error ? "" : html`
         hidden
       `}>${job.error ?? ""}</p>

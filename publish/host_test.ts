@@ -163,3 +163,22 @@ Deno.test("PublishHost.registerTest() replaces the stop rule of its publishes; d
   host.deregisterTest();
   deepStrictEqual((await publish({ host, plugins })).results.map((r) => r.plugin.name), ["V"]);
 });
+
+Deno.test("PublishHost discovers from FERRY_PLUGIN_PATH in its env, filtered by FERRY_HOSTS", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "ferry-host-env-"));
+  try {
+    await writeFile(
+      join(folder, "collect.ts"),
+      `import { definePlugin } from "${PLUGIN_MODULE}";
+export const ForShell = definePlugin({ kind: "context", name: "ForShell", order: 0, hosts: ["shell"], process() {} });
+export const ForNuke = definePlugin({ kind: "context", name: "ForNuke", order: 0, hosts: ["nuke"], process() {} });
+`,
+    );
+    const host = new PublishHost({ env: { FERRY_PLUGIN_PATH: folder, FERRY_HOSTS: "shell" } });
+    const { results } = await publish({ host });
+    deepStrictEqual(results.map((r) => r.plugin.name), ["ForShell"]);
+    ok(results[0]!.plugin.source?.endsWith("collect.ts"));
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});

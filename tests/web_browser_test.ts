@@ -115,6 +115,7 @@ Deno.test({
         ok(/sha1:[0-9a-f]{40}/.test(text), "fingerprints shown");
         ok(text.includes("1001-1024") && text.includes("24 files"), "the sequence's frames shown");
         ok(text.includes("ftrack.server"), "locations shown");
+        if (ffmpeg) ok(text.includes("1001-1024 @ 24 fps, 640×360"), "the review movie's frames, rate and size shown");
         ok((await page.locator(".facts").innerText()).includes("Pending Review"), "the status shown");
         ok((await page.locator(".facts").innerText()).includes("ferry demo publish"), "the note shown");
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());

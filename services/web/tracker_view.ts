@@ -192,6 +192,40 @@ function metadataOf(row: Row): Record<string, string> {
   return Object.fromEntries(list.map((item) => [String(item.key), String(item.value)]));
 }
 
+/**
+ * The frames of a review component from ftrack's `ftr_meta` (`{"frameIn":1001,"frameOut":1024,
+ * "frameRate":24,"width":640,"height":360}`): `1001-1024 @ 24 fps, 640×360`, or null.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { reviewFrames } from "./tracker_view.ts";
+ *
+ * ok(reviewFrames('{"frameIn":1001,"frameOut":1024,"frameRate":24,"width":640,"height":360}') === "1001-1024 @ 24 fps, 640×360");
+ * ok(reviewFrames("not json") === null && reviewFrames(undefined) === null);
+ * ```
+ */
+export function reviewFrames(ftrMeta: string | undefined): string | null {
+  if (!ftrMeta) return null;
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(ftrMeta);
+  } catch {
+    return null;
+  }
+  if (meta === null || typeof meta !== "object") return null;
+  const number = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+  const [start, end, rate, width, height] = [meta.frameIn, meta.frameOut, meta.frameRate, meta.width, meta.height]
+    .map(number);
+  const parts = [
+    start !== undefined && end !== undefined ? `${start}-${end}` : undefined,
+    rate !== undefined ? `@ ${rate} fps` : undefined,
+  ].filter(Boolean).join(" ");
+  const size = width !== undefined && height !== undefined ? `${width}×${height}` : undefined;
+  const text = [parts || undefined, size].filter(Boolean).join(", ");
+  return text || null;
+}
+
 function componentItem(row: Row, members: Map<string, number>): ComponentItem {
   const meta = metadataOf(row);
   const type = String(row.__entity_type__ ?? "");
@@ -203,7 +237,7 @@ function componentItem(row: Row, members: Map<string, number>): ComponentItem {
     fileType: String(row.file_type ?? ""),
     size: size === null || size === undefined || size === "" ? null : Number(size),
     fingerprint: meta.ferry_fingerprint ?? null,
-    frames: meta.ferry_frames ?? null,
+    frames: meta.ferry_frames ?? reviewFrames(meta.ftr_meta),
     members: members.get(String(row.id)) ?? null,
     origin: meta.ferry_origin ? decodeURI(meta.ferry_origin) : null,
     locations: (Array.isArray(row.component_locations) ? row.component_locations as Row[] : []).map((item) => ({

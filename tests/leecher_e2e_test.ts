@@ -168,3 +168,38 @@ Deno.test("leecher main() prints its help and refuses a bad variant with exit co
   strictEqual(bad.code, 2);
   ok(new TextDecoder().decode(bad.stderr).includes("--variant 'nightly' must be production, staging or dev"));
 });
+
+Deno.test("leecher main() waits for an unreachable FTRACK_SERVER with backoff and stops on SIGTERM", async () => {
+  await using site = await sqliteSite();
+  const port = await (async () => {
+    const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    return port;
+  })();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../services/leecher/main.ts", import.meta.url).pathname,
+      "--store",
+      site.location,
+    ],
+    env: { FTRACK_SERVER: `http://127.0.0.1:${port}`, FTRACK_API_USER: "ferry", FTRACK_API_KEY: "k" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while ((output.match(/trying again in/g) ?? []).length < 2) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the leecher ended early:\n${output}`);
+    output += value;
+  }
+  ok(output.includes("trying again in 1 s") && output.includes("trying again in 2 s"), output);
+  child.kill("SIGTERM");
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  strictEqual((await child.status).code, 0);
+});

@@ -105,6 +105,8 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
   let chain: Promise<void> = Promise.resolve();
   let session: Session | undefined;
   let hub: Session["eventHub"] | undefined = undefined;
+  let closing: Promise<void> | undefined;
+  if (signal?.aborted) stopping.abort();
   signal?.addEventListener("abort", () => void close(), { once: true });
 
   // 1. A session, retried with backoff while the tracker is unreachable.
@@ -259,7 +261,6 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     hub.subscribe("topic=*", onEvent);
   }
 
-  let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     return closing ??= shutDown();
   }

@@ -10,6 +10,7 @@ import { serviceConfig } from "../../src/cli/service_config.ts";
 import { createLogger } from "../../src/cli/service_log.ts";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openStore } from "../../src/store/open_store.ts";
+import { trackerFromEnv } from "../../src/tracker/tracker_credentials.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startLeecher } from "./leecher.ts";
 
@@ -82,19 +83,29 @@ export async function main(args: string[]): Promise<number> {
     await using store = await openStore(config.store).catch((error) => {
       throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
     });
-    await using tracker = await connectTracker().catch((error) => {
+    // A site named by FTRACK_* is waited for (with backoff) when it is down; else the embedded tracker.
+    let site;
+    try {
+      site = trackerFromEnv(Deno.env.toObject());
+    } catch (error) {
+      throw Object.assign(error as Error, { exitCode: EXIT.ENVIRONMENT });
+    }
+    await using tracker = site ? undefined : await connectTracker().catch((error) => {
       throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
     });
-    log.info("starting", { store: store.location, variant: config.variant, tracker: tracker.credentials.server });
+    const credentials = site ?? tracker!.credentials;
+    log.info("starting", { store: store.location, variant: config.variant, tracker: credentials.server });
     await using _leecher = await startLeecher({
       store,
-      credentials: tracker.credentials,
+      credentials,
       sender: flags.sender,
       variant: config.variant,
       log,
       signal: stop.signal,
     });
-    await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    if (!stop.signal.aborted) {
+      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    }
     return EXIT.OK;
   } catch (error) {
     log.error((error as Error).message);

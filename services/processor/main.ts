@@ -157,7 +157,9 @@ export async function main(args: string[]): Promise<number> {
       });
     }
     log.info("health and metrics", { url: `http://127.0.0.1:${server.addr.port}` });
-    await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    if (!stop.signal.aborted) {
+      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    }
     log.info("stopping");
     await processor.stop();
     await server.shutdown();

@@ -6,8 +6,12 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { projectSchema, type Session } from "@ftrack/api";
+import loglevel from "npm:loglevel@1";
 import { memoryTracker, openSession } from "./_tracker.ts";
 import { pythonJsonDumps } from "../services/tracker/schema/python_json.ts";
+
+// Refusals are what some tests expect: the client's logging of each would only hide real failures.
+loglevel.getLogger("ftrack_api").setLevel("silent");
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -384,4 +388,81 @@ Deno.test("Session.search: rows of the query holding every term, under a context
   const paged = await session.search({ expression: "select name from Shot limit 2", entityType: "Shot", terms: [] });
   deepStrictEqual([paged.data.length, paged.metadata.next.offset], [2, 2]);
   await rejects(session.search({ expression: "select name from Shot", entityType: "Task", terms: [] }), /of 'Shot'/);
+});
+
+/** A component with stored data (a PNG made by ffmpeg, 64×48) recorded in ftrack.server. */
+async function storedImage(running: Running, session: Session) {
+  const made = spawnSync("ffmpeg", [
+    "-v",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=64x48",
+    "-frames:v",
+    "1",
+    "-f",
+    "image2",
+    "-c:v",
+    "png",
+    "pipe:1",
+  ]);
+  strictEqual(made.status, 0, String(made.stderr));
+  const bytes = new Uint8Array(made.stdout);
+  const component = (await session.create("FileComponent", { name: "thumb", file_type: ".png", size: bytes.length }))
+    .data;
+  await running.tracker.files.write(component.id, bytes);
+  await session.create("ComponentLocation", {
+    component_id: component.id,
+    location_id: "3a372bde-05bc-11e4-8908-20c9d081909b",
+    resource_identifier: component.id,
+  });
+  return { component, bytes };
+}
+
+/** Width and height of a PNG (its IHDR chunk). */
+function pngSize(bytes: Uint8Array): [number, number] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  strictEqual(new TextDecoder().decode(bytes.slice(12, 16)), "IHDR");
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+Deno.test("/component/thumbnail?size=N: the image scaled to N pixels wide", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const { component, bytes } = await storedImage(running, session);
+  const auth = `username=${running.apiUser}&apiKey=${running.apiKey}`;
+  const full = await fetch(`${running.url}/component/thumbnail?id=${component.id}&${auth}`);
+  deepStrictEqual(new Uint8Array(await full.arrayBuffer()), bytes);
+  for (const size of [10, 32]) {
+    const scaled = await fetch(`${running.url}/component/thumbnail?id=${component.id}&size=${size}&${auth}`);
+    strictEqual(scaled.headers.get("content-type"), "image/png");
+    deepStrictEqual(pngSize(new Uint8Array(await scaled.arrayBuffer())), [size, Math.round(size * 48 / 64)]);
+  }
+  const bad = await fetch(`${running.url}/component/thumbnail?id=${component.id}&size=0&${auth}`);
+  strictEqual(bad.status, 400);
+  ok((await bad.text()).includes("size '0'"));
+});
+
+Deno.test("ComponentLocation.url and thumbnail_url: signed URLs a client opens without credentials", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const { component, bytes } = await storedImage(running, session);
+  const location = (await session.query(
+    `select url from ComponentLocation where component_id is "${component.id}"`,
+  )).data[0]!;
+  const url = location.url.url as string;
+  ok(url.startsWith(`${running.url}/component/get?id=${component.id}&`), url);
+  ok(!url.includes(running.apiKey), "no API key in the URL");
+  deepStrictEqual(new Uint8Array(await (await fetch(url)).arrayBuffer()), bytes);
+  // Another component's id, or a changed signature, is refused.
+  const tampered = new URL(url);
+  tampered.searchParams.set("signature", "A" + tampered.searchParams.get("signature")!.slice(1));
+  strictEqual((await fetch(tampered)).status, 401);
+  await (await fetch(tampered)).body?.cancel();
+  const made = await project(session);
+  await session.update("Project", [made.id], { thumbnail_id: component.id });
+  const thumbnail = (await session.query(`select thumbnail_url from Project where id is "${made.id}"`)).data[0]!;
+  const small = await fetch(`${thumbnail.thumbnail_url.url}&size=16`);
+  deepStrictEqual(pngSize(new Uint8Array(await small.arrayBuffer())), [16, 12]);
 });

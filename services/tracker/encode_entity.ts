@@ -45,8 +45,13 @@ export function projectionTree(paths: readonly string[][]): ProjectionTree {
  * attribute, the system projections, and the requested attributes (the type's default projections
  * when none are asked for), nested as requested.
  */
-export function encodeEntity(graph: Graph, row: Row, tree?: ProjectionTree): Record<string, unknown> {
-  return encodeWithin(graph, row, tree, { left: MAX_NESTED_ENTITIES, root: row });
+export function encodeEntity(
+  graph: Graph,
+  row: Row,
+  tree?: ProjectionTree,
+  visible?: (row: Row) => boolean,
+): Record<string, unknown> {
+  return encodeWithin(graph, row, tree, { left: MAX_NESTED_ENTITIES, root: row, visible });
 }
 
 /**
@@ -59,7 +64,7 @@ function encodeWithin(
   graph: Graph,
   row: Row,
   tree: ProjectionTree | undefined,
-  budget: { left: number; root: Row },
+  budget: { left: number; root: Row; visible: ((row: Row) => boolean) | undefined },
 ): Record<string, unknown> {
   if (--budget.left < 0) {
     throw new TrackerError(
@@ -81,10 +86,12 @@ function encodeWithin(
       const value = resolved.values[0] ?? null;
       const attribute = type.attributes[name]!;
       out[name] = attribute.kind === "scalar" && attribute.format === "date-time" ? wireDate(value) : value;
-    } else if (resolved.many) {
-      out[name] = resolved.rows.map((target) => encodeWithin(graph, target, subtree, budget));
     } else {
-      out[name] = resolved.rows[0] ? encodeWithin(graph, resolved.rows[0], subtree, budget) : null;
+      // Entities of private projects the user has no access to are left out, nested ones too.
+      const { visible } = budget;
+      const rows = visible === undefined ? resolved.rows : resolved.rows.filter(visible);
+      if (resolved.many) out[name] = rows.map((target) => encodeWithin(graph, target, subtree, budget));
+      else out[name] = rows[0] ? encodeWithin(graph, rows[0], subtree, budget) : null;
     }
   }
   return out;

@@ -84,12 +84,30 @@ export class EventHub {
     return this.#connections.size;
   }
 
-  /** Routes an event to every matching connection (the sender's included) and the listeners. */
-  publish(event: HubEvent): void {
+  /**
+   * Routes an event to every matching connection (the sender's included) and the listeners.
+   * `tailor` gives the event as one user may receive it (undefined: not at all), e.g. without the
+   * entities of private projects they have no access to; listeners get the event as published.
+   */
+  publish(event: HubEvent, tailor?: (user: HubUser, event: HubEvent) => HubEvent | undefined): void {
     const wire = toWireEvent(event);
     const frame = `5:::${JSON.stringify({ name: "ftrack.event", args: [wire] })}`;
+    const frames = new Map<string, string | undefined>();
+    const frameFor = (user: HubUser): string | undefined => {
+      if (tailor === undefined) return frame;
+      if (!frames.has(user.id)) {
+        const tailored = tailor(user, wire);
+        frames.set(
+          user.id,
+          tailored && `5:::${JSON.stringify({ name: "ftrack.event", args: [toWireEvent(tailored)] })}`,
+        );
+      }
+      return frames.get(user.id);
+    };
     for (const connection of this.#connections) {
-      if (this.#wants(connection, wire)) this.#send(connection, frame);
+      if (!this.#wants(connection, wire)) continue;
+      const text = frameFor(connection.user);
+      if (text !== undefined) this.#send(connection, text);
     }
     for (const listener of this.listeners) {
       try {

@@ -18,7 +18,7 @@ import { databaseProblem } from "./data_folder.ts";
 
 export const USAGE = `Usage:
   deno task tracker [--port 8070] [--host 127.0.0.1] [--data <dir>] [--api-user <name> --api-key <key>]
-                    [--cors-origin <origin> …]
+                    [--cors-origin <origin> …] [--web-url <url>]
   deno task tracker user add <username> [--first-name <name>] [--last-name <name>] [--email <address>] [--data <dir>]
 
 The embedded tracker: a local ftrack-compatible server (API, file storage, event hub) that the
@@ -36,6 +36,9 @@ Options:
   --max-request-size <size>
                       the largest API request body, in bytes or with KiB/MiB/GiB (default 32MiB);
                       larger ones get HTTP 413. Uploads of component data are not limited by it
+  --web-url <url>     the web view's address (deno task web, e.g. http://127.0.0.1:8072/?token=…):
+                      get_widget_url then answers with its pages. Default: none (get_widget_url
+                      says there is no web view)
   --cors-origin <origin>
                       an origin (scheme://host[:port]) whose web pages may call the tracker from a
                       browser, with credentials; repeat for several. Default: none ('null' and '*'
@@ -70,6 +73,8 @@ const ServeFlags = z.object({
   "api-key": z.string().min(8, "an API key needs at least 8 characters").optional(),
   ffmpeg: z.string().min(1).default("ffmpeg"),
   ffprobe: z.string().min(1).default("ffprobe"),
+  "web-url": z.url({ protocol: /^https?$/, error: "give the web view's http(s) address, e.g. http://127.0.0.1:8072" })
+    .optional(),
   "max-request-size": z.string().regex(/^\d+\s*([kmg]i?b?)?$/i, "give bytes, or a size such as 64MiB").transform(
     (text) => {
       const unit = /[kmg]/i.exec(text)?.[0].toLowerCase();
@@ -132,6 +137,7 @@ export async function main(args: string[]): Promise<number> {
       "api-key": { type: "string" },
       ffmpeg: { type: "string" },
       ffprobe: { type: "string" },
+      "web-url": { type: "string" },
       "max-request-size": { type: "string" },
       "cors-origin": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -151,6 +157,7 @@ export async function main(args: string[]): Promise<number> {
       mediaTools: { ffmpeg: flags.ffmpeg, ffprobe: flags.ffprobe },
       maxRequestSize: flags["max-request-size"],
       corsOrigins: flags["cors-origin"],
+      webUrl: flags["web-url"],
     });
     console.log(
       `ferry tracker listening\n  FTRACK_SERVER=${running.url}\n  FTRACK_API_USER=${running.apiUser}\n  FTRACK_API_KEY=${running.apiKey}\n  data: ${data}`,

@@ -8,6 +8,8 @@ import { errorObject, Tracker, type TrackerOpenOptions } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
 import { LOCATION_IDS } from "./schema/definitions.ts";
 import { type ComponentCatalog, UploadError } from "./file_store.ts";
+import { ThumbnailError, thumbnailSize } from "./thumbnails.ts";
+import { checkWebUrl } from "./widget_url.ts";
 import { corsOrigin, corsOrigins } from "./cors_origins.ts";
 import { databaseProblem } from "./data_folder.ts";
 import { EXIT } from "../../src/cli/exit_codes.ts";
@@ -172,10 +174,43 @@ export function trackerApp(
     }
   });
 
-  const sendComponent = async (id: string | undefined) => {
-    if (!id || !tracker.files.has(id)) return new Response("No data is stored for this component.", { status: 404 });
-    const file = await Deno.open(tracker.files.path(id));
+  // Component data: for the credentials' user, or the user a signed URL (ComponentLocation.url)
+  // was made for, and only what that user may see (private projects). `size` scales a thumbnail.
+  const sendComponent = async (
+    c: { req: { url: string; query(name: string): string | undefined; header(name: string): string | undefined } },
+    thumbnail: boolean,
+  ) => {
+    const id = c.req.query("id");
+    const signed = c.req.query("signature") === undefined
+      ? undefined
+      : tracker.signedUser(new URL(c.req.url).searchParams);
+    const user = signed ?? authenticate(c);
+    if (user === undefined) {
+      throw new TrackerError("FTAuthenticationError", "The supplied API key or URL signature is not valid.");
+    }
+    const component = id ? tracker.graph.byKey("Component", id) : undefined;
+    if (!id || !tracker.files.has(id) || (component !== undefined && !tracker.sees(user, component))) {
+      return new Response("No data is stored for this component.", { status: 404 });
+    }
     const info = tracker.files.info(id)!;
+    const size = c.req.query("size");
+    if (thumbnail && size !== undefined) {
+      try {
+        const scaled = await tracker.thumbnails.scaled({
+          componentId: id,
+          path: tracker.files.path(id),
+          sha1: info.sha1 ?? info.md5 ?? id,
+          fileType: String(component?.file_type ?? ""),
+        }, thumbnailSize(size));
+        const file = await Deno.open(scaled.path);
+        return new Response(file.readable, { headers: { "content-type": scaled.contentType } });
+      } catch (error) {
+        // A bad size is the caller's; data ffmpeg cannot read (or no ffmpeg) is served as it is.
+        if (!(error instanceof ThumbnailError)) throw error;
+        if (error.status === 400) return new Response(error.message, { status: 400 });
+      }
+    }
+    const file = await Deno.open(tracker.files.path(id));
     return new Response(file.readable, {
       headers: {
         "content-type": "application/octet-stream",
@@ -186,8 +221,8 @@ export function trackerApp(
     });
   };
 
-  app.get("/component/get", requireUser, (c) => sendComponent(c.req.query("id")));
-  app.get("/component/thumbnail", requireUser, (c) => sendComponent(c.req.query("id")));
+  app.get("/component/get", (c) => sendComponent(c, false));
+  app.get("/component/thumbnail", (c) => sendComponent(c, true));
   // Data and its location record go together: removing the data deletes its ftrack.server
   // ComponentLocation in the same step. Administrators may remove any data; other users only data
   // they stored that no location records yet.
@@ -248,15 +283,24 @@ export function trackerApp(
  * ```
  */
 export async function startTracker(options: StartTrackerOptions = {}): Promise<RunningTracker> {
-  const { port = 8070, hostname = "127.0.0.1", data = ":memory:", apiUser, apiKey, mediaTools, maxRequestSize } =
-    options;
+  const {
+    port = 8070,
+    hostname = "127.0.0.1",
+    data = ":memory:",
+    apiUser,
+    apiKey,
+    mediaTools,
+    maxRequestSize,
+    webUrl,
+  } = options;
   requestSizeLimit(maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
+  if (webUrl !== undefined) checkWebUrl(webUrl);
   const origins = corsOrigins(options.corsOrigins ?? []);
   if (data !== ":memory:") {
     const holder = await runningTrackerOf(data);
     if (holder) throw new TrackerInUseError(data, holder);
   }
-  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools }).catch((error) => {
+  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools, webUrl }).catch((error) => {
     throw databaseProblem(data, error);
   });
   let url = "";

@@ -4,10 +4,11 @@ import { z } from "zod";
 import type { HubEvent } from "../../src/events/event.ts";
 import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
 import { encodeCollections, encodeEntity, encodeScalars, projectionTree } from "./encode_entity.ts";
-import { EventHub } from "./event_hub.ts";
+import { EventHub, type HubUser } from "./event_hub.ts";
 import { FileStore } from "./file_store.ts";
 import { openDataFolder } from "./data_folder.ts";
-import { Graph } from "./graph.ts";
+import { Graph, type UrlBuilder } from "./graph.ts";
+import { SIGNED_URL_TTL_MS, UrlSigner } from "./signed_urls.ts";
 import { parseQuery } from "./query/parse_query.ts";
 import { runQuery } from "./query/run_query.ts";
 import { allSchemas, entityType, isA, legacyName, TrackerError } from "./schema/catalog.ts";
@@ -17,6 +18,9 @@ import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
 import { readEntityKey, Writer } from "./writer.ts";
 import { checkWebUrl, widgetUrl } from "./widget_url.ts";
 import { searchFilter } from "./search.ts";
+import { Access } from "./access.ts";
+import { Thumbnails } from "./thumbnails.ts";
+import type { SecurityRole } from "./store/api_keys.ts";
 import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools, plannedOutputs } from "./encode_media.ts";
 
 /** The server version reported to clients (Python needs ≥ 3.3.11 or a non-numeric one). */
@@ -143,6 +147,10 @@ export class Tracker {
   #apiKey = "";
   #apiKeyLasts: "stored" | "this run" = "this run";
   mediaTools: MediaTools = DEFAULT_MEDIA_TOOLS;
+  /** Signs the component URLs of answers (`ComponentLocation.url`, `thumbnail_url`). */
+  readonly signer: UrlSigner;
+  /** Thumbnails scaled for `/component/thumbnail?size=N`, with {@linkcode mediaTools}' ffmpeg. */
+  readonly thumbnails = new Thumbnails(() => this.mediaTools);
   /** See {@linkcode TrackerOpenOptions.webUrl}. */
   webUrl: string | undefined;
   #jobs = new Set<Promise<void>>();
@@ -154,6 +162,28 @@ export class Tracker {
     this.apiUser = apiUser;
     this.dataDir = dataDir;
     this.keys = new ApiKeys(store.database);
+    let secret = store.setting("url_secret");
+    if (secret === undefined) store.setSetting("url_secret", secret = UrlSigner.secret());
+    this.signer = new UrlSigner(secret);
+  }
+
+  /**
+   * URLs of component data and thumbnails that the user can open directly: absolute, signed for
+   * them, valid for a day (rounded up to the hour, so answers stay the same within it).
+   */
+  #urlsFor(context: CallContext): UrlBuilder {
+    const hour = 60 * 60 * 1000;
+    const expires = Math.ceil((Date.now() + SIGNED_URL_TTL_MS) / hour) * hour;
+    const userId = String(context.user.id);
+    const base = context.baseUrl;
+    if (!base) return this.graph.urls;
+    return {
+      componentUrl: (id) => this.signer.sign(`${base}/component/get`, { componentId: id, userId, expires }),
+      thumbnailUrl: (id) =>
+        id
+          ? this.signer.sign(`${base}/component/thumbnail`, { componentId: id, userId, expires })
+          : `${base}/img/thumbnail2.png`,
+    };
   }
 
   /**
@@ -220,11 +250,44 @@ export class Tracker {
    */
   addUser(
     data: { username: string; first_name?: string; last_name?: string; email?: string },
-    options: { administrator?: boolean } = {},
+    options: { administrator?: boolean; role?: SecurityRole } = {},
   ): { user: Row; apiKey: string } {
     const user = this.#createUser(data);
-    if (options.administrator) this.keys.setAdministrator(String(user.id), true);
+    const role = options.role ?? (options.administrator ? "administrator" : "user");
+    this.keys.setRole(String(user.id), role);
     return { user, apiKey: this.keys.issue(String(user.id)) };
+  }
+
+  /**
+   * Gives or takes a user's access to a private project (`Project.is_private`); `ValidationError`
+   * naming the project or user that does not exist.
+   */
+  setProjectAccess(projectId: string, username: string, access: boolean): void {
+    const project = this.graph.byKey("Project", projectId);
+    if (project === undefined) {
+      throw new TrackerError("ValidationError", `Cannot change access to project '${projectId}': it does not exist.`);
+    }
+    const user = this.graph.lookup("User", "username", username)?.[0];
+    if (user === undefined) {
+      throw new TrackerError("ValidationError", `Cannot give user '${username}' access: no such user.`);
+    }
+    this.keys.setProjectAccess(String(project.id), String(user.id), access);
+  }
+
+  /**
+   * The user a signed component URL was made for, when its signature holds, it has not expired,
+   * it names `componentId`, and the user is still active; undefined otherwise.
+   */
+  signedUser(params: URLSearchParams): Row | undefined {
+    const grant = this.signer.verify(params);
+    if (grant === undefined) return undefined;
+    const user = this.graph.byKey("User", grant.userId);
+    return user === undefined || user.is_active === false ? undefined : user;
+  }
+
+  /** Whether the user may see the row (it is in no private project they lack access to). */
+  sees(user: Row, row: Row): boolean {
+    return new Access(this.graph, this.keys, String(user.id)).sees(row);
   }
 
   #createUser(data: { username: string; first_name?: string; last_name?: string; email?: string }): Row {
@@ -254,23 +317,34 @@ export class Tracker {
       return errorObject(new TrackerError("ValidationError", "The request body must be a JSON list of operations."));
     }
     const userId = String(context.user.id);
-    const writer = new Writer(this.graph, { userId, administrator: this.keys.isAdministrator(userId) });
+    const access = new Access(this.graph, this.keys, userId);
+    const writer = new Writer(this.graph, { userId, administrator: access.role === "administrator", access });
     const after: Array<() => void> = [];
     let outcome: { result: unknown[]; changes: RowChange[] };
+    const urls = this.graph.urls;
+    this.graph.urls = this.#urlsFor(context);
     try {
       outcome = this.store.transaction(() => {
-        const results = body.map((operation) => this.#operation(operation, writer, context, after));
+        const results = body.map((operation) => this.#operation(operation, writer, context, after, access));
         writer.finish();
         return results;
       });
     } catch (error) {
       if (error instanceof TrackerError) return errorObject(error);
       return errorObject(new TrackerError("ServerError", `The batch failed: ${(error as Error).message}`));
+    } finally {
+      this.graph.urls = urls;
     }
     for (const task of after) task();
     for (const change of outcome.changes) {
       // A deleted user's keys and role go with it.
       if (change.table === "User" && change.after === undefined) this.keys.forget(change.key);
+      // Who makes a project private (or makes a private project) keeps access to it.
+      const project = change.after;
+      if (
+        project?.__type === "Project" && project.is_private === true && change.before?.is_private !== true &&
+        access.role !== "administrator"
+      ) this.keys.setProjectAccess(String(project.id), userId, true);
     }
     if (outcome.changes.length > 0) this.#announce(outcome.changes, context);
     return outcome.result;
@@ -281,8 +355,11 @@ export class Tracker {
     while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
   }
 
-  /** Publishes an event from the server itself. */
-  publish(event: Omit<HubEvent, "id" | "source" | "target" | "inReplyToEvent" | "sent"> & Partial<HubEvent>): void {
+  /** Publishes an event from the server itself (`tailor`: see {@linkcode EventHub.publish}). */
+  publish(
+    event: Omit<HubEvent, "id" | "source" | "target" | "inReplyToEvent" | "sent"> & Partial<HubEvent>,
+    tailor?: (user: HubUser, event: HubEvent) => HubEvent | undefined,
+  ): void {
     this.hub.publish({
       id: randomUUID(),
       source: { id: "ferry.tracker", user: { username: this.apiUser } },
@@ -290,19 +367,27 @@ export class Tracker {
       inReplyToEvent: null,
       sent: null,
       ...event,
-    });
+    }, tailor);
   }
 
   /** Stops the hub, waits for jobs and closes storage. */
   async close(): Promise<void> {
     this.hub.close();
     await this.settle();
+    await this.thumbnails.close();
     await this.files.close();
     this.store.close();
   }
 
-  #operation(operation: unknown, writer: Writer, context: CallContext, after: Array<() => void>): unknown {
+  #operation(
+    operation: unknown,
+    writer: Writer,
+    context: CallContext,
+    after: Array<() => void>,
+    access: Access,
+  ): unknown {
     const { action } = validated(OperationSchema, operation);
+    if (WRITES.has(action)) access.mayWrite(action);
     switch (action) {
       case "query_server_information":
         return {
@@ -318,11 +403,11 @@ export class Tracker {
       case "query": {
         const { expression } = validated(schemas.query, operation);
         const query = parseQuery(expression);
-        const page = runQuery(this.graph, query, expression);
+        const page = runQuery(this.graph, query, expression, { visible: access.filter });
         const tree = query.select ? projectionTree(query.select) : undefined;
         return {
           action: "query",
-          data: page.rows.map((row) => encodeEntity(this.graph, row, tree)),
+          data: page.rows.map((row) => encodeEntity(this.graph, row, tree, access.filter)),
           metadata: { next: { offset: page.next } },
         };
       }
@@ -341,11 +426,11 @@ export class Tracker {
           contextId: request.context_id,
           objectTypeIds: request.object_type_ids,
         });
-        const page = runQuery(this.graph, query, request.expression, { accept });
+        const page = runQuery(this.graph, query, request.expression, { accept, visible: access.filter });
         const tree = query.select ? projectionTree(query.select) : undefined;
         return {
           action: "search",
-          data: page.rows.map((row) => encodeEntity(this.graph, row, tree)),
+          data: page.rows.map((row) => encodeEntity(this.graph, row, tree, access.filter)),
           metadata: { next: { offset: page.next } },
         };
       }
@@ -484,26 +569,48 @@ export class Tracker {
   #announce(changes: RowChange[], context: CallContext): void {
     // Describing every changed row costs on each write batch: only when someone can receive it.
     if (!this.hub.hasAudience) return;
-    const entities = changes.flatMap((change) => this.#describe(change));
-    if (entities.length === 0) return;
+    const described = changes.flatMap((change) =>
+      this.#describe(change).map((entity) => ({ entity, row: change.after ?? change.before! }))
+    );
+    if (described.length === 0) return;
+    const data = (entities: Array<Record<string, unknown>>) => ({
+      entities,
+      parents: [
+        ...new Set(
+          entities.flatMap((entity) => (entity.parents as Array<{ entityId: string }>).map((p) => p.entityId)),
+        ),
+      ],
+      user: {
+        userid: context.user.id,
+        name: `${context.user.first_name ?? ""} ${context.user.last_name ?? ""}`.trim() || context.user.username,
+      },
+      clientToken: context.clientToken ?? null,
+      pushToken: context.pushToken ?? null,
+    });
+    // Each connection hears only of what its user may see (private projects).
+    const tailor = (user: HubUser, event: HubEvent): HubEvent | undefined => {
+      const access = new Access(this.graph, this.keys, user.id);
+      if (access.seesAll) return event;
+      const visible = described.filter(({ row }) => access.sees(row) && !this.#lostToPrivate(row, access));
+      if (visible.length === 0) return undefined;
+      return visible.length === described.length ? event : { ...event, data: data(visible.map((d) => d.entity)) };
+    };
     this.publish({
       topic: "ftrack.update",
-      data: {
-        entities,
-        parents: [
-          ...new Set(
-            entities.flatMap((entity) => (entity.parents as Array<{ entityId: string }>).map((p) => p.entityId)),
-          ),
-        ],
-        user: {
-          userid: context.user.id,
-          name: `${context.user.first_name ?? ""} ${context.user.last_name ?? ""}`.trim() || context.user.username,
-        },
-        clientToken: context.clientToken ?? null,
-        pushToken: context.pushToken ?? null,
-      },
+      data: data(described.map((d) => d.entity)),
       source: { id: "ferry.tracker", user: { username: String(context.user.username), id: String(context.user.id) } },
-    });
+    }, tailor);
+  }
+
+  /**
+   * Whether a removed row's project can no longer be found (its parents went in the same batch)
+   * while it may have been in a private project: told only to users who see every project.
+   */
+  #lostToPrivate(row: Row, access: Access): boolean {
+    if (access.projectIdOf(row) !== null) return false;
+    return ["Context", "Asset", "AssetVersion", "Component", "ComponentLocation", "Note", "Metadata"].includes(
+      this.graph.typeOf(row).table,
+    ) && this.graph.store.get(this.graph.typeOf(row).table, this.graph.keyOf(row)) === undefined;
   }
 
   /** One `ftrack.update` entry per changed row, in the legacy shape event handlers read. */
@@ -582,6 +689,16 @@ export class Tracker {
     return undefined;
   }
 }
+
+/** Actions that change data: refused to read-only users. */
+const WRITES: ReadonlySet<string> = new Set([
+  "create",
+  "update",
+  "delete",
+  "get_upload_metadata",
+  "complete_multipart_upload",
+  "encode_media",
+]);
 
 /** The error object of a failed call. */
 export function errorObject(error: TrackerError): { exception: string; content: string; error_code: null } {

@@ -6,6 +6,7 @@ import { entityType, isA, TrackerError } from "./schema/catalog.ts";
 import { checkScalar, quoteValue } from "./schema/check_scalar.ts";
 import { bareRecord, LOCATION_IDS } from "./schema/definitions.ts";
 import type { EntityType } from "./schema/model.ts";
+import type { Access } from "./access.ts";
 import { type Row, rowKey } from "./store/entity_store.ts";
 
 /** Who is writing: the authenticated user, for `user_id`, `created_by`, defaults and permissions. */
@@ -13,6 +14,8 @@ export interface WriteContext {
   userId: string;
   /** Administrators may create, change and delete other users. @default false */
   administrator?: boolean;
+  /** What the user may see and change (private projects); unchecked when undefined (the tracker itself). */
+  access?: Access;
 }
 
 /**
@@ -154,6 +157,7 @@ export class Writer {
     if (row === undefined) {
       throw new TrackerError("NotFoundError", `Cannot update '${typeId}' '${key}': it does not exist.`);
     }
+    this.#context.access?.mayChange(row, "update");
     const actual = this.#graph.typeOf(row);
     if (actual.table === "User" && row.id !== this.#context.userId) this.#mayChangeUser(row, "change");
     const { scalars, deferred } = this.#decode(actual, data);
@@ -209,6 +213,7 @@ export class Writer {
     if (row === undefined) {
       throw new TrackerError("NotFoundError", `Cannot delete '${typeId}' '${key}': it does not exist.`);
     }
+    this.#context.access?.mayChange(row, "delete");
     if (row.__type === "User") this.#mayChangeUser(row, "delete");
     if (row.__type === "Metadata") this.#guardUserData(row.parent_id);
     if (type.table === "CustomAttributeValue") this.#guardUserData(row.entity_id);
@@ -248,6 +253,7 @@ export class Writer {
           this.#graph.store.update(table, key, Object.fromEntries(missing.map((name) => [name, scalars[name]])));
         }
       }
+      this.#context.access?.mayChange(row, "save");
       this.#refuseCycle(table, row, acyclic);
       if (table === "Context") this.#followProject(row);
       if (table === "Metadata") this.#guardUserData(row.parent_id);

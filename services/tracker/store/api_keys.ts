@@ -1,5 +1,5 @@
 /**
- * The tracker's API keys and administrators. Keys are stored as SHA-256 hashes only (a key is
+ * The tracker's API keys, security roles and access to private projects. Keys are stored as SHA-256 hashes only (a key is
  * shown once, when it is made) and compared in constant time; the API user's start-up key lives
  * in memory only, for as long as the tracker runs.
  *
@@ -7,6 +7,9 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** A user's security role: administrator, normal user, or read-only API user. */
+export type SecurityRole = "administrator" | "user" | "read_only";
 
 function hashOf(key: string): Buffer {
   return createHash("sha256").update(key, "utf8").digest();
@@ -40,6 +43,11 @@ export class ApiKeys {
       CREATE TABLE IF NOT EXISTS api_key_hashes (hash BLOB PRIMARY KEY, user_id TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS api_key_hashes_user ON api_key_hashes (user_id);
       CREATE TABLE IF NOT EXISTS administrators (user_id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS read_only_users (user_id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS project_access (
+        project_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (project_id, user_id)
+      );
+      CREATE INDEX IF NOT EXISTS project_access_user ON project_access (user_id);
     `);
     this.#migratePlainKeys();
     // Authentication runs on every request: its statement is prepared once.
@@ -89,17 +97,54 @@ export class ApiKeys {
     return this.#db.prepare("SELECT 1 FROM api_key_hashes WHERE user_id = ? LIMIT 1").get(userId) !== undefined;
   }
 
-  /** Forgets a user that is gone: its keys and its role. */
+  /** Forgets a user that is gone: its keys, its role and its access to private projects. */
   forget(userId: string): void {
     this.#db.prepare("DELETE FROM api_key_hashes WHERE user_id = ?").run(userId);
-    this.setAdministrator(userId, false);
+    this.setRole(userId, "user");
+    this.#db.prepare("DELETE FROM project_access WHERE user_id = ?").run(userId);
     this.#session.delete(userId);
   }
 
-  /** Grants or withdraws administration. */
+  /** Grants or withdraws administration (withdrawn, the user is a normal user). */
   setAdministrator(userId: string, administrator: boolean): void {
-    if (administrator) this.#db.prepare("INSERT OR IGNORE INTO administrators (user_id) VALUES (?)").run(userId);
-    else this.#db.prepare("DELETE FROM administrators WHERE user_id = ?").run(userId);
+    if (administrator) this.setRole(userId, "administrator");
+    else if (this.isAdministrator(userId)) this.setRole(userId, "user");
+  }
+
+  /**
+   * Gives the user a security role: `administrator` (everything, every project), `user` (reads
+   * and writes what their projects hold) or `read_only` (an API user that may only read).
+   */
+  setRole(userId: string, role: SecurityRole): void {
+    this.#db.prepare("DELETE FROM administrators WHERE user_id = ?").run(userId);
+    this.#db.prepare("DELETE FROM read_only_users WHERE user_id = ?").run(userId);
+    if (role === "administrator") this.#db.prepare("INSERT INTO administrators (user_id) VALUES (?)").run(userId);
+    if (role === "read_only") this.#db.prepare("INSERT INTO read_only_users (user_id) VALUES (?)").run(userId);
+  }
+
+  /** The user's security role (see {@linkcode setRole}). */
+  role(userId: string): SecurityRole {
+    if (this.isAdministrator(userId)) return "administrator";
+    const readOnly = this.#db.prepare("SELECT 1 FROM read_only_users WHERE user_id = ?").get(userId);
+    return readOnly === undefined ? "user" : "read_only";
+  }
+
+  /** Gives or takes a user's access to a private project. */
+  setProjectAccess(projectId: string, userId: string, access: boolean): void {
+    if (access) {
+      this.#db.prepare("INSERT OR IGNORE INTO project_access (project_id, user_id) VALUES (?, ?)").run(
+        projectId,
+        userId,
+      );
+    } else this.#db.prepare("DELETE FROM project_access WHERE project_id = ? AND user_id = ?").run(projectId, userId);
+  }
+
+  /** The projects the user was given access to. */
+  projectsOf(userId: string): Set<string> {
+    const rows = this.#db.prepare("SELECT project_id FROM project_access WHERE user_id = ?").all(userId) as Array<
+      { project_id: string }
+    >;
+    return new Set(rows.map((row) => row.project_id));
   }
 
   /** Whether the user administers the tracker. */

@@ -79,8 +79,8 @@ Deno.test({
     await using folder = await tempFolder();
     const path = await bigFile(folder.path);
     let started = 0;
-    // About 20 MiB/s (50 ms per MiB): the 40 MiB take about 2 s, longer than the 1 s limit, and
-    // are never idle that long.
+    // About 20 MiB/s (50 ms per MiB): the 40 MiB take about 2 s or more, longer than the 1 s limit,
+    // and are never idle that long.
     await using slow = storage(async (body) => {
       started = performance.now();
       let received = 0;

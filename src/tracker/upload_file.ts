@@ -49,8 +49,8 @@ export interface UploadFileOptions {
   /**
    * Milliseconds the upload may go without progress (no byte taken for sending) before it fails
    * naming the storage; a long upload that keeps moving never times out. After the last byte is
-   * taken, the answer may take this long plus the time the bytes still in socket buffers need to
-   * drain at the recent pace (at least as long as the sending took). A file sent as one buffer (up to 32 MiB), whose progress cannot
+   * taken (what is still in buffers drains unseen), the answer may take this long plus the longest
+   * of: the sending so far, the drain at the recent pace, the whole file at 1 MiB/s. A file sent as one buffer (up to 32 MiB), whose progress cannot
    * be seen, may take this long plus its size at 256 KiB/s. @default {none}
    */
   idleTimeout?: number;
@@ -169,13 +169,14 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
           const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file.read(chunk, 0, chunk.length, sent);
           const now = performance.now();
           if (bytesRead === 0) {
-            // The bytes still in socket buffers drain unseen at about the recent pace: the answer
-            // may take the limit plus that drain (what was taken beyond what the recent pace could
-            // have moved since the start), and at least as long as the sending took.
+            // The bytes still in socket and client buffers (tens of MB on a fast link) drain
+            // unseen: the answer may take the limit plus the longest of the sending so far, the
+            // drain at the recent pace, and the whole file at 1 MiB/s.
             const elapsed = now - sendingSince;
             const [since, bytesThen] = recent[0] ?? [sendingSince, 0];
             const pace = now - since > 200 ? (sent - bytesThen) / (now - since) : 0;
-            stillMoving(Math.max(elapsed, pace > 0 ? sent / pace - elapsed : elapsed));
+            const drain = pace > 0 ? sent / pace - elapsed : 0;
+            stillMoving(Math.max(elapsed, drain, (size / (1024 * 1024)) * 1000));
             controller.close();
             return;
           }

@@ -51,6 +51,17 @@ async function checkKeyboard(page: Page, presses: number) {
   }
 }
 
+/** At 390×844 the page does not scroll sideways (wide tables scroll inside their own box). */
+async function checkNarrow(page: Page, name: string) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
+  ok(overflow <= 0, `${name}: no sideways scrolling in a narrow window (${overflow} px too wide)`);
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-390x844.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 Deno.test({
   name: "web view in Chromium: demo version with thumbnail and review movie, a live bridge publish, a retried event",
   ignore: !available,
@@ -59,7 +70,7 @@ Deno.test({
   fn: async (t) => {
     await mkdir(ARTIFACTS, { recursive: true });
     await using demo = await demoHome({ frames: 24 });
-    await using web = await startWeb({ port: 0, env: demo.env });
+    await using web = await startWeb({ port: 0, env: { ...demo.env, FERRY_VARIANT: "dev" } });
     await using browser = await launchChromium();
     const page = await browser.context.newPage();
     const errors: string[] = [];
@@ -122,13 +133,7 @@ Deno.test({
         await page.screenshot({ path: join(ARTIFACTS, "version-1280x800.png") });
         await checkKeyboard(page, 12);
 
-        await page.setViewportSize({ width: 390, height: 844 });
-        const overflow = await page.evaluate(() =>
-          document.documentElement.scrollWidth - document.documentElement.clientWidth
-        );
-        ok(overflow <= 0, `no sideways scrolling of the page in a narrow window (${overflow} px too wide)`);
-        await page.screenshot({ path: join(ARTIFACTS, "version-390x844.png"), fullPage: true });
-        await page.setViewportSize({ width: 1280, height: 800 });
+        await checkNarrow(page, "version");
 
         await page.getByRole("searchbox", { name: "Search by name" }).fill("beau");
         await page.keyboard.press("Enter");
@@ -210,6 +215,9 @@ Deno.test({
         "the plugin's log shown",
       );
       await page.screenshot({ path: join(ARTIFACTS, "publish-job.png") });
+      await checkNarrow(page, "publish-job");
+      await page.goto(new URL("/publishes", web.url).href);
+      await checkNarrow(page, "publishes");
     });
 
     await t.step("a failed event is retried from the Events page and ends finished", async () => {
@@ -253,12 +261,15 @@ Deno.test({
       await page.selectOption("select[name=status]", "failed");
       await page.getByRole("button", { name: "Filter" }).click();
       await page.waitForURL(/status=failed/);
+      strictEqual(await page.locator("#queue-depth").innerText(), "0", "a job out of retries waits no more");
+      await checkNarrow(page, "events");
       const failedRow = page.locator(`tr[data-status="failed"]`);
       strictEqual(await failedRow.count(), 1);
       await failedRow.getByRole("link").click();
       ok((await page.locator("#event-error").innerText()).includes("boom on 7"));
       ok((await page.locator("pre.stack").innerText()).includes("Error: boom on 7"), "the stack shown");
       await page.screenshot({ path: join(ARTIFACTS, "event-failed.png") });
+      await checkNarrow(page, "event-failed");
       await page.getByRole("button", { name: "Retry" }).click();
       await page.waitForSelector("text=Retry requested");
       // The page follows the job by itself until it ends.

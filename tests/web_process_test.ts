@@ -35,6 +35,9 @@ Deno.test("web main() prints its help and version, and names a bad flag's value"
   const host = await web(["--host", "evil.example"]).output();
   strictEqual(host.code, 2);
   match(decode(host.stderr), /loopback/);
+  const variant = await web(["--port", "0"], { FERRY_VARIANT: "qa" }).output();
+  strictEqual(variant.code, 2);
+  match(decode(variant.stderr), /FERRY_VARIANT 'qa' must be production, staging or dev/);
   const extra = await web(["serve"]).output();
   strictEqual(extra.code, 2);
   match(decode(extra.stderr), /Unexpected argument 'serve'/);

@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { EventStatusSchema, PROC_TOPIC } from "../../src/store/mod.ts";
+import { EventStatusSchema, PROC_TOPIC, type Variant } from "../../src/store/mod.ts";
 import type { TrackerCredentials } from "../../src/tracker/tracker_credentials.ts";
 import { cancelJob, type FindBridge, getJob, jobEvents, listJobs } from "./bridge_link.ts";
 import { type FindStore, queueFigures } from "./event_log.ts";
@@ -42,6 +42,8 @@ export interface WebAppOptions {
   storeLocation: string;
   /** `/assets/<name>`: the page script and the stylesheet. */
   assets: Readonly<Record<string, Asset>>;
+  /** The services' variant, for the processor's settings (queue depth). @default {"production"} */
+  variant?: Variant;
   /** @default {Deno.pid} */
   pid?: number;
 }
@@ -189,7 +191,7 @@ export function createWebApp(options: WebAppOptions): Hono {
     const filters = parsed.data;
     const [events, queue] = await Promise.all([
       store.listEvents({ ...filters, newestFirst: true }),
-      queueFigures(store),
+      queueFigures(store, { variant: options.variant }),
     ]);
     return c.html(eventsPage(events, { filters, queue, where: store.location }));
   });

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { LEECH_TOPIC, openStore, type PipelineStore, PROC_TOPIC } from "../../src/store/mod.ts";
+import { LEECH_TOPIC, openStore, type PipelineStore, PROC_TOPIC, type Variant } from "../../src/store/mod.ts";
 import type { QueueFigures } from "./pages/events_pages.ts";
 
 /** Opens the pipeline store on first use, or says there is none. */
@@ -39,12 +39,19 @@ export function storeAt(location: string): { find: FindStore; close(): Promise<v
 }
 
 /**
- * Queue depth (sources not handed out plus jobs waiting), the lag of the newest job (from its
+ * Queue depth (sources not handed out plus jobs waiting, with the processor settings of the
+ * variant), the lag of the newest job (from its
  * source being stored to the job starting) and the age of the oldest job waiting to run.
  */
-export async function queueFigures(store: PipelineStore, now = Date.now()): Promise<QueueFigures> {
+export async function queueFigures(
+  store: PipelineStore,
+  options: { variant?: Variant; now?: number } = {},
+): Promise<QueueFigures> {
+  const { variant = "production", now = Date.now() } = options;
+  // A failed job counts as waiting only while the processor would still retry it.
+  const { maxRetries } = (await store.getSettings(variant)).processor;
   const [depth, newest, waiting] = await Promise.all([
-    store.queueDepth(LEECH_TOPIC, PROC_TOPIC),
+    store.queueDepth(LEECH_TOPIC, PROC_TOPIC, { maxRetries }),
     store.listEvents({ topic: PROC_TOPIC, limit: 1, newestFirst: true }),
     store.listEvents({ topic: PROC_TOPIC, status: "pending", limit: 1 }),
   ]);

@@ -27,7 +27,8 @@ sites, so it works on a closed studio network.
 
 It shows the ftrack site of FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, or else the
 embedded tracker in $FERRY_HOME/tracker; the bridge of $FERRY_HOME/bridge.json; and the store of
---store, else FERRY_STORE, else $FERRY_HOME/store.db.
+--store, else FERRY_STORE, else $FERRY_HOME/store.db (queue depth with the processor settings of
+FERRY_VARIANT, default production).
 
 Options:
   --port <n>         port (0 picks a free one; default 8072)
@@ -89,6 +90,10 @@ export async function main(args: string[]): Promise<number> {
       store: flags.store,
     });
   } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`web: ${error.message}`);
+      return EXIT.USAGE;
+    }
     if (error instanceof Deno.errors.AddrInUse) {
       console.error(
         `web: cannot listen on ${flags.host}:${flags.port}: the port is taken (use --port 0 for a free one)`,

@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ferryHome } from "../../src/config/ferry_home.ts";
-import { storeLocation } from "../../src/store/open_store.ts";
+import { serviceConfig } from "../../src/cli/service_config.ts";
 import { FERRY_VERSION } from "../bridge/version.ts";
 import { connectTracker, type TrackerConnection } from "../tracker/connect_tracker.ts";
 import { buildAssets } from "./assets.ts";
@@ -19,7 +19,7 @@ export interface StartWebOptions {
   port?: number;
   /** A loopback address. @default {"127.0.0.1"} */
   hostname?: string;
-  /** The environment: FERRY_HOME, FTRACK_*, FERRY_STORE. @default {Deno.env.toObject()} */
+  /** The environment: FERRY_HOME, FTRACK_*, FERRY_STORE, FERRY_VARIANT. @default {Deno.env.toObject()} */
   env?: Record<string, string | undefined>;
   /** The pipeline store (a SQLite file or a postgres:// URL). @default {FERRY_STORE, else $FERRY_HOME/store.db} */
   store?: string;
@@ -71,7 +71,8 @@ export async function startWeb(options: StartWebOptions = {}): Promise<RunningWe
     platform: Deno.build.os === "windows" ? "win32" : Deno.build.os,
     home: env.HOME ?? env.USERPROFILE ?? ".",
   });
-  const location = options.store ?? storeLocation(env, home);
+  // The store and variant as the event services resolve them (FERRY_STORE, FERRY_VARIANT).
+  const { store: location, variant } = serviceConfig({ store: options.store, env, home });
   const assets = options.assets ?? await buildAssets();
   const tracker = await connectTracker(env);
   const store = storeAt(location);
@@ -86,6 +87,7 @@ export async function startWeb(options: StartWebOptions = {}): Promise<RunningWe
     store: store.find,
     home,
     storeLocation: location,
+    variant,
     assets,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -81,6 +81,28 @@ function wantsHtml(path: string, accept: string | undefined): boolean {
  * `?token=` then cookie), then the pages (Browse, version, search, Publishes, Events), the media
  * proxy, the bridge proxy (`/api/jobs…`, so that the browser never sees the bridge's token) and
  * the retry action; one `onError` shapes every error (a page for browsers, JSON for scripts).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import type { Session } from "@ftrack/api";
+ * import { createWebApp } from "./app.ts";
+ *
+ * const app = createWebApp({
+ *   token: "a".repeat(43),
+ *   version: "0.1.0",
+ *   tracker: { session: {} as Session, credentials: { server: "http://127.0.0.1:8070", apiUser: "u", apiKey: "k" } },
+ *   bridge: () => Promise.resolve(undefined),
+ *   store: () => Promise.resolve(undefined),
+ *   home: "/tmp/ferry",
+ *   storeLocation: "/tmp/ferry/store.db",
+ *   assets: {},
+ * });
+ * const health = await app.request("/health", { headers: { host: "127.0.0.1:8072" } });
+ * ok((await health.json()).service === "web");
+ * const page = await app.request("/", { headers: { host: "127.0.0.1:8072" } });
+ * ok(page.status === 401);
+ * ```
  */
 export function createWebApp(options: WebAppOptions): Hono {
   const { token, version, tracker, home, assets, pid = Deno.pid } = options;

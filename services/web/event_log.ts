@@ -42,6 +42,18 @@ export function storeAt(location: string): { find: FindStore; close(): Promise<v
  * Queue depth (sources not handed out plus jobs waiting, with the processor settings of the
  * variant), the lag of the newest job (from its
  * source being stored to the job starting) and the age of the oldest job waiting to run.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { openStore } from "../../src/store/mod.ts";
+ * import { queueFigures } from "./event_log.ts";
+ *
+ * await using store = await openStore(":memory:");
+ * await store.dispatch({ topic: "tracker.leech", hash: "e1" });
+ * const figures = await queueFigures(store);
+ * ok(figures.depth === 1 && figures.lagSeconds === null);
+ * ```
  */
 export async function queueFigures(
   store: PipelineStore,

@@ -102,7 +102,17 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${unit === 0 ? value : value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A date as `2026-11-22 18:50` (UTC), or `–`. */
+/**
+ * A date as `2026-11-22 18:50 UTC`, or `–`.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { formatDate } from "./html_page.ts";
+ *
+ * ok(formatDate("2026-11-22T18:50:17.020Z") === "2026-11-22 18:50 UTC" && formatDate(null) === "–");
+ * ```
+ */
 export function formatDate(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === "") return "–";
   const date = new Date(value);

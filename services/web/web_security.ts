@@ -41,6 +41,19 @@ function sameToken(given: string, expected: Uint8Array): boolean {
  * refused (403 `forbidden_origin`); every route but `except` needs the token (401
  * `unauthorized`), given once as `?token=…` (which sets an HttpOnly SameSite=Strict cookie and
  * redirects to the same address without it), then by that cookie, or by `Authorization: Bearer`.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { webSecurity } from "./web_security.ts";
+ *
+ * const app = new Hono().use(webSecurity({ token: "secret" })).get("/", (c) => c.text("hi"));
+ * const signIn = await app.request("/?token=secret", { headers: { host: "127.0.0.1:8072" } });
+ * ok(signIn.status === 303 && signIn.headers.get("set-cookie")!.includes("HttpOnly"));
+ * const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+ * ok((await app.request("/", { headers: { host: "127.0.0.1:8072", cookie } })).status === 200);
+ * ```
  */
 export function webSecurity(options: WebSecurityOptions): MiddlewareHandler {
   const { except = ["/health"] } = options;

@@ -103,7 +103,18 @@ function contextList(children: readonly ContextItem[]): Html {
   }`;
 }
 
-/** The front page: the tracker's projects. */
+/**
+ * The front page: the tracker's projects.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { projectsPage } from "./browse_pages.ts";
+ *
+ * const text = String(await projectsPage([{ id: "p1", name: "demo", type: "Project", thumbnailId: null }], "here"));
+ * ok(text.includes('href="/browse/p1"') && text.includes("demo"));
+ * ```
+ */
 export function projectsPage(projects: readonly ContextItem[], where: string): Html {
   return page(
     { title: "Projects", section: "browse" },

@@ -174,7 +174,9 @@ export async function benchEvents(quick: boolean): Promise<void> {
     const burst = Number(Deno.env.get("FERRY_BENCH_BURST") ?? (quick ? 2_000 : 10_000));
     const burstStart = performance.now();
     for (let i = 0; i < burst; i++) {
-      tracker.tracker.writeAsServer((writer) => writer.update("Shot", shots[i % shots.length]!, { description: `bench-3-${i}` }));
+      tracker.tracker.writeAsServer((writer) =>
+        writer.update("Shot", shots[i % shots.length]!, { description: `bench-3-${i}` })
+      );
       if (i % 200 === 199) await sleep(0); // let the hub's socket send
     }
     const burstCommitted = performance.now();
@@ -184,9 +186,13 @@ export async function benchEvents(quick: boolean): Promise<void> {
     );
     const burstDone = performance.now();
     console.log(`  burst: ${burst} commits through the tracker's writer in this process (no HTTP)`);
-    console.log(`    commits/s                            ${(burst / ((burstCommitted - burstStart) / 1000)).toFixed(0)}`);
     console.log(
-      `    events/s commit → handler            ${(burst / ((burstDone - burstStart) / 1000)).toFixed(0)}   (target ≥ 2,000)`,
+      `    commits/s                            ${(burst / ((burstCommitted - burstStart) / 1000)).toFixed(0)}`,
+    );
+    console.log(
+      `    events/s commit → handler            ${
+        (burst / ((burstDone - burstStart) / 1000)).toFixed(0)
+      }   (target ≥ 2,000)`,
     );
 
     // 2. Latency at 100 events/s.

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { toWireEvent } from "../src/events/event.ts";
 import { LEECH_TOPIC, openStore, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
 import { createWebApp, type WebAppOptions } from "../services/web/app.ts";
+import { proxyComponent } from "../services/web/media_proxy.ts";
 import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
 import { bridgeFixture, parseEvents, waitPlugins } from "./_bridge.ts";
 
@@ -406,5 +407,36 @@ Deno.test({
     strictEqual(again.status, 200, "a source's id retries its job");
     const missing = await get(web, "/events/nope/retry", { method: "POST" });
     strictEqual(missing.status, 404);
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "proxyComponent() follows a hosted site's redirect to signed storage without the tracker credentials",
+  fn: async () => {
+    // Stands in for a hosted ftrack site: /component/get answers with a signed storage URL.
+    const seen: Array<{ path: string; apiKey: string | null; query: string }> = [];
+    await using site = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (request) => {
+      const url = new URL(request.url);
+      seen.push({ path: url.pathname, apiKey: request.headers.get("ftrack-api-key"), query: url.search });
+      if (url.pathname === "/component/get") {
+        return new Response(null, { status: 302, headers: { location: "/storage/c1?signature=s" } });
+      }
+      return new Response("0123456789", { headers: { "content-length": "10" } });
+    });
+    const server = `http://127.0.0.1:${site.addr.port}`;
+    const response = await proxyComponent({ server, apiUser: "pipeline", apiKey: "secret-key" }, "c1", {
+      range: "bytes=2-5",
+      fileType: ".mp4",
+    });
+    strictEqual(response.status, 206);
+    strictEqual(await response.text(), "2345");
+    strictEqual(response.headers.get("content-type"), "video/mp4");
+    strictEqual(response.headers.get("content-range"), "bytes 2-5/10");
+    strictEqual(seen.length, 2);
+    strictEqual(seen[0]!.apiKey, "secret-key", "the tracker gets the credentials");
+    strictEqual(seen[1]!.path, "/storage/c1");
+    strictEqual(seen[1]!.apiKey, null, "the storage does not");
+    ok(!seen[1]!.query.includes("secret-key"));
   },
 });

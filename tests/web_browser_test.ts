@@ -168,7 +168,7 @@ Deno.test({
             family: "render",
             name: "comp",
             files: [join(files, "beauty.####.exr")],
-            options: { waitMs: 2500 },
+            options: { waitMs: 4000 },
           }],
           comment: "from the web view test",
         }),

@@ -126,8 +126,20 @@ export async function proxyComponent(
         "ftrack-api-key": credentials.apiKey,
         ...(range ? { range } : {}),
       },
+      redirect: "manual",
       signal,
     });
+    // A hosted site answers with a signed storage URL: followed without the credentials.
+    for (let hops = 0; hops < 5 && upstream.status >= 300 && upstream.status < 400; hops++) {
+      const location = upstream.headers.get("location");
+      await upstream.body?.cancel();
+      if (!location) break;
+      upstream = await fetch(new URL(location, url), {
+        headers: range ? { range } : {},
+        redirect: "manual",
+        signal,
+      });
+    }
   } catch (error) {
     throw new WebError(502, "tracker_unreachable", `Cannot read component '${id}' from the tracker: ${error}`, {
       cause: error,

@@ -1,31 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { isLoopbackHost } from "../../src/net/loopback_host.ts";
 import { BridgeError } from "./errors.ts";
 
 /** The largest request body the bridge reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-
-/**
- * Whether a `Host` header names this machine's loopback interface (`localhost`, `127.0.0.1` or any
- * 127.x address, `[::1]`), with any port. Anything else may be a DNS-rebinding page.
- *
- * @example
- * ```ts
- * import { ok } from "node:assert/strict";
- * import { isLoopbackHost } from "./security.ts";
- *
- * ok(isLoopbackHost("127.0.0.1:8071") && isLoopbackHost("[::1]:8071") && isLoopbackHost("localhost"));
- * ok(!isLoopbackHost("evil.example:8071"));
- * ```
- */
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
-  const name = host.toLowerCase().replace(/:\d+$/, "");
-  return LOOPBACK_NAMES.has(name) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
-}
+// Shared with the web view; kept exported here for the bridge's callers.
+export { isLoopbackHost };
 
 /** The `Host` header must name a loopback address (403 `forbidden_host`). */
 export function requireLoopbackHost(): MiddlewareHandler {

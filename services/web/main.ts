@@ -8,7 +8,7 @@ import { z } from "zod";
 import { parseFlags, UsageError } from "../../src/cli/args.ts";
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
 import { FERRY_VERSION } from "../bridge/version.ts";
-import { isLoopbackHost } from "../bridge/security.ts";
+import { isLoopbackHost } from "../../src/net/loopback_host.ts";
 import { startWeb } from "./server.ts";
 
 /** The usage text of the command. */

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { isLoopbackHost } from "../bridge/security.ts";
+import { isLoopbackHost } from "../../src/net/loopback_host.ts";
 import { WebError } from "./web_error.ts";
 
 /** Options of {@linkcode webSecurity}. */

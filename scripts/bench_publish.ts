@@ -7,6 +7,10 @@
  * does when no tracker runs), and against the tracker running as its own process (`deno task
  * tracker`, how a studio runs it).
  *
+ * With `--large` ({@linkcode benchPublishLarge}): one 1 GiB file published to the tracker as its
+ * own process, beside `curl -T` of the same file to a signed upload URL and `sha1sum` of it, with
+ * another process's query latency during the publish.
+ *
  * @module
  */
 import { join } from "node:path";

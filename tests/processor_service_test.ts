@@ -13,7 +13,7 @@ const DEFINE = new URL("../services/processor/define_handler.ts", import.meta.ur
 
 /** Reads a child's stderr lines until one matches; keeps draining afterwards. */
 async function readUntil(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
   pattern: RegExp,
   seen: string[],
 ): Promise<RegExpMatchArray> {

@@ -7,11 +7,13 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { toWireEvent } from "../src/events/event.ts";
-import { LEECH_TOPIC, openStore, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
+import { LEECH_TOPIC, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
 import { createWebApp, type WebAppOptions } from "../services/web/app.ts";
 import { proxyComponent } from "../services/web/media_proxy.ts";
 import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
 import { bridgeFixture, parseEvents, waitPlugins } from "./_bridge.ts";
+import { storeKinds } from "./_store.ts";
+import { storeAt } from "../services/web/event_log.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -341,74 +343,83 @@ async function failedJob(store: PipelineStore) {
   return { source, job: job.event };
 }
 
-Deno.test({
-  ...options,
-  name: "createWebApp() lists the event log with filters, shows a failed job's error and stack, and retries it",
-  fn: async () => {
-    const none = await get(app(undefined), "/events");
-    match(await none.text(), /No pipeline store at <code>\/tmp\/ferry-home\/store.db<\/code> yet/);
+for (const { kind, site: makeSite, ignore } of await storeKinds()) {
+  Deno.test({
+    ...options,
+    ignore,
+    name:
+      `createWebApp() lists the event log with filters, shows a failed job's error and stack, and retries it (${kind})`,
+    fn: async () => {
+      const none = await get(app(undefined), "/events");
+      match(await none.text(), /No pipeline store at <code>\/tmp\/ferry-home\/store.db<\/code> yet/);
 
-    await using store = await openStore(":memory:");
-    const { source, job } = await failedJob(store);
-    await store.dispatch({ topic: "entity.version.created", project: "other", description: "a version" });
-    const web = app(undefined, { store: () => Promise.resolve(store) });
+      await using site = await makeSite();
+      await (await site.open()).close(); // the services made it
+      const opened = storeAt(site.location);
+      const store = (await opened.find())!;
+      await using _closed = { [Symbol.asyncDispose]: () => opened.close() };
+      ok(store, `the store at ${site.location} opens`);
+      const { source, job } = await failedJob(store);
+      await store.dispatch({ topic: "entity.version.created", project: "other", description: "a version" });
+      const web = app(undefined, { store: () => Promise.resolve(store) });
 
-    const all = await (await get(web, "/events")).text();
-    match(all, /id="queue-depth">1</);
-    match(all, /id="queue-lag">\d/);
-    match(all, new RegExp(`data-event="${job.id}" data-status="failed"`));
-    match(all, /entity\.version\.created/);
-    const failed = await (await get(web, "/events?status=failed&topic=&project=demo")).text();
-    match(failed, new RegExp(`data-event="${job.id}"`));
-    ok(!failed.includes("entity.version.created"), "filtered by status and project");
-    match(failed, /<option value="failed"\s+selected>/);
-    const limited = await (await get(web, "/events?limit=1")).text();
-    match(limited, /href="\/events\?limit=2">Show up to 2 events<\/a>/);
-    const byTopic = await (await get(web, `/events?topic=${LEECH_TOPIC}`)).text();
-    match(byTopic, new RegExp(`data-event="${source.id}"`));
-    ok(!byTopic.includes(`data-event="${job.id}"`));
-    const bad = await get(web, "/events?status=broken");
-    strictEqual(bad.status, 400);
-    match(await bad.text(), /Invalid filter &#39;status&#39; = &#39;broken&#39;/);
+      const all = await (await get(web, "/events")).text();
+      match(all, /id="queue-depth">1</);
+      match(all, /id="queue-lag">\d/);
+      match(all, new RegExp(`data-event="${job.id}" data-status="failed"`));
+      match(all, /entity\.version\.created/);
+      const failed = await (await get(web, "/events?status=failed&topic=&project=demo")).text();
+      match(failed, new RegExp(`data-event="${job.id}"`));
+      ok(!failed.includes("entity.version.created"), "filtered by status and project");
+      match(failed, /<option value="failed"\s+selected>/);
+      const limited = await (await get(web, "/events?limit=1")).text();
+      match(limited, /href="\/events\?limit=2">Show up to 2 events<\/a>/);
+      const byTopic = await (await get(web, `/events?topic=${LEECH_TOPIC}`)).text();
+      match(byTopic, new RegExp(`data-event="${source.id}"`));
+      ok(!byTopic.includes(`data-event="${job.id}"`));
+      const bad = await get(web, "/events?status=broken");
+      strictEqual(bad.status, 400);
+      match(await bad.text(), /Invalid filter &#39;status&#39; = &#39;broken&#39;/);
 
-    const detail = await (await get(web, `/events/${job.id}`)).text();
-    match(detail, /flaky: boom on 7/);
-    match(detail, /<pre class="stack">Error: flaky: boom on 7\n\s+at /);
-    match(detail, /<button type="submit" id="retry">Retry<\/button>/);
-    match(detail, new RegExp(`href="/events/${source.id}"`));
+      const detail = await (await get(web, `/events/${job.id}`)).text();
+      match(detail, /flaky: boom on 7/);
+      match(detail, /<pre class="stack">Error: flaky: boom on 7\n\s+at /);
+      match(detail, /<button type="submit" id="retry">Retry<\/button>/);
+      match(detail, new RegExp(`href="/events/${source.id}"`));
 
-    const refused = await get(web, `/events/${job.id}/retry`, {
-      method: "POST",
-      headers: { origin: "http://evil.example" },
-    });
-    strictEqual(refused.status, 403);
-    strictEqual((await store.getEvent(job.id))!.status, "failed", "a foreign page cannot retry");
+      const refused = await get(web, `/events/${job.id}/retry`, {
+        method: "POST",
+        headers: { origin: "http://evil.example" },
+      });
+      strictEqual(refused.status, 403);
+      strictEqual((await store.getEvent(job.id))!.status, "failed", "a foreign page cannot retry");
 
-    const retried = await get(web, `/events/${job.id}/retry`, {
-      method: "POST",
-      headers: { origin: `http://${HOST}`, "content-type": "application/x-www-form-urlencoded" },
-      body: "",
-    });
-    strictEqual(retried.status, 303);
-    strictEqual(retried.headers.get("location"), `/events/${job.id}?retried=1`);
-    const after = (await store.getEvent(job.id))!;
-    strictEqual(after.status, "pending");
-    strictEqual(after.retries, 0);
-    const api = await (await get(web, `/api/events/${job.id}`, { headers: { accept: "application/json" } })).json();
-    strictEqual(api.event.status, "pending");
-    const shown = await (await get(web, `/events/${job.id}?retried=1`)).text();
-    match(shown, /Retry requested/);
-    ok(!shown.includes('id="retry"'), "no Retry button on a pending job");
-    match(shown, /data-page="event"/, "a pending job's page follows it live");
-    const again = await get(web, `/events/${source.id}/retry`, {
-      method: "POST",
-      headers: { accept: "application/json" },
-    });
-    strictEqual(again.status, 200, "a source's id retries its job");
-    const missing = await get(web, "/events/nope/retry", { method: "POST" });
-    strictEqual(missing.status, 404);
-  },
-});
+      const retried = await get(web, `/events/${job.id}/retry`, {
+        method: "POST",
+        headers: { origin: `http://${HOST}`, "content-type": "application/x-www-form-urlencoded" },
+        body: "",
+      });
+      strictEqual(retried.status, 303);
+      strictEqual(retried.headers.get("location"), `/events/${job.id}?retried=1`);
+      const after = (await store.getEvent(job.id))!;
+      strictEqual(after.status, "pending");
+      strictEqual(after.retries, 0);
+      const api = await (await get(web, `/api/events/${job.id}`, { headers: { accept: "application/json" } })).json();
+      strictEqual(api.event.status, "pending");
+      const shown = await (await get(web, `/events/${job.id}?retried=1`)).text();
+      match(shown, /Retry requested/);
+      ok(!shown.includes('id="retry"'), "no Retry button on a pending job");
+      match(shown, /data-page="event"/, "a pending job's page follows it live");
+      const again = await get(web, `/events/${source.id}/retry`, {
+        method: "POST",
+        headers: { accept: "application/json" },
+      });
+      strictEqual(again.status, 200, "a source's id retries its job");
+      const missing = await get(web, "/events/nope/retry", { method: "POST" });
+      strictEqual(missing.status, 404);
+    },
+  });
+}
 
 Deno.test({
   ...options,

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { serviceConfig } from "../../src/cli/service_config.ts";
@@ -112,7 +112,11 @@ export async function startWeb(options: StartWebOptions = {}): Promise<RunningWe
       await server.shutdown();
       await store.close();
       await tracker.close();
-      if (discovery) await rm(file, { force: true });
+      if (discovery) {
+        // Another view started later on this FERRY_HOME keeps its own web.json.
+        const current = await readFile(file, "utf8").then((text) => JSON.parse(text).token, () => undefined);
+        if (current === token) await rm(file, { force: true });
+      }
     })();
   return {
     url,

@@ -4,7 +4,9 @@
  * `upload` progress listeners, `onload` / `onerror` / `onabort` / `onreadystatechange`, `status`,
  * `response` and `getResponseHeader`.
  */
-type Listener = (event: { loaded: number; total: number; lengthComputable: boolean }) => void;
+/** The progress events listeners get (the multi-part uploader reads `type` and `loaded`). */
+type ProgressEvent = { type: string; loaded: number; total: number; lengthComputable: boolean };
+type Listener = (event: ProgressEvent) => void;
 
 export class FetchXMLHttpRequest {
   readyState = 0;
@@ -28,7 +30,7 @@ export class FetchXMLHttpRequest {
   #headers = new Headers();
   #responseHeaders = new Headers();
   #controller = new AbortController();
-  #listeners = new Map<string, Array<() => void>>();
+  #listeners = new Map<string, Array<Listener>>();
 
   open(method: string, url: string): void {
     this.#method = method;
@@ -40,7 +42,7 @@ export class FetchXMLHttpRequest {
     this.#headers.set(name, value);
   }
 
-  addEventListener(type: string, listener: () => void): void {
+  addEventListener(type: string, listener: Listener): void {
     this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
   }
 
@@ -65,17 +67,19 @@ export class FetchXMLHttpRequest {
         this.#responseHeaders = response.headers;
         this.responseText = await response.text();
         this.response = this.responseText;
-        for (const listener of this.upload.listeners) listener({ loaded: total, total, lengthComputable: true });
+        const progress = { loaded: total, total, lengthComputable: true };
+        for (const listener of this.upload.listeners) listener({ type: "progress", ...progress });
         this.readyState = 4;
         this.onreadystatechange?.();
         this.onload?.();
-        for (const listener of this.#listeners.get("loadend") ?? []) listener();
+        for (const listener of this.#listeners.get("loadend") ?? []) listener({ type: "loadend", ...progress });
       })
       .catch((error: unknown) => {
         this.readyState = 4;
         if ((error as Error).name === "AbortError") this.onabort?.();
         else this.onerror?.();
-        for (const listener of this.#listeners.get("loadend") ?? []) listener();
+        const ended = { type: "loadend", loaded: 0, total, lengthComputable: true };
+        for (const listener of this.#listeners.get("loadend") ?? []) listener(ended);
       });
   }
 }

@@ -9,6 +9,7 @@ import { TrackerError } from "./schema/catalog.ts";
 import { LOCATION_IDS } from "./schema/definitions.ts";
 import { type ComponentCatalog, UploadError } from "./file_store.ts";
 import { ThumbnailError, thumbnailSize } from "./thumbnails.ts";
+import { PartError } from "./multipart_uploads.ts";
 import { checkWebUrl } from "./widget_url.ts";
 import { corsOrigin, corsOrigins } from "./cors_origins.ts";
 import { databaseProblem } from "./data_folder.ts";
@@ -150,7 +151,7 @@ export function trackerApp(
     } catch {
       throw new TrackerError("ValidationError", "The request body is not valid JSON.");
     }
-    const result = tracker.call(body, {
+    const result = await tracker.handle(body, {
       user: c.get("user"),
       clientToken: c.req.header("ftrack-clienttoken"),
       pushToken: c.req.header("ftrack-pushtoken"),
@@ -159,6 +160,23 @@ export function trackerApp(
     const failed = !Array.isArray(result);
     const strict = c.req.header("ftrack-strict-api") === "true";
     return c.json(result as object, failed && strict ? 400 : 200);
+  });
+
+  // One part of a multi-part upload: 200 with its MD5 as ETag, which the client sends back on completion.
+  app.put("/upload/:upload/part/:number", async (c) => {
+    try {
+      const md5 = await tracker.multipart.receive(
+        c.req.param("upload"),
+        Number(c.req.param("number")),
+        c.req.raw.body,
+      );
+      return c.body(null, 200, { ETag: `"${md5}"` });
+    } catch (error) {
+      if (error instanceof PartError) {
+        return c.json({ exception: "UploadError", content: error.message, error_code: null }, error.status);
+      }
+      throw error;
+    }
   });
 
   app.put("/upload/:token", async (c) => {

@@ -20,6 +20,7 @@ import { checkWebUrl, widgetUrl } from "./widget_url.ts";
 import { searchFilter } from "./search.ts";
 import { Access } from "./access.ts";
 import { Thumbnails } from "./thumbnails.ts";
+import { MultipartUploads } from "./multipart_uploads.ts";
 import type { SecurityRole } from "./store/api_keys.ts";
 import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools, plannedOutputs } from "./encode_media.ts";
 
@@ -92,6 +93,12 @@ const schemas = {
     checksum: z.string().nullish(),
     parts: z.number().int().nullish(),
   }),
+  complete_multipart_upload: z.object({
+    action: z.literal("complete_multipart_upload"),
+    upload_id: z.string().min(1),
+    component_id: z.string().min(1),
+    parts: z.array(z.object({ part_number: z.number().int(), e_tag: z.string() })).optional(),
+  }),
   encode_media: z.object({
     action: z.literal("encode_media"),
     component_id: z.string().min(1),
@@ -140,6 +147,10 @@ export class Tracker {
   readonly store: EntityStore;
   readonly graph: Graph;
   readonly files: FileStore;
+  /** Multi-part uploads in progress (`get_upload_metadata` with `parts`). */
+  readonly multipart: MultipartUploads;
+  /** Multi-part uploads joined and stored, by upload id: what `complete_multipart_upload` answers. */
+  #completed = new Map<string, string>();
   readonly hub = new EventHub();
   readonly apiUser: string;
   readonly dataDir: string | undefined;
@@ -155,8 +166,15 @@ export class Tracker {
   webUrl: string | undefined;
   #jobs = new Set<Promise<void>>();
 
-  private constructor(store: EntityStore, files: FileStore, apiUser: string, dataDir: string | undefined) {
+  private constructor(
+    store: EntityStore,
+    files: FileStore,
+    multipart: MultipartUploads,
+    apiUser: string,
+    dataDir: string | undefined,
+  ) {
     this.store = store;
+    this.multipart = multipart;
     this.graph = new Graph(store);
     this.files = files;
     this.apiUser = apiUser;
@@ -196,7 +214,8 @@ export class Tracker {
     const store = new EntityStore(memory ? ":memory:" : join(options.data, "tracker.sqlite"));
     const files = await FileStore.open(store.database, memory ? undefined : join(options.data, "files"));
     const apiUser = options.apiUser ?? store.setting("api_user") ?? "ferry";
-    const tracker = new Tracker(store, files, apiUser, memory ? undefined : options.data);
+    const multipart = await MultipartUploads.open(memory ? undefined : join(options.data, "multipart"));
+    const tracker = new Tracker(store, files, multipart, apiUser, memory ? undefined : options.data);
     if (options.mediaTools) tracker.mediaTools = options.mediaTools;
     if (options.webUrl !== undefined) tracker.webUrl = checkWebUrl(options.webUrl);
     if (store.count("Location") === 0) {
@@ -350,6 +369,47 @@ export class Tracker {
     return outcome.result;
   }
 
+  /**
+   * Runs one `POST /api` body as {@linkcode call} does, first joining and storing the multi-part
+   * uploads its `complete_multipart_upload` operations complete (which needs the disk). A failed
+   * join answers the error object, and the batch is not run.
+   */
+  async handle(body: unknown, context: CallContext): Promise<unknown> {
+    if (Array.isArray(body)) {
+      for (const operation of body) {
+        if ((operation as { action?: unknown } | null)?.action !== "complete_multipart_upload") continue;
+        try {
+          await this.#completeUpload(validated(schemas.complete_multipart_upload, operation), context.user);
+        } catch (error) {
+          if (error instanceof TrackerError) return errorObject(error);
+          return errorObject(new TrackerError("ServerError", `The upload failed: ${(error as Error).message}`));
+        }
+      }
+    }
+    return this.call(body, context);
+  }
+
+  async #completeUpload(request: z.infer<typeof schemas.complete_multipart_upload>, user: Row): Promise<void> {
+    if (this.#completed.get(request.upload_id) === request.component_id) return;
+    const userId = String(user.id);
+    new Access(this.graph, this.keys, userId).mayWrite("complete_multipart_upload");
+    const joined = this.multipart.join(request.upload_id, {
+      componentId: request.component_id,
+      userId,
+      administrator: this.keys.isAdministrator(userId),
+      parts: request.parts,
+    });
+    try {
+      const token = this.files.grant(joined.componentId, joined.size, undefined, { userId: joined.userId });
+      await this.files.receive(token, joined.stream, undefined);
+    } catch (error) {
+      await joined.stream.cancel().catch(() => {});
+      if (error instanceof Error && "status" in error) throw new TrackerError("ValidationError", error.message);
+      throw error;
+    }
+    this.#completed.set(request.upload_id, request.component_id);
+  }
+
   /** Waits for background jobs (media encoding) to finish. */
   async settle(): Promise<void> {
     while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
@@ -375,6 +435,7 @@ export class Tracker {
     this.hub.close();
     await this.settle();
     await this.thumbnails.close();
+    await this.multipart.close();
     await this.files.close();
     this.store.close();
   }
@@ -459,6 +520,17 @@ export class Tracker {
       }
       case "get_upload_metadata": {
         const request = validated(schemas.get_upload_metadata, operation);
+        if (request.parts != null && request.parts > 1) {
+          // Refused now when the component's data is stored already (the grant itself is not used).
+          this.files.grant(request.component_id, request.file_size, undefined, { userId: String(context.user.id) });
+          return this.multipart.start({
+            componentId: request.component_id,
+            size: request.file_size,
+            parts: request.parts,
+            userId: String(context.user.id),
+            baseUrl: context.baseUrl,
+          });
+        }
         const token = this.files.grant(request.component_id, request.file_size, request.checksum ?? undefined, {
           userId: String(context.user.id),
         });
@@ -471,11 +543,21 @@ export class Tracker {
           sha1_header: SHA1_HEADER,
         };
       }
-      case "complete_multipart_upload":
+      case "complete_multipart_upload": {
+        const request = validated(schemas.complete_multipart_upload, operation);
+        if (this.#completed.get(request.upload_id) !== request.component_id) {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot complete upload '${request.upload_id}' of component '${request.component_id}': ` +
+              "it is unknown, or was not joined (send it through POST /api).",
+          );
+        }
         return {
           action: "complete_multipart_upload",
-          component_id: (operation as { component_id?: unknown }).component_id,
+          component_id: request.component_id,
+          url: this.graph.urls.componentUrl(request.component_id),
         };
+      }
       case "encode_media": {
         const request = validated(schemas.encode_media, operation);
         const outputIds = { movie: randomUUID(), image: randomUUID() };

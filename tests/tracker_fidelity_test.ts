@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { projectSchema, type Session } from "@ftrack/api";
 import loglevel from "npm:loglevel@1";
 import { memoryTracker, openSession } from "./_tracker.ts";
+import { startTracker } from "../services/tracker/server.ts";
 import { pythonJsonDumps } from "../services/tracker/schema/python_json.ts";
 
 // Refusals are what some tests expect: the client's logging of each would only hide real failures.
@@ -465,4 +466,29 @@ Deno.test("ComponentLocation.url and thumbnail_url: signed URLs a client opens w
   const thumbnail = (await session.query(`select thumbnail_url from Project where id is "${made.id}"`)).data[0]!;
   const small = await fetch(`${thumbnail.thumbnail_url.url}&size=16`);
   deepStrictEqual(pngSize(new Uint8Array(await small.arrayBuffer())), [16, 12]);
+});
+
+Deno.test("Tracker.open: datetimes stored with milliseconds by an older ferry compare with new ones", async () => {
+  const data = await Deno.makeTempDir({ prefix: "ferry-fidelity-" });
+  try {
+    {
+      await using running = await startTracker({ port: 0, data });
+      const session = await openSession(running);
+      const made = await project(session);
+      const shot = (await session.create("Shot", { name: "sh010", parent_id: made.id })).data;
+      // What an older ferry stored: milliseconds only.
+      running.tracker.store.transaction(() => {
+        running.tracker.store.update("Context", String(shot.id), { start_date: "2024-03-01T09:20:30.120" });
+      });
+      running.tracker.store.setSetting("datetime_fraction", "3");
+    }
+    await using reopened = await startTracker({ port: 0, data });
+    const { json } = await wire(reopened, [{
+      action: "query",
+      expression: 'select start_date from Shot where start_date is "2024-03-01T09:20:30.12"',
+    }]);
+    deepStrictEqual(json[0].data.map((row: E) => row.start_date.value), ["2024-03-01T09:20:30.120000"]);
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
 });

@@ -12,6 +12,7 @@ import { SIGNED_URL_TTL_MS, UrlSigner } from "./signed_urls.ts";
 import { parseQuery } from "./query/parse_query.ts";
 import { runQuery } from "./query/run_query.ts";
 import { allSchemas, entityType, isA, legacyName, TrackerError } from "./schema/catalog.ts";
+import { ENTITY_TYPES } from "./schema/definitions.ts";
 import { seedTracker } from "./seed.ts";
 import { ApiKeys } from "./store/api_keys.ts";
 import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
@@ -241,8 +242,36 @@ export class Tracker {
     return tracker;
   }
 
+  /**
+   * Datetimes stored by an older ferry with milliseconds get the six-digit fraction of today's
+   * stored form, so they compare with new ones as text (once per data folder).
+   */
+  #microsecondDates(): void {
+    if (this.store.setting("datetime_fraction") === "6") return;
+    const millisecond = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/;
+    this.store.transaction(() => {
+      for (const type of ENTITY_TYPES.values()) {
+        if (type.abstract) continue;
+        const names = Object.entries(type.attributes)
+          .filter(([, attribute]) => attribute.kind === "scalar" && attribute.format === "date-time")
+          .map(([name]) => name);
+        if (names.length === 0) continue;
+        for (const row of this.graph.rowsOf(type.id)) {
+          if (row.__type !== type.id) continue;
+          const changes = Object.fromEntries(
+            names.filter((name) => typeof row[name] === "string" && millisecond.test(row[name] as string))
+              .map((name) => [name, `${row[name]}000`]),
+          );
+          if (Object.keys(changes).length > 0) this.store.update(type.table, this.graph.keyOf(row), changes);
+        }
+      }
+    });
+    this.store.setSetting("datetime_fraction", "6");
+  }
+
   /** Brings data stored by an older ferry in line: object-type Schemas without their `type_id`. */
   #upgrade(): void {
+    this.#microsecondDates();
     const stale = [...this.graph.rowsOf("Schema")].filter((row) => row.type_id == null && row.object_type_id != null);
     if (stale.length === 0) return;
     this.store.transaction(() => {
@@ -589,6 +618,13 @@ export class Tracker {
         const entityKey = request.entity_type !== undefined && request.entity_key !== undefined
           ? readEntityKey(entityType(request.entity_type), request.entity_key)
           : undefined;
+        const entity = entityKey === undefined ? undefined : this.graph.byKey(request.entity_type!, entityKey);
+        if (entity !== undefined && !access.sees(entity)) {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot give the URL of widget '${request.name}': ${request.entity_type} '${entityKey}' does not exist.`,
+          );
+        }
         const url = widgetUrl(this.graph, this.webUrl, {
           name: request.name,
           theme: request.theme,

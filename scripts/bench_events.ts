@@ -225,6 +225,30 @@ export async function benchEvents(quick: boolean): Promise<void> {
         delays.at(-1)
       }   (target p99 ≤ 100)`,
     );
+    // 3. The processor alone: a backlog written straight into the store, drained.
+    const backlog = quick ? 2_000 : 10_000;
+    const before = await check.countEvents({ topic: PROC_TOPIC, status: "finished" });
+    const inputs = Array.from({ length: backlog }, (_, i) => ({
+      topic: LEECH_TOPIC,
+      hash: `bench-4-${i}`,
+      project: "bench",
+      payload: {
+        topic: "ftrack.update",
+        id: `bench-4-${i}`,
+        data: { entities: [{ entityType: "task", changes: { description: { new: `bench-4-${i}` } } }] },
+      },
+    }));
+    const drainStart = performance.now();
+    for (let i = 0; i < inputs.length; i += 1_000) await check.dispatchMany(inputs.slice(i, i + 1_000));
+    await waitFor(
+      async () => (await check.countEvents({ topic: PROC_TOPIC, status: "finished" })) >= before + backlog,
+      "the backlog",
+    );
+    console.log(
+      `  processor alone: ${backlog} events stored at once, drained at ${
+        (backlog / ((performance.now() - drainStart) / 1000)).toFixed(0)
+      } events/s`,
+    );
     const finished = await check.countEvents({ topic: PROC_TOPIC, status: "finished" });
     const failed = await check.countEvents({ topic: PROC_TOPIC, status: "failed" });
     console.log(`  jobs finished ${finished}, failed ${failed}`);

@@ -42,7 +42,7 @@ Options:
   --handlers <dir>       another handler folder (repeatable)
   --no-builtin           leave out ferry's own handlers
   --sender <name>        service name written on the jobs (default: processor@<host>)
-  --poll-ms <n>          longest pause between looks at an empty queue (default 50)
+  --poll-ms <n>          longest pause between looks at an empty queue (default 20)
   --log-level <level>    debug | info | warn | error (default info)
   --json-log             log JSON lines
   -h, --help             show this help
@@ -61,7 +61,7 @@ const FlagsSchema = z.object({
   handlers: z.array(z.string().min(1)).default([]),
   "no-builtin": z.boolean().default(false),
   sender: z.string().min(1).optional(),
-  "poll-ms": z.coerce.number().int().min(1).max(10_000).default(50),
+  "poll-ms": z.coerce.number().int().min(1).max(10_000).default(20),
   "log-level": z.enum(["debug", "info", "warn", "error"]).default("info"),
   "json-log": z.boolean().default(false),
   help: z.boolean().default(false),

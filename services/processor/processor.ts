@@ -23,7 +23,7 @@ export interface ProcessorOptions {
   /** The service name written on jobs. @default {`processor@<host>`} */
   sender?: string;
   log?: Logger;
-  /** Longest wait between two looks at an empty queue, in milliseconds. @default {50} */
+  /** Longest wait between two looks at an empty queue, in milliseconds (idle looks are reads). @default {20} */
   pollMs?: number;
   /** How long settings are cached, in milliseconds. @default {5000} */
   settingsRefreshMs?: number;
@@ -87,7 +87,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     variant = "production",
     sender = `processor@${hostname()}`,
     log = createLogger({ name: "processor" }),
-    pollMs = 50,
+    pollMs = 20,
     settingsRefreshMs = 5_000,
     stopTimeoutMs = 10_000,
     onJob,

@@ -177,7 +177,7 @@ function liveJob(): void {
   if (!root || !id || FINAL.has(root.dataset.state ?? "")) return;
   const stateNode = document.getElementById("job-state")!;
   const results = document.getElementById("job-results")!;
-  const log = document.getElementById("job-log")!;
+  const log = document.getElementById("job-log");
   const bar = document.getElementById("job-progress") as HTMLProgressElement | null;
   const bytes = document.getElementById("job-bytes");
   results.replaceChildren(); // the stream replays every result from the start
@@ -212,7 +212,7 @@ function liveJob(): void {
   });
   source.addEventListener("log", (event) => {
     const data = JSON.parse((event as MessageEvent).data) as { level: string; message: string; plugin?: string };
-    log.append(element("li", {
+    log?.append(element("li", {
       text: `${data.level}: ${data.plugin ? `[${data.plugin}] ` : ""}${data.message}`,
       className: `level-${data.level}`,
     }));

@@ -181,8 +181,10 @@ export function jobPage(job: Job): Html {
         : ""}
       <h2>Plugins</h2>
       <ol id="job-results" class="results">${job.results.map(resultItem)}</ol>
-      <h2>Log</h2>
-      <ol id="job-log" class="records" aria-live="off"></ol>
+      ${FINAL.has(job.state) ? "" : html`
+        <h2>Log</h2>
+        <ol id="job-log" class="records" aria-live="off"></ol>
+      `}
       <h2>Report</h2>
       ${job.report
         ? html`

@@ -7,6 +7,7 @@ import { error as ftrackError, Event, type Session } from "@ftrack/api";
 import loglevel from "npm:loglevel@1";
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { memoryTracker, openSession } from "./_tracker.ts";
+import { startTracker } from "../services/tracker/server.ts";
 
 // Refusals are what these tests expect: the client's logging of each would only hide real failures.
 loglevel.getLogger("ftrack_api").setLevel("silent");
@@ -182,4 +183,57 @@ Deno.test("private project: its component data is not served to users without ac
   // Once given access to the project, the artist is served.
   running.tracker.setProjectAccess(String(secret.project.id), "artist", true);
   strictEqual(await (await get("artist", apiKey)).text(), "frames");
+});
+
+const MAIN = new URL("../services/tracker/main.ts", import.meta.url).pathname;
+
+/** Runs `deno task tracker` with `args` to its end. */
+async function trackerCommand(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "--allow-all", MAIN, ...args] }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("deno task tracker user add --role, user role and project access, through a running tracker and on its data folder", async () => {
+  const data = await Deno.makeTempDir({ prefix: "ferry-roles-" });
+  try {
+    // No tracker runs: the data folder is changed directly.
+    const farm = await trackerCommand(["user", "add", "farm", "--role", "read-only", "--data", data]);
+    strictEqual(farm.code, 0, farm.stderr);
+    const farmKey = /api key: (\S+)/.exec(farm.stdout)![1]!;
+    const bad = await trackerCommand(["user", "role", "farm", "superuser", "--data", data]);
+    strictEqual(bad.code, 2, bad.stderr);
+    ok(bad.stderr.includes("'superuser'"), bad.stderr);
+
+    const running = await startTracker({ port: 0, data });
+    try {
+      const admin = await openSession(running);
+      const secret = await production(admin, "secret", true);
+      const asFarm = await openSession(running, { apiUser: "farm", apiKey: farmKey });
+      strictEqual((await asFarm.query("select id from Project")).data.length, 0);
+      await rejects(asFarm.create("Scope", { name: "x" }), permissionDenied(/read-only/));
+      // Through the running tracker (its lock file): effective at once.
+      const access = await trackerCommand(["project", "access", "secret", "farm", "--data", data]);
+      strictEqual(access.code, 0, access.stderr);
+      deepStrictEqual((await asFarm.query("select name from Project")).data.map((row: E) => row.name), ["secret"]);
+      const role = await trackerCommand(["user", "role", "farm", "user", "--data", data]);
+      strictEqual(role.code, 0, role.stderr);
+      await asFarm.update("Shot", [secret.shot.id], { name: "farm_sh010" });
+      const revoke = await trackerCommand(["project", "access", "secret", "farm", "--revoke", "--data", data]);
+      strictEqual(revoke.code, 0, revoke.stderr);
+      strictEqual((await asFarm.query("select id from Project")).data.length, 0);
+      const viewer = await trackerCommand(["user", "add", "viewer", "--role", "read-only", "--data", data]);
+      strictEqual(viewer.code, 0, viewer.stderr);
+      const viewerKey = /api key: (\S+)/.exec(viewer.stdout)![1]!;
+      const asViewer = await openSession(running, { apiUser: "viewer", apiKey: viewerKey });
+      await rejects(asViewer.create("Scope", { name: "x" }), permissionDenied(/read-only/));
+      const unknown = await trackerCommand(["project", "access", "nowhere", "viewer", "--data", data]);
+      strictEqual(unknown.code, 1, unknown.stderr);
+      ok(unknown.stderr.includes("'nowhere'"), unknown.stderr);
+    } finally {
+      await running.close();
+    }
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
 });

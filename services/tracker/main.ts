@@ -14,12 +14,16 @@ import { runningTrackerOf, startTracker } from "./server.ts";
 import { Tracker } from "./tracker.ts";
 import { TrackerError } from "./schema/catalog.ts";
 import { corsOrigins } from "./cors_origins.ts";
+import type { SecurityRole } from "./store/api_keys.ts";
 import { databaseProblem } from "./data_folder.ts";
 
 export const USAGE = `Usage:
   deno task tracker [--port 8070] [--host 127.0.0.1] [--data <dir>] [--api-user <name> --api-key <key>]
                     [--cors-origin <origin> …] [--web-url <url>]
-  deno task tracker user add <username> [--first-name <name>] [--last-name <name>] [--email <address>] [--data <dir>]
+  deno task tracker user add <username> [--first-name <name>] [--last-name <name>] [--email <address>]
+                    [--role administrator|user|read-only] [--data <dir>]
+  deno task tracker user role <username> administrator|user|read-only [--data <dir>]
+  deno task tracker project access <project> <username> [--revoke] [--data <dir>]
 
 The embedded tracker: a local ftrack-compatible server (API, file storage, event hub) that the
 official ftrack clients and ferry use exactly as a real ftrack site. It prints its URL, API user
@@ -50,7 +54,16 @@ lock file tracker.json (where the running tracker listens) and the stored compon
 
 'user add' creates another user (an artist, a service's own user) and prints its API key. When a
 tracker runs on the data folder, the user is added through it (its lock file says where), so the
-key works at once; otherwise the data folder is changed directly.
+key works at once; otherwise the data folder is changed directly. 'user role' and 'project access'
+work the same way.
+
+Permissions: every API key belongs to a user with a security role. 'administrator' may do anything
+(the API user is one); 'user' (the default) reads and writes what it can see; 'read-only' reads and
+is refused every write (create, update, delete, uploads, encode_media) with ftrack's PermissionError.
+A private project (Project.is_private) is seen only by administrators and the users given access
+with 'project access <project> <username>' (the project by name or id; --revoke takes it back), and
+by whoever made it private: others do not see it or anything in it in queries, searches, events or
+downloads, and cannot write to it.
 
 ${
   exitCodesHelp({
@@ -91,11 +104,22 @@ const ServeFlags = z.object({
   help: z.boolean().default(false),
 });
 
+const ROLE = z.enum(["administrator", "user", "read-only"], {
+  error: "give administrator, user or read-only",
+}).transform((role) => role === "read-only" ? "read_only" as const : role);
+
 const UserFlags = z.object({
   data: z.string().min(1).optional(),
   "first-name": z.string().optional(),
   "last-name": z.string().optional(),
   email: z.string().email().optional(),
+  role: ROLE.default("user"),
+  help: z.boolean().default(false),
+});
+
+const AccessFlags = z.object({
+  data: z.string().min(1).optional(),
+  revoke: z.boolean().default(false),
   help: z.boolean().default(false),
 });
 
@@ -106,15 +130,65 @@ function defaultData(): string {
 /** Runs the command; returns the exit code (the server keeps running until interrupted). */
 export async function main(args: string[]): Promise<number> {
   try {
+    if (args[0] === "user" && args[1] === "role") {
+      const { flags, positionals } = parseFlags(args.slice(2), {
+        data: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      }, AccessFlags.omit({ revoke: true }));
+      if (flags.help) {
+        console.log(USAGE);
+        return 0;
+      }
+      const [username, roleText] = positionals;
+      if (!username || roleText === undefined || positionals.length > 2) {
+        throw new UsageError("Give a username and a role to 'user role', e.g. 'user role viewer read-only'.");
+      }
+      const parsed = ROLE.safeParse(roleText);
+      if (!parsed.success) throw new UsageError(`Unknown role '${roleText}': give administrator, user or read-only.`);
+      const role = parsed.data;
+      const data = flags.data ?? defaultData();
+      await throughRunning(data, "set the role", [{ action: "ferry_set_security_role", username, role }]) ??
+        await directly(data, (tracker) => tracker.setRole(username, role));
+      console.log(`user:    ${username}\nrole:    ${roleText}`);
+      return 0;
+    }
+    if (args[0] === "project") {
+      if (args[1] !== "access") {
+        throw new UsageError(`Unknown command 'project ${args[1] ?? ""}': use 'project access <project> <username>'.`);
+      }
+      const { flags, positionals } = parseFlags(args.slice(2), {
+        data: { type: "string" },
+        revoke: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      }, AccessFlags);
+      if (flags.help) {
+        console.log(USAGE);
+        return 0;
+      }
+      const [project, username] = positionals;
+      if (!project || !username || positionals.length > 2) {
+        throw new UsageError("Give a project (name or id) and a username to 'project access'.");
+      }
+      const data = flags.data ?? defaultData();
+      const access = !flags.revoke;
+      await throughRunning(data, "change project access", [
+        { action: "ferry_set_project_access", project, username, access },
+      ]) ?? await directly(data, (tracker) => tracker.setProjectAccess(project, username, access));
+      console.log(`project: ${project}\nuser:    ${username}\naccess:  ${access ? "given" : "revoked"}`);
+      return 0;
+    }
     if (args[0] === "user") {
       if (args[1] !== "add") {
-        throw new UsageError(`Unknown command 'user ${args[1] ?? ""}': use 'user add <username>'.`);
+        throw new UsageError(
+          `Unknown command 'user ${args[1] ?? ""}': use 'user add <username>' or 'user role <username> <role>'.`,
+        );
       }
       const { flags, positionals } = parseFlags(args.slice(2), {
         data: { type: "string" },
         "first-name": { type: "string" },
         "last-name": { type: "string" },
         email: { type: "string" },
+        role: { type: "string" },
         help: { type: "boolean", short: "h" },
       }, UserFlags);
       if (flags.help) {
@@ -125,7 +199,8 @@ export async function main(args: string[]): Promise<number> {
       if (!username || positionals.length > 1) throw new UsageError("Give exactly one username to 'user add'.");
       const data = flags.data ?? defaultData();
       const details = { username, first_name: flags["first-name"], last_name: flags["last-name"], email: flags.email };
-      const added = await addUserThroughRunning(data, details) ?? await addUserDirectly(data, details);
+      const added = await addUserThroughRunning(data, details, flags.role) ??
+        await addUserDirectly(data, details, flags.role);
       console.log(`user:    ${added.username} (${added.id})\napi key: ${added.apiKey}`);
       return 0;
     }
@@ -204,25 +279,13 @@ class RunningTrackerError extends Error {
  * Adds the user through the tracker running on `data` (its lock file names its URL and API user),
  * so that the tracker knows the new key at once; undefined when no tracker runs there.
  */
-async function addUserThroughRunning(data: string, details: UserDetails): Promise<AddedUser | undefined> {
-  const lock = await runningTrackerOf(data);
-  if (lock === undefined) return undefined;
-  const credentials = { server: lock.url, apiUser: lock.apiUser, apiKey: lock.apiKey };
-  // The official client logs every failed request with its stack; the command says it in one line.
-  if (!Deno.env.get("FERRY_DEBUG")) {
-    for (const name of ["ftrack_api", "ftrack_api:EventHub"]) loglevel.getLogger(name).setLevel("silent");
-  }
-  let session;
-  try {
-    session = await openSession(credentials, { timeout: 30_000 });
-  } catch (error) {
-    throw new RunningTrackerError(
-      `Cannot add the user through the tracker running on '${data}' (process ${lock.pid}, ${lock.url}): ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
+async function addUserThroughRunning(
+  data: string,
+  details: UserDetails,
+  role: SecurityRole,
+): Promise<AddedUser | undefined> {
+  const session = await sessionOfRunning(data, "add the user");
+  if (session === undefined) return undefined;
   const defined = Object.fromEntries(Object.entries(details).filter(([, value]) => value !== undefined));
   try {
     const [created] = await session.call<{ data: { id: string; username: string } }>([
@@ -231,6 +294,7 @@ async function addUserThroughRunning(data: string, details: UserDetails): Promis
     const id = created!.data.id;
     const [reset] = await session.call<{ data: { api_key: string } }>([
       { action: "reset_remote", reset_type: "api_key", entity_type: "User", entity_key: id } as never,
+      { action: "ferry_set_security_role", username: created!.data.username, role } as never,
     ]);
     return { id, username: created!.data.username, apiKey: reset!.data.api_key };
   } catch (error) {
@@ -241,13 +305,56 @@ async function addUserThroughRunning(data: string, details: UserDetails): Promis
 }
 
 /** Adds the user in the data folder itself (no tracker runs on it). */
-async function addUserDirectly(data: string, details: UserDetails): Promise<AddedUser> {
+function addUserDirectly(data: string, details: UserDetails, role: SecurityRole): Promise<AddedUser> {
+  return directly(data, (tracker) => {
+    const { user, apiKey } = tracker.addUser(details, { role });
+    return { id: String(user.id), username: String(user.username), apiKey };
+  });
+}
+
+/**
+ * A session of the API user of the tracker running on `data` (its lock file names its URL and
+ * key); undefined when no tracker runs there.
+ */
+async function sessionOfRunning(data: string, what: string) {
+  const lock = await runningTrackerOf(data);
+  if (lock === undefined) return undefined;
+  const credentials = { server: lock.url, apiUser: lock.apiUser, apiKey: lock.apiKey };
+  // The official client logs every failed request with its stack; the command says it in one line.
+  if (!Deno.env.get("FERRY_DEBUG")) {
+    for (const name of ["ftrack_api", "ftrack_api:EventHub"]) loglevel.getLogger(name).setLevel("silent");
+  }
+  try {
+    return await openSession(credentials, { timeout: 30_000 });
+  } catch (error) {
+    throw new RunningTrackerError(
+      `Cannot ${what} through the tracker running on '${data}' (process ${lock.pid}, ${lock.url}): ${
+        (error as Error).message
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+/** Runs operations through the tracker running on `data`; undefined when none runs there. */
+async function throughRunning(data: string, what: string, operations: unknown[]): Promise<unknown[] | undefined> {
+  const session = await sessionOfRunning(data, what);
+  if (session === undefined) return undefined;
+  try {
+    return await session.call(operations as never);
+  } catch (error) {
+    // The tracker's refusal (e.g. a user that does not exist) is the request failing, not the set-up.
+    throw new TrackerError((error as Error).name, (error as Error).message);
+  }
+}
+
+/** Works on the data folder itself (no tracker runs on it). */
+async function directly<T>(data: string, work: (tracker: Tracker) => T): Promise<T> {
   const tracker = await Tracker.open({ data }).catch((error) => {
     throw databaseProblem(data, error);
   });
   try {
-    const { user, apiKey } = tracker.addUser(details);
-    return { id: String(user.id), username: String(user.username), apiKey };
+    return work(tracker);
   } finally {
     await tracker.close();
   }

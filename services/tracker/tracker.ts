@@ -114,6 +114,17 @@ const schemas = {
     context_id: z.string().nullish(),
     object_type_ids: z.array(z.string()).nullish(),
   }),
+  ferry_set_security_role: z.object({
+    action: z.literal("ferry_set_security_role"),
+    username: z.string().min(1),
+    role: z.enum(["administrator", "user", "read_only"]),
+  }),
+  ferry_set_project_access: z.object({
+    action: z.literal("ferry_set_project_access"),
+    project: z.string().min(1),
+    username: z.string().min(1),
+    access: z.boolean(),
+  }),
   get_widget_url: z.object({
     action: z.literal("get_widget_url"),
     name: z.string().min(1),
@@ -307,19 +318,30 @@ export class Tracker {
   }
 
   /**
-   * Gives or takes a user's access to a private project (`Project.is_private`); `ValidationError`
-   * naming the project or user that does not exist.
+   * Gives or takes a user's access to a private project (`Project.is_private`), named by id or
+   * name; `ValidationError` naming the project or user that does not exist.
    */
-  setProjectAccess(projectId: string, username: string, access: boolean): void {
-    const project = this.graph.byKey("Project", projectId);
-    if (project === undefined) {
-      throw new TrackerError("ValidationError", `Cannot change access to project '${projectId}': it does not exist.`);
-    }
+  setProjectAccess(project: string, username: string, access: boolean): void {
+    this.keys.setProjectAccess(String(this.#projectNamed(project).id), String(this.#userNamed(username).id), access);
+  }
+
+  /** Gives a user a security role; `ValidationError` naming a user that does not exist. */
+  setRole(username: string, role: SecurityRole): void {
+    this.keys.setRole(String(this.#userNamed(username).id), role);
+  }
+
+  #userNamed(username: string): Row {
     const user = this.graph.lookup("User", "username", username)?.[0];
-    if (user === undefined) {
-      throw new TrackerError("ValidationError", `Cannot give user '${username}' access: no such user.`);
-    }
-    this.keys.setProjectAccess(String(project.id), String(user.id), access);
+    if (user === undefined) throw new TrackerError("ValidationError", `There is no user '${username}'.`);
+    return user;
+  }
+
+  /** A project by id, else by name. */
+  #projectNamed(project: string): Row {
+    const found = this.graph.byKey("Project", project) ??
+      (this.graph.lookup("Context", "name", project) ?? []).find((row) => row.__type === "Project");
+    if (found === undefined) throw new TrackerError("ValidationError", `There is no project '${project}'.`);
+    return found;
   }
 
   /**
@@ -657,6 +679,24 @@ export class Tracker {
         const answer = { action: "reset_remote", data: { api_key: "" } };
         after.push(() => void (answer.data.api_key = this.keys.reset(userId)));
         return answer;
+      }
+      case "ferry_set_security_role":
+      case "ferry_set_project_access": {
+        // ferry's own: what an ftrack site's administrators do in its web pages (see `deno task tracker --help`).
+        if (access.role !== "administrator") {
+          throw new TrackerError("PermissionError", `Permission denied: only administrators may use '${action}'.`);
+        }
+        if (action === "ferry_set_security_role") {
+          const request = validated(schemas.ferry_set_security_role, operation);
+          const user = this.#userNamed(request.username);
+          after.push(() => this.keys.setRole(String(user.id), request.role));
+          return { action, username: request.username, role: request.role };
+        }
+        const request = validated(schemas.ferry_set_project_access, operation);
+        const project = this.#projectNamed(request.project);
+        const user = this.#userNamed(request.username);
+        after.push(() => this.keys.setProjectAccess(String(project.id), String(user.id), request.access));
+        return { action, project_id: project.id, username: request.username, access: request.access };
       }
       case "send_user_invite":
       case "send_review_session_invite":

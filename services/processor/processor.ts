@@ -150,7 +150,16 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
       renewing = false;
     }
   };
-  const renewal = setInterval(renewAll, Math.max(100, Math.floor(studio.processor.leaseMs / 3)));
+  // Every third of the lease as the settings say now (they may change while it runs).
+  let renewal: ReturnType<typeof setTimeout> | undefined;
+  const scheduleRenewal = (leaseMs: number) => {
+    renewal = setTimeout(async () => {
+      await renewAll();
+      if (!stopped) scheduleRenewal((await settingsFor(null).catch(() => studio)).processor.leaseMs);
+    }, Math.max(100, Math.floor(leaseMs / 3)));
+  };
+  let stopped: Promise<void> | undefined;
+  scheduleRenewal(studio.processor.leaseMs);
 
   /** How a successful job is finished: in the same transaction as the next enroll. */
   type Finish = { description: string; payload: unknown };
@@ -374,7 +383,6 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     mode: parallelProjects ? `parallel projects ×${concurrency}` : "sequential",
   });
 
-  let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {
       stopping.abort();
@@ -396,7 +404,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
         // Handlers that ignore the signal: their jobs go back all the same.
         for (const id of inFlight.keys()) await store.releaseJob(id, holder).catch(() => {});
       }
-      clearInterval(renewal);
+      clearTimeout(renewal);
       log.info("stopped", { processed: metrics.processed, failed: metrics.failed });
     })();
   return {

@@ -159,6 +159,8 @@ Deno.test("private project: its ftrack.update events reach only users with acces
   await openEvent;
   ok(heard.some((entity) => entity.entityId === open.shot.id));
   ok(!heard.some((entity) => entity.entityId === secret.shot.id), JSON.stringify(heard));
+  // Before the tracker stops: a connected client would try to reconnect to it.
+  artist.eventHub.disconnect();
 });
 
 Deno.test("private project: its component data is not served to users without access", async () => {

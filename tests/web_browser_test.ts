@@ -75,6 +75,11 @@ Deno.test({
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(String(error)));
+    const foreign: string[] = [];
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (!["data:", "about:"].includes(url.protocol) && url.origin !== new URL(web.url).origin) foreign.push(url.href);
+    });
     page.on("console", (message) => {
       if (message.type() === "error") errors.push(message.text());
     });
@@ -278,5 +283,6 @@ Deno.test({
     });
 
     ok(errors.length === 0, `no script errors in the page: ${errors.join("; ")}`);
+    ok(foreign.length === 0, `nothing is loaded from another origin: ${foreign.join(", ")}`);
   },
 });

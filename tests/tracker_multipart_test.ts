@@ -173,7 +173,7 @@ Deno.test("complete_multipart_upload: parts in any order, retried, checked by ET
   ok(/already stored/.test(again.content), again.content);
 });
 
-Deno.test("complete_multipart_upload: a missing part or bytes short of the size announced are refused", async () => {
+Deno.test("complete_multipart_upload: a missing part, bytes short of the size announced or another checksum are refused", async () => {
   await using running = await memoryTracker();
   const start = async () =>
     (await wire(running, [{
@@ -200,6 +200,23 @@ Deno.test("complete_multipart_upload: a missing part or bytes short of the size 
   const tooLarge = await fetch(second.urls[0].signed_url, { method: "PUT", body: new Uint8Array(9) });
   strictEqual(tooLarge.status, 400);
   ok((await tooLarge.text()).includes("more than the 10 bytes"));
+  // The Python client's checksum (the whole file's MD5, base64) is checked on the joined data.
+  const checked = (await wire(running, [{
+    action: "get_upload_metadata",
+    component_id: crypto.randomUUID(),
+    file_name: "c.bin",
+    file_size: 4,
+    checksum: createHash("md5").update("abcd").digest("base64"),
+    parts: 2,
+  }]))[0];
+  for (const url of checked.urls) {
+    await (await fetch(url.signed_url, { method: "PUT", body: new TextEncoder().encode("xy") })).body?.cancel();
+  }
+  const mismatch = await wire(running, [
+    { action: "complete_multipart_upload", upload_id: checked.upload_id, component_id: checked.component_id },
+  ]);
+  ok(/MD5 .* does not match/.test(mismatch.content), mismatch.content);
+  strictEqual(running.tracker.files.has(checked.component_id), false);
   const other = await wire(running, [{ action: "complete_multipart_upload", upload_id: "nope", component_id: "x" }]);
   ok(/unknown, finished or expired/.test(other.content), other.content);
 });

@@ -37,6 +37,8 @@ export class PartError extends Error {
 interface Upload {
   id: string;
   componentId: string;
+  /** The whole file's MD5 (base64), when the client sent one (the Python client's `checksum`). */
+  md5Base64: string | undefined;
   size: number;
   parts: number;
   userId: string;
@@ -50,6 +52,8 @@ interface Upload {
 export interface JoinedUpload {
   componentId: string;
   userId: string;
+  /** The MD5 (base64) the joined data must have, when the client sent one. */
+  md5Base64: string | undefined;
   size: number;
   stream: ReadableStream<Uint8Array>;
 }
@@ -93,7 +97,14 @@ export class MultipartUploads implements AsyncDisposable {
    * Starts an upload of `size` bytes in `parts` parts for a component; answers as ftrack does:
    * `{component_id, upload_id, urls: [{signed_url, part_number}]}`.
    */
-  start(request: { componentId: string; size: number; parts: number; userId: string; baseUrl: string }): {
+  start(request: {
+    componentId: string;
+    size: number;
+    parts: number;
+    userId: string;
+    baseUrl: string;
+    md5Base64?: string | undefined;
+  }): {
     component_id: string;
     upload_id: string;
     urls: Array<{ signed_url: string; part_number: number }>;
@@ -110,6 +121,7 @@ export class MultipartUploads implements AsyncDisposable {
     this.#uploads.set(id, {
       id,
       componentId,
+      md5Base64: request.md5Base64,
       size,
       parts,
       userId,
@@ -241,7 +253,7 @@ export class MultipartUploads implements AsyncDisposable {
       },
       cancel: done,
     });
-    return { componentId: upload.componentId, userId: upload.userId, size: total, stream };
+    return { componentId: upload.componentId, userId: upload.userId, md5Base64: upload.md5Base64, size: total, stream };
   }
 
   /** Drops uploads older than {@linkcode MULTIPART_TTL_MS} with their parts. */

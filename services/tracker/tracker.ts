@@ -451,7 +451,8 @@ export class Tracker {
       parts: request.parts,
     });
     try {
-      const token = this.files.grant(joined.componentId, joined.size, undefined, { userId: joined.userId });
+      // The file store checks the size, and the whole file's MD5 when the client sent one.
+      const token = this.files.grant(joined.componentId, joined.size, joined.md5Base64, { userId: joined.userId });
       await this.files.receive(token, joined.stream, undefined);
     } catch (error) {
       await joined.stream.cancel().catch(() => {});
@@ -580,6 +581,7 @@ export class Tracker {
             parts: request.parts,
             userId: String(context.user.id),
             baseUrl: context.baseUrl,
+            md5Base64: request.checksum ?? undefined,
           });
         }
         const token = this.files.grant(request.component_id, request.file_size, request.checksum ?? undefined, {

@@ -275,3 +275,14 @@ Deno.test("FileStore.receive abandons an upload that stops sending and removes i
   requestBody.error(new Error("the test is over"));
   await (await sending)?.body?.cancel().catch(() => {});
 });
+
+Deno.test("GET /component/get answers 404 when a component's file is missing on disk", async () => {
+  await using folder = await temporaryFolder();
+  await using running = await startTracker({ port: 0, data: folder.path });
+  const admin = await openSession(running);
+  strictEqual(await upload(admin, "vanished", new TextEncoder().encode("gone")), 200);
+  await rm(running.tracker.files.path("vanished"));
+  const response = await download(running, "vanished");
+  strictEqual(response.status, 404);
+  ok((await response.text()).includes("missing"));
+});

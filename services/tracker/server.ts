@@ -228,7 +228,11 @@ export function trackerApp(
         if (error.status === 400) return new Response(error.message, { status: 400 });
       }
     }
-    const file = await Deno.open(tracker.files.path(id));
+    const file = await Deno.open(tracker.files.path(id)).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    });
+    if (file === undefined) return new Response("The data of this component is missing on disk.", { status: 404 });
     return new Response(file.readable, {
       headers: {
         "content-type": "application/octet-stream",

@@ -239,3 +239,19 @@ Deno.test("deno task tracker user add --role, user role and project access, thro
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("private project: no uploads to or encoding of its components by users without access", async () => {
+  await using running = await memoryTracker();
+  const admin = await openSession(running);
+  const secret = await production(admin, "secret", true);
+  const component = (await admin.create("FileComponent", { name: "plate", version_id: secret.version.id })).data;
+  const { session: artist } = await userSession(running, "artist");
+  await rejects(
+    artist.call([{ action: "get_upload_metadata", component_id: component.id, file_name: "a.exr", file_size: 1 }]),
+    permissionDenied(/upload data for FileComponent .* private project/),
+  );
+  await rejects(
+    artist.call([{ action: "encode_media", component_id: component.id, version_id: null, keep_original: true }]),
+    permissionDenied(/encode FileComponent/),
+  );
+});

@@ -572,6 +572,7 @@ export class Tracker {
       }
       case "get_upload_metadata": {
         const request = validated(schemas.get_upload_metadata, operation);
+        this.#mayChangeComponent(access, request.component_id, "upload data for");
         if (request.parts != null && request.parts > 1) {
           // Refused now when the component's data is stored already (the grant itself is not used).
           this.files.grant(request.component_id, request.file_size, undefined, { userId: String(context.user.id) });
@@ -613,6 +614,7 @@ export class Tracker {
       }
       case "encode_media": {
         const request = validated(schemas.encode_media, operation);
+        this.#mayChangeComponent(access, request.component_id, "encode");
         const outputIds = { movie: randomUUID(), image: randomUUID() };
         const job = writer.create("Job", {
           status: "running",
@@ -706,6 +708,12 @@ export class Tracker {
       default:
         throw new TrackerError("ServerError", `Invalid action u'${action}'`);
     }
+  }
+
+  /** `PermissionError` when the component exists in a private project the user has no access to. */
+  #mayChangeComponent(access: Access, componentId: string, what: string): void {
+    const component = this.graph.byKey("Component", componentId);
+    if (component !== undefined) access.mayChange(component, what);
   }
 
   #track(job: Promise<void>): void {

@@ -139,11 +139,14 @@ Deno.test("private project: its ftrack.update events reach only users with acces
   const { apiKey } = running.tracker.addUser({ username: "artist" });
   const artist = await openSession(running, { apiUser: "artist", apiKey, eventHub: true });
   const heard: E[] = [];
-  let arrived: () => void = () => {};
-  const openEvent = new Promise<void>((resolve) => (arrived = resolve));
+  const waiting = new Map<string, () => void>();
+  const openEvent = (name: string) => new Promise<void>((resolve) => waiting.set(name, resolve));
   await artist.eventHub.subscribe("topic=ftrack.update", (event: E) => {
     heard.push(...event.data.entities);
-    if (event.data.entities.some((entity: E) => entity.entityId === open.shot.id)) arrived();
+    for (const entity of event.data.entities) {
+      const name = entity.changes?.name?.new;
+      if (entity.entityId === open.shot.id && waiting.has(name)) waiting.get(name)!();
+    }
   });
   // Subscriptions go in order on one socket: once a probe of our own comes back, the first one holds too.
   let probed = false;
@@ -154,11 +157,19 @@ Deno.test("private project: its ftrack.update events reach only users with acces
   }
   ok(probed, "the event hub did not answer");
   // The private change first, then the public one: had the first been sent, it would have come first.
+  const first = openEvent("open_sh011");
   await admin.update("Shot", [secret.shot.id], { name: "secret_sh011" });
   await admin.update("Shot", [open.shot.id], { name: "open_sh011" });
-  await openEvent;
+  await first;
   ok(heard.some((entity) => entity.entityId === open.shot.id));
   ok(!heard.some((entity) => entity.entityId === secret.shot.id), JSON.stringify(heard));
+  // Deleting the private project is not news to the artist either.
+  const second = openEvent("open_sh012");
+  await admin.delete("Project", [secret.project.id]);
+  await admin.update("Shot", [open.shot.id], { name: "open_sh012" });
+  await second;
+  const secretIds = [secret.project.id, secret.shot.id, secret.asset.id, secret.version.id];
+  ok(!heard.some((entity) => secretIds.includes(entity.entityId)), JSON.stringify(heard));
   // Before the tracker stops: a connected client would try to reconnect to it.
   artist.eventHub.disconnect();
 });

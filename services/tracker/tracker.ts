@@ -345,8 +345,9 @@ export class Tracker {
   }
 
   /**
-   * The user a signed component URL was made for, when its signature holds, it has not expired,
-   * it names `componentId`, and the user is still active; undefined otherwise.
+   * The user a signed component URL (its `id`, `user`, `expires` and `signature` parameters) was
+   * made for, when the signature holds, it has not expired and the user is still active; undefined
+   * otherwise.
    */
   signedUser(params: URLSearchParams): Row | undefined {
     const grant = this.signer.verify(params);
@@ -460,6 +461,8 @@ export class Tracker {
       throw error;
     }
     this.#completed.set(request.upload_id, request.component_id);
+    // Remembered for a client that sends its completion again; the oldest are forgotten.
+    if (this.#completed.size > MAX_COMPLETED_UPLOADS) this.#completed.delete(this.#completed.keys().next().value!);
   }
 
   /** Waits for background jobs (media encoding) to finish. */
@@ -755,11 +758,26 @@ export class Tracker {
       clientToken: context.clientToken ?? null,
       pushToken: context.pushToken ?? null,
     });
+    // Private projects deleted by this batch: no longer found, but still not everyone's news.
+    const deletedPrivate = new Set(
+      changes.filter((change) =>
+        change.after === undefined && change.before?.__type === "Project" && change.before.is_private === true
+      ).map((change) => String(change.before!.id)),
+    );
     // Each connection hears only of what its user may see (private projects).
     const tailor = (user: HubUser, event: HubEvent): HubEvent | undefined => {
       const access = new Access(this.graph, this.keys, user.id);
-      if (access.seesAll) return event;
-      const visible = described.filter(({ row }) => access.sees(row) && !this.#lostToPrivate(row, access));
+      const granted = deletedPrivate.size > 0 && access.role !== "administrator"
+        ? this.keys.projectsOf(user.id)
+        : undefined;
+      const gone = (row: Row) => {
+        const project = access.projectIdOf(row);
+        return granted !== undefined && project !== null && deletedPrivate.has(project) && !granted.has(project);
+      };
+      if (access.seesAll && granted === undefined) return event;
+      const visible = described.filter(({ row }) =>
+        access.sees(row) && !gone(row) && !this.#lostToPrivate(row, access)
+      );
       if (visible.length === 0) return undefined;
       return visible.length === described.length ? event : { ...event, data: data(visible.map((d) => d.entity)) };
     };
@@ -857,6 +875,9 @@ export class Tracker {
     return undefined;
   }
 }
+
+/** How many completed multi-part uploads a tracker remembers (their completions may be sent again). */
+const MAX_COMPLETED_UPLOADS = 10_000;
 
 /** Actions that change data: refused to read-only users. */
 const WRITES: ReadonlySet<string> = new Set([

@@ -492,3 +492,16 @@ Deno.test("Tracker.open: datetimes stored with milliseconds by an older ferry co
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("deno task tracker --web-url: a URL is needed, named in the one-line error; --help tells of it", async () => {
+  const main = new URL("../services/tracker/main.ts", import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), { args: ["run", "--allow-all", main, ...args] }).output();
+  const bad = await run(["--port", "0", "--data", ":memory:", "--web-url", "ftp://somewhere"]);
+  strictEqual(bad.code, 2);
+  const stderr = new TextDecoder().decode(bad.stderr);
+  ok(/web-url.*http\(s\) address/.test(stderr), stderr);
+  const help = new TextDecoder().decode((await run(["--help"])).stdout);
+  ok(help.includes("--web-url <url>") && help.includes("get_widget_url"), help);
+  ok(help.includes("project access <project> <username>") && help.includes("read-only"), help);
+});

@@ -196,6 +196,8 @@ export async function benchBridge(quick: boolean): Promise<void> {
           } ms (target ≤ 10 ms); of which POST → 202: median ${median(dry.map((run) => run.accepted)).toFixed(1)} ms`,
         );
       }
+      await bridge.close();
+      bridge.tracker.session.eventHub.disconnect(); // its own hub socket, left up by close()
     }
     raw.eventHub.disconnect(); // the last user of the process's hub socket: let the process end
   } finally {

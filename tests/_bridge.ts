@@ -37,6 +37,7 @@ export async function bridgeFixture(options: Omit<StartBridgeOptions, "env" | "p
   const session: Session = await openSession(running);
   const made = options.shot === false ? undefined : await makeShot(session);
   let bridge: RunningBridge | undefined;
+  const bridges: RunningBridge[] = [];
   const fixture = {
     home,
     files,
@@ -49,6 +50,7 @@ export async function bridgeFixture(options: Omit<StartBridgeOptions, "env" | "p
     /** Starts (again) the bridge of this FERRY_HOME. */
     async start(more: Omit<StartBridgeOptions, "env" | "port"> = {}) {
       bridge = await startBridge({ port: 0, settings: NO_REVIEW, ...options, ...more, env: bridgeEnv(home, running) });
+      bridges.push(bridge);
       return bridge;
     },
     /** `app.request()` with the token and a JSON body when given. */
@@ -67,9 +69,9 @@ export async function bridgeFixture(options: Omit<StartBridgeOptions, "env" | "p
     },
     async [Symbol.asyncDispose]() {
       await bridge?.close();
-      // The bridge leaves its event hub up (the client shares it per server and user); nothing
-      // else in this test uses it now, so it goes before the tracker does.
-      bridge?.tracker.session.eventHub.disconnect();
+      // Bridges leave their event hub up (the client shares it per server and user); nothing else
+      // in this test uses it now, so it goes before the tracker does.
+      for (const started of bridges) started.tracker.session.eventHub.disconnect();
       await running.close();
       await rm(home, { recursive: true, force: true });
       await rm(files, { recursive: true, force: true });

@@ -199,6 +199,10 @@ Deno.test({
     deepStrictEqual(doc.components.schemas.JobState.enum, ["queued", "running", "succeeded", "failed", "cancelled"]);
     ok(doc.paths["/v1/jobs/{id}/events"].get.responses["200"].content["text/event-stream"]);
     ok(doc.paths["/v1/plugins"].get.parameters.some((parameter: E) => parameter.name === "host"));
+    // The token rule is in the document: bearer everywhere but /health.
+    deepStrictEqual(doc.security, [{ bearer: [] }]);
+    deepStrictEqual(doc.components.securitySchemes.bearer, { type: "http", scheme: "bearer" });
+    deepStrictEqual(doc.paths["/health"].get.security, []);
   },
 });
 

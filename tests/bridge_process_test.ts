@@ -204,6 +204,32 @@ Deno.test({
 
 Deno.test({
   ...options,
+  name: "main.ts exits 3 naming the tracker when it cannot be reached, and leaves no bridge.json",
+  fn: async () => {
+    const home = await mkdtemp(join(tmpdir(), "ferry-bridge-unreachable-"));
+    try {
+      const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (closed.addr as Deno.NetAddr).port;
+      closed.close();
+      const server = `http://127.0.0.1:${port}`;
+      const run = await runBridge({
+        FERRY_HOME: home,
+        FTRACK_SERVER: server,
+        FTRACK_API_USER: "ferry",
+        FTRACK_API_KEY: "not-a-key",
+        PATH: Deno.env.get("PATH"),
+      }, ["--port", "0"]);
+      strictEqual(run.code, 3, run.stderr);
+      ok(run.stderr.includes(server), run.stderr);
+      strictEqual(await readBridgeInfo(home), undefined);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  },
+});
+
+Deno.test({
+  ...options,
   name: "main.ts answers --help and --version with 0 and bad flags with 2",
   fn: async () => {
     const env = { FERRY_HOME: "/nonexistent/ferry-home", PATH: Deno.env.get("PATH") };

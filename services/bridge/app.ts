@@ -57,6 +57,27 @@ const HTTP_CODES: Record<number, string> = {
  * The bridge's Hono app: security first (loopback `Host`, allowed `Origin`, bearer token, JSON
  * bodies of bounded size), then the `/v1` routes, with `/openapi.json` generated from the same zod
  * schemas the routes validate with; one `onError` shapes every error body.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { mkdtemp, rm } from "node:fs/promises";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { createBridgeApp } from "./app.ts";
+ * import { JobRunner } from "./job_runner.ts";
+ * import { JobStore } from "./job_store.ts";
+ *
+ * const folder = await mkdtemp(join(tmpdir(), "ferry-app-"));
+ * const store = await JobStore.open({ folder });
+ * const plugins = () => Promise.resolve({ plugins: [], skipped: [] });
+ * const runner = new JobRunner({ store, plugins, session: () => Promise.reject(new Error("no tracker")) });
+ * const app = createBridgeApp({ token: "t".repeat(32), version: "0.1.0", store, runner, plugins, contexts: async () => [] });
+ * ok((await app.request("/health")).status === 200);
+ * ok((await app.request("/v1/jobs")).status === 401);
+ * ok((await app.request("/v1/jobs", { headers: { authorization: `Bearer ${"t".repeat(32)}` } })).status === 200);
+ * await rm(folder, { recursive: true });
+ * ```
  */
 export function createBridgeApp(options: BridgeAppOptions): OpenAPIHono {
   const { token, allowedOrigins = [], version, pid = Deno.pid, log } = options;
@@ -98,6 +119,7 @@ export function createBridgeApp(options: BridgeAppOptions): OpenAPIHono {
         "The local HTTP bridge DCC hosts publish through. Every route but /health needs `Authorization: Bearer <token>` (the token is in $FERRY_HOME/bridge.json).",
     },
     servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 

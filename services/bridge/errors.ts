@@ -37,7 +37,18 @@ export class BridgeError extends Error {
   }
 }
 
-/** The value at a path of an input, or null when there is none (for issues). */
+/**
+ * The value at a path of an input, or null when there is none (for issues).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { valueAt } from "./errors.ts";
+ *
+ * ok(valueAt({ instances: [{ files: [] }] }, ["instances", 0, "files"]) instanceof Array);
+ * ok(valueAt({}, ["context", "path"]) === null);
+ * ```
+ */
 export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value: unknown = input;
   for (const key of path) {
@@ -50,6 +61,15 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 /**
  * A 400 `invalid_request` from zod issues: one issue per bad field with its dotted path and the
  * value that was sent.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { invalidRequest } from "./errors.ts";
+ *
+ * const error = invalidRequest("request body", { comment: 3 }, [{ path: ["comment"], message: "expected string" }]);
+ * deepStrictEqual(error.issues, [{ path: "comment", message: "expected string", value: 3 }]);
+ * ```
  */
 export function invalidRequest(
   where: string,

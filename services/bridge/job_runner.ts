@@ -21,12 +21,31 @@ export interface JobRunnerOptions {
   log?: BridgeLog;
   /** Least time between two `progress` events of a job, in ms. @default {100} */
   progressInterval?: number;
+  /**
+   * How long a job waits after it is queued before it starts, in ms: a host that follows its
+   * events right after the 202 gets the first ones before the publish takes the event loop.
+   * @default {5}
+   */
+  startDelay?: number;
 }
 
 /** Why a running publish was stopped. */
 type StopReason = "cancel" | "shutdown";
 
-/** The assets a request publishes (context path + asset name): two jobs sharing one run one after the other. */
+/**
+ * The assets a request publishes (context path + asset name): two jobs sharing one run one after
+ * the other. Dry runs publish nothing and wait for nobody.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { assetKeys } from "./job_runner.ts";
+ *
+ * const request = { context: { path: "demo/sq010/sh010/", task: "lighting" }, instances: [{ name: "beauty" }] };
+ * const job = { dryRun: false, request } as unknown as Parameters<typeof assetKeys>[0];
+ * deepStrictEqual(assetKeys(job), ["demo/sq010/sh010\u0000beauty"]);
+ * ```
+ */
 export function assetKeys(job: Pick<StoredJob, "request" | "dryRun">): string[] {
   if (job.dryRun) return [];
   const path = job.request.context.path.split("/").map((part) => part.trim()).filter(Boolean).join("/");
@@ -161,9 +180,10 @@ export class JobRunner {
       const controller = new AbortController();
       const entry = { controller, keys, done: Promise.resolve() };
       this.#running.set(id, entry);
-      // Started on the next turn of the event loop, so that the answer to the POST (and the first
-      // event to a client that follows) goes out before the publish takes the loop.
-      entry.done = new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#run(job, controller.signal))
+      // Started a moment later, so that the answer to the POST (and the first events to a client
+      // that follows) go out before the publish takes the event loop.
+      entry.done = new Promise((resolve) => setTimeout(resolve, this.#options.startDelay ?? 5))
+        .then(() => this.#run(job, controller.signal))
         .catch((error) => {
           this.#options.log?.error("job crashed", { job: id, error: String(error) });
           if (!FINAL_STATES.includes(job.state)) this.#finish(job, "failed", `the bridge failed: ${String(error)}`);

@@ -7,6 +7,7 @@ export const healthRoute = createRoute({
   method: "get",
   path: "/health",
   summary: "Whether the bridge is up (no token needed)",
+  security: [],
   responses: {
     200: { description: "The bridge is up", content: { "application/json": { schema: HealthSchema } } },
     ...errorResponses(403),

@@ -25,6 +25,13 @@ const TOWARDS_PROJECT: ReadonlyArray<[string, readonly string[]]> = [
   ["entity_id", ["Context", "AssetVersion", "Asset"]],
 ];
 
+/** The ids of the private projects (`Project.is_private`), read from every context. */
+export function privateProjectIds(graph: Graph): Set<string> {
+  const ids = new Set<string>();
+  for (const project of graph.rowsOf("Project")) if (project.is_private === true) ids.add(String(project.id));
+  return ids;
+}
+
 /** How many links are followed at most (a reply to a note on a component of a version, …). */
 const MAX_HOPS = 12;
 
@@ -38,11 +45,11 @@ const MAX_HOPS = 12;
  * ```ts
  * import { ok } from "node:assert/strict";
  * import { Tracker } from "./tracker.ts";
- * import { Access } from "./access.ts";
+ * import { Access, privateProjectIds } from "./access.ts";
  *
  * const tracker = await Tracker.open({ data: ":memory:" });
  * const { user } = tracker.addUser({ username: "viewer" }, { role: "read_only" });
- * const access = new Access(tracker.graph, tracker.keys, String(user.id));
+ * const access = new Access(tracker.graph, tracker.keys, String(user.id), privateProjectIds(tracker.graph));
  * ok(access.role === "read_only" && access.sees(tracker.graph.rowsOf("Location").next().value!));
  * await tracker.close();
  * ```
@@ -54,15 +61,20 @@ export class Access {
   #hidden: Set<string>;
   #projectOf = new WeakMap<Row, string | null>();
 
-  constructor(graph: Graph, keys: ApiKeys, userId: string) {
+  /**
+   * `privateProjects`: the ids of the private projects (see {@linkcode privateProjectIds}; a
+   * tracker keeps them between writes rather than reading every context per request).
+   */
+  constructor(graph: Graph, keys: ApiKeys, userId: string, privateProjects: Iterable<string>) {
     this.#graph = graph;
     this.userId = userId;
     this.role = keys.role(userId);
     this.#hidden = new Set();
     if (this.role !== "administrator") {
-      const granted = keys.projectsOf(userId);
-      for (const project of graph.rowsOf("Project")) {
-        if (project.is_private === true && !granted.has(String(project.id))) this.#hidden.add(String(project.id));
+      let granted: Set<string> | undefined;
+      for (const project of privateProjects) {
+        granted ??= keys.projectsOf(userId);
+        if (!granted.has(project)) this.#hidden.add(project);
       }
     }
   }

@@ -19,7 +19,7 @@ import { EntityStore, type Row, type RowChange } from "./store/entity_store.ts";
 import { readEntityKey, Writer } from "./writer.ts";
 import { checkWebUrl, widgetUrl } from "./widget_url.ts";
 import { searchFilter } from "./search.ts";
-import { Access } from "./access.ts";
+import { Access, privateProjectIds } from "./access.ts";
 import { Thumbnails } from "./thumbnails.ts";
 import { MultipartUploads } from "./multipart_uploads.ts";
 import type { SecurityRole } from "./store/api_keys.ts";
@@ -161,6 +161,8 @@ export class Tracker {
   readonly files: FileStore;
   /** Multi-part uploads in progress (`get_upload_metadata` with `parts`). */
   readonly multipart: MultipartUploads;
+  /** The private projects' ids, read again after a write that changes a project. */
+  #privateProjects: Set<string> | undefined;
   /** Multi-part uploads joined and stored, by upload id: what `complete_multipart_upload` answers. */
   #completed = new Map<string, string>();
   readonly hub = new EventHub();
@@ -356,9 +358,22 @@ export class Tracker {
     return user === undefined || user.is_active === false ? undefined : user;
   }
 
+  /** Forgets the private projects' ids when a change touched a project. */
+  #forgetPrivateProjects(changes: readonly RowChange[]): void {
+    if (changes.some((change) => (change.after ?? change.before)?.__type === "Project")) {
+      this.#privateProjects = undefined;
+    }
+  }
+
+  /** What a user may see and change now. */
+  #access(userId: string): Access {
+    this.#privateProjects ??= privateProjectIds(this.graph);
+    return new Access(this.graph, this.keys, userId, this.#privateProjects);
+  }
+
   /** Whether the user may see the row (it is in no private project they lack access to). */
   sees(user: Row, row: Row): boolean {
-    return new Access(this.graph, this.keys, String(user.id)).sees(row);
+    return this.#access(String(user.id)).sees(row);
   }
 
   #createUser(data: { username: string; first_name?: string; last_name?: string; email?: string }): Row {
@@ -388,7 +403,7 @@ export class Tracker {
       return errorObject(new TrackerError("ValidationError", "The request body must be a JSON list of operations."));
     }
     const userId = String(context.user.id);
-    const access = new Access(this.graph, this.keys, userId);
+    const access = this.#access(userId);
     const writer = new Writer(this.graph, { userId, administrator: access.role === "administrator", access });
     const after: Array<() => void> = [];
     let outcome: { result: unknown[]; changes: RowChange[] };
@@ -406,6 +421,7 @@ export class Tracker {
     } finally {
       this.graph.urls = urls;
     }
+    this.#forgetPrivateProjects(outcome.changes);
     for (const task of after) task();
     for (const change of outcome.changes) {
       // A deleted user's keys and role go with it.
@@ -444,7 +460,7 @@ export class Tracker {
   async #completeUpload(request: z.infer<typeof schemas.complete_multipart_upload>, user: Row): Promise<void> {
     if (this.#completed.get(request.upload_id) === request.component_id) return;
     const userId = String(user.id);
-    new Access(this.graph, this.keys, userId).mayWrite("complete_multipart_upload");
+    this.#access(userId).mayWrite("complete_multipart_upload");
     const joined = this.multipart.join(request.upload_id, {
       componentId: request.component_id,
       userId,
@@ -733,6 +749,7 @@ export class Tracker {
       writer.finish();
       return value;
     });
+    this.#forgetPrivateProjects(changes);
     if (changes.length > 0) this.#announce(changes, { user, baseUrl: "" });
     return result;
   }
@@ -766,7 +783,7 @@ export class Tracker {
     );
     // Each connection hears only of what its user may see (private projects).
     const tailor = (user: HubUser, event: HubEvent): HubEvent | undefined => {
-      const access = new Access(this.graph, this.keys, user.id);
+      const access = this.#access(user.id);
       const granted = deletedPrivate.size > 0 && access.role !== "administrator"
         ? this.keys.projectsOf(user.id)
         : undefined;

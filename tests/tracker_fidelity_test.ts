@@ -128,6 +128,9 @@ Deno.test("create/query: datetimes keep their microseconds, as sent", async () =
   }])).json[0].data;
   deepStrictEqual(shot.start_date, { __type__: "datetime", value: "2024-03-01T09:20:30.123456" });
   deepStrictEqual(shot.end_date, { __type__: "datetime", value: "2024-03-02T08:00:00" });
+  // The JavaScript client reads the fraction (to its milliseconds).
+  const read = (await session.query(`select start_date from Shot where id is "${shot.id}"`)).data[0]!;
+  strictEqual(new Date(read.start_date.toISOString()).toISOString(), "2024-03-01T09:20:30.123Z");
   const { json } = await wire(running, [{
     action: "query",
     expression: `select start_date from Shot where start_date is "2024-03-01T09:20:30.123456"`,

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * `deno task bench web`: the web view's version page on the demo data, in Chromium. `deno task
  * demo` publishes to a temporary FERRY_HOME, `deno task web` serves it as its own process, and
@@ -12,6 +11,10 @@
  */
 import { chromiumAvailable, launchChromium } from "../services/web/_chromium.ts";
 import { demoHome } from "../services/web/_demo_home.ts";
+import type { PageDocument, PageNavigationTiming, PageResourceTiming, PageVideo } from "../services/web/_page_types.ts";
+
+// What the page.evaluate callback below sees in the browser.
+declare const document: PageDocument;
 
 const WEB = new URL("../services/web/main.ts", import.meta.url).pathname;
 
@@ -127,13 +130,15 @@ export async function benchWeb(quick: boolean): Promise<void> {
       tally();
       await page.goto(versionUrl, { waitUntil: "networkidle" });
       const timing = await page.evaluate(async () => {
-        const video = document.querySelector("video");
+        const video = document.querySelector<PageVideo>("video");
         if (video && video.readyState < 1) {
-          await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
+          await new Promise<void>((resolve) =>
+            video.addEventListener("loadedmetadata", () => resolve(), { once: true })
+          );
         }
-        const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        const navigation = performance.getEntriesByType("navigation")[0] as unknown as PageNavigationTiming;
         const fcp = performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN;
-        const metadata = (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+        const metadata = (performance.getEntriesByType("resource") as unknown as PageResourceTiming[])
           .filter((entry) => entry.initiatorType === "video").map((entry) => entry.responseEnd);
         return {
           ttfb: navigation.responseStart,

@@ -7,13 +7,15 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { toWireEvent } from "../src/events/event.ts";
-import { LEECH_TOPIC, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
+import { LEECH_TOPIC, openStore, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
 import { createWebApp, type WebAppOptions } from "../services/web/app.ts";
 import { proxyComponent } from "../services/web/media_proxy.ts";
 import { publishFixture, publishWith, writeFrames } from "./_publish.ts";
 import { bridgeFixture, parseEvents, waitPlugins } from "./_bridge.ts";
 import { storeKinds } from "./_store.ts";
 import { storeAt } from "../services/web/event_log.ts";
+import { processorApp } from "../services/processor/processor_app.ts";
+import { emptyMetrics } from "../services/processor/processor_metrics.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -449,5 +451,41 @@ Deno.test({
     strictEqual(seen[1]!.path, "/storage/c1");
     strictEqual(seen[1]!.apiKey, null, "the storage does not");
     ok(!seen[1]!.query.includes("secret-key"));
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "createWebApp() shows a running processor's own figures on the Events page, and says when none answers",
+  fn: async () => {
+    await using store = await openStore(":memory:");
+    const processor = processorApp(
+      () => ({ ...emptyMetrics(), processed: 12, failed: 2, inFlight: 1, lagSeconds: 0.25, maxLagSeconds: 3 }),
+      () => ({
+        version: "0.1.0",
+        variant: "staging",
+        sender: "processor@test",
+        holder: "h",
+        store: { kind: "sqlite", location: ":memory:", schemaVersion: 1 },
+        handlers: ["a", "b"],
+        handlerFailures: [],
+        startedAt: new Date(0).toISOString(),
+      }),
+    );
+    await using server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, processor.fetch);
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    const running = await (await get(
+      app(undefined, { store: () => Promise.resolve(store), processorUrl: url }),
+      "/events",
+    ))
+      .text();
+    match(running, new RegExp(`running at <code>${url}</code> \\(staging, 2 handlers`));
+    match(running, /12 \/ 2/);
+    match(running, /id="processor-lag">0\.3 s, largest 3\.0 s</);
+    const absent = await (await get(
+      app(undefined, { store: () => Promise.resolve(store), processorUrl: "http://127.0.0.1:9" }),
+      "/events",
+    )).text();
+    match(absent, /No processor answers at <code>http:\/\/127\.0\.0\.1:9<\/code>/);
   },
 });

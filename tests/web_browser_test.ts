@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The web view end to end in Debian's Chromium (playwright-core): after `deno task demo`, the page
  * lists the demo project, opens the version and plays its review movie; a publish started through
@@ -18,6 +17,11 @@ import { startProcessor } from "../services/processor/processor.ts";
 import { startWeb } from "../services/web/server.ts";
 import { chromiumAvailable, launchChromium } from "../services/web/_chromium.ts";
 import { demoHome } from "../services/web/_demo_home.ts";
+import type { PageDocument, PageElement, PageImage, PageStyle, PageVideo } from "../services/web/_page_types.ts";
+
+// What the page.evaluate callbacks below see in the browser.
+declare const document: PageDocument;
+declare function getComputedStyle(element: PageElement): PageStyle;
 import { bridgeEnv, NO_REVIEW, waitPlugins } from "./_bridge.ts";
 import { writeFrames } from "./_publish.ts";
 
@@ -37,7 +41,7 @@ async function checkKeyboard(page: Page, presses: number) {
   for (let i = 0; i < presses; i++) {
     await page.keyboard.press("Tab");
     const focused = await page.evaluate(() => {
-      const element = document.activeElement as HTMLElement | null;
+      const element = document.activeElement;
       if (!element || element === document.body) return null;
       const style = getComputedStyle(element);
       return { tag: element.tagName, outline: style.outlineStyle, width: style.outlineWidth };
@@ -95,7 +99,7 @@ Deno.test({
         await page.locator(".card a").first().click();
         await page.waitForSelector("h1:has-text('beauty v001')");
         await page.waitForFunction(() => {
-          const image = document.querySelector<HTMLImageElement>("img#thumbnail");
+          const image = document.querySelector<PageImage>("img#thumbnail");
           return image !== null && image.complete && image.naturalWidth > 0;
         });
         const hasVideo = await page.locator("video#review").count() === 1;
@@ -103,11 +107,9 @@ Deno.test({
           .then((output) => output.success, () => false);
         if (ffmpeg) {
           ok(hasVideo, "ffmpeg made a review movie, so the page has a <video>");
-          await page.waitForFunction(() =>
-            (document.querySelector("video#review") as HTMLVideoElement).readyState >= 1
-          );
+          await page.waitForFunction(() => document.querySelector<PageVideo>("video#review")!.readyState >= 1);
           const state = await page.evaluate(async () => {
-            const video = document.querySelector("video#review") as HTMLVideoElement;
+            const video = document.querySelector<PageVideo>("video#review")!;
             video.muted = true;
             await video.play();
             await new Promise((resolve) => setTimeout(resolve, 300));
@@ -121,7 +123,7 @@ Deno.test({
           ok(state.duration > 0.5, `the movie has a duration (${state.duration} s)`);
           ok(state.width > 0, "the movie has frames");
           ok(state.time > 0, `the movie plays (at ${state.time} s)`);
-          await page.evaluate(() => (document.querySelector("video#review") as HTMLVideoElement).pause());
+          await page.evaluate(() => document.querySelector<PageVideo>("video#review")!.pause());
         } else {
           console.warn(
             "\n!!! web_browser_test: ffmpeg is missing, so no review movie to play (apt-get install ffmpeg) !!!\n",
@@ -134,7 +136,7 @@ Deno.test({
         if (ffmpeg) ok(text.includes("1001-1024 @ 24 fps, 640×360"), "the review movie's frames, rate and size shown");
         ok((await page.locator(".facts").innerText()).includes("Pending Review"), "the status shown");
         ok((await page.locator(".facts").innerText()).includes("ferry demo publish"), "the note shown");
-        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.evaluate(() => document.activeElement?.blur());
         await page.screenshot({ path: join(ARTIFACTS, "version-1280x800.png") });
         await checkKeyboard(page, 12);
 

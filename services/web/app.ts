@@ -10,6 +10,7 @@ import { cancelJob, type FindBridge, getJob, jobEvents, listJobs } from "./bridg
 import { type FindStore, queueFigures } from "./event_log.ts";
 import { page } from "./html_page.ts";
 import { proxyComponent } from "./media_proxy.ts";
+import { processorStatus } from "./processor_link.ts";
 import { contextPage, projectsPage, searchPage } from "./pages/browse_pages.ts";
 import { eventPage, eventsPage, noStorePage } from "./pages/events_pages.ts";
 import { jobPage, noBridge, publishesPage } from "./pages/publishes_pages.ts";
@@ -42,6 +43,8 @@ export interface WebAppOptions {
   storeLocation: string;
   /** `/assets/<name>`: the page script and the stylesheet. */
   assets: Readonly<Record<string, Asset>>;
+  /** Where a processor answers `/health` and `/metrics` (the Events page shows its figures); none when undefined. */
+  processorUrl?: string;
   /** The services' variant, for the processor's settings (queue depth). @default {"production"} */
   variant?: Variant;
   /** @default {Deno.pid} */
@@ -211,11 +214,12 @@ export function createWebApp(options: WebAppOptions): Hono {
     const store = await options.store();
     if (!store) return c.html(noStorePage(options.storeLocation));
     const filters = parsed.data;
-    const [events, queue] = await Promise.all([
+    const [events, queue, processor] = await Promise.all([
       store.listEvents({ ...filters, newestFirst: true }),
       queueFigures(store, { variant: options.variant }),
+      options.processorUrl ? processorStatus(options.processorUrl) : undefined,
     ]);
-    return c.html(eventsPage(events, { filters, queue, where: store.location }));
+    return c.html(eventsPage(events, { filters, queue, where: store.location, processor }));
   });
   const findEvent = async (raw: string | undefined) => {
     const id = idParam(raw, "event");

@@ -34,6 +34,8 @@ Options:
   --port <n>         port (0 picks a free one; default 8072)
   --host <address>   loopback address to listen on: 127.0.0.1 (default), ::1 or localhost
   --store <where>    SQLite file or postgres:// URL of the pipeline store
+  --processor <url>  a processor's /health and /metrics (default FERRY_PROCESSOR_URL, else
+                     http://127.0.0.1:8075, as deno task processor listens)
   --version          print the version
   -h, --help         show this help
 
@@ -50,6 +52,7 @@ const FlagsSchema = z.object({
     "127.0.0.1",
   ),
   store: z.string().min(1).optional(),
+  processor: z.string().url("must be a URL such as http://127.0.0.1:8075").optional(),
   version: z.boolean().default(false),
   help: z.boolean().default(false),
 });
@@ -62,6 +65,7 @@ export async function main(args: string[]): Promise<number> {
       port: { type: "string" },
       host: { type: "string" },
       store: { type: "string" },
+      processor: { type: "string" },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     }, FlagsSchema);
@@ -88,6 +92,7 @@ export async function main(args: string[]): Promise<number> {
       port: flags.port,
       hostname: flags.host === "localhost" ? "127.0.0.1" : flags.host,
       store: flags.store,
+      processorUrl: flags.processor,
     });
   } catch (error) {
     if (error instanceof UsageError) {

@@ -8,6 +8,7 @@ import { buildAssets } from "./assets.ts";
 import { type BridgeAddress, bridgeOfHome, type FindBridge } from "./bridge_link.ts";
 import { type Asset, createWebApp } from "./app.ts";
 import { storeAt } from "./event_log.ts";
+import { DEFAULT_PROCESSOR_URL } from "./processor_link.ts";
 import type { Hono } from "hono";
 
 /** The discovery file of a running web view in FERRY_HOME (url, token, pid; mode 0600). */
@@ -25,6 +26,8 @@ export interface StartWebOptions {
   store?: string;
   /** A bridge to show instead of the one of FERRY_HOME's `bridge.json`. */
   bridge?: BridgeAddress;
+  /** A processor's `/health` and `/metrics`. @default {FERRY_PROCESSOR_URL, else http://127.0.0.1:8075} */
+  processorUrl?: string;
   /** Write `web.json` into FERRY_HOME. @default {true} */
   discovery?: boolean;
   /**
@@ -88,6 +91,7 @@ export async function startWeb(options: StartWebOptions = {}): Promise<RunningWe
     home,
     storeLocation: location,
     variant,
+    processorUrl: options.processorUrl ?? (env.FERRY_PROCESSOR_URL || DEFAULT_PROCESSOR_URL),
     assets,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -1,10 +1,13 @@
-/// <reference lib="dom" />
 /**
  * The web view's page script (bundled with esbuild into `/assets/app.js`): keeps the Publishes
  * table and a job's page live. Everything else is server-rendered HTML.
  *
  * @module
  */
+import type { DomCss, DomDocument, DomElement, DomProgress } from "./_dom.ts";
+
+declare const document: DomDocument;
+declare const CSS: DomCss;
 
 interface JobView {
   id: string;
@@ -30,11 +33,11 @@ interface ResultView {
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
+function element(
+  tag: string,
   options: { text?: string; className?: string; attrs?: Record<string, string> } = {},
-  ...children: Array<Node | string>
-): HTMLElementTagNameMap[K] {
+  ...children: Array<DomElement | string>
+): DomElement {
   const node = document.createElement(tag);
   if (options.text !== undefined) node.textContent = options.text;
   if (options.className) node.className = options.className;
@@ -74,7 +77,7 @@ function failureText(job: JobView): string {
   return `${failed.plugin}${failed.instance ? ` on ${failed.instance}` : ""}: ${failed.error?.message ?? "failed"}`;
 }
 
-function jobRow(job: JobView): HTMLTableRowElement {
+function jobRow(job: JobView): DomElement {
   const state = element("td", {}, element("span", { text: job.state, className: `state state-${job.state}` }));
   if (job.dryRun) state.append(" ", element("span", { text: "dry run", className: "badge" }));
   const link = element("a", {
@@ -114,10 +117,10 @@ function livePublishes(): void {
       if (status) status.textContent = `${jobs.length} job${jobs.length === 1 ? "" : "s"} on the bridge.`;
       const active = document.activeElement?.closest("tr")?.getAttribute("data-job") ?? undefined;
       focusedJob = active ?? focusedJob;
-      const rows: HTMLTableRowElement[] = [];
+      const rows: DomElement[] = [];
       for (const job of jobs) {
         const key = JSON.stringify([job.state, job.progress, job.error, job.results.length]);
-        const existing = body.querySelector<HTMLTableRowElement>(`tr[data-job="${CSS.escape(job.id)}"]`);
+        const existing = body.querySelector(`tr[data-job="${CSS.escape(job.id)}"]`);
         if (existing && seen.get(job.id) === key) rows.push(existing);
         else rows.push(jobRow(job));
         seen.set(job.id, key);
@@ -125,7 +128,7 @@ function livePublishes(): void {
       const changed = rows.length !== body.children.length || rows.some((row, index) => body.children[index] !== row);
       if (changed) {
         body.replaceChildren(...rows);
-        if (active) body.querySelector<HTMLElement>(`tr[data-job="${CSS.escape(active)}"] a`)?.focus();
+        if (active) body.querySelector(`tr[data-job="${CSS.escape(active)}"] a`)?.focus();
       }
     } catch (error) {
       if (status) status.textContent = `Cannot reach the web view: ${error}`;
@@ -135,7 +138,7 @@ function livePublishes(): void {
   void refresh();
 }
 
-function resultItem(result: ResultView): HTMLLIElement {
+function resultItem(result: ResultView): DomElement {
   const item = element(
     "li",
     { className: result.success ? "ok" : "failed" },
@@ -178,7 +181,7 @@ function liveJob(): void {
   const stateNode = document.getElementById("job-state")!;
   const results = document.getElementById("job-results")!;
   const log = document.getElementById("job-log");
-  const bar = document.getElementById("job-progress") as HTMLProgressElement | null;
+  const bar = document.getElementById("job-progress") as DomProgress | null;
   const bytes = document.getElementById("job-bytes");
   results.replaceChildren(); // the stream replays every result from the start
   const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);

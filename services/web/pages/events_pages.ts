@@ -1,6 +1,7 @@
 import { html } from "hono/html";
 import type { StoredEvent } from "../../../src/store/mod.ts";
 import { formatDate, type Html, page } from "../html_page.ts";
+import type { ProcessorStatus } from "../processor_link.ts";
 
 /** A link to an event's page. */
 export const eventHref = (id: string) => `/events/${encodeURIComponent(id)}`;
@@ -46,6 +47,34 @@ function filterForm(filters: EventFilters): Html {
   `;
 }
 
+/** The processor's own figures (from its /health and /metrics), or why there are none. */
+function processorSection(status: ProcessorStatus): Html {
+  if (status.kind === "absent") {
+    return html`
+      <p class="note"
+        id="processor">No processor answers at <code>${status.url}</code> (${status
+          .reason}): events wait until <code>deno task processor</code> runs.</p>
+    `;
+  }
+  const { health, metrics } = status;
+  const figure = (name: string) => metrics[name] ?? 0;
+  return html`
+    <dl class="inline figures" id="processor">
+      <dt>Processor</dt>
+      <dd>running at <code>${status.url}</code> (${health.variant}, ${health.handlers
+        .length} handler${health.handlers.length === 1 ? "" : "s"}, since ${formatDate(health.startedAt)})</dd>
+      <dt>Processed / failed</dt>
+      <dd>${figure("ferry_processor_events_processed_total")} / ${figure("ferry_processor_events_failed_total")}</dd>
+      <dt>In flight</dt>
+      <dd>${figure("ferry_processor_jobs_in_flight")}</dd>
+      <dt>Lag (processor)</dt>
+      <dd id="processor-lag">${seconds(figure("ferry_processor_lag_seconds"))}, largest ${seconds(
+        figure("ferry_processor_lag_seconds_max"),
+      )}</dd>
+    </dl>
+  `;
+}
+
 /** The address of the event log with these filters and another limit. */
 function filtersHref(filters: EventFilters, limit: number): string {
   const query = new URLSearchParams();
@@ -59,9 +88,9 @@ function filtersHref(filters: EventFilters, limit: number): string {
 /** The event log with filters, queue depth and lag. */
 export function eventsPage(
   events: readonly StoredEvent[],
-  options: { filters: EventFilters; queue: QueueFigures; where: string },
+  options: { filters: EventFilters; queue: QueueFigures; where: string; processor?: ProcessorStatus },
 ): Html {
-  const { filters, queue, where } = options;
+  const { filters, queue, where, processor } = options;
   return page(
     { title: "Events", section: "events" },
     html`
@@ -75,6 +104,7 @@ export function eventsPage(
         <dt>Oldest waiting</dt>
         <dd id="queue-oldest">${seconds(queue.oldestWaitingSeconds)}</dd>
       </dl>
+      ${processor ? processorSection(processor) : ""}
       ${filterForm(filters)}
       ${events.length === 0 ? html`<p class="empty">No events match.</p>` : html`
         <div class="scroll" tabindex="0" role="region" aria-label="Events">

@@ -16,6 +16,7 @@ const valid = {
   host: "blender",
   context: { path: "demo/sq010/sh010", task: "lighting" },
   instances: [{ family: "render", name: "beauty", files: ["renders/beauty.####.exr"] }],
+  cwd: "/shots/sh010",
   dryRun: true,
 };
 
@@ -129,6 +130,15 @@ Deno.test({
       strictEqual(byPath["dryRun"].value, "yes");
       ok(byPath["instances.0.files"].message.includes("at least one file"));
       ok(error.message.startsWith("Invalid request body: "), error.message);
+    });
+    await t.step("relative file paths need an absolute 'cwd'", async () => {
+      const relative = await fixture.request("/v1/publish", { body: { ...valid, cwd: undefined } });
+      strictEqual(relative.status, 400);
+      deepStrictEqual((await relative.json()).error.issues.map((issue: E) => [issue.path, issue.value]), [
+        ["instances.0.files.0", "renders/beauty.####.exr"],
+      ]);
+      const withCwd = await fixture.request("/v1/publish", { body: valid });
+      strictEqual(withCwd.status, 202);
     });
     await t.step("a missing field's value is null; a bad id is a 400 on 'id'", async () => {
       const response = await fixture.request("/v1/publish", { body: { instances: valid.instances } });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isAbsolute } from "node:path";
 import { z } from "@hono/zod-openapi";
 import { PublishRequestSchema } from "../../publish/request.ts";
 
@@ -35,6 +36,19 @@ export const HealthSchema = z.object({
 export const BridgePublishRequestSchema = PublishRequestSchema.extend({
   /** Collect and validate only. */
   dryRun: z.boolean().default(false),
+}).superRefine((request, context) => {
+  // The bridge's working folder means nothing to the host that sent the request.
+  if (request.cwd !== undefined && isAbsolute(request.cwd)) return;
+  for (const [i, instance] of request.instances.entries()) {
+    for (const [j, file] of instance.files.entries()) {
+      if (isAbsolute(file)) continue;
+      context.addIssue({
+        code: "custom",
+        path: ["instances", i, "files", j],
+        message: "is a relative path: give an absolute path, or the folder it is relative to as 'cwd'",
+      });
+    }
+  }
 }).openapi("PublishRequest");
 
 /** A bridge publish request after validation. */

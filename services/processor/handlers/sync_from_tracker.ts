@@ -1,0 +1,170 @@
+/**
+ * Tracker → pipeline sync handlers: incremental sync of `ftrack.update` events for projects with
+ * auto-sync on, a full sync on the `ferry.sync.project` action (or a `ferry.sync.requested`
+ * event), and a full sync of every active auto-sync project when a leecher (re)connects (after
+ * the reconciliation hook records `ferry.reconcile.requested`). Each sync that changed or skipped
+ * something records a `ferry.sync.finished` event holding its report.
+ *
+ * @module
+ */
+import type { HandlerContext } from "../define_handler.ts";
+import { defineHandler } from "../define_handler.ts";
+import type { StoredEvent } from "../../../src/store/event_record.ts";
+import { LEECHER_STARTED_TOPIC, RECONCILE_TOPIC, TRACKER_SENDER_TYPE } from "../../../src/store/topics.ts";
+import { autoSyncProjects, fullSync, syncTrackerUpdate } from "../../../src/sync/sync_from_tracker.ts";
+import type { SyncReport } from "../../../src/sync/project_sync.ts";
+import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../../src/sync/sync_settings.ts";
+import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
+
+/** The topic of a finished sync's report. */
+export const SYNC_FINISHED_TOPIC = "ferry.sync.finished";
+/** The action identifier of a full sync (ftrack's `ftrack.action.launch`). */
+export const SYNC_ACTION = "ferry.sync.project";
+
+function settingsOf(context: HandlerContext) {
+  const parsed = SyncSettingsSchema.safeParse(context.settings);
+  if (!parsed.success) {
+    throw new TypeError(
+      `Invalid settings handlers.${SYNC_SETTINGS_KEY}: ${
+        parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")
+      }`,
+    );
+  }
+  return parsed.data;
+}
+
+async function record(context: HandlerContext, report: SyncReport, reason: string, dependsOn?: string) {
+  const { created, updated, removed, skipped } = report;
+  await context.store.dispatch({
+    topic: SYNC_FINISHED_TOPIC,
+    hash: `${SYNC_FINISHED_TOPIC}:${context.job.source.id}:${report.project}`,
+    sender: context.job.event.sender,
+    senderType: TRACKER_SENDER_TYPE,
+    project: report.project,
+    dependsOn: dependsOn ?? context.job.source.id,
+    payload: { reason, ...report },
+    description:
+      `${report.mode} sync of '${report.project}' (${reason}): ${created.length} created, ${updated.length} updated, ${removed.length} removed, ${skipped.length} skipped`,
+  });
+  context.log.info("synced", {
+    project: report.project,
+    mode: report.mode,
+    created: created.length,
+    updated: updated.length,
+    removed: removed.length,
+    skipped: skipped.length,
+    ms: report.durationMs,
+  });
+}
+
+/** Incremental sync of `ftrack.update` events for projects with auto-sync on. */
+export const syncFromTracker = defineHandler({
+  name: "sync-from-tracker",
+  subscription: "topic=ftrack.update",
+  priority: 10,
+  settingsKey: SYNC_SETTINGS_KEY,
+  async handle(event, context) {
+    if (!context.project) return;
+    const report = await syncTrackerUpdate({
+      session: context.session,
+      store: context.store,
+      project: context.project,
+      settings: settingsOf(context),
+      sender: context.job.event.sender ?? "processor",
+      data: event.data,
+    });
+    if (!report) return;
+    if (report.created.length + report.updated.length + report.removed.length + report.skipped.length > 0) {
+      await record(context, report, "tracker update");
+    }
+  },
+});
+
+async function projectNameOf(context: HandlerContext, data: Record<string, unknown>): Promise<string | undefined> {
+  if (typeof data.project === "string" && data.project) return data.project;
+  const selection = Array.isArray(data.selection) ? data.selection as Array<Record<string, unknown>> : [];
+  for (const item of selection) {
+    if (typeof item.entityId !== "string") continue;
+    if (item.entityType === "show") {
+      const found = await findTrackerProject(context.session, { id: item.entityId });
+      if (found) return String(found.name);
+    }
+    const row = (await context.session.query(`select project.name from TypedContext where id is "${item.entityId}"`))
+      .data[0] as { project?: { name?: string } } | undefined;
+    if (row?.project?.name) return row.project.name;
+  }
+  return context.project ?? undefined;
+}
+
+async function runFull(event: { data: unknown }, context: HandlerContext, reason: string) {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  const project = await projectNameOf(context, data);
+  if (!project) throw new TypeError(`A sync request names no project: ${JSON.stringify(data).slice(0, 200)}`);
+  const report = await fullSync({
+    session: context.session,
+    store: context.store,
+    project,
+    settings: settingsOf(context),
+    sender: context.job.event.sender ?? "processor",
+  });
+  await record(context, report, reason);
+}
+
+/** Full sync of a project on the `ferry.sync.project` action. */
+export const syncAction = defineHandler({
+  name: "sync-action",
+  subscription: `topic=ftrack.action.launch and data.actionIdentifier=${SYNC_ACTION}`,
+  priority: 10,
+  settingsKey: SYNC_SETTINGS_KEY,
+  handle: (event, context) => runFull(event, context, "sync action"),
+});
+
+/** Full sync of a project on a `ferry.sync.requested` event (`data.project`). */
+export const syncRequested = defineHandler({
+  name: "sync-requested",
+  subscription: "topic=ferry.sync.requested",
+  priority: 10,
+  settingsKey: SYNC_SETTINGS_KEY,
+  handle: (event, context) => runFull(event, context, "sync requested"),
+});
+
+/**
+ * A leecher (re)connected: what was missed is reconciled by a full sync of every active project
+ * with auto-sync on. Runs after `reconcile-on-leecher-start`; the reports depend on its request.
+ */
+export const syncOnReconcile = defineHandler({
+  name: "sync-on-reconcile",
+  subscription: `topic=${LEECHER_STARTED_TOPIC}`,
+  priority: 10,
+  settingsKey: SYNC_SETTINGS_KEY,
+  async handle(event, context) {
+    const settings = settingsOf(context);
+    const hash = `${RECONCILE_TOPIC}:${event.id}`;
+    const requests: StoredEvent[] = await context.store.listEvents({
+      topic: RECONCILE_TOPIC,
+      newestFirst: true,
+      limit: 50,
+    });
+    const request = requests.find((candidate) => candidate.hash === hash);
+    const projects = await autoSyncProjects(context.session, settings);
+    const failures: string[] = [];
+    for (const project of projects) {
+      if (context.signal.aborted) throw new Error("stopped during reconciliation");
+      try {
+        const projectSettings = await context.store.getSettings(context.variant, { project });
+        if (!projectSettings.enabled || projectSettings.handlers[SYNC_SETTINGS_KEY]?.enabled === false) continue;
+        const report = await fullSync({
+          session: context.session,
+          store: context.store,
+          project,
+          settings: SyncSettingsSchema.parse(projectSettings.handlers[SYNC_SETTINGS_KEY] ?? {}),
+          sender: context.job.event.sender ?? "processor",
+        });
+        await record(context, report, "reconciliation", request?.id);
+      } catch (error) {
+        failures.push(`${project}: ${(error as Error).message}`);
+      }
+    }
+    if (failures.length) throw new Error(`Reconciliation failed for ${failures.join("; ")}`);
+  },
+});

@@ -1,0 +1,34 @@
+/**
+ * Tracker → pipeline sync, shared by the processor's sync handlers and `deno task sync`: a full
+ * sync of a project, an incremental sync of one `ftrack.update` event, and the auto-sync projects
+ * a reconciliation syncs.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { mergeNames } from "./mod.ts";
+ *
+ * ok(mergeNames(["In progress"], ["in Progress", "Approved"]).join() === "In progress,Approved");
+ * ```
+ *
+ * @module
+ */
+export {
+  autoSyncOn,
+  autoSyncProjects,
+  fullSync,
+  parentsFirst,
+  type SyncOptions,
+  syncTrackerUpdate,
+} from "./sync_from_tracker.ts";
+export { emptyReport, mergeNames, ProjectSync, type SyncReport } from "./project_sync.ts";
+export { PipelineIndex } from "./pipeline_index.ts";
+export {
+  AttributeMappingSchema,
+  DEFAULT_ATTRIBUTE_MAPPING,
+  SYNC_SETTINGS_KEY,
+  type SyncSettings,
+  syncSettingsOf,
+  SyncSettingsSchema,
+} from "./sync_settings.ts";
+export { readTrackerNodes, readTrackerProject, type TrackerNode, type TrackerProject } from "./tracker_project.ts";

@@ -1,0 +1,318 @@
+import { randomUUID } from "node:crypto";
+import { operation, type Session } from "@ftrack/api";
+import type { Entity, EntityInput, Writer } from "../store/entity.ts";
+import type { PipelineStore } from "../store/pipeline_store.ts";
+import { TRACKER_SENDER_TYPE } from "../store/topics.ts";
+import { PipelineIndex } from "./pipeline_index.ts";
+import type { SyncSettings } from "./sync_settings.ts";
+import { chunk, queryAll, quoted, type TrackerNode } from "./tracker_project.ts";
+
+/** What a sync did: the paths created, updated and removed, what it skipped and why. */
+export interface SyncReport {
+  project: string;
+  mode: "full" | "incremental";
+  created: string[];
+  updated: string[];
+  removed: string[];
+  skipped: Array<{ trackerId: string; path: string; reason: string }>;
+  /** Tracker entities whose pipeline id or path was written back. */
+  writtenBack: number;
+  unchanged: number;
+  durationMs: number;
+}
+
+/** A new, empty report. */
+export function emptyReport(project: string, mode: SyncReport["mode"]): SyncReport {
+  return {
+    project,
+    mode,
+    created: [],
+    updated: [],
+    removed: [],
+    skipped: [],
+    writtenBack: 0,
+    unchanged: 0,
+    durationMs: 0,
+  };
+}
+
+/** A name list extended with new names, matched case-insensitively (the first spelling stays). */
+export function mergeNames(existing: unknown, incoming: string[]): string[] {
+  const names = Array.isArray(existing) ? existing.map(String) : [];
+  const seen = new Set(names.map((name) => name.toLowerCase()));
+  for (const name of incoming) {
+    if (!seen.has(name.toLowerCase())) {
+      seen.add(name.toLowerCase());
+      names.push(name);
+    }
+  }
+  return names;
+}
+
+const canonical = (names: string[], name: string | null): string | null =>
+  name === null ? null : names.find((candidate) => candidate.toLowerCase() === name.toLowerCase()) ?? name;
+
+/**
+ * One project's sync from the tracker to the pipeline store: the project entity (types and
+ * statuses merged case-insensitively), folders and tasks matched by tracker id, then by the
+ * tracker's own pipeline id (a copy-paste's duplicate is not taken), then by name under the same
+ * parent; created, renamed, moved, removed (a folder with products is neither renamed, moved nor
+ * removed: the reason is reported); mapped attributes, status, assignees; pipeline ids and paths
+ * written back to the tracker.
+ */
+export class ProjectSync {
+  readonly index: PipelineIndex;
+  readonly report: SyncReport;
+  readonly #store: PipelineStore;
+  readonly #session: Session;
+  readonly #settings: SyncSettings;
+  readonly #writer: Writer;
+  #project: Entity | undefined;
+  #trackerProjectId: string | undefined;
+  readonly #writeBack: Array<{ trackerId: string; id: string; path: string }> = [];
+
+  constructor(options: {
+    store: PipelineStore;
+    session: Session;
+    project: string;
+    settings: SyncSettings;
+    sender: string;
+    mode: SyncReport["mode"];
+  }) {
+    this.#store = options.store;
+    this.#session = options.session;
+    this.#settings = options.settings;
+    this.#writer = { sender: options.sender, senderType: TRACKER_SENDER_TYPE };
+    this.index = new PipelineIndex(options.store, options.project);
+    this.report = emptyReport(options.project, options.mode);
+  }
+
+  get projectEntity(): Entity | undefined {
+    return this.#project;
+  }
+
+  async #write(input: EntityInput, before: Entity | undefined, path: string): Promise<Entity> {
+    const { entity, events } = await this.#store.writeEntity(input, this.#writer);
+    this.index.put(entity);
+    if (events.length === 0) this.report.unchanged++;
+    else if (before === undefined) this.report.created.push(path);
+    else this.report.updated.push(path);
+    return entity;
+  }
+
+  #mapped(values: Record<string, unknown>, defaults: boolean): Record<string, unknown> {
+    const attributes: Record<string, unknown> = {};
+    for (const { tracker, pipeline } of this.#settings.attributes) {
+      const value = values[tracker];
+      if (value !== undefined && value !== null && value !== "") attributes[pipeline] = value;
+      else if (defaults && this.#settings.defaults[pipeline] !== undefined) {
+        attributes[pipeline] = this.#settings.defaults[pipeline];
+      }
+    }
+    return attributes;
+  }
+
+  /** The project entity: found by tracker id or name, created when missing; types and statuses merged. */
+  async syncProject(tracker: {
+    id: string;
+    name: string;
+    fullName: string;
+    values: Record<string, unknown>;
+    ownFerryId: string | null;
+    statuses?: string[];
+    objectTypes?: string[];
+    taskTypes?: string[];
+  }): Promise<Entity> {
+    this.#trackerProjectId = tracker.id;
+    const before = (await this.#store.findEntities({ type: "project", project: tracker.name }))[0];
+    const data = { ...(before?.data ?? {}) } as Record<string, unknown>;
+    data.fullName = tracker.fullName;
+    if (tracker.statuses) data.statuses = mergeNames(data.statuses, tracker.statuses);
+    if (tracker.objectTypes) data.folderTypes = mergeNames(data.folderTypes, tracker.objectTypes);
+    if (tracker.taskTypes) data.taskTypes = mergeNames(data.taskTypes, tracker.taskTypes);
+    const entity = await this.#write(
+      {
+        type: "project",
+        id: before?.id,
+        project: tracker.name,
+        name: tracker.name,
+        parentId: null,
+        status: before?.status ?? null,
+        assignees: before?.assignees ?? [],
+        attributes: { ...(before?.attributes ?? {}), ...this.#mapped(tracker.values, true) },
+        trackerId: tracker.id,
+        data,
+      },
+      before,
+      "/",
+    );
+    this.#project = entity;
+    if (tracker.ownFerryId !== entity.id) this.#writeBack.push({ trackerId: tracker.id, id: entity.id, path: "/" });
+    return entity;
+  }
+
+  /** Syncs tracker entities whose parents come first (or are synced already). */
+  async syncNodes(nodes: TrackerNode[], options: { staleTrackerIds?: (id: string) => boolean } = {}): Promise<void> {
+    for (const node of nodes) await this.#syncNode(node, options.staleTrackerIds ?? (() => false));
+  }
+
+  async #syncNode(node: TrackerNode, stale: (id: string) => boolean): Promise<void> {
+    const project = this.#project!;
+    const data = project.data as Record<string, unknown>;
+    const skip = (reason: string, path = `/${node.name}`) =>
+      void this.report.skipped.push({ trackerId: node.id, path, reason });
+    if (node.kind === "milestone") return skip("a milestone is not synced");
+    const underProject = node.parentId === this.#trackerProjectId;
+    if (node.kind === "task" && underProject) return skip("a task directly under the project has no folder to go in");
+    let parent: Entity | undefined;
+    if (!underProject) {
+      parent = await this.index.byTrackerId(node.parentId);
+      if (parent === undefined) return skip(`its tracker parent ${node.parentId} is not synced`);
+      if (parent.type !== "folder") return skip(`its parent '${parent.name}' is a ${parent.type}, not a folder`);
+    }
+    const parentId = parent?.id ?? null;
+    const type = node.kind === "task" ? "task" : "folder";
+    const parentPath = parent ? await this.index.pathOf(parent) : "";
+    const path = `${parentPath === "/" ? "" : parentPath}/${node.name}`;
+
+    let existing = await this.index.byTrackerId(node.id);
+    if (existing === undefined && node.ownFerryId) {
+      const claimed = await this.index.get(node.ownFerryId);
+      if (claimed && claimed.project === project.name && claimed.type === type) {
+        if (claimed.trackerId === null || stale(claimed.trackerId)) existing = claimed;
+        else if (claimed.trackerId !== node.id) {
+          skip(
+            `its ${this.#settings.idAttribute} was copied from tracker entity ${claimed.trackerId}: a new id is written`,
+            path,
+          );
+        }
+      }
+    }
+    if (existing === undefined) {
+      existing = (await this.index.children(parentId)).find((sibling) =>
+        sibling.type === type && sibling.trackerId === null && sibling.name.toLowerCase() === node.name.toLowerCase()
+      );
+    }
+
+    let name = node.name;
+    let newParentId = parentId;
+    if (existing && type === "folder" && (existing.name !== name || existing.parentId !== parentId)) {
+      if (await this.index.hasProducts(existing)) {
+        skip(
+          `'${await this.index.pathOf(existing)}' has published products: not ${
+            existing.name !== name ? "renamed" : "moved"
+          }`,
+          path,
+        );
+        name = existing.name;
+        newParentId = existing.parentId;
+      }
+    }
+    const statuses = Array.isArray(data.statuses) ? data.statuses.map(String) : [];
+    const folderTypes = Array.isArray(data.folderTypes) ? data.folderTypes.map(String) : [];
+    const taskTypes = Array.isArray(data.taskTypes) ? data.taskTypes.map(String) : [];
+    const attributes = {
+      ...(existing?.attributes ?? {}),
+      ...this.#mapped(node.values, false),
+      startDate: node.startDate,
+      endDate: node.endDate,
+      description: node.description,
+    };
+    const base = {
+      id: existing?.id ?? randomUUID(),
+      project: project.name,
+      parentId: newParentId,
+      name,
+      status: canonical(statuses, node.status),
+      assignees: node.assignees,
+      attributes,
+      trackerId: node.id,
+    };
+    const input: EntityInput = type === "task"
+      ? { ...base, type, data: { ...(existing?.data ?? {}), taskType: canonical(taskTypes, node.type) ?? "Generic" } }
+      : {
+        ...base,
+        type,
+        data: { ...(existing?.data ?? {}), folderType: canonical(folderTypes, node.objectType) ?? "Folder" },
+      };
+    const entity = await this.#write(input, existing, path);
+    const writtenPath = await this.index.pathOf(entity);
+    if (node.ownFerryId !== entity.id || node.values[this.#settings.pathAttribute] !== writtenPath) {
+      this.#writeBack.push({ trackerId: node.id, id: entity.id, path: writtenPath });
+    }
+  }
+
+  /** Removes the pipeline entities of tracker entities that are gone (deepest first); those with products stay. */
+  async removeTrackerIds(trackerIds: string[]): Promise<void> {
+    const roots: Entity[] = [];
+    for (const trackerId of trackerIds) {
+      const entity = await this.index.byTrackerId(trackerId);
+      if (entity && (entity.type === "folder" || entity.type === "task")) roots.push(entity);
+    }
+    for (const root of roots) await this.#removeTree(root);
+  }
+
+  async #removeTree(entity: Entity): Promise<boolean> {
+    if (!(await this.index.get(entity.id))) return true;
+    const path = await this.index.pathOf(entity);
+    let clear = true;
+    for (const child of await this.index.children(entity.id)) {
+      if (child.type === "folder" || child.type === "task") {
+        if (child.trackerId === null) {
+          clear = false;
+          continue;
+        }
+        if (!(await this.#removeTree(child))) clear = false;
+      } else clear = false;
+    }
+    if (!clear) {
+      const { entity: kept } = await this.#store.writeEntity(
+        { ...entity, trackerId: null, data: { ...entity.data, trackerRemoved: true } } as EntityInput,
+        this.#writer,
+      );
+      this.index.put(kept);
+      this.report.skipped.push({
+        trackerId: entity.trackerId ?? "",
+        path,
+        reason: "removed in the tracker, kept: published products or pipeline-only entities are below it",
+      });
+      return false;
+    }
+    await this.#store.deleteEntity(entity.id, this.#writer);
+    this.index.drop(entity.id);
+    this.report.removed.push(path);
+    return true;
+  }
+
+  /** Writes the pipeline ids and paths back to the tracker (batched); returns how many entities. */
+  async writeBack(): Promise<number> {
+    if (!this.#settings.writeBack || this.#writeBack.length === 0) return 0;
+    const keys = [this.#settings.idAttribute, this.#settings.pathAttribute];
+    const configurations = await queryAll(
+      this.#session,
+      `select id, key, is_hierarchical from CustomAttributeConfiguration where key in (${quoted(keys)})`,
+    );
+    const idConfig = configurations.find((row) => row.key === this.#settings.idAttribute && row.is_hierarchical);
+    const pathConfig = configurations.find((row) => row.key === this.#settings.pathAttribute && row.is_hierarchical);
+    if (!idConfig) {
+      this.report.skipped.push({
+        trackerId: this.#trackerProjectId ?? "",
+        path: "/",
+        reason:
+          `the tracker has no hierarchical custom attribute '${this.#settings.idAttribute}': ids not written back`,
+      });
+      return 0;
+    }
+    const operations = this.#writeBack.flatMap(({ trackerId, id, path }) => [
+      operation.update("ContextCustomAttributeValue", [String(idConfig.id), trackerId], { value: id }),
+      ...(pathConfig
+        ? [operation.update("ContextCustomAttributeValue", [String(pathConfig.id), trackerId], { value: path })]
+        : []),
+    ]);
+    for (const part of chunk(operations, 500)) await this.#session.call(part);
+    const count = this.#writeBack.length;
+    this.#writeBack.length = 0;
+    this.report.writtenBack += count;
+    return count;
+  }
+}

@@ -1,0 +1,206 @@
+import type { Session } from "@ftrack/api";
+
+/** A tracker hierarchy entity as the sync reads it. */
+export interface TrackerNode {
+  id: string;
+  name: string;
+  /** The tracker parent's id (the project's id for top entities). */
+  parentId: string;
+  /** `task` for tasks, `milestone` for milestones, else `folder`. */
+  kind: "folder" | "task" | "milestone";
+  /** The object type (Shot, Sequence, Task …). */
+  objectType: string;
+  /** The task type (Task) or the object's type. */
+  type: string | null;
+  status: string | null;
+  description: string | null;
+  startDate: string | null;
+  endDate: string | null;
+  /** Custom attribute values (dense: inherited and defaults included), by key. */
+  values: Record<string, unknown>;
+  /** The entity's own value of the pipeline id attribute (never inherited). */
+  ownFerryId: string | null;
+  /** Assigned users' usernames. */
+  assignees: string[];
+}
+
+/** A tracker project as the sync reads it. */
+export interface TrackerProject {
+  id: string;
+  name: string;
+  fullName: string;
+  values: Record<string, unknown>;
+  ownFerryId: string | null;
+  statuses: string[];
+  objectTypes: string[];
+  taskTypes: string[];
+  nodes: TrackerNode[];
+}
+
+type Row = Record<string, unknown>;
+const PAGE = 2_000;
+
+/** A `select …` query read page by page. */
+export async function queryAll(session: Session, expression: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let offset = 0;; offset += PAGE) {
+    const page = (await session.query(`${expression} offset ${offset} limit ${PAGE}`)).data as Row[];
+    rows.push(...page);
+    if (page.length < PAGE) return rows;
+  }
+}
+
+/** A date value of the client (Date, dayjs or string) as an ISO string. */
+export function isoDate(value: unknown): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  const date = typeof (value as { toDate?: unknown }).toDate === "function"
+    ? (value as { toDate(): Date }).toDate()
+    : new Date(String(value));
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+const name = (value: unknown): string | null =>
+  value && typeof value === "object" && typeof (value as Row).name === "string" ? String((value as Row).name) : null;
+
+function valuesOf(row: Row): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const value of (row.custom_attributes ?? []) as Row[]) {
+    if (typeof value.key === "string" && (values[value.key] === undefined || value.value !== null)) {
+      values[value.key] = value.value ?? null;
+    }
+  }
+  return values;
+}
+
+const NODE_FIELDS =
+  "id, name, parent_id, project_id, object_type.name, type.name, status.name, description, start_date, end_date, custom_attributes";
+
+/** Turns a TypedContext row into a node. */
+export function nodeOf(row: Row, ownFerryIds: Map<string, string>, assignees: Map<string, string[]>): TrackerNode {
+  const objectType = name(row.object_type) ?? String(row.__entity_type__ ?? "Folder");
+  const id = String(row.id);
+  return {
+    id,
+    name: String(row.name),
+    parentId: String(row.parent_id ?? row.project_id),
+    kind: objectType === "Task" ? "task" : objectType === "Milestone" ? "milestone" : "folder",
+    objectType,
+    type: name(row.type),
+    status: name(row.status),
+    description: typeof row.description === "string" && row.description !== "" ? row.description : null,
+    startDate: isoDate(row.start_date),
+    endDate: isoDate(row.end_date),
+    values: valuesOf(row),
+    ownFerryId: ownFerryIds.get(id) ?? null,
+    assignees: (assignees.get(id) ?? []).sort(),
+  };
+}
+
+async function ownValues(session: Session, key: string, ids?: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const where = ids === undefined
+    ? [`configuration.key is "${key}"`]
+    : chunk(ids, 200).map((part) => `configuration.key is "${key}" and entity_id in (${quoted(part)})`);
+  for (const condition of where) {
+    for (
+      const row of await queryAll(
+        session,
+        `select entity_id, value from ContextCustomAttributeValue where ${condition}`,
+      )
+    ) {
+      if (typeof row.value === "string" && row.value !== "") found.set(String(row.entity_id), row.value);
+    }
+  }
+  return found;
+}
+
+async function assignmentsOf(session: Session, condition: string): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  const rows = await queryAll(
+    session,
+    `select context_id, resource.username from Appointment where type is "assignment" and ${condition}`,
+  );
+  for (const row of rows) {
+    const username = (row.resource as Row | undefined)?.username;
+    if (typeof username !== "string") continue;
+    const list = found.get(String(row.context_id)) ?? [];
+    if (!list.includes(username)) list.push(username);
+    found.set(String(row.context_id), list);
+  }
+  return found;
+}
+
+/** Splits a list into parts of at most `size`. */
+export function chunk<T>(items: T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
+}
+
+/** Ids as a quoted, comma-separated list for `in (…)`. */
+export function quoted(ids: string[]): string {
+  return ids.map((id) => `"${id.replace(/"/g, "")}"`).join(", ");
+}
+
+/** The tracker project's row (name, id and values), or undefined. */
+export async function findTrackerProject(
+  session: Session,
+  by: { name?: string; id?: string },
+): Promise<Row | undefined> {
+  const condition = by.id ? `id is "${by.id}"` : `name is "${String(by.name).replace(/"/g, "")}"`;
+  return (await session.query(`select id, name, full_name, custom_attributes from Project where ${condition}`))
+    .data[0] as Row | undefined;
+}
+
+/**
+ * Reads a whole tracker project: types, statuses, every TypedContext with its values, its own
+ * pipeline id and its assignees. Throws a `RangeError` naming the project when there is none.
+ */
+export async function readTrackerProject(
+  session: Session,
+  projectName: string,
+  options: { idAttribute: string },
+): Promise<TrackerProject> {
+  const project = await findTrackerProject(session, { name: projectName });
+  if (project === undefined) throw new RangeError(`There is no tracker project named '${projectName}'`);
+  const projectId = String(project.id);
+  const [rows, ownIds, assignees, statuses, objectTypes, types] = await Promise.all([
+    queryAll(session, `select ${NODE_FIELDS} from TypedContext where project_id is "${projectId}" order by id`),
+    ownValues(session, options.idAttribute),
+    assignmentsOf(session, `context.project_id is "${projectId}"`),
+    queryAll(session, "select name, sort from Status order by sort"),
+    queryAll(session, "select name, sort from ObjectType order by sort"),
+    queryAll(session, "select name, sort from Type order by sort"),
+  ]);
+  return {
+    id: projectId,
+    name: String(project.name),
+    fullName: String(project.full_name ?? project.name),
+    values: valuesOf(project),
+    ownFerryId: ownIds.get(projectId) ?? null,
+    statuses: statuses.map((row) => String(row.name)),
+    objectTypes: objectTypes.map((row) => String(row.name)).filter((n) => n !== "Task" && n !== "Milestone"),
+    taskTypes: types.map((row) => String(row.name)),
+    nodes: rows.map((row) => nodeOf(row, ownIds, assignees)),
+  };
+}
+
+/** Reads some TypedContext entities of a project (those still there), with their own ids and assignees. */
+export async function readTrackerNodes(
+  session: Session,
+  ids: string[],
+  options: { idAttribute: string },
+): Promise<TrackerNode[]> {
+  const nodes: TrackerNode[] = [];
+  for (const part of chunk([...new Set(ids)], 200)) {
+    const [rows, ownIds, assignees] = await Promise.all([
+      session.query(`select ${NODE_FIELDS} from TypedContext where id in (${quoted(part)})`).then((r) =>
+        r.data as Row[]
+      ),
+      ownValues(session, options.idAttribute, part),
+      assignmentsOf(session, `context_id in (${quoted(part)})`),
+    ]);
+    nodes.push(...rows.map((row) => nodeOf(row, ownIds, assignees)));
+  }
+  return nodes;
+}

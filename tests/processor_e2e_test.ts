@@ -102,6 +102,10 @@ Deno.test({
       "plain",
       "reconcile-on-leecher-start",
       "second",
+      "sync-action",
+      "sync-from-tracker",
+      "sync-on-reconcile",
+      "sync-requested",
       "updates",
     ]);
     strictEqual(failures.length, 1, "the broken module is reported");

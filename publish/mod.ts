@@ -124,6 +124,15 @@ export {
   type PublishRequest,
   PublishRequestError,
   PublishRequestSchema,
+  type SceneFacts,
+  SceneFactsSchema,
 } from "./request.ts";
-export { parsePublishSettings, type PublishSettings, PublishSettingsSchema, STRUCTURE_FIELDS } from "./settings.ts";
+export {
+  parsePublishSettings,
+  type PublishSettings,
+  PublishSettingsSchema,
+  type SceneSettings,
+  SceneSettingsSchema,
+  STRUCTURE_FIELDS,
+} from "./settings.ts";
 export { type PublishByteProgress, type PublishOutcome, runPublish, type RunPublishOptions } from "./run_publish.ts";

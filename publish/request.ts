@@ -7,6 +7,61 @@ export const LocationSchema = z.union([
   z.object({ disk: z.string().min(1, "needs the root folder") }),
 ], { error: "must be 'server', 'unmanaged' or { disk: '<root>' }" });
 
+/**
+ * What a DCC knows about its scene, sent so that ferry's validators can check it against the
+ * tracker's context (custom attributes `fps`, `frameStart`…) and the studio settings. Every field
+ * is optional: a host sends what it has, and a check whose fact is missing is skipped. Sent on the
+ * request's `context.scene` (the whole scene) and on an instance's `scene` (what differs for that
+ * instance); an instance's facts override the context's.
+ */
+export const SceneFactsSchema = z.object({
+  /** The first frame of the scene's working range, without handles. */
+  frameStart: z.number().int().optional(),
+  /** The last frame of the scene's working range, without handles. */
+  frameEnd: z.number().int().optional(),
+  /** Frames before `frameStart` the scene holds as handles. */
+  handleStart: z.number().int().min(0).optional(),
+  /** Frames after `frameEnd` the scene holds as handles. */
+  handleEnd: z.number().int().min(0).optional(),
+  /** Frames per second (23.976 as 23.976, i.e. fps / fps_base in Blender). */
+  fps: z.number().positive().optional(),
+  /** The render width in pixels (before any preview percentage). */
+  resolutionWidth: z.number().int().positive().optional(),
+  /** The render height in pixels (before any preview percentage). */
+  resolutionHeight: z.number().int().positive().optional(),
+  /** The render's preview scale in percent (Blender's resolution_percentage); informative. */
+  resolutionPercentage: z.number().positive().optional(),
+  /** Pixel aspect ratio (width / height of one pixel). */
+  pixelAspect: z.number().positive().optional(),
+  /** The name of the camera the scene renders through; null when it has none. */
+  camera: z.string().nullable().optional(),
+  /** Colour management: the view transform, the working (scene linear / sequencer) space, the display. */
+  colorManagement: z.object({
+    viewTransform: z.string().optional(),
+    look: z.string().optional(),
+    workingSpace: z.string().optional(),
+    display: z.string().optional(),
+  }).optional(),
+  /** Scene units: the system (`METRIC`, `IMPERIAL`, `NONE`), the scale and the length unit. */
+  units: z.object({
+    system: z.string().optional(),
+    scaleLength: z.number().positive().optional(),
+    length: z.string().optional(),
+  }).optional(),
+  /** Whether the scene has changes that are not saved. */
+  unsavedChanges: z.boolean().optional(),
+  /** The scene file's path; empty or absent when it was never saved. */
+  filePath: z.string().optional(),
+  /** The DCC: its name (`blender`, `maya`…) and version (`4.2.1`). */
+  dcc: z.object({ name: z.string().optional(), version: z.string().optional() }).optional(),
+}).refine(
+  (value) => value.frameStart === undefined || value.frameEnd === undefined || value.frameStart <= value.frameEnd,
+  { message: "frameStart must not be after frameEnd", path: ["frameEnd"] },
+);
+
+/** Scene facts a host sends (see {@linkcode SceneFactsSchema}). */
+export type SceneFacts = z.infer<typeof SceneFactsSchema>;
+
 /** One thing to publish. */
 export const PublishInstanceSchema = z.object({
   /** Main family, e.g. `render`, `plate`, `model`. */
@@ -21,6 +76,8 @@ export const PublishInstanceSchema = z.object({
   frameEnd: z.number().int().optional(),
   /** Family-specific options, passed through to plugins. */
   options: z.record(z.string(), z.unknown()).default({}),
+  /** Scene facts of this instance, over the context's (`context.scene`). */
+  scene: SceneFactsSchema.optional(),
 }).refine(
   (value) => value.frameStart === undefined || value.frameEnd === undefined || value.frameStart <= value.frameEnd,
   {
@@ -38,6 +95,8 @@ export const PublishRequestSchema = z.object({
   context: z.object({
     path: z.string().min(1, "needs a context such as 'demo/sq010/sh010'"),
     task: z.string().min(1, "needs a task name"),
+    /** Scene facts of the whole scene (see {@linkcode SceneFactsSchema}). */
+    scene: SceneFactsSchema.optional(),
   }),
   instances: z.array(PublishInstanceSchema).min(1, "needs at least one instance"),
   comment: z.string().default(""),

@@ -1,5 +1,44 @@
 import { z } from "zod";
 
+const isRegExp = (value: string) => {
+  try {
+    new RegExp(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * What ferry's scene validators (`plugins/validate_scene_*.ts`) require of the facts a DCC sends,
+ * besides the tracker's values. Every field has a default that asks nothing.
+ */
+export const SceneSettingsSchema = z.object({
+  /** Regular expressions; the scene's camera must match one. Empty: any camera. */
+  allowedCameras: z.array(z.string().refine(isRegExp, "must be a valid regular expression")).default([]),
+  /** The colour management the scene must use; a missing field is not checked. */
+  colorSpace: z.object({
+    viewTransform: z.string().min(1).optional(),
+    workingSpace: z.string().min(1).optional(),
+    display: z.string().min(1).optional(),
+  }).default({}),
+  /**
+   * A regular expression the scene file's name must match, with `{project}`, `{context}` (the
+   * shot's or asset build's name) and `{task}` replaced by those names; null: not checked.
+   */
+  fileNamePattern: z.string().nullable().default(null).refine(
+    (value) => value === null || isRegExp(value.replaceAll(/\{(project|context|task)\}/g, "x")),
+    "must be a valid regular expression",
+  ),
+  /** Refuse a publish from a scene with unsaved changes (the repair saves it). */
+  requireSaved: z.boolean().default(false),
+  /** How far the scene's fps may be from the tracker's. */
+  fpsTolerance: z.number().min(0).default(0.001),
+});
+
+/** Validated scene settings. */
+export type SceneSettings = z.infer<typeof SceneSettingsSchema>;
+
 /** Placeholders allowed in the disk-location structure template. */
 export const STRUCTURE_FIELDS = ["project", "context", "asset", "version", "component", "frame", "ext"] as const;
 
@@ -58,6 +97,8 @@ export const PublishSettingsSchema = z.object({
    * heartbeat beats every quarter of it, at most every 5 s.
    */
   inFlightSeconds: z.number().positive().default(20),
+  /** Rules of the scene validators (camera, colour space, scene file name, saved scene). */
+  scene: SceneSettingsSchema.prefault({}),
 });
 
 /** Validated settings. */

@@ -2,6 +2,7 @@ import type { Session } from "@ftrack/api";
 import type { Discovery } from "../../publish/discover.ts";
 import type { Result } from "../../publish/run.ts";
 import { runPublish } from "../../publish/run_publish.ts";
+import { repairsFor } from "../../plugins/_repair.ts";
 import type { PublishSettings } from "../../publish/settings.ts";
 import type { BridgeLog } from "./bridge_log.ts";
 import { BridgeError } from "./errors.ts";
@@ -52,8 +53,9 @@ export function assetKeys(job: Pick<StoredJob, "request" | "dryRun">): string[] 
   return job.request.instances.map((instance) => `${path}\u0000${instance.name}`);
 }
 
-/** A plugin result as jobs and events show it. */
+/** A plugin result as jobs and events show it; a failed validation carries the repairs its plugin proposes. */
 export function toJobResult(result: Result): JobResult {
+  const repairs = repairsFor(result);
   return {
     plugin: result.plugin.name,
     instance: result.instance?.name ?? null,
@@ -61,6 +63,7 @@ export function toJobResult(result: Result): JobResult {
     error: result.error ? { message: result.error.message, stack: result.error.stack } : null,
     records: result.records.map(({ level, message }) => ({ level, message })),
     duration: Math.round(result.duration * 100) / 100,
+    ...(repairs.length > 0 ? { repairs } : {}),
   };
 }
 

@@ -63,6 +63,18 @@ export const FINAL_STATES: readonly JobState[] = ["succeeded", "failed", "cancel
 
 const LevelSchema = z.enum(["debug", "info", "warning", "error"]);
 
+/**
+ * Changes a failed validator proposes (plugins/_repair.ts): `set` gives scene facts their values
+ * (publish/request.ts `SceneFactsSchema` keys, nested ones dotted), `save` saves the scene. The
+ * host applies what it understands and shows the rest.
+ */
+export const RepairSchema = z.object({
+  action: z.string().openapi({ example: "Repair" }),
+  label: z.string().openapi({ example: "Set the shot's frame range" }),
+  set: z.record(z.string(), z.unknown()).optional().openapi({ example: { frameStart: 1001, frameEnd: 1100 } }),
+  save: z.boolean().optional(),
+}).openapi("Repair");
+
 /** One plugin's outcome on one instance (or the context). */
 export const JobResultSchema = z.object({
   plugin: z.string(),
@@ -71,6 +83,8 @@ export const JobResultSchema = z.object({
   error: z.object({ message: z.string(), stack: z.string().optional() }).nullable(),
   records: z.array(z.object({ level: LevelSchema, message: z.string() })),
   duration: z.number(),
+  /** What would fix a failed validation, when its plugin can say (absent otherwise). */
+  repairs: z.array(RepairSchema).optional(),
 }).openapi("Result");
 /** A result as jobs and events carry it. */
 export type JobResult = z.infer<typeof JobResultSchema>;

@@ -140,3 +140,36 @@ Deno.test({
     strictEqual(message, "There is no tracker project named 'nope'");
   },
 });
+
+Deno.test({
+  name: "deno task sync prints what it created and what it could not sync",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    const { sqliteSite } = await import("./_store.ts");
+    await using place = await sqliteSite();
+    const session = await openSession(running);
+    const { project } = await makeShot(session, "delta");
+    await session.create("Task", { name: "stray", parent_id: project.id });
+    const run = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", new URL("../scripts/sync.ts", import.meta.url).pathname, ...args],
+        env: { FTRACK_SERVER: running.url, FTRACK_API_USER: running.apiUser, FTRACK_API_KEY: running.apiKey },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const result = await run(["delta", "--store", place.location]);
+    const out = new TextDecoder().decode(result.stdout);
+    strictEqual(result.code, 0, new TextDecoder().decode(result.stderr));
+    ok(out.includes("delta: 4 created"), out);
+    ok(out.includes("created /sq010/sh010/lighting"), out);
+    ok(out.includes("not synced /stray: a task directly under the project"), out);
+    const missing = await run(["nope", "--store", place.location]);
+    strictEqual(missing.code, 1);
+    ok(
+      new TextDecoder().decode(missing.stderr).includes("Cannot sync 'nope': There is no tracker project named 'nope'"),
+    );
+    strictEqual((await run([])).code, 2, "no project named: a usage error");
+  },
+});

@@ -16,6 +16,10 @@ Any DCC's Python (Blender, Maya, Nuke, Houdini, a farm job) finds the bridge thr
     )
     print(job["versionIds"])
 
+Scene facts (``ferry_host.scene_facts(frame_start=1001, fps=24, …)`` as ``publish_request(…, scene=…)``) are checked
+against the tracker's shot; a failed check raises :class:`JobFailed` whose ``repairs`` say what to change
+(``ferry_host.apply_repair(repair, {"fps": set_fps})`` applies what the host understands).
+
 From a shell: ``python -m ferry_host publish renders/beauty.####.exr --context demo/sq010/sh010 --task lighting``.
 """
 
@@ -35,6 +39,7 @@ from .errors import (
 from .home import ferry_home
 from .request import asset_from_path, family_from_path, instance, publish_request, safe_asset_name
 from .sse import Event, EventParser
+from .validation import apply_repair, describe_repair, failed_validations, repairs, scene_facts
 
 __version__ = "0.1.0"
 
@@ -53,9 +58,12 @@ __all__ = [
     "JobFailed",
     "JobNotFound",
     "TokenRefused",
+    "apply_repair",
     "asset_from_path",
     "describe_issue",
+    "describe_repair",
     "ensure_bridge",
+    "failed_validations",
     "failure_of",
     "family_from_path",
     "ferry_home",
@@ -64,6 +72,8 @@ __all__ = [
     "publish_request",
     "raise_for_job",
     "read_bridge_file",
+    "repairs",
     "safe_asset_name",
+    "scene_facts",
     "start_bridge",
 ]

@@ -13,6 +13,7 @@ import sys
 from .client import Client, failure_of
 from .errors import BridgeError, FerryError, InvalidRequest, JobFailed, JobNotFound
 from .request import asset_from_path, family_from_path, instance, parse_location, publish_request
+from .validation import describe_repair, failed_validations
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -68,6 +69,11 @@ def _parser():
     publish.add_argument("--location", default="server", help="server (default), unmanaged or disk:<root>")
     publish.add_argument("--user", help="publish as this tracker user")
     publish.add_argument("--host", default="python", help="the host name sent with the request (default: python)")
+    publish.add_argument(
+        "--scene",
+        metavar="JSON",
+        help="scene facts to validate, as JSON or @file.json, e.g. '{\"fps\": 24, \"frameStart\": 1001}'",
+    )
     publish.add_argument("--dry-run", action="store_true", help="collect and validate only")
     publish.add_argument("--no-wait", action="store_true", help="print the job id and return at once")
 
@@ -157,7 +163,35 @@ def _frames(text):
     return int(match.group(1)), int(match.group(2))
 
 
+def _scene(text):
+    """The ``--scene`` facts: a JSON object, or ``@path`` of a file holding one."""
+    if text is None:
+        return None
+    source = text
+    if text.startswith("@"):
+        with open(text[1:]) as stream:
+            source = stream.read()
+    try:
+        facts = json.loads(source)
+    except ValueError as error:
+        raise ValueError("--scene must be a JSON object or @file.json, got %r (%s)" % (text[:80], error))
+    if not isinstance(facts, dict):
+        raise ValueError("--scene must be a JSON object of scene facts, got %r" % (text[:80],))
+    return facts
+
+
+def print_validations(job, write=None):
+    """Prints each failed validation of a job with the repairs it proposes (to stderr unless ``write`` is given)."""
+    write = write or _say
+    for failure in failed_validations(job):
+        subject = " (%s)" % failure["instance"] if failure["instance"] else ""
+        write("  FAILED %s%s: %s" % (failure["plugin"], subject, failure["message"]))
+        for repair in failure["repairs"]:
+            write("    repair: %s" % describe_repair(repair))
+
+
 def _publish(args):
+    scene = _scene(args.scene)
     paths = [os.path.abspath(path) for path in args.paths]
     first = paths[0]
     frame_start = frame_end = None
@@ -180,6 +214,7 @@ def _publish(args):
         host=args.host,
         location=parse_location(args.location),
         user=args.user,
+        scene=scene,
     )
     client = _client(args, args.host)
     bridge = client.connect()
@@ -199,6 +234,9 @@ def _publish(args):
         if args.json and error.job is not None:
             print(json.dumps(error.job, indent=2))
         _say("\nnot published: %s" % error)
+        if error.validations:
+            _say("failed validations:")
+            print_validations(error.job)
         return EXIT_FAILED
     if args.json:
         print(json.dumps(job, indent=2))
@@ -237,6 +275,11 @@ def _show_job(job, as_json):
         print("  error: %s" % job["error"])
     elif failure:
         print("  failed in %s: %s" % (failure[0], failure[2]))
+    for failed in failed_validations(job):
+        for repair in failed["repairs"]:
+            print("  repair %s%s: %s" % (
+                failed["plugin"], " (%s)" % failed["instance"] if failed["instance"] else "", describe_repair(repair)
+            ))
     for version in job.get("versionIds") or []:
         print("  version %s" % version)
 

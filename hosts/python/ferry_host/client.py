@@ -19,6 +19,7 @@ from .errors import (
 )
 from .home import ferry_home
 from .sse import EventParser
+from .validation import failed_validations, repairs
 
 #: The states a job ends in.
 FINAL_STATES = ("succeeded", "failed", "cancelled")
@@ -349,13 +350,17 @@ def raise_for_job(job):
         )
     if failure is not None:
         plugin, instance, reason = failure
+        validations = failed_validations(job)
+        more = " (and %d more failed)" % (len(validations) - 1) if len(validations) > 1 else ""
         raise JobFailed(
-            "Publish job %s failed in %s%s: %s"
-            % (job.get("id"), plugin, " (instance '%s')" % instance if instance else "", reason),
+            "Publish job %s failed in %s%s: %s%s"
+            % (job.get("id"), plugin, " (instance '%s')" % instance if instance else "", reason, more),
             job,
             plugin,
             instance,
             reason,
+            validations,
+            repairs(job),
         )
     raise JobFailed(
         "Publish job %s ended %s: %s" % (job.get("id"), state, job.get("error") or "no reason given"),

@@ -59,15 +59,19 @@ class JobNotFound(BridgeError):
 class JobFailed(FerryError):
     """A publish job ended in the ``failed`` state.
 
-    ``job`` is the final job; ``plugin`` and ``reason`` are the first failing plugin and its message.
+    ``job`` is the final job; ``plugin`` and ``reason`` are the first failing plugin and its message;
+    ``validations`` every failed result (``ferry_host.failed_validations``) and ``repairs`` the changes they propose
+    (``ferry_host.repairs``).
     """
 
-    def __init__(self, message, job=None, plugin=None, instance=None, reason=None):
+    def __init__(self, message, job=None, plugin=None, instance=None, reason=None, validations=None, repairs=None):
         FerryError.__init__(self, message)
         self.job = job
         self.plugin = plugin
         self.instance = instance
         self.reason = reason
+        self.validations = list(validations or [])
+        self.repairs = list(repairs or [])
 
 
 class JobCancelled(JobFailed):

@@ -8,8 +8,10 @@ _MOVIE = re.compile(r"\.(mov|mp4|mkv|avi|webm|mxf)$", re.IGNORECASE)
 _PATTERN = re.compile(r"[*?\[]|#|%0?\d*d|\$F\d?")
 
 
-def instance(family, name, files, families=None, frame_start=None, frame_end=None, options=None):
+def instance(family, name, files, families=None, frame_start=None, frame_end=None, options=None, scene=None):
     """One instance of a publish request: a family, an asset name and its files (paths, folders or patterns).
+
+    ``scene`` holds scene facts of this instance (see :func:`ferry_host.scene_facts`), over the context's.
 
     >>> instance("render", "beauty", ["/r/beauty.####.png"], frame_start=1, frame_end=10)["frameEnd"]
     10
@@ -23,19 +25,25 @@ def instance(family, name, files, families=None, frame_start=None, frame_end=Non
         item["frameEnd"] = int(frame_end)
     if options:
         item["options"] = dict(options)
+    if scene:
+        item["scene"] = dict(scene)
     return item
 
 
-def publish_request(context, task, instances, comment="", host=None, location=None, user=None, cwd=None):
+def publish_request(
+    context, task, instances, comment="", host=None, location=None, user=None, cwd=None, scene=None
+):
     """A publish request: the context path (``project/…/shot``), the task, instances, a comment.
 
-    ``location`` is ``"server"`` (default), ``"unmanaged"``, ``"disk:<root>"`` or ``{"disk": root}``.
+    ``location`` is ``"server"`` (default), ``"unmanaged"``, ``"disk:<root>"`` or ``{"disk": root}``. ``scene`` holds
+    the facts of the whole scene (see :func:`ferry_host.scene_facts`), which ferry's validators check against the
+    tracker's shot and the studio settings.
 
     >>> publish_request("demo/sq010/sh010", "lighting", [instance("model", "chair", ["/m/chair.glb"])])["context"]
     {'path': 'demo/sq010/sh010', 'task': 'lighting'}
     """
     request = {
-        "context": {"path": context, "task": task},
+        "context": dict({"path": context, "task": task}, **({"scene": dict(scene)} if scene else {})),
         "instances": list(instances),
         "comment": comment or "",
         "cwd": cwd or os.getcwd(),

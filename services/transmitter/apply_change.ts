@@ -1,0 +1,311 @@
+import { operation, type Session } from "@ftrack/api";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Entity, Writer } from "../../src/store/entity.ts";
+import type { StoredEvent } from "../../src/store/event_record.ts";
+import type { PipelineStore } from "../../src/store/pipeline_store.ts";
+import type { Settings } from "../../src/store/settings.ts";
+import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
+import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../src/sync/sync_settings.ts";
+
+/** The settings key of the transmitter (`handlers.transmitter`). */
+export const TRANSMITTER_SETTINGS_KEY = "transmitter";
+
+/** The transmitter's settings: on/off, and whether pipeline creations and deletions reach the tracker. */
+export const TransmitterSettingsSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Entities created or deleted in the pipeline are created or deleted in the tracker. */
+  createDeleted: z.boolean().default(true),
+});
+
+/** A change that cannot be applied: the job ends failed with this reason. */
+export class UnappliableChange extends Error {
+  override name = "UnappliableChange";
+}
+
+type Row = Record<string, unknown>;
+const NATIVE: Record<string, string> = { startDate: "start_date", endDate: "end_date", description: "description" };
+const TYPED = new Set(["project", "folder", "task"]);
+
+interface Payload {
+  entityId: string;
+  entityType: string;
+  parentId: string | null;
+  old: unknown;
+  new: unknown;
+}
+
+/** What applying one pipeline change did, for the job's description. */
+export interface Applied {
+  summary: string;
+}
+
+const trackerType = (entity: Pick<Entity, "type">) => entity.type === "project" ? "Project" : "TypedContext";
+
+async function one(session: Session, expression: string): Promise<Row | undefined> {
+  return (await session.query(expression)).data[0] as Row | undefined;
+}
+
+/** The statuses a tracker entity's workflow allows (name → id). */
+async function allowedStatuses(session: Session, trackerId: string): Promise<Map<string, string>> {
+  const row = await one(
+    session,
+    `select id, object_type_id, type_id, project.project_schema_id from TypedContext where id is "${trackerId}"`,
+  );
+  if (!row) throw new UnappliableChange(`tracker entity ${trackerId} is gone`);
+  const schemaId = String((row.project as Row | undefined)?.project_schema_id ?? "");
+  const objectType = await one(session, `select name from ObjectType where id is "${row.object_type_id}"`);
+  let statuses: Row[];
+  if (objectType?.name === "Task") {
+    const override = row.type_id
+      ? await one(
+        session,
+        `select workflow_schema.statuses.id, workflow_schema.statuses.name from ProjectSchemaOverride where project_schema_id is "${schemaId}" and type_id is "${row.type_id}"`,
+      )
+      : undefined;
+    const schema = override ? (override.workflow_schema as Row) : (await one(
+      session,
+      `select task_workflow_schema.statuses.id, task_workflow_schema.statuses.name from ProjectSchema where id is "${schemaId}"`,
+    ))?.task_workflow_schema as Row | undefined;
+    statuses = (schema?.statuses ?? []) as Row[];
+  } else {
+    const schema = await one(
+      session,
+      `select id from Schema where project_schema_id is "${schemaId}" and object_type_id is "${row.object_type_id}"`,
+    );
+    statuses = schema
+      ? ((await session.query(
+        `select task_status.id, task_status.name from SchemaStatus where schema_id is "${schema.id}"`,
+      ))
+        .data as Row[]).map((r) => r.task_status as Row)
+      : [];
+  }
+  return new Map(statuses.map((status) => [String(status.name).toLowerCase(), String(status.id)]));
+}
+
+async function userIds(session: Session, names: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const name of names) {
+    const safe = name.replace(/"/g, "");
+    const user = await one(session, `select id from User where email is "${safe}"`) ??
+      await one(session, `select id from User where username is "${safe}"`);
+    if (!user) throw new UnappliableChange(`no tracker user has the email or username '${name}'`);
+    found.set(name, String(user.id));
+  }
+  return found;
+}
+
+async function configurationId(session: Session, key: string): Promise<string | undefined> {
+  const row = await one(session, `select id from CustomAttributeConfiguration where key is "${key.replace(/"/g, "")}"`);
+  return row ? String(row.id) : undefined;
+}
+
+/**
+ * Applies one pipeline `entity.*` event to the tracker: attributes (dates and description to the
+ * native fields, mapped ones to custom attributes), status (by name among those the entity's
+ * workflow allows, case-insensitively), assignees (by email, then username), name and parent,
+ * task type; creations and deletions when the settings allow. Throws {@linkcode UnappliableChange}
+ * with the reason when it cannot be applied.
+ */
+export async function applyChange(options: {
+  session: Session;
+  store: PipelineStore;
+  event: StoredEvent;
+  settings: Settings;
+  sender: string;
+}): Promise<Applied> {
+  const { session, store, event } = options;
+  const change = event.topic.split(".").pop()!;
+  const payload = event.payload as Payload;
+  const transmitter = TransmitterSettingsSchema.parse(options.settings.handlers[TRANSMITTER_SETTINGS_KEY] ?? {});
+  const sync = SyncSettingsSchema.parse(options.settings.handlers[SYNC_SETTINGS_KEY] ?? {});
+  if (!TYPED.has(payload.entityType)) {
+    return { summary: `${payload.entityType} ${change}: products, versions and representations stay in the pipeline` };
+  }
+  if (change === "deleted") {
+    const old = payload.old as Entity;
+    if (!transmitter.createDeleted) return { summary: "deletion not carried (handlers.transmitter.createDeleted off)" };
+    if (!old?.trackerId || old.type === "project") return { summary: `nothing to delete in the tracker` };
+    const exists = await one(session, `select id from TypedContext where id is "${old.trackerId}"`);
+    if (exists) await session.delete("TypedContext", [old.trackerId]);
+    return { summary: `deleted tracker entity ${old.trackerId}` };
+  }
+  const entity = await store.getEntity(payload.entityId);
+  if (!entity) return { summary: `the pipeline entity ${payload.entityId} is gone since` };
+  if (change === "tracker_id_changed") return { summary: "tracker id recorded" };
+  if (change === "created" || entity.trackerId === null) {
+    if (entity.trackerId !== null) return { summary: `already in the tracker as ${entity.trackerId}` };
+    if (!transmitter.createDeleted) return { summary: "creation not carried (handlers.transmitter.createDeleted off)" };
+    return await create(session, store, entity, sync.idAttribute, options.sender, sync.attributes);
+  }
+  const trackerId = entity.trackerId;
+  const type = trackerType(entity);
+  switch (change) {
+    case "renamed":
+      await session.update(type, [trackerId], { name: entity.name });
+      return { summary: `renamed to '${entity.name}'` };
+    case "moved": {
+      const parentTrackerId = await parentTracker(store, entity);
+      await session.update(type, [trackerId], { parent_id: parentTrackerId });
+      return { summary: `moved under ${parentTrackerId}` };
+    }
+    case "status_changed":
+      return await applyStatus(session, entity, trackerId);
+    case "assignees_changed":
+      return await applyAssignees(session, entity, trackerId);
+    case "attrib_changed":
+      return await applyAttributes(
+        session,
+        entity,
+        trackerId,
+        Object.keys((payload.new ?? {}) as Record<string, unknown>),
+        sync.attributes,
+      );
+    case "data_changed": {
+      if (entity.type === "task") {
+        const taskType = String(entity.data.taskType);
+        const found = await one(session, `select id from Type where name is "${taskType.replace(/"/g, "")}"`);
+        if (!found) throw new UnappliableChange(`the tracker has no task type '${taskType}'`);
+        await session.update("Task", [trackerId], { type_id: found.id });
+        return { summary: `task type '${taskType}'` };
+      }
+      return { summary: "data kept in the pipeline" };
+    }
+    default:
+      return { summary: `${change}: nothing to apply` };
+  }
+}
+
+async function parentTracker(store: PipelineStore, entity: Entity): Promise<string> {
+  if (entity.parentId !== null) {
+    const parent = await store.getEntity(entity.parentId);
+    if (!parent?.trackerId) {
+      throw new UnappliableChange(`its pipeline parent '${parent?.name ?? entity.parentId}' is not in the tracker yet`);
+    }
+    return parent.trackerId;
+  }
+  const project = (await store.findEntities({ type: "project", project: entity.project }))[0];
+  if (!project?.trackerId) throw new UnappliableChange(`project '${entity.project}' is not in the tracker`);
+  return project.trackerId;
+}
+
+async function create(
+  session: Session,
+  store: PipelineStore,
+  entity: Entity,
+  idAttribute: string,
+  sender: string,
+  mapping: Array<{ tracker: string; pipeline: string }>,
+): Promise<Applied> {
+  if (entity.type === "project") throw new UnappliableChange("projects are created in the tracker, then synced");
+  const parentId = await parentTracker(store, entity);
+  const existing = await one(
+    session,
+    `select id from TypedContext where parent_id is "${parentId}" and name is "${entity.name.replace(/"/g, "")}"`,
+  );
+  let trackerId: string;
+  if (existing) trackerId = String(existing.id);
+  else {
+    const objectTypeName = entity.type === "task" ? "Task" : String(entity.data.folderType ?? "Folder");
+    const objectType =
+      await one(session, `select id, name from ObjectType where name is "${objectTypeName.replace(/"/g, "")}"`) ??
+        await one(session, `select id, name from ObjectType where name is "Folder"`);
+    if (!objectType) throw new UnappliableChange(`the tracker has no object type '${objectTypeName}'`);
+    const data: Row = { id: randomUUID(), name: entity.name, parent_id: parentId };
+    if (entity.type === "task") {
+      const taskType = await one(
+        session,
+        `select id from Type where name is "${String(entity.data.taskType).replace(/"/g, "")}"`,
+      );
+      if (taskType) data.type_id = taskType.id;
+    }
+    const configuration = await configurationId(session, idAttribute);
+    trackerId = String(data.id);
+    await session.call([
+      operation.create(String(objectType.name), data),
+      ...(configuration
+        ? [operation.update("ContextCustomAttributeValue", [configuration, trackerId], { value: entity.id })]
+        : []),
+    ]);
+  }
+  const applied: string[] = [];
+  if (!existing) {
+    if (entity.status) applied.push((await applyStatus(session, entity, trackerId)).summary);
+    if (entity.assignees.length) applied.push((await applyAssignees(session, entity, trackerId)).summary);
+    const keys = Object.keys(entity.attributes).filter((key) => entity.attributes[key] !== null);
+    if (keys.length) applied.push((await applyAttributes(session, entity, trackerId, keys, mapping)).summary);
+  }
+  const writer: Writer = { sender, senderType: TRACKER_SENDER_TYPE };
+  const current = await store.getEntity(entity.id);
+  if (current && current.trackerId === null) {
+    await store.writeEntity({ ...current, trackerId } as Parameters<PipelineStore["writeEntity"]>[0], writer);
+  }
+  return { summary: [`${existing ? "matched" : "created"} tracker entity ${trackerId}`, ...applied].join("; ") };
+}
+
+async function applyStatus(session: Session, entity: Entity, trackerId: string): Promise<Applied> {
+  if (entity.status === null) return { summary: "status cleared in the pipeline: left as is in the tracker" };
+  const allowed = await allowedStatuses(session, trackerId);
+  const statusId = allowed.get(entity.status.toLowerCase());
+  if (!statusId) {
+    throw new UnappliableChange(
+      `status '${entity.status}' is not one the workflow of tracker entity ${trackerId} allows (${
+        [...allowed.keys()].join(", ")
+      })`,
+    );
+  }
+  await session.update(trackerType(entity), [trackerId], { status_id: statusId });
+  return { summary: `status '${entity.status}'` };
+}
+
+async function applyAssignees(session: Session, entity: Entity, trackerId: string): Promise<Applied> {
+  const users = await userIds(session, entity.assignees);
+  const current = (await session.query(
+    `select id, resource_id from Appointment where context_id is "${trackerId}" and type is "assignment"`,
+  )).data as Row[];
+  const wanted = new Set(users.values());
+  const operations = [
+    ...current.filter((row) => !wanted.has(String(row.resource_id))).map((row) =>
+      operation.delete("Appointment", [String(row.id)])
+    ),
+    ...[...wanted].filter((id) => !current.some((row) => row.resource_id === id)).map((id) =>
+      operation.create("Appointment", { context_id: trackerId, resource_id: id, type: "assignment" })
+    ),
+  ];
+  if (operations.length) await session.call(operations);
+  return { summary: `assignees ${entity.assignees.join(", ") || "(none)"}` };
+}
+
+async function applyAttributes(
+  session: Session,
+  entity: Entity,
+  trackerId: string,
+  keys: string[],
+  mapping: Array<{ tracker: string; pipeline: string }>,
+): Promise<Applied> {
+  const native: Record<string, unknown> = {};
+  const operations = [];
+  const skipped: string[] = [];
+  for (const key of keys) {
+    const value = entity.attributes[key] ?? null;
+    if (NATIVE[key]) {
+      native[NATIVE[key]] = value;
+      continue;
+    }
+    const mapped = mapping.find((m) => m.pipeline === key);
+    if (!mapped) {
+      skipped.push(key);
+      continue;
+    }
+    const configuration = await configurationId(session, mapped.tracker);
+    if (!configuration) throw new UnappliableChange(`the tracker has no custom attribute '${mapped.tracker}'`);
+    operations.push(operation.update("ContextCustomAttributeValue", [configuration, trackerId], { value }));
+  }
+  if (Object.keys(native).length) operations.push(operation.update(trackerType(entity), [trackerId], native));
+  if (operations.length) await session.call(operations);
+  return {
+    summary: `attributes ${keys.filter((k) => !skipped.includes(k)).join(", ") || "(none)"}${
+      skipped.length ? `; not mapped: ${skipped.join(", ")}` : ""
+    }`,
+  };
+}

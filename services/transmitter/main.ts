@@ -1,0 +1,148 @@
+/**
+ * `deno task transmitter`: carries the pipeline's changes to the tracker.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import denoConfig from "../../deno.json" with { type: "json" };
+import { parseFlags, UsageError } from "../../src/cli/args.ts";
+import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
+import { serviceConfig } from "../../src/cli/service_config.ts";
+import { createLogger } from "../../src/cli/service_log.ts";
+import { ferryHome } from "../../src/config/ferry_home.ts";
+import { openStore } from "../../src/store/open_store.ts";
+import { connectTracker } from "../tracker/connect_tracker.ts";
+import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "./transmitter.ts";
+
+export const USAGE =
+  `Usage: deno task transmitter [--store <file or postgres://…>] [--variant production|staging|dev] [--port 8076]
+
+Carries the pipeline's changes to the tracker: enrolls the pipeline store's 'entity.*' events
+(→ '${TRANSMIT_TOPIC}' jobs, in any order, retried with backoff up to processor.maxRetries),
+leaving out those written on the tracker's behalf (sender type 'tracker', the processor's sync)
+so nothing echoes back, and applies each: mapped attributes (settings
+'handlers.sync-from-tracker.attributes'), start/end dates and description, status (by name,
+case-insensitively, among the statuses the entity's workflow allows), assignees (tracker users
+by email, then username), name and parent, task type. Folders and tasks created or deleted in
+the pipeline are created or deleted in the tracker ('handlers.transmitter.createDeleted', on by
+default); 'handlers.transmitter.enabled: false' turns it off for a project. A change that cannot
+be applied ends failed with the reason: 'deno task events list --topic ${TRANSMIT_TOPIC} --status failed'.
+
+Options:
+  --store <where>        SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
+  --variant <name>       settings variant (default: FERRY_VARIANT, else production)
+  --port <n>             port of /health on 127.0.0.1 (default 8076; 0 picks a free one)
+  --sender <name>        service name written on the jobs (default: transmitter@<host>)
+  --poll-ms <n>          longest pause between looks at an empty queue (default 50)
+  --log-level <level>    debug | info | warn | error (default info)
+  --json-log             log JSON lines
+  -h, --help             show this help
+
+The tracker: FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, else the embedded tracker of
+$FERRY_HOME/tracker. Stops on SIGINT / SIGTERM after the current job.
+
+${
+    exitCodesHelp({ 0: "stopped on a signal", 3: "the store or the tracker could not be opened, or the port is taken" })
+  }`;
+
+const FlagsSchema = z.object({
+  store: z.string().min(1).optional(),
+  variant: z.string().optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8076),
+  sender: z.string().min(1).optional(),
+  "poll-ms": z.coerce.number().int().min(1).max(10_000).default(50),
+  "log-level": z.enum(["debug", "info", "warn", "error"]).default("info"),
+  "json-log": z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+/** Runs the transmitter until SIGINT / SIGTERM; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let flags: z.infer<typeof FlagsSchema>;
+  let config;
+  try {
+    ({ flags } = parseFlags(args, {
+      store: { type: "string" },
+      variant: { type: "string" },
+      port: { type: "string" },
+      sender: { type: "string" },
+      "poll-ms": { type: "string" },
+      "log-level": { type: "string" },
+      "json-log": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    }, FlagsSchema));
+    if (flags.help) {
+      console.log(USAGE);
+      return EXIT.OK;
+    }
+    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+  const log = createLogger({ name: "transmitter", level: flags["log-level"], json: flags["json-log"] });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const environment = <T>(promise: Promise<T>) =>
+    promise.catch((error) => {
+      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
+    });
+  try {
+    await using store = await environment(openStore(config.store));
+    await using tracker = await environment(connectTracker());
+    await using transmitter = startTransmitter({
+      store,
+      session: tracker.session,
+      variant: config.variant,
+      sender: flags.sender,
+      log,
+      pollMs: flags["poll-ms"],
+    });
+    const startedAt = new Date().toISOString();
+    const schemaVersion = await store.schemaVersion();
+    const app = new Hono();
+    app.get("/health", async (c) =>
+      c.json({
+        status: "ok",
+        version: denoConfig.version,
+        variant: config.variant,
+        sender: transmitter.sender,
+        holder: transmitter.holder,
+        store: { kind: store.kind, location: store.location, schemaVersion },
+        metrics: transmitter.metrics,
+        queueDepth: await store.queueDepth(TRANSMITTER_SOURCE_TOPICS, TRANSMIT_TOPIC).catch(() => null),
+        startedAt,
+      }));
+    app.notFound((c) => c.json({ error: `No route ${c.req.method} ${c.req.path}: use /health` }, 404));
+    let server;
+    try {
+      server = Deno.serve({ port: flags.port, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+    } catch (error) {
+      throw Object.assign(new Error(`Cannot listen on 127.0.0.1:${flags.port}: ${(error as Error).message}`), {
+        exitCode: EXIT.ENVIRONMENT,
+      });
+    }
+    log.info("health", { url: `http://127.0.0.1:${server.addr.port}` });
+    if (!stop.signal.aborted) {
+      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    }
+    log.info("stopping");
+    await transmitter.stop();
+    await server.shutdown();
+    return EXIT.OK;
+  } catch (error) {
+    log.error((error as Error).message);
+    return exitCodeOf(error);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

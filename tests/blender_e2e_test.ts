@@ -35,6 +35,19 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     await using fixture = await hostFixture();
+    // The shot is what the test scene is (frames 1-10, 64x36): the add-on's scene facts pass ferry's validators.
+    const [shot] = (await fixture.session.query(
+      `select custom_attributes from Shot where id is "${fixture.made.shot.id}"`,
+    )).data as Array<{ custom_attributes: Array<{ key: string; configuration_id: string }> }>;
+    for (
+      const [key, value] of Object.entries({ frameStart: 1, frameEnd: 10, resolutionWidth: 64, resolutionHeight: 36 })
+    ) {
+      const configuration = shot!.custom_attributes.find((item) => item.key === key)!;
+      await fixture.session.update("ContextCustomAttributeValue", [
+        configuration.configuration_id,
+        fixture.made.shot.id,
+      ], { value });
+    }
     const addon = await buildBlenderAddon({ out: join(fixture.work, "ferry_blender.zip") });
     const output = join(fixture.work, "blender.json");
     const blender = await run(BLENDER, [

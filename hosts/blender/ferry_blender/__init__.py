@@ -2,8 +2,12 @@
 
 The add-on is built on ferry's Python client (``ferry_host``, vendored in the zip). Panels: the 3D view's sidebar
 (the "ferry" tab) and Properties › Output. Operators: ``ferry.publish_render``, ``ferry.publish_scene``,
-``ferry.publish_selection``, ``ferry.pick_context``, ``ferry.cancel_publish``. They also work in ``blender -b``
-(there they wait for the publish and print its progress).
+``ferry.publish_selection``, ``ferry.pick_context``, ``ferry.cancel_publish``, ``ferry.apply_repair``. They also
+work in ``blender -b`` (there they wait for the publish and print its progress).
+
+Each publish sends the scene's facts (frame range, fps, resolution, camera, colour management, units, unsaved
+changes, file, Blender's version) for ferry's validators; a failed validation is listed in the panel with a
+**Repair** button when ferry proposes changes, which ``ferry.apply_repair`` makes in the scene.
 """
 
 bl_info = {
@@ -20,7 +24,11 @@ import bpy  # noqa: E402
 
 from . import jobs, operators, panel, preferences, properties  # noqa: E402
 
-_CLASSES = (preferences.FerryPreferences, properties.FerrySettings) + operators.CLASSES + panel.CLASSES
+_CLASSES = (
+    (preferences.FerryPreferences, properties.FerryValidation, properties.FerrySettings)
+    + operators.CLASSES
+    + panel.CLASSES
+)
 
 
 def register():

@@ -1,6 +1,7 @@
 """Running publishes: in a background thread that follows the job's events (the interface stays live), or
 synchronously in ``blender -b``. Only the main thread touches bpy; the thread talks through a queue."""
 
+import json
 import os
 import queue
 import shutil
@@ -143,10 +144,21 @@ def publish_now(client, request, cleanup=None, echo=print):
 
 
 def remember(scene, job=None, error=None):
-    """Keeps the outcome on ``scene.ferry`` (the panel shows it; scripts read it)."""
+    """Keeps the outcome on ``scene.ferry`` (the panel shows it; scripts read it), with the failed validations and
+    the repairs they propose (``scene.ferry.validations``)."""
     settings = scene.ferry
     if job is None and isinstance(error, ferry_host.JobFailed):
         job = error.job
+    settings.validations.clear()
+    for failure in ferry_host.failed_validations(job or {}):
+        item = settings.validations.add()
+        item.plugin = failure["plugin"] or ""
+        item.instance = failure["instance"] or ""
+        item.message = failure["message"]
+        merged = _merged(failure["repairs"])
+        if merged is not None:
+            item.repair_label = merged.get("label") or "Repair"
+            item.repair = json.dumps(merged)
     if job is not None:
         settings.last_job = job.get("id") or ""
         settings.last_versions = ",".join(job.get("versionIds") or [])
@@ -155,6 +167,23 @@ def remember(scene, job=None, error=None):
         settings.last_state = "failed"
         settings.last_versions = ""
     settings.last_message = str(error) if error is not None else summary(job)
+
+
+def _merged(repairs):
+    """The repairs of one failed result as one: their changes together, their labels joined."""
+    if not repairs:
+        return None
+    merged = {"label": "; ".join(repair.get("label") or "Repair" for repair in repairs), "set": {}}
+    for repair in repairs:
+        merged["set"].update(repair.get("set") or {})
+        if repair.get("save"):
+            merged["save"] = True
+        for key, value in repair.items():
+            if key not in ("action", "label", "set", "save"):
+                merged[key] = value
+    if not merged["set"]:
+        del merged["set"]
+    return merged
 
 
 def draw_status(self, context):

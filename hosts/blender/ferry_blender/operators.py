@@ -1,10 +1,11 @@
 """The operators: publish the render, the scene, the selection; pick a context; cancel."""
 
+import json
 import os
 
 import bpy
 
-from . import collect, jobs
+from . import collect, jobs, scene_facts
 from ._client import ferry_host
 
 
@@ -47,6 +48,7 @@ class _Publish(object):
             comment=self.comment or settings.comment,
             host="blender",
             cwd=os.path.dirname(bpy.data.filepath) or None,
+            scene=scene_facts.collect(context.scene) if settings.send_scene else None,
         )
         if self.dry_run:
             request["dryRun"] = True
@@ -223,6 +225,51 @@ class FERRY_OT_cancel_publish(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class FERRY_OT_apply_repair(bpy.types.Operator):
+    """Make the changes ferry proposes for a failed validation (e.g. the shot's frame range and fps) in this scene"""
+
+    bl_idname = "ferry.apply_repair"
+    bl_label = "Repair"
+    bl_options = {"REGISTER", "UNDO"}
+
+    index: bpy.props.IntProperty(name="Validation", description="Which failed validation (-1: every one)", default=-1)
+
+    @classmethod
+    def poll(cls, context):
+        settings = getattr(context.scene, "ferry", None)
+        if settings is None or not any(item.repair and not item.applied for item in settings.validations):
+            cls.poll_message_set("No failed validation with a repair: publish first")
+            return False
+        return True
+
+    def execute(self, context):
+        validations = context.scene.ferry.validations
+        if self.index >= len(validations):
+            self.report({"ERROR"}, "No failed validation %d: there are %d" % (self.index, len(validations)))
+            return {"CANCELLED"}
+        chosen = list(validations) if self.index < 0 else [validations[self.index]]
+        applied, unknown = [], []
+        for item in chosen:
+            if not item.repair or item.applied:
+                continue
+            try:
+                done, left = scene_facts.apply(context.scene, json.loads(item.repair))
+            except ValueError as error:
+                self.report({"ERROR"}, "ferry: %s (%s)" % (error, item.plugin))
+                return {"CANCELLED"}
+            item.applied = True
+            item.unknown = ", ".join(left)
+            applied += done
+            unknown += left
+        if not applied and not unknown:
+            self.report({"WARNING"}, "ferry: nothing to repair")
+            return {"CANCELLED"}
+        if unknown:
+            self.report({"WARNING"}, "ferry: not applied (unknown to this add-on): %s" % ", ".join(unknown))
+        self.report({"INFO"}, "ferry: repaired %s; publish again" % (", ".join(applied) or "nothing"))
+        return {"FINISHED"}
+
+
 # Blender keeps only the strings of enum items it is given while they are referenced: keep them here.
 _CONTEXT_ITEMS = []
 
@@ -291,4 +338,5 @@ CLASSES = (
     FERRY_OT_publish_selection,
     FERRY_OT_cancel_publish,
     FERRY_OT_pick_context,
+    FERRY_OT_apply_repair,
 )

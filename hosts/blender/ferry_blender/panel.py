@@ -27,6 +27,39 @@ def draw_ferry(layout, context):
     elif settings.last_message:
         icon = "CHECKMARK" if settings.last_state == "succeeded" else "ERROR"
         layout.label(text=settings.last_message, icon=icon)
+    draw_validations(layout, settings)
+
+
+def draw_validations(layout, settings):
+    """The failed validations of the last publish: each message, and a Repair button when ferry proposes changes."""
+    if not settings.validations:
+        layout.prop(settings, "send_scene")
+        return
+    box = layout.box()
+    box.label(text="Failed validations", icon="ERROR")
+    for index, item in enumerate(settings.validations):
+        column = box.column(align=True)
+        column.label(text=item.plugin + (" (%s)" % item.instance if item.instance else ""), icon="CANCEL")
+        for line in _wrapped(item.message):
+            column.label(text=line)
+        if item.applied:
+            column.label(text="Repaired: publish again", icon="CHECKMARK")
+            if item.unknown:
+                column.label(text="Not applied (unknown here): " + item.unknown, icon="INFO")
+        elif item.repair:
+            column.operator("ferry.apply_repair", text=item.repair_label or "Repair", icon="TOOL_SETTINGS").index = index
+    box.prop(settings, "send_scene")
+
+
+def _wrapped(text, width=60):
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = (line + " " + word).strip()
+    return lines + ([line] if line else [])
 
 
 class VIEW3D_PT_ferry(bpy.types.Panel):

@@ -3,6 +3,20 @@
 import bpy
 
 
+class FerryValidation(bpy.types.PropertyGroup):
+    """A validation the last publish failed, with the repair ferry proposes (``scene.ferry.validations``)."""
+
+    plugin: bpy.props.StringProperty(name="Validator")
+    instance: bpy.props.StringProperty(name="Instance")
+    message: bpy.props.StringProperty(name="Message")
+    repair_label: bpy.props.StringProperty(name="Repair", description="What the repair does")
+    repair: bpy.props.StringProperty(name="Repair changes", description="The proposed changes, as JSON")
+    applied: bpy.props.BoolProperty(name="Repaired", description="The repair was applied to the scene")
+    unknown: bpy.props.StringProperty(
+        name="Not applied", description="Changes this add-on does not know how to make (comma separated)"
+    )
+
+
 class FerrySettings(bpy.types.PropertyGroup):
     """ferry's publish settings of a scene (``scene.ferry``)."""
 
@@ -30,6 +44,13 @@ class FerrySettings(bpy.types.PropertyGroup):
         description="Ask for a review movie of the render (ffmpeg on the bridge's machine)",
         default=True,
     )
+    send_scene: bpy.props.BoolProperty(
+        name="Validate scene",
+        description="Send the scene's frame range, fps, resolution, camera, colour management… for ferry's validators "
+        "to check against the shot",
+        default=True,
+    )
+    validations: bpy.props.CollectionProperty(type=FerryValidation, name="Failed validations")
     # What the last publish gave (read by the panel and by scripts).
     last_state: bpy.props.StringProperty(name="Last publish")
     last_message: bpy.props.StringProperty(name="Last message")

@@ -32,6 +32,7 @@ def press_publish():
         area = [area for area in window.screen.areas if area.type == "VIEW_3D"][0]
         scene = bpy.context.scene
         scene.ferry.context, scene.ferry.task = "demo/sq010/sh010", "lighting"
+        scene.frame_start, scene.frame_end = 1001, 1100  # the shot's range: the scene facts pass ferry's validators
         # Show the ferry panel (Properties › Output) so that it is drawn while the publish runs.
         properties = [area for area in window.screen.areas if area.type == "PROPERTIES"][0]
         properties.spaces[0].context = "OUTPUT"

@@ -151,3 +151,67 @@ Deno.test({
     deepStrictEqual(seen.doctest, { attempted: 1, failed: 0 });
   },
 });
+
+const HAS_XVFB = HAS_BLENDER && await hasCommand("xvfb-run", ["--help"]);
+if (HAS_BLENDER && !HAS_XVFB) {
+  console.warn(`\n*** SKIPPED: the Blender repair interface test needs xvfb-run (apt-get install xvfb xauth) ***\n`);
+}
+
+Deno.test({
+  name: "ferry panel: with its interface (xvfb), failed validations are drawn with Repair buttons that fix the scene",
+  ignore: !HAS_XVFB,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using fixture = await hostFixture();
+    const addon = await buildBlenderAddon({ out: join(fixture.work, "ferry_blender.zip") });
+    const output = join(fixture.work, "ui.json");
+    const blender = await run("xvfb-run", [
+      "-a",
+      BLENDER,
+      "--factory-startup",
+      "--python",
+      join(ROOT, "hosts", "blender", "tests", "ui_repair.py"),
+      "--",
+      addon.path,
+      output,
+    ], {
+      env: {
+        ...fixture.env,
+        BLENDER_USER_SCRIPTS: join(fixture.work, "blender-scripts"),
+        BLENDER_USER_CONFIG: join(fixture.work, "blender-config"),
+        TMPDIR: fixture.work,
+      },
+    });
+    ok(blender.code === 0, `blender exited with ${blender.code}:\n${blender.stdout.slice(-6000)}\n${blender.stderr}`);
+    const seen = JSON.parse(await readFile(output, "utf8"));
+    ok(!seen.error, seen.error);
+    deepStrictEqual(seen.firstPress, ["RUNNING_MODAL"]);
+    match(seen.firstMessage, /failed in ValidateScene(FrameRange|Fps)/);
+    // The panel drew both failed validations, their messages and one Repair button each.
+    const kinds = (drawn: Array<[string, string]>, kind: string) =>
+      drawn.filter(([k]) => k === kind).map(([, text]) => text).sort();
+    deepStrictEqual(kinds(seen.drawnFailed, "failed"), [
+      "ValidateSceneFps (uilayout)",
+      "ValidateSceneFrameRange (uilayout)",
+    ]);
+    deepStrictEqual(kinds(seen.drawnFailed, "repair"), ["Set the shot's frame range", "Set the shot's frame rate"]);
+    ok(
+      seen.drawnFailed.some(([kind, text]: [string, string]) => kind === "message" && /frame start is 1,/.test(text)),
+      JSON.stringify(seen.drawnFailed),
+    );
+    // Pressing them repaired the scene; the panel then says so, without buttons.
+    deepStrictEqual(seen.pressed, [["FINISHED"], ["FINISHED"]]);
+    deepStrictEqual(seen.afterRepair, [1001, 1100, 24]);
+    strictEqual(kinds(seen.drawnRepaired, "repaired").length, 2);
+    strictEqual(kinds(seen.drawnRepaired, "repair").length, 0);
+    // Published the second time; the list is cleared.
+    deepStrictEqual(seen.secondPress, ["RUNNING_MODAL"]);
+    strictEqual(seen.state, "succeeded", seen.message);
+    strictEqual(seen.message, "Published demo/sq010/sh010 uilayout v001");
+    strictEqual(seen.validationsAtEnd, 0);
+    ok(!/Traceback/.test(blender.stdout + blender.stderr), blender.stdout + blender.stderr);
+    const { version } = await publishedVersion(fixture.session, seen.versions);
+    deepStrictEqual([version.asset.name, version.is_published], ["uilayout", true]);
+  },
+});

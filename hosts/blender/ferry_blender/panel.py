@@ -31,24 +31,37 @@ def draw_ferry(layout, context):
 
 
 def draw_validations(layout, settings):
-    """The failed validations of the last publish: each message, and a Repair button when ferry proposes changes."""
+    """The failed validations of the last publish: each message, and a Repair button when ferry proposes changes.
+
+    Returns what it drew, one ``(kind, text)`` per line (``failed``, ``message``, ``repair``, ``repaired``,
+    ``unknown``), for tests and scripts.
+    """
+    drawn = []
     if not settings.validations:
         layout.prop(settings, "send_scene")
-        return
+        return drawn
     box = layout.box()
     box.label(text="Failed validations", icon="ERROR")
     for index, item in enumerate(settings.validations):
         column = box.column(align=True)
-        column.label(text=item.plugin + (" (%s)" % item.instance if item.instance else ""), icon="CANCEL")
+        title = item.plugin + (" (%s)" % item.instance if item.instance else "")
+        column.label(text=title, icon="CANCEL")
+        drawn.append(("failed", title))
         for line in _wrapped(item.message):
             column.label(text=line)
+            drawn.append(("message", line))
         if item.applied:
             column.label(text="Repaired: publish again", icon="CHECKMARK")
+            drawn.append(("repaired", title))
             if item.unknown:
                 column.label(text="Not applied (unknown here): " + item.unknown, icon="INFO")
+                drawn.append(("unknown", item.unknown))
         elif item.repair:
-            column.operator("ferry.apply_repair", text=item.repair_label or "Repair", icon="TOOL_SETTINGS").index = index
+            label = item.repair_label or "Repair"
+            column.operator("ferry.apply_repair", text=label, icon="TOOL_SETTINGS").index = index
+            drawn.append(("repair", label))
     box.prop(settings, "send_scene")
+    return drawn
 
 
 def _wrapped(text, width=60):

@@ -101,7 +101,7 @@ export interface SceneValidatorOptions {
   name: string;
   label: string;
   order: number;
-  /** The repair button's label. */
+  /** The repair button's label; without one the validator has no Repair action (nothing it could set). */
   repairLabel?: string;
   check(input: SceneCheckInput): SceneCheckOutcome;
 }
@@ -130,7 +130,7 @@ export function sceneValidator(
     name: options.name,
     label: options.label,
     order: options.order,
-    actions: [repairAction({ label: options.repairLabel })],
+    actions: options.repairLabel ? [repairAction({ label: options.repairLabel })] : [],
     repair(instance: Instance): RepairChanges | null {
       const outcome = check(inputOf(instance));
       if ("skipped" in outcome) return null;

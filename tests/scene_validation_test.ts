@@ -11,6 +11,7 @@ import { repairsFor } from "../plugins/_repair.ts";
 import type { Result } from "../publish/run.ts";
 import { toJobResult } from "../services/bridge/job_runner.ts";
 import { JobResultSchema } from "../services/bridge/schemas.ts";
+import { bridgeFixture } from "./_bridge.ts";
 import { publishFixture, publishWith } from "./_publish.ts";
 
 const SHOT = {
@@ -243,4 +244,41 @@ Deno.test("PublishRequestSchema: scene facts are checked, naming the field and t
     await refused({ frameStart: 1100, frameEnd: 1001 }),
     /'context\.scene\.frameEnd': frameStart must not be after frameEnd \(got 1001\)/,
   );
+});
+
+Deno.test({
+  name: "GET /openapi.json documents the scene facts of requests and the repairs of results",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using fixture = await bridgeFixture({ shot: false });
+    const doc = await (await fixture.request("/openapi.json")).json();
+    const schemas = doc.components.schemas;
+    deepStrictEqual(Object.keys(schemas.Repair.properties).sort(), ["action", "label", "save", "set"]);
+    const result = schemas.Result.properties.repairs;
+    strictEqual(result.items.$ref, "#/components/schemas/Repair");
+    const text = JSON.stringify(schemas.PublishRequest);
+    for (
+      const fact of ["frameStart", "handleStart", "fps", "pixelAspect", "colorManagement", "unsavedChanges", "dcc"]
+    ) {
+      ok(text.includes(`"${fact}"`), `the request schema lacks ${fact}`);
+    }
+    // The scene validators are listed for hosts, with a Repair action where they can propose changes.
+    const { plugins } = await (await fixture.request("/v1/plugins?host=blender")).json();
+    const repairable = plugins.filter((plugin: { actions: Array<{ name: string }> }) =>
+      plugin.actions.some((action) => action.name === "Repair")
+    ).map((plugin: { name: string }) => plugin.name).sort();
+    deepStrictEqual(
+      repairable,
+      [
+        "ValidateSceneColorSpace",
+        "ValidateSceneCamera",
+        "ValidateSceneFileName",
+        "ValidateSceneFps",
+        "ValidateSceneFrameRange",
+        "ValidateSceneResolution",
+        "ValidateSceneSaved",
+      ].sort(),
+    );
+  },
 });

@@ -66,6 +66,24 @@ const GATHER_BYTES = 4 * 1024 * 1024;
 /** At most this much of one upload waits in memory for the disk before the body is read further. */
 const BEHIND_BYTES = 32 * 1024 * 1024;
 
+/**
+ * After this many bytes of an upload of announced length, other requests get their turn: a body
+ * whose bytes are already buffered is otherwise read on and on while other clients wait hundreds of
+ * milliseconds. Not for chunked bodies: with Deno's HTTP server, a chunked body that is not read
+ * again at once costs a copy of what is buffered each time, which makes the upload quadratic
+ * (measured: 256 MiB from Deno's fetch in 51 s instead of 2 s).
+ */
+const YIELD_BYTES = 4 * 1024 * 1024;
+
+/** Options of {@linkcode FileStore.receive}. */
+export interface ReceiveOptions {
+  /**
+   * The body's length was announced (`Content-Length`, not chunked): it is safe to let other
+   * requests in every few MiB. @default {false}
+   */
+  fixedLength?: boolean;
+}
+
 /** How long a signed upload URL stays valid. */
 export const UPLOAD_TTL_MS = 60 * 60 * 1000;
 
@@ -188,7 +206,9 @@ export class FileStore {
     token: string,
     body: ReadableStream<Uint8Array> | null,
     contentMd5: string | undefined,
+    options: ReceiveOptions = {},
   ): Promise<StoredDigests> {
+    const { fixedLength = false } = options;
     const grant = this.#grants.get(token);
     if (grant === undefined) throw new UploadError(404, "This upload URL is unknown or was already used.");
     this.#grants.delete(token);
@@ -203,6 +223,7 @@ export class FileStore {
     const sha1 = createHash("sha1");
     const md5 = grant.md5Base64 || contentMd5 ? createHash("md5") : undefined;
     let size = 0;
+    let nextYield = fixedLength ? YIELD_BYTES : Infinity;
     let out: Deno.FsFile | undefined;
     let writer: GatheredWriter | undefined;
     const reader = body?.getReader();
@@ -231,6 +252,10 @@ export class FileStore {
         md5?.update(value);
         writer.push(value);
         if (writer.pendingBytes > BEHIND_BYTES) await writer.whenBelow(BEHIND_BYTES / 2);
+        if (size >= nextYield) {
+          nextYield = size + YIELD_BYTES;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
       }
       await writer.finish();
       out.close();

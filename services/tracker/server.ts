@@ -181,7 +181,9 @@ export function trackerApp(
 
   app.put("/upload/:token", async (c) => {
     try {
-      const digests = await tracker.files.receive(c.req.param("token"), c.req.raw.body, c.req.header("content-md5"));
+      const digests = await tracker.files.receive(c.req.param("token"), c.req.raw.body, c.req.header("content-md5"), {
+        fixedLength: c.req.header("content-length") !== undefined,
+      });
       // Like S3, the ETag is the MD5 when one was asked for; the SHA-1 always comes in its own header.
       return c.body(null, 200, { ETag: `"${digests.md5 ?? digests.sha1}"`, [SHA1_HEADER]: digests.sha1 });
     } catch (error) {

@@ -124,3 +124,14 @@ Deno.test("the tracker answers another client's query while a 100 MiB upload is 
   ok(response.headers.get(SHA1_HEADER));
   strictEqual(response.headers.get(SHA1_HEADER), sent.digest("hex"));
 });
+
+Deno.test("the tracker stores a 100 MiB upload of announced length (Content-Length, as curl and Python send) byte for byte", async () => {
+  await using running = await trackerProcess();
+  const session = await openSession(running);
+  const bytes = new Uint8Array(100 * MIB);
+  for (let index = 0; index < 100; index++) bytes.set(block(index), index * MIB);
+  const { target } = await targetFor(session, bytes.length);
+  const response = await fetch(target.url, { method: "PUT", headers: target.headers, body: bytes });
+  strictEqual(response.status, 200, await response.text());
+  strictEqual(response.headers.get(SHA1_HEADER), createHash("sha1").update(bytes).digest("hex"));
+});

@@ -6,6 +6,7 @@ import type { StoredEvent } from "../../src/store/event_record.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Settings } from "../../src/store/settings.ts";
 import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
+import { COMMENT_TOPIC } from "../../src/sync/pipeline_ops.ts";
 import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../src/sync/sync_settings.ts";
 
 /** The settings key of the transmitter (`handlers.transmitter`). */
@@ -119,6 +120,7 @@ export async function applyChange(options: {
   const payload = event.payload as Payload;
   const transmitter = TransmitterSettingsSchema.parse(options.settings.handlers[TRANSMITTER_SETTINGS_KEY] ?? {});
   const sync = SyncSettingsSchema.parse(options.settings.handlers[SYNC_SETTINGS_KEY] ?? {});
+  if (event.topic === COMMENT_TOPIC) return await applyComment(session, store, event.payload as CommentPayload);
   if (!TYPED.has(payload.entityType)) {
     return { summary: `${payload.entityType} ${change}: products, versions and representations stay in the pipeline` };
   }
@@ -138,8 +140,44 @@ export async function applyChange(options: {
     if (!transmitter.createDeleted) return { summary: "creation not carried (handlers.transmitter.createDeleted off)" };
     return await create(session, store, entity, sync.idAttribute, options.sender, sync.attributes);
   }
-  const trackerId = entity.trackerId;
+  return await applyRecorded(session, store, change, payload, recorded(change, entity, payload), sync.attributes);
+}
+
+/**
+ * The entity as the event recorded it: the change's new value over the stored entity, so a
+ * later overwrite (a sync of an older tracker event) does not undo the change being carried.
+ */
+function recorded(change: string, entity: Entity, payload: Payload): Entity {
+  const value = payload.new;
+  switch (change) {
+    case "renamed":
+      return typeof value === "string" ? { ...entity, name: value } : entity;
+    case "moved":
+      return value === null || typeof value === "string" ? { ...entity, parentId: value } : entity;
+    case "status_changed":
+      return value === null || typeof value === "string" ? { ...entity, status: value } : entity;
+    case "assignees_changed":
+      return Array.isArray(value) ? { ...entity, assignees: value.map(String) } : entity;
+    case "attrib_changed":
+      return value && typeof value === "object"
+        ? { ...entity, attributes: { ...entity.attributes, ...(value as Record<string, unknown>) } }
+        : entity;
+    default:
+      return entity;
+  }
+}
+
+async function applyRecorded(
+  session: Session,
+  store: PipelineStore,
+  change: string,
+  payload: Payload,
+  entity: Entity,
+  mapping: Array<{ tracker: string; pipeline: string }>,
+): Promise<Applied> {
+  const trackerId = entity.trackerId!;
   const type = trackerType(entity);
+  const sync = { attributes: mapping };
   switch (change) {
     case "renamed":
       await session.update(type, [trackerId], { name: entity.name });
@@ -308,4 +346,48 @@ async function applyAttributes(
       skipped.length ? `; not mapped: ${skipped.join(", ")}` : ""
     }`,
   };
+}
+
+interface CommentPayload {
+  entityId: string;
+  commentId: string;
+  text: string;
+  author: string | null;
+}
+
+/** A pipeline comment → a tracker note on the entity, once (matched by its `ferry_comment_id` metadata). */
+async function applyComment(session: Session, store: PipelineStore, payload: CommentPayload): Promise<Applied> {
+  const entity = await store.getEntity(payload.entityId);
+  if (!entity) throw new UnappliableChange(`the commented pipeline entity ${payload.entityId} is gone`);
+  if (!entity.trackerId) throw new UnappliableChange(`'${entity.name}' is not in the tracker yet`);
+  const existing = await one(
+    session,
+    `select parent_id from Metadata where key is "ferry_comment_id" and value is "${payload.commentId}"`,
+  );
+  if (existing) return { summary: `note ${existing.parent_id} exists already` };
+  const target = await one(session, `select id from TypedContext where id is "${entity.trackerId}"`) ??
+    await one(session, `select id from Project where id is "${entity.trackerId}"`);
+  if (!target) throw new UnappliableChange(`tracker entity ${entity.trackerId} is gone`);
+  let userId = String(session.serverInformation?.user_information?.id ?? "");
+  if (payload.author) {
+    const users = await userIds(session, [payload.author]).catch(() => undefined);
+    if (users) userId = users.get(payload.author)!;
+  }
+  const noteId = randomUUID();
+  await session.call([
+    operation.create("Note", {
+      id: noteId,
+      content: payload.text,
+      parent_id: entity.trackerId,
+      parent_type: String(target.__entity_type__),
+      ...(userId ? { user_id: userId } : {}),
+    }),
+    operation.create("Metadata", {
+      parent_id: noteId,
+      parent_type: "Note",
+      key: "ferry_comment_id",
+      value: payload.commentId,
+    }),
+  ]);
+  return { summary: `note ${noteId} on ${target.__entity_type__} ${entity.trackerId}` };
 }

@@ -7,6 +7,7 @@ import type { Job } from "../../src/store/event_record.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Variant } from "../../src/store/settings.ts";
 import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
+import { COMMENT_TOPIC } from "../../src/sync/pipeline_ops.ts";
 import { applyChange, TRANSMITTER_SETTINGS_KEY, UnappliableChange } from "./apply_change.ts";
 
 /** The transmitter's jobs: one per pipeline `entity.*` event carried to the tracker. */
@@ -25,9 +26,10 @@ const CHANGES = [
 ];
 
 /** The pipeline topics the transmitter enrolls. */
-export const TRANSMITTER_SOURCE_TOPICS: string[] = TYPES.flatMap((type) =>
-  CHANGES.map((change) => `entity.${type}.${change}`)
-);
+export const TRANSMITTER_SOURCE_TOPICS: string[] = [
+  ...TYPES.flatMap((type) => CHANGES.map((change) => `entity.${type}.${change}`)),
+  COMMENT_TOPIC,
+];
 
 /** What a transmitter has done. */
 export interface TransmitterMetrics {

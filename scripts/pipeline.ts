@@ -1,0 +1,241 @@
+/**
+ * `deno task pipeline`: reads and changes the pipeline store by project and path, as a person
+ * or a studio tool would; the transmitter carries the changes to the tracker. `serve` offers the
+ * same operations over HTTP.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { z } from "zod";
+import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
+import { serviceConfig } from "../src/cli/service_config.ts";
+import { ferryHome } from "../src/config/ferry_home.ts";
+import type { Entity } from "../src/store/entity.ts";
+import { openStore } from "../src/store/open_store.ts";
+import { PipelineOpError, PipelineOps } from "../src/sync/pipeline_ops.ts";
+import { pipelineApi } from "../services/transmitter/pipeline_api.ts";
+
+export const USAGE = `Usage:
+  deno task pipeline get <project> <path>
+  deno task pipeline list <project> [<path>]
+  deno task pipeline set <project> <path> <key=value>…       (values are JSON when they parse: fps=25, note="x")
+  deno task pipeline status <project> <path> <status>
+  deno task pipeline create-folder <project> <parent path> <name> [--type Shot]
+  deno task pipeline create-task <project> <folder path> <name> [--type Compositing]
+  deno task pipeline assign <project> <task path> <user>… [--replace]
+  deno task pipeline comment <project> <path> <text> [--author <user>]
+  deno task pipeline serve [--port 8077] [--token <token>]
+
+Reads and changes the pipeline store: paths are folder and task names from the project down
+(/sq010/sh010/comp; / is the project), or an entity id. Statuses are the project's (matched
+case-insensitively). Each change is recorded as 'entity.*' events written by a user, which
+'deno task transmitter' applies to the tracker.
+
+'serve' offers the same over HTTP on 127.0.0.1 (routes under /projects/<project>/: GET entity
+and children ?path=, PATCH entity {path, attributes, status, assignees}, POST folders {parent,
+name, folderType}, tasks {parent, name, taskType}, comments {path, text, author}), each with
+'Authorization: Bearer <token>'. The token: --token, else FERRY_PIPELINE_TOKEN, else a new one
+written with the URL to $FERRY_HOME/pipeline_api.json.
+
+Options:
+  --store <where>    SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
+  --json             print entities as JSON
+  --sender <name>    written as the changes' sender (default: pipeline-cli@<host>)
+  -h, --help         show this help
+
+${
+  exitCodesHelp({
+    1: "the change was refused or the entity is unknown (the message says why)",
+    3: "the store could not be opened",
+  })
+}`;
+
+const FlagsSchema = z.object({
+  store: z.string().min(1).optional(),
+  json: z.boolean().default(false),
+  sender: z.string().min(1).optional(),
+  type: z.string().min(1).optional(),
+  replace: z.boolean().default(false),
+  author: z.string().min(1).optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8077),
+  token: z.string().min(16, "must be at least 16 characters").optional(),
+  help: z.boolean().default(false),
+});
+
+const ARITY: Record<string, [number, number]> = {
+  get: [2, 2],
+  list: [1, 2],
+  set: [3, Infinity],
+  status: [3, 3],
+  "create-folder": [3, 3],
+  "create-task": [3, 3],
+  assign: [3, Infinity],
+  comment: [3, 3],
+  serve: [0, 0],
+};
+
+function line(entity: Entity): string {
+  const extra = entity.type === "task"
+    ? String(entity.data.taskType)
+    : entity.type === "folder"
+    ? String(entity.data.folderType)
+    : entity.type;
+  return `${entity.name}  ${entity.type} (${extra})  status=${entity.status ?? "-"}  ${
+    entity.assignees.length ? `assignees=${entity.assignees.join(",")}  ` : ""
+  }tracker=${entity.trackerId ?? "-"}  id=${entity.id}`;
+}
+
+function parseAssignments(pairs: string[]): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`'${pair}' is not key=value`);
+    const raw = pair.slice(at + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    attributes[pair.slice(0, at)] = value;
+  }
+  return attributes;
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function main(args: string[], write = (text: string) => console.log(text)): Promise<number> {
+  let flags: z.infer<typeof FlagsSchema>;
+  let command: string;
+  let rest: string[];
+  let assignments: Record<string, unknown> = {};
+  let config;
+  try {
+    let positionals: string[];
+    ({ flags, positionals } = parseFlags(args, {
+      store: { type: "string" },
+      json: { type: "boolean" },
+      sender: { type: "string" },
+      type: { type: "string" },
+      replace: { type: "boolean" },
+      author: { type: "string" },
+      port: { type: "string" },
+      token: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }, FlagsSchema));
+    if (flags.help) {
+      write(USAGE);
+      return EXIT.OK;
+    }
+    [command = "", ...rest] = positionals;
+    const arity = ARITY[command];
+    if (!arity) {
+      throw new UsageError(
+        command ? `Unknown command '${command}': use ${Object.keys(ARITY).join(", ")}` : "Name a command",
+      );
+    }
+    if (rest.length < arity[0] || rest.length > arity[1]) {
+      throw new UsageError(
+        `'${command}' takes ${arity[0]}${
+          arity[1] === Infinity ? " or more" : arity[1] > arity[0] ? ` to ${arity[1]}` : ""
+        } arguments, not ${rest.length}`,
+      );
+    }
+    if (command === "set") assignments = parseAssignments(rest.slice(2));
+    config = serviceConfig({ store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+  let store;
+  try {
+    store = await openStore(config.store, { create: command === "serve" });
+  } catch (error) {
+    console.error((error as Error).message);
+    return EXIT.ENVIRONMENT;
+  }
+  const ops = new PipelineOps(store, { sender: flags.sender ?? `pipeline-cli@${Deno.hostname()}`, senderType: "user" });
+  const show = (entity: Entity) => write(flags.json ? JSON.stringify(entity, null, 2) : line(entity));
+  try {
+    const [project = "", path = "/"] = rest;
+    switch (command) {
+      case "get":
+        show(await ops.get(project, path));
+        break;
+      case "list": {
+        const children = await ops.list(project, path);
+        if (flags.json) write(JSON.stringify(children, null, 2));
+        else for (const child of children) write(line(child));
+        break;
+      }
+      case "set":
+        show(await ops.setAttributes(project, path, assignments));
+        break;
+      case "status":
+        show(await ops.setStatus(project, path, rest[2]!));
+        break;
+      case "create-folder":
+        show(await ops.createFolder(project, path, rest[2]!, flags.type));
+        break;
+      case "create-task":
+        show(await ops.createTask(project, path, rest[2]!, flags.type));
+        break;
+      case "assign":
+        show(await ops.assign(project, path, rest.slice(2), { replace: flags.replace }));
+        break;
+      case "comment": {
+        const { id, entity } = await ops.comment(project, path, rest[2]!, flags.author);
+        write(`Comment ${id} on ${entity.type} '${entity.name}'`);
+        break;
+      }
+      case "serve":
+        return await serve(store, flags);
+    }
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof PipelineOpError || error instanceof TypeError || error instanceof RangeError) {
+      console.error((error as Error).message);
+      return EXIT.FAILED;
+    }
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+async function serve(
+  store: Awaited<ReturnType<typeof openStore>>,
+  flags: z.infer<typeof FlagsSchema>,
+): Promise<number> {
+  const token = flags.token ?? Deno.env.get("FERRY_PIPELINE_TOKEN") ?? randomBytes(24).toString("base64url");
+  const app = pipelineApi({ store, token, sender: flags.sender ?? `pipeline-api@${Deno.hostname()}` });
+  let server;
+  try {
+    server = Deno.serve({ port: flags.port, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  } catch (error) {
+    console.error(`Cannot listen on 127.0.0.1:${flags.port}: ${(error as Error).message}`);
+    return EXIT.ENVIRONMENT;
+  }
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const file = join(ferryHome(), "pipeline_api.json");
+  if (!flags.token && !Deno.env.get("FERRY_PIPELINE_TOKEN")) {
+    await Deno.mkdir(ferryHome(), { recursive: true });
+    await Deno.writeTextFile(file, JSON.stringify({ url, token, pid: Deno.pid }, null, 2), { mode: 0o600 });
+    console.error(`The pipeline API listens on ${url}; its token is in ${file}`);
+  } else console.error(`The pipeline API listens on ${url}`);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  await server.shutdown();
+  return EXIT.OK;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

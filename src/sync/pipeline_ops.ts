@@ -1,0 +1,188 @@
+import { randomUUID } from "node:crypto";
+import type { Entity, EntityInput, Writer } from "../store/entity.ts";
+import type { PipelineStore } from "../store/pipeline_store.ts";
+
+/** The topic of a comment made in the pipeline (the transmitter turns it into a tracker note). */
+export const COMMENT_TOPIC = "entity.comment.created";
+
+/** A request that names something the pipeline does not have, or a value it refuses. */
+export class PipelineOpError extends Error {
+  override name = "PipelineOpError";
+  constructor(message: string, readonly status: 400 | 404 = 400) {
+    super(message);
+  }
+}
+
+/**
+ * Changes people and tools make to the pipeline store, by project and path (`/sq010/sh010/comp`,
+ * `/` for the project, or an entity id). Each write records `entity.*` events with the writer's
+ * sender type (`user`), which the transmitter carries to the tracker.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { openStore } from "../store/mod.ts";
+ * import { PipelineOps } from "./pipeline_ops.ts";
+ *
+ * await using store = await openStore(":memory:");
+ * await store.writeEntity({ type: "project", project: "demo", name: "demo" }, { sender: "setup" });
+ * const ops = new PipelineOps(store, { sender: "tool", senderType: "user" });
+ * await ops.createFolder("demo", "/", "sq010", "Sequence");
+ * await ops.createTask("demo", "/sq010", "layout", "Layout");
+ * ok((await ops.get("demo", "/sq010/layout")).data.taskType === "Layout");
+ * ```
+ */
+export class PipelineOps {
+  constructor(readonly store: PipelineStore, readonly writer: Writer) {}
+
+  /** The project entity; a 404 error naming the project when there is none. */
+  async project(project: string): Promise<Entity> {
+    const found = (await this.store.findEntities({ type: "project", project }))[0];
+    if (!found) {
+      throw new PipelineOpError(
+        `The pipeline has no project '${project}' (sync it first: deno task sync ${project})`,
+        404,
+      );
+    }
+    return found;
+  }
+
+  /** The entity at a path (or with an id) in a project. */
+  async get(project: string, path: string): Promise<Entity> {
+    const root = await this.project(project);
+    if (!path.startsWith("/")) {
+      const byId = await this.store.getEntity(path);
+      if (byId && byId.project === project) return byId;
+      throw new PipelineOpError(
+        `There is no entity '${path}' in project '${project}': give a path like /sq010/sh010`,
+        404,
+      );
+    }
+    const names = path.split("/").filter(Boolean);
+    let current: Entity = root;
+    for (let i = 0; i < names.length; i++) {
+      const siblings = i === 0
+        ? (await this.store.findEntities({ project, type: "folder" })).filter((e) => e.parentId === null)
+        : await this.store.findEntities({ project, parentId: current.id });
+      const next = siblings.find((entity) => entity.name === names[i]) ??
+        siblings.find((entity) => entity.name.toLowerCase() === names[i]!.toLowerCase());
+      if (!next) {
+        throw new PipelineOpError(
+          `There is no '${names[i]}' in '/${names.slice(0, i).join("/")}' of project '${project}' (path '${path}')`,
+          404,
+        );
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  /** The children of the entity at a path (`/`: the top folders). */
+  async list(project: string, path = "/"): Promise<Entity[]> {
+    const parent = await this.get(project, path);
+    if (parent.type === "project") {
+      return (await this.store.findEntities({ project, type: "folder" })).filter((e) => e.parentId === null);
+    }
+    return await this.store.findEntities({ project, parentId: parent.id });
+  }
+
+  async #write(entity: Entity, change: Partial<Entity>): Promise<Entity> {
+    return (await this.store.writeEntity({ ...entity, ...change } as EntityInput, this.writer)).entity;
+  }
+
+  /** Sets attributes (merged with the entity's; `null` clears one). */
+  async setAttributes(project: string, path: string, attributes: Record<string, unknown>): Promise<Entity> {
+    const entity = await this.get(project, path);
+    return await this.#write(entity, { attributes: { ...entity.attributes, ...attributes } });
+  }
+
+  /** Sets the status: one of the project's statuses (case-insensitively), else a 400 error listing them. */
+  async setStatus(project: string, path: string, status: string): Promise<Entity> {
+    const entity = await this.get(project, path);
+    const root = await this.project(project);
+    const statuses = Array.isArray(root.data.statuses) ? root.data.statuses.map(String) : [];
+    const known = statuses.length === 0 ? status : statuses.find((s) => s.toLowerCase() === status.toLowerCase());
+    if (!known) {
+      throw new PipelineOpError(
+        `Unknown status '${status}' in project '${project}': use one of ${statuses.join(", ")}`,
+      );
+    }
+    return await this.#write(entity, { status: known });
+  }
+
+  /** Assigns users (usernames or emails); `replace` drops those not named. */
+  async assign(project: string, path: string, users: string[], options: { replace?: boolean } = {}): Promise<Entity> {
+    const entity = await this.get(project, path);
+    if (entity.type !== "task") throw new PipelineOpError(`Only tasks are assigned; '${path}' is a ${entity.type}`);
+    const assignees = options.replace ? [...new Set(users)] : [...new Set([...entity.assignees, ...users])];
+    return await this.#write(entity, { assignees });
+  }
+
+  async #create(input: EntityInput, project: string, parentPath: string): Promise<Entity> {
+    const siblings = await this.list(project, parentPath);
+    if (siblings.some((s) => s.name.toLowerCase() === input.name.toLowerCase())) {
+      throw new PipelineOpError(
+        `'${parentPath.replace(/\/$/, "")}/${input.name}' exists already in project '${project}'`,
+      );
+    }
+    return (await this.store.writeEntity(input, this.writer)).entity;
+  }
+
+  /** Creates a folder under a folder (or at the top with `/`). */
+  async createFolder(project: string, parentPath: string, name: string, folderType = "Folder"): Promise<Entity> {
+    const parent = await this.get(project, parentPath);
+    if (parent.type !== "project" && parent.type !== "folder") {
+      throw new PipelineOpError(`A folder goes under a folder, not under the ${parent.type} '${parentPath}'`);
+    }
+    return await this.#create(
+      {
+        type: "folder",
+        id: randomUUID(),
+        project,
+        parentId: parent.type === "project" ? null : parent.id,
+        name,
+        data: { folderType },
+      },
+      project,
+      parentPath,
+    );
+  }
+
+  /** Creates a task under a folder. */
+  async createTask(project: string, folderPath: string, name: string, taskType = "Generic"): Promise<Entity> {
+    const parent = await this.get(project, folderPath);
+    if (parent.type !== "folder") {
+      throw new PipelineOpError(`A task goes under a folder, not under the ${parent.type} '${folderPath}'`);
+    }
+    return await this.#create(
+      { type: "task", id: randomUUID(), project, parentId: parent.id, name, data: { taskType } },
+      project,
+      folderPath,
+    );
+  }
+
+  /** Adds a comment to an entity: recorded as an `entity.comment.created` event. */
+  async comment(project: string, path: string, text: string, author?: string): Promise<{ id: string; entity: Entity }> {
+    if (!text.trim()) throw new PipelineOpError("A comment needs some text");
+    const entity = await this.get(project, path);
+    const id = randomUUID();
+    await this.store.dispatch({
+      topic: COMMENT_TOPIC,
+      hash: `${COMMENT_TOPIC}:${id}`,
+      sender: this.writer.sender,
+      senderType: this.writer.senderType ?? null,
+      project,
+      payload: {
+        entityId: entity.id,
+        entityType: entity.type,
+        commentId: id,
+        text,
+        author: author ?? null,
+        old: null,
+        new: text,
+      },
+      description: `comment on ${entity.type} '${entity.name}' by ${author ?? this.writer.sender}`,
+    });
+    return { id, entity };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The round trip through every service: a shot created and a status changed in the tracker with
+ * `@ftrack/api` appear in the pipeline store (leecher → processor sync); an attribute, a status
+ * and a comment made with `deno task pipeline` appear in the tracker (transmitter); the event
+ * count settles (nothing loops). Both store adapters.
+ */
+import { ok, strictEqual } from "node:assert/strict";
+import { createLogger } from "../src/cli/service_log.ts";
+import { type PipelineStore } from "../src/store/mod.ts";
+import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "../services/transmitter/transmitter.ts";
+import { main as pipeline } from "../scripts/pipeline.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { storeKinds } from "./_store.ts";
+import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+
+const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
+
+for (const { kind, site, ignore } of await storeKinds()) {
+  Deno.test({
+    name: `round trip: tracker → pipeline → tracker without loops (${kind})`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await site();
+      await using store = await place.open();
+      const session = await openSession(running);
+      await using _services = await startServices(running, store);
+      await using _transmitter = startTransmitter({
+        store,
+        session: await openSession(running),
+        log: createLogger({ name: "transmitter", level: "error" }),
+        pollMs: 10,
+      });
+      const { project, sequence, task } = await makeShot(session, "round");
+      await setValue(session, "ferry_auto_sync", project.id, true);
+      await waitFor(async () => (await byTracker(store, task.id)) !== undefined, "the full sync");
+
+      // Tracker → pipeline.
+      const shot = (await session.create("Shot", { name: "sh020", parent_id: sequence.id })).data;
+      const revise = (await session.query('select id from Status where name is "Revise"')).data[0]!;
+      await session.update("Task", [task.id], { status_id: revise.id });
+      await waitFor(async () => (await byTracker(store, shot.id))?.name === "sh020", "the new shot in the pipeline");
+      await waitFor(async () => (await byTracker(store, task.id))?.status === "Revise", "the status in the pipeline");
+
+      // Pipeline → tracker, through the command.
+      const out: string[] = [];
+      const run = (...args: string[]) => pipeline([...args, "--store", place.location], (text) => out.push(text));
+      strictEqual(await run("set", "round", "/sq010/sh020", "fps=50", "frameStart=1009"), 0);
+      strictEqual(await run("status", "round", "/sq010/sh010/lighting", "approved"), 0);
+      strictEqual(await run("comment", "round", "/sq010/sh010/lighting", "Lovely rim light"), 0);
+      strictEqual(await run("status", "round", "/sq010/sh010/lighting", "Nonsense"), 1, "an unknown status is refused");
+      const customValue = async (key: string, id: string) =>
+        (await session.query(
+          `select value from ContextCustomAttributeValue where configuration.key is "${key}" and entity_id is "${id}"`,
+        )).data[0]?.value;
+      await waitFor(async () => (await customValue("fps", shot.id)) === 50, "the attribute in the tracker");
+      strictEqual(await customValue("frameStart", shot.id), 1009);
+      await waitFor(
+        async () =>
+          (await session.query(`select status.name from Task where id is "${task.id}"`)).data[0]!.status.name ===
+            "Approved",
+        "the status in the tracker",
+      );
+      await waitFor(
+        async () =>
+          (await session.query(`select content from Note where parent_id is "${task.id}"`)).data.some((note) =>
+            note.content === "Lovely rim light"
+          ),
+        "the comment as a note",
+      );
+
+      // Nothing echoes: the queues empty and the count of tracker events stops growing.
+      const transmitted = () => store.queueDepth(TRANSMITTER_SOURCE_TOPICS, TRANSMIT_TOPIC);
+      await waitFor(async () => (await transmitted()) === 0, "the transmitter's queue");
+      const first = await settle(store);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      strictEqual(await settle(store), first, "the tracker event count settles");
+      strictEqual(await transmitted(), 0, "no pipeline change waits");
+      strictEqual((await byTracker(store, task.id))!.status, "Approved", "the pipeline keeps its status");
+      strictEqual((await byTracker(store, shot.id))!.attributes.fps, 50);
+      const notes = (await session.query(`select id from Note where parent_id is "${task.id}"`)).data;
+      strictEqual(notes.length, 1, "the comment is not duplicated");
+      ok(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "finished" }) >= 3);
+    },
+  });
+}

@@ -282,6 +282,7 @@ export class FileStore {
       return digests;
     } catch (error) {
       await reader?.cancel().catch(() => {});
+      await writer?.release(); // the writes queued so far end before the file is closed
       try {
         out?.close();
       } catch {

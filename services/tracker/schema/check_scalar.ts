@@ -76,7 +76,7 @@ function isTyped(value: unknown): value is { __type__: string; value: unknown } 
  * ok(checkScalar("Shot.start_date", { kind: "scalar", type: "string", format: "date-time" }, {
  *   __type__: "datetime",
  *   value: "2026-11-22T10:00:00+01:00",
- * }) === "2026-11-22T09:00:00.000");
+ * }) === "2026-11-22T09:00:00.000000");
  * let refused = false;
  * try {
  *   checkScalar("User.is_active", { kind: "scalar", type: "boolean" }, "yes");

@@ -67,6 +67,9 @@ export class FetchXMLHttpRequest {
         this.#responseHeaders = response.headers;
         this.responseText = await response.text();
         this.response = this.responseText;
+        // As in a browser, each request's events come in a task of their own (the multi-part
+        // uploader counts its open connections between them).
+        await new Promise((resolve) => setTimeout(resolve, 0));
         const progress = { loaded: total, total, lengthComputable: true };
         for (const listener of this.upload.listeners) listener({ type: "progress", ...progress });
         this.readyState = 4;

@@ -220,3 +220,19 @@ Deno.test("complete_multipart_upload: a missing part, bytes short of the size an
   const other = await wire(running, [{ action: "complete_multipart_upload", upload_id: "nope", component_id: "x" }]);
   ok(/unknown, finished or expired/.test(other.content), other.content);
 });
+
+Deno.test("complete_multipart_upload sent twice at once: one join, both answered", async () => {
+  await using running = await memoryTracker();
+  const componentId = crypto.randomUUID();
+  const [metadata] = await wire(running, [
+    { action: "get_upload_metadata", component_id: componentId, file_name: "d.bin", file_size: 4 * MIB, parts: 2 },
+  ]);
+  for (const [index, url] of metadata.urls.entries()) {
+    const body = new Uint8Array(2 * MIB).fill(index + 1);
+    await (await fetch(url.signed_url, { method: "PUT", body })).body?.cancel();
+  }
+  const complete = { action: "complete_multipart_upload", upload_id: metadata.upload_id, component_id: componentId };
+  const answers = await Promise.all([wire(running, [complete]), wire(running, [complete])]);
+  for (const answer of answers) strictEqual(answer[0]?.component_id, componentId, JSON.stringify(answer));
+  strictEqual(running.tracker.files.info(componentId)?.size, 4 * MIB);
+});

@@ -165,6 +165,8 @@ export class Tracker {
   #privateProjects: Set<string> | undefined;
   /** Multi-part uploads joined and stored, by upload id: what `complete_multipart_upload` answers. */
   #completed = new Map<string, string>();
+  /** Multi-part uploads being joined, by upload id. */
+  #completing = new Map<string, Promise<void>>();
   readonly hub = new EventHub();
   readonly apiUser: string;
   readonly dataDir: string | undefined;
@@ -457,8 +459,17 @@ export class Tracker {
     return this.call(body, context);
   }
 
+  /** Joins and stores an upload once: a completion sent again while the first is joined waits for it. */
   async #completeUpload(request: z.infer<typeof schemas.complete_multipart_upload>, user: Row): Promise<void> {
     if (this.#completed.get(request.upload_id) === request.component_id) return;
+    const running = this.#completing.get(request.upload_id);
+    if (running !== undefined) return await running;
+    const completing = this.#joinUpload(request, user).finally(() => this.#completing.delete(request.upload_id));
+    this.#completing.set(request.upload_id, completing);
+    await completing;
+  }
+
+  async #joinUpload(request: z.infer<typeof schemas.complete_multipart_upload>, user: Row): Promise<void> {
     const userId = String(user.id);
     this.#access(userId).mayWrite("complete_multipart_upload");
     const joined = this.multipart.join(request.upload_id, {

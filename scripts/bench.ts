@@ -18,9 +18,10 @@ import { benchTracker } from "./bench_tracker.ts";
 import { benchBridge } from "./bench_bridge.ts";
 import { benchPublish, benchPublishLarge } from "./bench_publish.ts";
 import { benchEvents } from "./bench_events.ts";
+import { benchSync } from "./bench_sync.ts";
 import { benchWeb } from "./bench_web.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|web|bridge|all] [--quick] [--large]
+const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|sync|web|bridge|all] [--quick] [--large]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -42,6 +43,8 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|even
                 \`curl -T\` of the same file to a signed upload URL and \`sha1sum\` of it (target:
                 publish ≤ 1.5× curl + sha1sum), and another process's p99 latency of a small /api
                 query during the publish (target ≤ 50 ms); --quick uses 256 MiB
+  sync          a full sync of a 10,000-entity tracker project into a SQLite pipeline store, beside
+                replaying the same entities as incremental ftrack.update events (--quick: 1,000)
   web           the web view's version page on the demo data in headless Chromium, cold: bytes
                 transferred (target: under 200 kB of script) and time to show (target < 300 ms)
   bridge        the demo sequence (48 frames, render + review) published through the bridge (POST,
@@ -254,7 +257,7 @@ if (import.meta.main) {
   if (what === "--help" || what === "-h") {
     console.log(USAGE);
   } else if (
-    !["sequence", "fingerprint", "tracker", "publish", "events", "web", "bridge", "all"].includes(what) ||
+    !["sequence", "fingerprint", "tracker", "publish", "events", "sync", "web", "bridge", "all"].includes(what) ||
     args.length > 1
   ) {
     console.error(`bench: unknown benchmark '${args.join(" ")}'\n\n${USAGE}`);
@@ -266,6 +269,7 @@ if (import.meta.main) {
     if (what === "publish") await (large ? benchPublishLarge(quick) : benchPublish(quick));
     if (what === "bridge") await benchBridge(quick);
     if (what === "events") await benchEvents(quick);
+    if (what === "sync") await benchSync(quick);
     if (what === "web") await benchWeb(quick);
   }
 }

@@ -98,7 +98,9 @@ Deno.test({
     deepStrictEqual(handlers.map((handler) => handler.name).sort(), [
       "disabled",
       "first",
+      "first-version-status",
       "flaky",
+      "next-task-update",
       "plain",
       "reconcile-on-leecher-start",
       "second",
@@ -106,7 +108,11 @@ Deno.test({
       "sync-from-tracker",
       "sync-on-reconcile",
       "sync-requested",
+      "task-to-parent-status",
+      "task-to-version-status",
+      "thumbnail-updates",
       "updates",
+      "version-to-task-status",
     ]);
     strictEqual(failures.length, 1, "the broken module is reported");
     ok(failures[0]!.path.endsWith("broken.ts"));

@@ -1,0 +1,48 @@
+/**
+ * Version status → task status (`handlers.version-to-task-status`): `mapping` from a version
+ * status to the task statuses to try in order; `assetTypes` filters by asset type
+ * (`{ mode: "allow" | "deny", names: [...] }`, names or short names). Inert without a mapping.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { defineHandler } from "../define_handler.ts";
+import { entriesOf, lookup, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
+
+const Settings = z.looseObject({
+  mapping: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+  assetTypes: z.object({ mode: z.enum(["allow", "deny"]), names: z.array(z.string()) }).optional(),
+});
+
+/** Sets a version's task status from the version's new status. */
+export const versionToTaskStatus = defineHandler({
+  name: "version-to-task-status",
+  subscription: "topic=ftrack.update",
+  priority: 50,
+  async handle(event, { session, settings }) {
+    const { mapping, assetTypes } = Settings.parse(settings);
+    if (Object.keys(mapping).length === 0) return;
+    const entries = entriesOf(event, "AssetVersion", STATUS_KEYS);
+    if (entries.length === 0) return;
+    const statuses = await statusesByName(session);
+    for (const entry of entries) {
+      const version = (await session.query(
+        `select status.name, task_id, task.status_id, asset.type.name, asset.type.short from AssetVersion where id is "${entry.entityId}"`,
+      )).data[0];
+      if (!version?.task_id || !version.status) continue;
+      if (assetTypes) {
+        const names = assetTypes.names.map((n) => n.toLowerCase());
+        const type = version.asset?.type;
+        const listed = names.includes(String(type?.name).toLowerCase()) ||
+          names.includes(String(type?.short).toLowerCase());
+        if (assetTypes.mode === "allow" ? !listed : listed) continue;
+      }
+      const wanted = lookup(mapping, version.status.name);
+      const candidates = wanted === undefined ? [] : Array.isArray(wanted) ? wanted : [wanted];
+      const status = candidates.map((name) => statuses.get(name.toLowerCase())).find(Boolean);
+      if (status && version.task?.status_id !== status.id) {
+        await session.update("Task", [version.task_id], { status_id: status.id });
+      }
+    }
+  },
+});

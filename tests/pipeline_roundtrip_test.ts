@@ -82,6 +82,19 @@ for (const { kind, site, ignore } of await storeKinds()) {
       strictEqual((await byTracker(store, shot.id))!.attributes.fps, 50);
       const notes = (await session.query(`select id from Note where parent_id is "${task.id}"`)).data;
       strictEqual(notes.length, 1, "the comment is not duplicated");
+      strictEqual(await store.countEvents({ topic: "entity.comment.created" }), 1, "its note is not recorded back");
+
+      // A note written in the tracker becomes a pipeline comment, once.
+      const note =
+        (await session.create("Note", { content: "Check the edge", parent_id: shot.id, parent_type: "Shot" }))
+          .data;
+      await waitFor(async () => (await store.countEvents({ topic: "entity.comment.created" })) === 2, "the note");
+      const [comment] = await store.listEvents({ topic: "entity.comment.created", newestFirst: true, limit: 1 });
+      strictEqual((comment!.payload as { text: string }).text, "Check the edge");
+      strictEqual(comment!.hash, `tracker-note:${note.id}`);
+      strictEqual(comment!.senderType, "tracker");
+      await settle(store);
+      strictEqual((await session.query(`select id from Note where parent_id is "${shot.id}"`)).data.length, 1);
       ok(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "finished" }) >= 3);
     },
   });

@@ -106,6 +106,7 @@ Deno.test({
       "second",
       "sync-action",
       "sync-from-tracker",
+      "sync-notes",
       "sync-on-reconcile",
       "sync-requested",
       "task-to-parent-status",

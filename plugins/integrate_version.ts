@@ -19,6 +19,7 @@ import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf
 import { structurePath } from "./_structure.ts";
 import { fileLocator, transferFile, type TransferTarget } from "./_transfer.ts";
 import { uploadTargets } from "../src/tracker/upload_file.ts";
+import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
 import { parsePublisher, publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
 import type { Resume } from "./validate_tracker.ts";
 
@@ -47,6 +48,7 @@ async function call(session: Session, operations: Operation[]): Promise<Array<{ 
       ...(await session.call(operations.slice(i, i + 500) as never[]) as Array<{ data: Record<string, unknown> }>),
     );
   }
+  trackerCacheOf(session).written(operations);
   return results;
 }
 
@@ -97,7 +99,8 @@ async function ensureAsset(session: Session, contextId: string, name: string, ty
 async function assetTypeFor(session: Session, family: string, mapping: Record<string, string>): Promise<Entity> {
   for (const short of [mapping[family], family, "upload"]) {
     if (!short) continue;
-    const found = (await rows(session, `select id, name, short from AssetType where short is ${quoted(short)}`))[0];
+    const found =
+      (await cachedQuery<Entity>(session, `select id, name, short from AssetType where short is ${quoted(short)}`))[0];
     if (found) return found;
   }
   throw new Error(
@@ -106,7 +109,7 @@ async function assetTypeFor(session: Session, family: string, mapping: Record<st
 }
 
 async function diskLocation(session: Session, name: string, root: string): Promise<string> {
-  const found = (await rows(session, `select id from Location where name is ${quoted(name)}`))[0];
+  const found = (await cachedQuery<Entity>(session, `select id from Location where name is ${quoted(name)}`))[0];
   if (found) return found.id;
   const [created] = await call(session, [
     create("Location", { name, label: name, description: `ferry disk location (published here under ${root})` }),
@@ -223,7 +226,9 @@ export const IntegrateVersion = definePlugin({
     } else {
       const versionId = randomUUID();
       const statusId = settings.versionStatus
-        ? (await rows(session, `select id from Status where name is ${quoted(settings.versionStatus)}`))[0]?.id
+        ? (await cachedQuery<Entity>(session, `select id from Status where name is ${quoted(settings.versionStatus)}`))[
+          0
+        ]?.id
         : undefined;
       const values = { ...claim, ferry_host: request.host, ferry_state: "publishing" };
       const [created] = await call(session, [
@@ -617,8 +622,10 @@ export const IntegrateVersion = definePlugin({
         }
         if (thumbnailId) finishing.push(update("AssetVersion", [version.id], { thumbnail_id: thumbnailId }));
         if (settings.taskStatusAfterPublish && tracker.task && !meta.ferry_task_status) {
-          const status =
-            (await rows(session, `select id from Status where name is ${quoted(settings.taskStatusAfterPublish)}`))[0];
+          const status = (await cachedQuery<Entity>(
+            session,
+            `select id from Status where name is ${quoted(settings.taskStatusAfterPublish)}`,
+          ))[0];
           if (status) {
             finishing.push(update("Task", [tracker.task.id], { status_id: status.id }));
             markers.ferry_task_status = settings.taskStatusAfterPublish;

@@ -13,6 +13,8 @@ import { JobRunner } from "./job_runner.ts";
 import { JobStore } from "./job_store.ts";
 import { pluginCatalog } from "./plugin_catalog.ts";
 import { sharedSession } from "./shared_session.ts";
+import { TrackerCache } from "../../src/tracker/tracker_cache.ts";
+import { useTrackerCache } from "../../src/tracker/cached_query.ts";
 import { FERRY_VERSION } from "./version.ts";
 
 /** Options of {@linkcode startBridge}. */
@@ -80,9 +82,23 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   const plugins = pluginCatalog({ paths: options.pluginPaths, env });
   let tracker: Promise<TrackerConnection> | undefined;
   let shared: Session | undefined;
+  // One cache of tracker reads for the bridge's life, shared by its jobs; it listens to other
+  // clients' changes once the session's event hub is up (the first announcement connects it).
+  const readCache = new TrackerCache();
+  let listening = false;
   const session = async () => {
     if (!tracker) throw new BridgeError(503, "tracker_unavailable", "The bridge is still connecting to the tracker");
-    return shared ??= sharedSession((await tracker).session);
+    const raw = (await tracker).session;
+    if (!shared) {
+      useTrackerCache(raw, readCache);
+      shared = sharedSession(raw);
+      useTrackerCache(shared, readCache);
+    }
+    if (!listening && raw.eventHub.isConnected()) {
+      readCache.listen(raw.eventHub as never);
+      listening = true;
+    }
+    return shared;
   };
   const runner = new JobRunner({
     store,

@@ -6,6 +6,7 @@ import type { Logger } from "../../src/cli/service_log.ts";
 import type { Job } from "../../src/store/event_record.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Settings, Variant } from "../../src/store/settings.ts";
+import type { TrackerCache } from "../../src/tracker/tracker_cache.ts";
 
 /** What a handler is given besides the event. */
 export interface HandlerContext {
@@ -24,6 +25,12 @@ export interface HandlerContext {
   log: Logger;
   /** Shared by every handler of one event, empty for the next (memoise project lookups here). */
   cache: Map<string, unknown>;
+  /**
+   * Tracker reads for this event (`cachedQuery(session, expression, { cache: trackerCache })`): a
+   * per-event layer in front of the processor's per-process cache, which every `ftrack.update`
+   * the processor handles and every write through its session invalidate.
+   */
+  trackerCache: TrackerCache;
   /** The job being processed (the stored source event is `job.source`). */
   job: Job;
   /** Aborted when the processor stops: finish quickly or throw. */

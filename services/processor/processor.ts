@@ -10,6 +10,8 @@ import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Settings, Variant } from "../../src/store/settings.ts";
 import { LEECH_TOPIC, PROC_TOPIC } from "../../src/store/topics.ts";
 import type { Handler, HandlerContext } from "./define_handler.ts";
+import { TrackerCache } from "../../src/tracker/tracker_cache.ts";
+import { useTrackerCache } from "../../src/tracker/cached_query.ts";
 import { emptyMetrics, type ProcessorMetrics } from "./processor_metrics.ts";
 
 /** Options of {@linkcode startProcessor}. */
@@ -29,6 +31,8 @@ export interface ProcessorOptions {
   settingsRefreshMs?: number;
   /** On stop, how long the current jobs may take before they are released. @default {10000} */
   stopTimeoutMs?: number;
+  /** The per-process cache of tracker reads behind each event's layer. @default {a new one, 30 s bound} */
+  trackerCache?: TrackerCache;
   /** Called after each job, for tests and benchmarks. */
   onJob?: (job: Job, outcome: "finished" | "failed" | "lost" | "released") => void;
 }
@@ -91,7 +95,9 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     settingsRefreshMs = 5_000,
     stopTimeoutMs = 10_000,
     onJob,
+    trackerCache = new TrackerCache(),
   } = options;
+  if (session) useTrackerCache(session, trackerCache);
   const host = hostname();
   const holder = `${host}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const metrics = emptyMetrics();
@@ -197,6 +203,9 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
       } else {
         const event = parsed.data;
         const cache = new Map<string, unknown>();
+        // What the event says changed is not served from the cache any more, to any handler.
+        trackerCache.updated(event);
+        using eventCache = trackerCache.layer();
         for (const handler of ordered) {
           if (succeeded.has(handler.name) || cancelled.signal.aborted) continue;
           let matches: boolean;
@@ -217,6 +226,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
             project: job.source.project,
             log: log.child(handler.name),
             cache,
+            trackerCache: eventCache,
             job,
             signal: cancelled.signal,
           };

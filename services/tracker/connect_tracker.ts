@@ -73,15 +73,17 @@ export async function connectTracker(
   }
   const timeout = options.timeout ?? trackerTimeout({ env });
   const site = trackerFromEnv(env);
-  if (site) {
-    const session = await openSession(site, { timeout });
-    return { session, credentials: site, kind: "site", close: async () => {}, [Symbol.asyncDispose]: async () => {} };
-  }
   const home = ferryHome({
     env,
     platform: Deno.build.os === "windows" ? "win32" : Deno.build.os,
     home: env.HOME ?? env.USERPROFILE ?? ".",
   });
+  // The tracker's schemas, kept by its schema hash: a new process does not download them again.
+  const schemaCache = join(home, "cache", "schemas");
+  if (site) {
+    const session = await openSession(site, { timeout, schemaCache });
+    return { session, credentials: site, kind: "site", close: async () => {}, [Symbol.asyncDispose]: async () => {} };
+  }
   const [setting, value] = env.FERRY_HOME ? ["FERRY_HOME", env.FERRY_HOME] : ["ferry's data folder", home];
   await ensureFolder(home, setting, value);
   const data = join(home, "tracker");
@@ -89,7 +91,7 @@ export async function connectTracker(
   const running = await runningTrackerOf(data);
   if (running) {
     const credentials = { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey };
-    const session = await openSession(credentials, { timeout });
+    const session = await openSession(credentials, { timeout, schemaCache });
     return { session, credentials, kind: "running", close: async () => {}, [Symbol.asyncDispose]: async () => {} };
   }
   let started;
@@ -105,7 +107,7 @@ export async function connectTracker(
   }
   const credentials = { server: started.url, apiUser: started.apiUser, apiKey: started.apiKey };
   try {
-    const session = await openSession(credentials, { timeout });
+    const session = await openSession(credentials, { timeout, schemaCache });
     return { session, credentials, kind: "embedded", close: started.close, [Symbol.asyncDispose]: started.close };
   } catch (error) {
     await started.close();

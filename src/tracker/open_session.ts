@@ -1,4 +1,6 @@
 import { type CallOptions, Session } from "@ftrack/api";
+import { knownTrackerCache } from "./cached_query.ts";
+import { loadSchemas } from "./schema_cache.ts";
 import { DEFAULT_TRACKER_TIMEOUT_SECONDS } from "../config/tracker_timeout.ts";
 import type { TrackerCredentials } from "./tracker_credentials.ts";
 import { TrackerConnectionError } from "./tracker_connection_error.ts";
@@ -12,6 +14,12 @@ export interface OpenSessionOptions {
    * {@linkcode TrackerConnectionError} naming the server. @default {60000}
    */
   timeout?: number;
+  /**
+   * A folder where the tracker's schemas are kept by the server's `schema_hash` (ferry uses
+   * `$FERRY_HOME/cache/schemas`): a new session whose server has the same hash reads them there
+   * instead of downloading them. @default {undefined (downloaded every time)}
+   */
+  schemaCache?: string;
 }
 
 const timeouts = new WeakMap<Session, number>();
@@ -36,28 +44,61 @@ export function sessionTimeout(session: Session): number {
 }
 
 /** A session whose API calls give up after `timeout` ms and fail with errors naming the server. */
-function timedSession(credentials: TrackerCredentials, timeout: number, eventHub: boolean): Session {
+function timedSession(
+  credentials: TrackerCredentials,
+  timeout: number,
+  eventHub: boolean,
+  schemaCache: string | undefined,
+): Session {
   const server = credentials.server;
+  // A function, not a private method: the client's constructor makes its first call before the
+  // subclass's private members exist.
+  // deno-lint-ignore no-explicit-any
+  const timed = async (session: Session, operations: any, options: CallOptions): Promise<any> => {
+    const timer = AbortSignal.timeout(timeout);
+    const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
+    try {
+      return await Session.prototype.call.call(session, operations, { ...options, signal });
+    } catch (error) {
+      if (timer.aborted && !options.signal?.aborted) {
+        throw new TrackerConnectionError(
+          server,
+          "timeout",
+          `it did not answer within ${
+            timeout / 1000
+          } s (change the limit with --timeout <seconds> or FERRY_TRACKER_TIMEOUT)`,
+          { cause: error },
+        );
+      }
+      throw classify(server, error);
+    }
+  };
   class TimedSession extends Session {
     // deno-lint-ignore no-explicit-any
     override async call(operations: any, options: CallOptions = {}): Promise<any> {
-      const timer = AbortSignal.timeout(timeout);
-      const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
-      try {
-        return await super.call(operations, { ...options, signal });
-      } catch (error) {
-        if (timer.aborted && !options.signal?.aborted) {
-          throw new TrackerConnectionError(
-            server,
-            "timeout",
-            `it did not answer within ${
-              timeout / 1000
-            } s (change the limit with --timeout <seconds> or FERRY_TRACKER_TIMEOUT)`,
-            { cause: error },
-          );
-        }
-        throw classify(server, error);
+      // The client's first call asks for the server information and the schemas together: with a
+      // schema cache, the schemas are asked only when the server's schema hash is not in it.
+      const first = Array.isArray(operations) && operations.length === 2 &&
+        operations[0]?.action === "query_server_information" && operations[1]?.action === "query_schemas";
+      if (first && schemaCache !== undefined) {
+        return await loadSchemas({
+          folder: schemaCache,
+          information: operations[0],
+          call: (ops) => {
+            // Part of the first call: the client would wait for its own initialisation.
+            const initializing = this.initializing;
+            (this as { initializing?: unknown }).initializing = undefined;
+            try {
+              return timed(this, ops, options);
+            } finally {
+              (this as { initializing?: unknown }).initializing = initializing;
+            }
+          },
+        });
       }
+      const result = await timed(this, operations, options);
+      if (Array.isArray(operations)) knownTrackerCache(this)?.written(operations);
+      return result;
     }
   }
   return new TimedSession(server, credentials.apiUser, credentials.apiKey, { autoConnectEventHub: eventHub });
@@ -114,9 +155,9 @@ async function describeServer(server: string, timeout: number): Promise<string |
  * user or key refused (`credentials`), or something that is not an ftrack server (`not-ftrack`).
  */
 export async function openSession(credentials: TrackerCredentials, options: OpenSessionOptions = {}): Promise<Session> {
-  const { eventHub = false, timeout = DEFAULT_TRACKER_TIMEOUT_SECONDS * 1000 } = options;
+  const { eventHub = false, timeout = DEFAULT_TRACKER_TIMEOUT_SECONDS * 1000, schemaCache } = options;
   if (!(timeout > 0)) throw new RangeError(`Cannot open a session with timeout '${timeout}': it must be above 0 ms`);
-  const session = timedSession(credentials, timeout, eventHub);
+  const session = timedSession(credentials, timeout, eventHub, schemaCache);
   timeouts.set(session, timeout);
   try {
     await session.initializing;

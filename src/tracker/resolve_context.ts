@@ -1,4 +1,5 @@
 import type { Session } from "@ftrack/api";
+import { cachedQuery, trackerCacheOf } from "./cached_query.ts";
 import { closestNames } from "./closest_names.ts";
 
 /** A tracker entity as the client returns it. */
@@ -38,15 +39,32 @@ function quoted(value: string): string {
 }
 
 async function rows(session: Session, expression: string): Promise<Entity[]> {
-  return (await session.query(expression)).data as Entity[];
+  return await cachedQuery<Entity>(session, expression);
 }
 
 /**
  * Resolves `project/sequence/shot` (any depth, by names) and a task name below the deepest context
  * to tracker entities. A name that matches nothing is a {@linkcode ContextNotFoundError} listing
- * the closest names at that level.
+ * the closest names at that level. Lookups go through the session's cache
+ * (`trackerCacheOf`): a path resolved a moment ago costs no request.
  */
 export async function resolveContext(session: Session, path: string, taskName?: string): Promise<ResolvedContext> {
+  const cache = trackerCacheOf(session);
+  const key = `context:${path}\u0000${taskName ?? ""}`;
+  const found = await cache.get(key, async () => {
+    const resolved = await resolveUncached(session, path, taskName);
+    const entities = [resolved.project, ...resolved.chain, ...(resolved.task ? [resolved.task] : [])];
+    cache.tag(key, { ids: entities.map((entity) => entity.id) });
+    return resolved;
+  }, { types: ["context", "status"] });
+  // Copies: a caller changing its entities does not change what the next one is given.
+  const copy = (entity: Entity): Entity => ({ ...entity });
+  const project = copy(found.project);
+  const chain = found.chain.map(copy);
+  return { project, chain, entity: chain.at(-1) ?? project, task: found.task ? copy(found.task) : undefined };
+}
+
+async function resolveUncached(session: Session, path: string, taskName?: string): Promise<ResolvedContext> {
   const parts = path.split("/").map((part) => part.trim()).filter(Boolean);
   if (parts.length === 0) {
     throw new TypeError(`Cannot use context '${path}': give at least a project, e.g. 'demo/sq010/sh010'`);

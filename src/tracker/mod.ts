@@ -12,11 +12,20 @@
  *
  * @module
  */
+export { cachedQuery, type CachedQueryOptions, trackerCacheOf, useTrackerCache } from "./cached_query.ts";
 export { closestNames } from "./closest_names.ts";
 export { openSession, type OpenSessionOptions, sessionTimeout } from "./open_session.ts";
 export { TrackerConnectionError, type TrackerProblem } from "./tracker_connection_error.ts";
 export { ContextNotFoundError, type Entity, resolveContext, type ResolvedContext } from "./resolve_context.ts";
 export { type TrackerCredentials, trackerFromEnv } from "./tracker_credentials.ts";
+export {
+  type CacheStats,
+  type CacheTags,
+  type HubLike,
+  TrackerCache,
+  type TrackerCacheOptions,
+  typeGroup,
+} from "./tracker_cache.ts";
 export {
   SHA1_HEADER,
   type UploadedFile,

@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import type { HashAlgorithm } from "../fingerprint/algorithm.ts";
 import { BufferPool } from "../buffers/buffer_pool.ts";
+import { putStream } from "./put_stream.ts";
 import { TrackerConnectionError } from "./tracker_connection_error.ts";
 
 /** What an upload sent and how it was checked. */
@@ -112,7 +113,8 @@ export async function uploadTargets(
  * sent, the file did not change meanwhile, and the storage confirms the bytes it holds: by
  * returning their SHA-1 (ferry's embedded tracker, see {@linkcode SHA1_HEADER}), or else by an
  * ETag that is a plain MD5 and equals the MD5 of what was sent (S3-style storage). Files up to
- * 32 MiB go as one buffer; larger ones stream in `chunkSize` pieces.
+ * 32 MiB go as one buffer; larger ones stream in `chunkSize` pieces with a `Content-Length`
+ * (see {@linkcode putStream}), so the storage can serve others meanwhile.
  */
 export async function uploadFile(session: Session, options: UploadFileOptions): Promise<UploadedFile> {
   const { componentId, path, fileName, algorithm = "sha1", chunkSize = 2 * 1024 * 1024, onProgress, idleTimeout } =
@@ -196,7 +198,10 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     // A whole buffer's progress cannot be seen: it may take the limit plus its size at 256 KiB/s.
     stillMoving(buffer ? (size / (256 * 1024)) * 1000 : 0);
     try {
-      const sending = fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
+      // A stream goes with its length (fetch would send it chunked, see putStream).
+      const sending = body instanceof ReadableStream
+        ? putStream({ url: metadata.url, headers, body, contentLength: size, signal })
+        : fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
       if (buffer) readBuffers.give(buffer);
       response = await sending;
     } catch (error) {
@@ -211,6 +216,7 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
           { cause: error },
         );
       }
+      if (error instanceof RangeError) throw new UploadError(path, `it changed during the upload (${error.message})`);
       throw new UploadError(path, `the transfer failed: ${(error as Error).message}`, { cause: error });
     }
     const answer = await response.text().catch((error) => {

@@ -1,0 +1,144 @@
+/**
+ * Large uploads go with their length (`Content-Length`, not chunked) so that the storage can serve
+ * other clients meanwhile (issue 8, item 9), and are still checked against what the storage holds.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import http from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { putStream } from "../src/tracker/put_stream.ts";
+import { uploadFile } from "../src/tracker/upload_file.ts";
+import { memoryTracker, openSession } from "./_tracker.ts";
+import { tempFolder } from "./_publish.ts";
+
+const sha1 = (bytes: Uint8Array) => createHash("sha1").update(bytes).digest("hex");
+
+/** A node:http storage on a free port that records each request and answers with `answer`. */
+async function recordingStorage(
+  answer: (receivedSha1: string) => { status?: number; headers?: Record<string, string> },
+) {
+  const seen: Array<{ method?: string; url?: string; headers: IncomingHttpHeaders; bytes: number }> = [];
+  const server = http.createServer((request, response) => {
+    const hash = createHash("sha1");
+    let bytes = 0;
+    request.on("data", (piece: Uint8Array) => {
+      hash.update(piece);
+      bytes += piece.length;
+    });
+    request.on("end", () => {
+      seen.push({ method: request.method, url: request.url, headers: request.headers, bytes });
+      const received = hash.digest("hex");
+      const { status = 200, headers = {} } = answer(received);
+      response.writeHead(status, { "x-received-sha1": received, ...headers });
+      response.end(String(bytes));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/bucket/plate.mov?signature=abc`,
+    seen,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+Deno.test("putStream() sends a stream with its Content-Length, not chunked, and returns the answer as a Response", async () => {
+  await using storage = await recordingStorage(() => ({ status: 201, headers: { etag: '"abc"' } }));
+  const bytes = new Uint8Array(3 * 1024 * 1024 + 5).map((_, i) => i % 253);
+  const response = await putStream({
+    url: storage.url,
+    headers: { "x-amz-acl": "private", "content-type": "video/quicktime" },
+    body: new Blob([bytes]).stream(),
+    contentLength: bytes.length,
+  });
+  strictEqual(response.status, 201);
+  strictEqual(response.headers.get("etag"), '"abc"');
+  strictEqual(response.headers.get("x-received-sha1"), sha1(bytes));
+  strictEqual(await response.text(), String(bytes.length));
+  const [request] = storage.seen;
+  strictEqual(request?.method, "PUT");
+  strictEqual(request?.url, "/bucket/plate.mov?signature=abc");
+  strictEqual(request?.headers["content-length"], String(bytes.length));
+  strictEqual(request?.headers["transfer-encoding"], undefined);
+  strictEqual(request?.headers["x-amz-acl"], "private");
+  strictEqual(request?.headers["content-type"], "video/quicktime");
+});
+
+Deno.test("putStream() refuses a body shorter or longer than announced, and rejects with the signal's reason when aborted", async () => {
+  await using storage = await recordingStorage(() => ({}));
+  await rejects(
+    putStream({ url: storage.url, body: new Blob(["four"]).stream(), contentLength: 10 }),
+    { name: "RangeError", message: "the body ended after 4 of the 10 bytes announced" },
+  );
+  await rejects(
+    putStream({ url: storage.url, body: new Blob(["four"]).stream(), contentLength: 2 }),
+    { name: "RangeError", message: "the body gave more than the 2 bytes announced" },
+  );
+  const abort = new AbortController();
+  // A body that never ends: only the abort can stop the request.
+  const endless = new ReadableStream<Uint8Array>({
+    pull: (controller) => controller.enqueue(new Uint8Array(64 * 1024)),
+  });
+  const sending = putStream({ url: storage.url, body: endless, contentLength: 1 << 30, signal: abort.signal });
+  setTimeout(() => abort.abort(new Error("stopped by the test")), 50);
+  await rejects(sending, { message: "stopped by the test" });
+  await rejects(
+    putStream({ url: "ftp://example.com/x", body: new Blob([]).stream(), contentLength: 0 }),
+    { name: "TypeError", message: /Cannot PUT to 'ftp:\/\/example\.com\/x': only http: and https:/ },
+  );
+  strictEqual(storage.seen.length, 0);
+});
+
+Deno.test("uploadFile() sends a file over 32 MiB with a Content-Length and the signed URL's headers, and still refuses corrupted storage", async () => {
+  await using tracker = await memoryTracker();
+  const session = await openSession(tracker);
+  await using folder = await tempFolder();
+  const large = new Uint8Array(33 * 1024 * 1024 + 17).map((_, i) => (i * 7) % 251);
+  const path = join(folder.path, "plate.mov");
+  await writeFile(path, large);
+  const upload = (url: string, extra: Record<string, unknown> = {}) =>
+    uploadFile(session, {
+      componentId: randomUUID(),
+      path,
+      fileName: "plate.mov",
+      target: { url, headers: { "x-amz-meta-show": "demo" }, ...extra },
+    });
+
+  // A storage that returns the SHA-1 of what it received, then one whose bytes are one bit off.
+  await using honest = await recordingStorage((received) => ({ headers: { "x-ferry-sha1": received } }));
+  const uploaded = await upload(honest.url, { sha1_header: "x-ferry-sha1" });
+  strictEqual(uploaded.hex, sha1(large));
+  strictEqual(honest.seen[0]?.headers["content-length"], String(large.length));
+  strictEqual(honest.seen[0]?.headers["transfer-encoding"], undefined);
+  strictEqual(honest.seen[0]?.headers["x-amz-meta-show"], "demo");
+  strictEqual(honest.seen[0]?.bytes, large.length);
+
+  const corrupted = large.slice();
+  corrupted[corrupted.length - 1]! ^= 1;
+  await using lying = await recordingStorage(() => ({ headers: { "x-ferry-sha1": sha1(corrupted) } }));
+  await rejects(upload(lying.url, { sha1_header: "x-ferry-sha1" }), {
+    name: "UploadError",
+    message: new RegExp(`plate\\.mov': the storage holds different bytes \\(stored SHA-1 ${sha1(corrupted)}`),
+  });
+  strictEqual(lying.seen[0]?.headers["content-length"], String(large.length));
+
+  // S3-style storage: the ETag is the MD5 of what it stored.
+  const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
+  await using s3 = await recordingStorage(() => ({ headers: { etag: `"${md5(large)}"` } }));
+  strictEqual((await upload(s3.url)).md5, md5(large));
+  await using badS3 = await recordingStorage(() => ({ headers: { etag: `"${md5(corrupted)}"` } }));
+  await rejects(upload(badS3.url), /the storage holds different bytes \(ETag [0-9a-f]{32}, sent MD5/);
+  await using refusing = await recordingStorage(() => ({ status: 403, headers: {} }));
+  await rejects(upload(refusing.url), /plate\.mov': the storage answered 403/);
+
+  // The embedded tracker stores it byte for byte.
+  const componentId = randomUUID();
+  const stored = await uploadFile(session, { componentId, path, fileName: "plate.mov" });
+  deepStrictEqual(tracker.tracker.files.info(componentId), { size: large.length, sha1: stored.hex });
+  ok(stored.hex === sha1(large));
+});

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, copyFile, link, mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { BufferPool } from "../../src/buffers/buffer_pool.ts";
+import { ContentStore } from "./content_store.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
 import { GatheredWriter } from "./gathered_writer.ts";
+import { ownedTempFolder } from "./owned_temp_folder.ts";
 import { TrackerError } from "./schema/catalog.ts";
 
 /** A signed upload URL's promise: which component, how many bytes, which MD5 (when known), for whom. */
@@ -89,8 +90,12 @@ export const UPLOAD_TTL_MS = 60 * 60 * 1000;
 
 /** Folder (inside the store) of uploads being received; emptied when the store opens. */
 const PARTIAL_FOLDER = ".partial";
-/** Layout version: 2 names files by the SHA-256 of the component id, private modes. */
-const LAYOUT = 2;
+/**
+ * Layout version: 2 names files by the SHA-256 of the component id, private modes; 3 makes each
+ * such file a hard link of its content's file in `objects/` (see {@linkcode ContentStore}), so
+ * that a content is stored once however many components hold it.
+ */
+const LAYOUT = 3;
 
 /** The file name of a component's data: the SHA-256 of its id, so that no two ids share a file. */
 function fileNameOf(componentId: string): string {
@@ -120,6 +125,7 @@ export class FileStore {
   /** Gather buffers of finished uploads, reused by the next ones. */
   #buffers = new BufferPool({ minimumBytes: GATHER_BYTES });
   #temporary: boolean;
+  #contents: ContentStore;
   /** See {@linkcode ComponentCatalog}; set by the HTTP layer. */
   catalog: ComponentCatalog | undefined;
   /**
@@ -132,6 +138,7 @@ export class FileStore {
     this.#db = db;
     this.#dir = dir;
     this.#temporary = temporary;
+    this.#contents = new ContentStore(db, dir);
     db.exec(`CREATE TABLE IF NOT EXISTS files (
       component_id TEXT PRIMARY KEY, size INTEGER NOT NULL, md5 TEXT NOT NULL, stored_at TEXT NOT NULL
     )`);
@@ -143,11 +150,12 @@ export class FileStore {
 
   /**
    * Opens the store in `dir`, or in a temporary folder (removed by `close()`) when `dir` is
-   * undefined. Partial uploads left by a tracker that was killed are removed, and data stored by
+   * undefined (named after this process; those of processes that are gone are removed). Partial
+   * uploads left by a tracker that was killed are removed, and data stored by
    * an older layout is moved to its current name.
    */
   static async open(db: DatabaseSync, dir: string | undefined): Promise<FileStore> {
-    const folder = dir ?? await mkdtemp(join(tmpdir(), "ferry-tracker-files-"));
+    const folder = dir ?? await ownedTempFolder("ferry-tracker-files-");
     await mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
     await chmod(folder, PRIVATE_FOLDER_MODE);
     const store = new FileStore(db, folder, dir === undefined);
@@ -274,10 +282,8 @@ export class FileStore {
       }
       // Recorded (possibly meanwhile) in a location, or replaced by someone else: refuse now.
       this.#refuseReplacing(componentId, grant.userId, (message) => new UploadError(409, message));
-      const final = this.path(componentId);
-      await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
-      await rename(partial, final);
       const digests = { sha1: sha1.digest("hex"), md5: md5Digest?.toString("hex") };
+      await this.#place(componentId, partial, digests.sha1, size);
       this.#record(componentId, size, digests, grant.userId);
       return digests;
     } catch (error) {
@@ -297,6 +303,45 @@ export class FileStore {
     }
   }
 
+  /**
+   * Makes `file` (verified to hold `sha1`) the component's data: its content is stored once (the
+   * file moved there, or dropped when the content is stored already) and the component's file is a
+   * hard link of it (a copy where the file system has no hard links).
+   */
+  async #place(componentId: string, file: string, sha1: string, size: number): Promise<void> {
+    const final = this.path(componentId);
+    await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    await this.#contents.adopt(componentId, file, { sha1, size });
+    await rm(final, { force: true });
+    await linkOrCopy(this.#contents.objectPath(sha1), final);
+  }
+
+  /**
+   * Gives a component the data of a content stored already, nothing sent (ferry's uploader asks
+   * this before sending a file whose fingerprint it knows). False when no such content is stored;
+   * refused like an upload when the component's data may not be replaced by `userId`.
+   */
+  async reuse(componentId: string, sha1: string, userId?: string): Promise<boolean> {
+    this.#refuseReplacing(componentId, userId, (message) => new UploadError(409, message));
+    const hex = String(sha1).toLowerCase();
+    const stored = this.#db.prepare("SELECT size, md5 FROM files WHERE sha1 = ? LIMIT 1").get(hex) as
+      | { size: number; md5: string }
+      | undefined;
+    if (stored === undefined || !(await this.#contents.link(componentId, hex))) return false;
+    const final = this.path(componentId);
+    await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    await rm(final, { force: true });
+    await linkOrCopy(this.#contents.objectPath(hex), final);
+    this.#record(componentId, Number(stored.size), { sha1: hex, md5: stored.md5 || undefined }, userId);
+    return true;
+  }
+
+  /** Whether a content is stored (by its SHA-1), and its size. */
+  stored(sha1: string): { size: number } | undefined {
+    const found = /^[0-9a-f]{40}$/i.test(sha1) ? this.#contents.content(sha1) : undefined;
+    return found ? { size: found.size } : undefined;
+  }
+
   #record(componentId: string, size: number, digests: StoredDigests, storedBy: string | undefined): void {
     this.#db.prepare(
       "INSERT OR REPLACE INTO files (component_id, size, md5, sha1, stored_at, stored_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -311,13 +356,19 @@ export class FileStore {
 
   /** Stores bytes for a component directly (the tracker's own outputs, e.g. encoded media). */
   async write(componentId: string, bytes: Uint8Array): Promise<void> {
-    const final = this.path(componentId);
-    await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
-    await Deno.writeFile(final, bytes, { mode: PRIVATE_FILE_MODE });
-    this.#record(componentId, bytes.length, {
+    const partial = join(this.#dir, PARTIAL_FOLDER, `${randomBytes(12).toString("hex")}.part`);
+    await Deno.writeFile(partial, bytes, { mode: PRIVATE_FILE_MODE });
+    const digests = {
       sha1: createHash("sha1").update(bytes).digest("hex"),
       md5: createHash("md5").update(bytes).digest("hex"),
-    }, undefined);
+    };
+    try {
+      await this.#place(componentId, partial, digests.sha1, bytes.length);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    this.#record(componentId, bytes.length, digests, undefined);
   }
 
   /** The user who stored the component's data (undefined: the tracker itself, or no data). */
@@ -353,6 +404,8 @@ export class FileStore {
     const existed = this.has(componentId);
     this.#db.prepare("DELETE FROM files WHERE component_id = ?").run(componentId);
     await rm(this.path(componentId), { force: true });
+    // The content's own file goes with the last component holding it.
+    await this.#contents.release(componentId);
     return existed;
   }
 
@@ -396,6 +449,33 @@ export class FileStore {
   async #migrate(): Promise<void> {
     const found = this.#db.prepare("SELECT version FROM file_layout").get() as { version: number } | undefined;
     if (found !== undefined && found.version >= LAYOUT) return;
+    if (found === undefined || found.version < 2) await this.#migrateLayout1();
+    await this.#migrateToContents();
+    this.#db.exec("DELETE FROM file_layout");
+    this.#db.prepare("INSERT INTO file_layout (version) VALUES (?)").run(LAYOUT);
+  }
+
+  /**
+   * Layout 2 → 3: every component's file becomes a hard link of its content's file; duplicates
+   * stored per component so far are stored once.
+   */
+  async #migrateToContents(): Promise<void> {
+    const rows = this.#db.prepare("SELECT component_id, size, sha1 FROM files").all() as Array<
+      { component_id: string; size: number; sha1: string | null }
+    >;
+    for (const row of rows) {
+      if (this.#contents.sha1Of(row.component_id) !== undefined) continue;
+      const path = this.path(row.component_id);
+      if (!(await stat(path).then((info) => info.isFile(), () => false))) continue;
+      const hex = row.sha1 ?? await sha1Of(path);
+      if (row.sha1 === null) {
+        this.#db.prepare("UPDATE files SET sha1 = ? WHERE component_id = ?").run(hex, row.component_id);
+      }
+      await this.#place(row.component_id, path, hex, Number(row.size));
+    }
+  }
+
+  async #migrateLayout1(): Promise<void> {
     const rows = this.#db.prepare("SELECT component_id, sha1 FROM files").all() as Array<
       { component_id: string; sha1: string | null }
     >;
@@ -421,6 +501,7 @@ export class FileStore {
         } else if (!(await stat(target).then(() => true, () => false))) {
           lost.push(row.component_id);
           this.#db.prepare("DELETE FROM files WHERE component_id = ?").run(row.component_id);
+          await this.#contents.release(row.component_id);
         }
       }
       if (exists && owner === undefined) await rm(old, { force: true });
@@ -433,8 +514,6 @@ export class FileStore {
       );
     }
     await this.#tighten(this.#dir);
-    this.#db.exec("DELETE FROM file_layout");
-    this.#db.prepare("INSERT INTO file_layout (version) VALUES (?)").run(LAYOUT);
   }
 
   /** Folders 0700 and files 0600 below `folder`; stale `.part` files and empty folders removed. */
@@ -459,4 +538,17 @@ async function sha1Of(path: string): Promise<string> {
   const file = await Deno.open(path);
   for await (const chunk of file.readable) hash.update(chunk);
   return hash.digest("hex");
+}
+
+/** A hard link of `source` at `target`, or a copy where the file system has none. */
+async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await link(source, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") {
+      throw error;
+    }
+    await copyFile(source, target);
+  }
 }

@@ -8,14 +8,24 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { BufferPool } from "../../src/buffers/buffer_pool.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
+import type { ReceiveOptions } from "./file_store.ts";
+import { GatheredWriter } from "./gathered_writer.ts";
+import { ownedTempFolder } from "./owned_temp_folder.ts";
 import { TrackerError } from "./schema/catalog.ts";
 
 /** The most parts one upload may have (as S3 and both clients allow). */
 export const MAX_PARTS = 10_000;
+
+/** Size of the buffers that gather the small pieces of a part into large writes. */
+const GATHER_BYTES = 4 * 1024 * 1024;
+/** At most this much of one part waits in memory for the disk before the body is read further. */
+const BEHIND_BYTES = 32 * 1024 * 1024;
+/** After this many bytes of a part of announced length, other requests get their turn (see file_store.ts). */
+const YIELD_BYTES = 4 * 1024 * 1024;
 
 /** Bytes read and written at a time when parts are joined. */
 const JOIN_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -79,6 +89,7 @@ export class MultipartUploads implements AsyncDisposable {
   #dir: string;
   #temporary: boolean;
   #uploads = new Map<string, Upload>();
+  #buffers = new BufferPool({ minimumBytes: GATHER_BYTES });
 
   private constructor(dir: string, temporary: boolean) {
     this.#dir = dir;
@@ -87,7 +98,7 @@ export class MultipartUploads implements AsyncDisposable {
 
   /** Opens the uploads' folder (`dir`, or a temporary one); parts left by a stopped tracker are removed. */
   static async open(dir: string | undefined): Promise<MultipartUploads> {
-    const folder = dir ?? await mkdtemp(join(tmpdir(), "ferry-multipart-"));
+    const folder = dir ?? await ownedTempFolder("ferry-multipart-");
     await rm(folder, { recursive: true, force: true });
     await mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
     return new MultipartUploads(folder, dir === undefined);
@@ -137,7 +148,13 @@ export class MultipartUploads implements AsyncDisposable {
   }
 
   /** Receives one part (again, when a client retries it); returns its MD5 (hex), the part's ETag. */
-  async receive(uploadId: string, partNumber: number, body: ReadableStream<Uint8Array> | null): Promise<string> {
+  async receive(
+    uploadId: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array> | null,
+    options: ReceiveOptions = {},
+  ): Promise<string> {
+    const { fixedLength = false } = options;
     const upload = this.#uploads.get(uploadId);
     if (upload === undefined || upload.expires < Date.now()) {
       throw new PartError(404, "This upload is unknown, finished or expired; start it again.");
@@ -151,31 +168,52 @@ export class MultipartUploads implements AsyncDisposable {
     const partial = join(folder, `${partNumber}.receiving`);
     const md5 = createHash("md5");
     let size = 0;
-    let file;
+    let nextYield = fixedLength ? YIELD_BYTES : Infinity;
+    let file: Deno.FsFile | undefined;
+    let writer: GatheredWriter | undefined;
+    const reader = body?.getReader();
     try {
       await mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
-      file = await open(partial, "w", PRIVATE_FILE_MODE);
+      file = await Deno.open(partial, { write: true, create: true, truncate: true, mode: PRIVATE_FILE_MODE });
+      writer = new GatheredWriter(file, { pool: this.#buffers, bufferBytes: GATHER_BYTES });
       const others = [...upload.received].reduce((sum, [n, part]) => sum + (n === partNumber ? 0 : part.size), 0);
-      for await (const chunk of body ?? []) {
-        size += chunk.length;
+      // The body is read on without waiting for the disk (see GatheredWriter): with Deno's HTTP
+      // server, a chunked body read again only after a disk write costs a copy of what is buffered.
+      while (reader) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
         if (others + size > upload.size) {
           throw new PartError(400, `The parts hold more than the ${upload.size} bytes announced.`);
         }
-        md5.update(chunk);
-        await file.write(chunk);
+        md5.update(value);
+        writer.push(value);
+        if (writer.pendingBytes > BEHIND_BYTES) await writer.whenBelow(BEHIND_BYTES / 2);
+        if (size >= nextYield) {
+          nextYield = size + YIELD_BYTES;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
       }
-      await file.close();
+      await writer.finish();
+      file.close();
       file = undefined;
       await rename(partial, join(folder, `${partNumber}.part`));
       const digest = md5.digest("hex");
       upload.received.set(partNumber, { size, md5: digest });
       return digest;
     } catch (error) {
-      await file?.close().catch(() => {});
+      await reader?.cancel().catch(() => {});
+      await writer?.release(); // the writes queued so far end before the file is closed
+      try {
+        file?.close();
+      } catch {
+        // already closed
+      }
       await rm(partial, { force: true });
       throw error;
     } finally {
       upload.receiving.delete(partNumber);
+      await writer?.release();
     }
   }
 

@@ -169,6 +169,7 @@ export function trackerApp(
         c.req.param("upload"),
         Number(c.req.param("number")),
         c.req.raw.body,
+        { fixedLength: c.req.header("content-length") !== undefined },
       );
       return c.body(null, 200, { ETag: `"${md5}"` });
     } catch (error) {

@@ -102,6 +102,7 @@ Deno.test({
       "flaky",
       "next-task-update",
       "plain",
+      "push-hierarchical-values",
       "reconcile-on-leecher-start",
       "second",
       "sync-action",

@@ -101,3 +101,49 @@ Deno.test({
     strictEqual(await statusOf(human, "Task", layout.id), "Revise", "switched off: the task keeps its status");
   },
 });
+
+Deno.test({
+  name: "push-hierarchical-values keeps a Shot's hierarchical and per-object-type frame values equal, both ways",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    await store.setSettings("production", {
+      handlers: { "push-hierarchical-values": { attributes: ["frameStart"], objectTypes: ["Shot"] } },
+    });
+    const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
+    const human = await openSession(running, { apiUser: "supervisor", apiKey: supervisor.apiKey });
+    const numberType = (await human.query('select id from CustomAttributeType where name is "number"')).data[0]!;
+    const shotType = (await human.query('select id from ObjectType where name is "Shot"')).data[0]!;
+    const perType = (await human.create("CustomAttributeConfiguration", {
+      key: "frameStart",
+      label: "Frame start (Shot)",
+      type_id: numberType.id,
+      entity_type: "task",
+      object_type_id: shotType.id,
+      is_hierarchical: false,
+      default: 0,
+      config: JSON.stringify({ isdecimal: false }),
+    })).data;
+    const hierarchical = (await human.query(
+      'select id from CustomAttributeConfiguration where key is "frameStart" and is_hierarchical is true',
+    )).data[0]!;
+    await using _services = await startServices(running, store);
+    const schema = (await human.query("select id from ProjectSchema")).data[0]!;
+    const project = (await human.create("Project", { name: "push", full_name: "push", project_schema_id: schema.id }))
+      .data;
+    const shot = (await human.create("Shot", { name: "sh010", parent_id: project.id })).data;
+    const own = async (configurationId: string) =>
+      (await human.query(
+        `select value from CustomAttributeValue where configuration_id is "${configurationId}" and entity_id is "${shot.id}"`,
+      )).data[0]?.value;
+    await human.update("ContextCustomAttributeValue", [hierarchical.id, shot.id], { value: 1009 });
+    await waitFor(async () => (await own(perType.id)) === 1009, "hierarchical → per object type");
+    await human.update("ContextCustomAttributeValue", [perType.id, shot.id], { value: 1021 });
+    await waitFor(async () => (await own(hierarchical.id)) === 1021, "per object type → hierarchical");
+    await settle(store);
+    strictEqual(await own(perType.id), 1021, "no ping-pong");
+  },
+});

@@ -21,7 +21,20 @@ export interface SyncOptions {
   sender: string;
 }
 
-/** Tracker entities ordered parents first (by name among siblings). */
+/**
+ * Tracker entities ordered parents first (by name among siblings).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { parentsFirst } from "./sync_from_tracker.ts";
+ *
+ * const node = (id: string, parentId: string) => ({ id, name: id, parentId, kind: "folder" as const,
+ *   objectType: "Folder", type: null, status: null, description: null, startDate: null, endDate: null,
+ *   values: {}, ownFerryId: null, assignees: [] });
+ * ok(parentsFirst([node("shot", "seq"), node("seq", "project")]).map((n) => n.id).join() === "seq,shot");
+ * ```
+ */
 export function parentsFirst(nodes: TrackerNode[]): TrackerNode[] {
   const ids = new Set(nodes.map((node) => node.id));
   const children = new Map<string, TrackerNode[]>();
@@ -78,7 +91,19 @@ interface UpdateEntry {
   parents?: Array<{ entityId?: string; entityType?: string }>;
 }
 
-/** Whether a tracker project has auto-sync on (its auto-sync custom attribute is true). */
+/**
+ * Whether a tracker project has auto-sync on (its auto-sync custom attribute is true).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { autoSyncOn } from "./sync_from_tracker.ts";
+ * import { SyncSettingsSchema } from "./sync_settings.ts";
+ *
+ * ok(autoSyncOn({ ferry_auto_sync: true }, SyncSettingsSchema.parse({})));
+ * ok(!autoSyncOn({}, SyncSettingsSchema.parse({})));
+ * ```
+ */
 export function autoSyncOn(values: Record<string, unknown>, settings: SyncSettings): boolean {
   const value = values[settings.autoSyncAttribute];
   return value === true || value === "true" || value === 1;

@@ -20,6 +20,7 @@ import { structurePath } from "./_structure.ts";
 import { fileLocator, transferFile, type TransferTarget } from "./_transfer.ts";
 import { uploadTargets } from "../src/tracker/upload_file.ts";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
+import { type ReuseCandidate, reuseContent } from "../src/tracker/reuse_content.ts";
 import { parsePublisher, publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
 import type { Resume } from "./validate_tracker.ts";
 
@@ -472,16 +473,63 @@ export const IntegrateVersion = definePlugin({
         await call(session, [...removals, ...operations]);
 
         // Transfer what is not there yet, a bounded number at once; each file is read once.
-        const pending = files.filter((file) => !file.verified);
-        progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
+        let pending = files.filter((file) => !file.verified);
         if (files.length > pending.length) {
           log.info(`${files.length - pending.length} file(s) already uploaded and verified`);
         }
+        let verifiedOps: Operation[] = [];
+        let verifiedFiles: PlannedFile[] = [];
+        const record = (file: PlannedFile, hex: string, size: number, resourceIdentifier: string) => {
+          file.hex = hex;
+          verifiedOps.push(
+            ...metadataOps(file.componentId, "FileComponent", {
+              ferry_fingerprint: `sha1:${hex}`,
+              ferry_size: String(size),
+              ferry_origin: fileLocator(file.path),
+              ferry_source: file.stamp,
+              ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
+            }),
+            create("ComponentLocation", {
+              component_id: file.componentId,
+              location_id: locationId,
+              resource_identifier: resourceIdentifier,
+            }),
+          );
+          verifiedFiles.push(file);
+        };
+        // Files unchanged since the asset's last published version (same origin, size and
+        // modification time) whose content the tracker holds: linked to it, nothing sent or read.
+        const reused = { files: 0, bytes: 0 };
+        if (transferTarget.kind === "server" && pending.length > 0) {
+          const known = await previousFingerprints(session, asset.id, version.id);
+          const candidates: Array<ReuseCandidate & { file: PlannedFile }> = [];
+          for (const file of pending) {
+            const before = known.get(fileLocator(file.path));
+            if (before && before.stamp === file.stamp) {
+              candidates.push({ componentId: file.componentId, sha1: before.hex, file });
+            }
+          }
+          const linked = await reuseContent(session, candidates);
+          for (const candidate of candidates) {
+            if (!linked.has(candidate.componentId)) continue;
+            record(candidate.file, candidate.sha1, candidate.file.size, candidate.componentId);
+            reused.files++;
+            reused.bytes += candidate.file.size;
+          }
+          if (reused.files > 0) {
+            pending = pending.filter((file) => !linked.has(file.componentId));
+            log.info(
+              `${reused.files} file(s), ${
+                reused.bytes.toLocaleString("en")
+              } bytes reused from the tracker (unchanged since the last version): not sent`,
+            );
+          }
+        }
+        instance.data.reused = reused;
+        progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
         // Signed URLs for every pending file in a few calls; verified files are recorded in batches
         // (a file counts as verified for a resumed publish once its ComponentLocation exists).
         const uploads = transferTarget.kind === "server" ? await uploadTargets(session, pending) : new Map();
-        let verifiedOps: Operation[] = [];
-        let verifiedFiles: PlannedFile[] = [];
         const flush = async () => {
           const [ops, done] = [verifiedOps, verifiedFiles];
           verifiedOps = [];
@@ -499,22 +547,7 @@ export const IntegrateVersion = definePlugin({
               progress,
               signal,
             );
-            file.hex = done.hex;
-            verifiedOps.push(
-              ...metadataOps(file.componentId, "FileComponent", {
-                ferry_fingerprint: `sha1:${done.hex}`,
-                ferry_size: String(done.size),
-                ferry_origin: fileLocator(file.path),
-                ferry_source: file.stamp,
-                ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
-              }),
-              create("ComponentLocation", {
-                component_id: file.componentId,
-                location_id: locationId,
-                resource_identifier: done.resourceIdentifier,
-              }),
-            );
-            verifiedFiles.push(file);
+            record(file, done.hex, done.size, done.resourceIdentifier);
             if (verifiedFiles.length >= 100) await flush();
           });
         } finally {
@@ -659,6 +692,8 @@ export const IntegrateVersion = definePlugin({
         noteId,
         locationId,
         resumed: resume !== undefined,
+        /** Files (and their bytes) the tracker held already: linked, not sent. */
+        reused: (instance.data.reused as { files: number; bytes: number } | undefined) ?? { files: 0, bytes: 0 },
       };
       instance.data.created = created;
       instance.data.fileReport = files.map((file) => ({
@@ -691,6 +726,37 @@ export const IntegrateVersion = definePlugin({
     }
   },
 });
+
+/**
+ * origin (`ferry_origin`) → source stamp and SHA-1 of the files of the asset's latest published
+ * version other than `versionId`: what a republish may reuse without reading the files again.
+ */
+async function previousFingerprints(
+  session: Session,
+  assetId: string,
+  versionId: string,
+): Promise<Map<string, { stamp: string; hex: string }>> {
+  const known = new Map<string, { stamp: string; hex: string }>();
+  const [previous] = await rows(
+    session,
+    `select id from AssetVersion where asset_id is "${assetId}" and is_published is true and id is_not "${versionId}" order by version desc limit 1`,
+  );
+  if (!previous) return known;
+  const components = await rows(
+    session,
+    `select id, metadata from Component where version_id is "${previous.id}" or container.version_id is "${previous.id}"`,
+  );
+  for (const component of components) {
+    const meta = Object.fromEntries(
+      ((component.metadata ?? []) as Array<{ key: string; value: string }>).map((item) => [item.key, item.value]),
+    );
+    const hex = meta.ferry_fingerprint?.replace(/^sha1:/, "");
+    if (meta.ferry_origin && meta.ferry_source && hex && /^[0-9a-f]{40}$/.test(hex)) {
+      known.set(meta.ferry_origin, { stamp: meta.ferry_source, hex });
+    }
+  }
+  return known;
+}
 
 /**
  * Sends `ferry.publish.finished` on the tracker's event hub (waits at most 15 s for the hub), with

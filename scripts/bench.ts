@@ -17,11 +17,13 @@ import { generateNames } from "./generate_names.ts";
 import { benchTracker } from "./bench_tracker.ts";
 import { benchBridge } from "./bench_bridge.ts";
 import { benchPublish, benchPublishLarge } from "./bench_publish.ts";
+import { benchPublishRepublish } from "./bench_republish.ts";
 import { benchEvents } from "./bench_events.ts";
 import { benchSync } from "./bench_sync.ts";
 import { benchWeb } from "./bench_web.ts";
 
-const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|sync|web|bridge|all] [--quick] [--large]
+const USAGE =
+  `Usage: deno task bench [sequence|fingerprint|tracker|publish|events|sync|web|bridge|all] [--quick] [--large] [--republish]
 
   sequence      assemble() names/s on realistic lists: 10k, 100k, 1M names (one digit run each)
                 and 100k names with three digit runs (shot, version, frame). Targets: 1M ≤ 1 s,
@@ -38,6 +40,10 @@ const USAGE = `Usage: deno task bench [sequence|fingerprint|tracker|publish|even
   events        tracker commit → leecher → SQLite store → processor → a no-op handler, services as
                 processes: events/s from 8 writing sessions (target ≥ 2,000/s) and the p99 delay
                 from commit to handler start at 100 events/s (target ≤ 100 ms)
+  publish --republish
+                1,000 frames of 1 MiB published, then published again with 1 % of them changed,
+                in one run: the second publish reuses what the tracker holds (target ≤ 10 % of the
+                first's time); --quick uses 200 frames
   publish --large
                 one 1 GiB file published to ftrack.server on the tracker as its own process, beside
                 \`curl -T\` of the same file to a signed upload URL and \`sha1sum\` of it (target:
@@ -250,8 +256,9 @@ async function benchFingerprint(quick: boolean): Promise<void> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args.filter((arg) => arg !== "--quick" && arg !== "--large");
+  const args = Deno.args.filter((arg) => arg !== "--quick" && arg !== "--large" && arg !== "--republish");
   const large = Deno.args.includes("--large");
+  const republish = Deno.args.includes("--republish");
   const quick = Deno.args.includes("--quick");
   const what = args[0] ?? "all";
   if (what === "--help" || what === "-h") {
@@ -266,7 +273,9 @@ if (import.meta.main) {
     if (what === "sequence" || what === "all") benchSequence(quick);
     if (what === "fingerprint" || what === "all") await benchFingerprint(quick);
     if (what === "tracker") await benchTracker(quick);
-    if (what === "publish") await (large ? benchPublishLarge(quick) : benchPublish(quick));
+    if (what === "publish") {
+      await (large ? benchPublishLarge(quick) : republish ? benchPublishRepublish(quick) : benchPublish(quick));
+    }
     if (what === "bridge") await benchBridge(quick);
     if (what === "events") await benchEvents(quick);
     if (what === "sync") await benchSync(quick);

@@ -138,3 +138,49 @@ Deno.test({
     strictEqual((await objects(data.path)).length, 1);
   },
 });
+
+Deno.test({
+  ...options,
+  name:
+    "IntegrateVersion republishing 100 frames with 3 changed sends 3 files and publishes a complete version whose downloads match",
+  fn: async () => {
+    await using data = await tempFolder("ferry-dedupe-tracker-");
+    await using running = await startTracker({ port: 0, data: data.path });
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const frames = Array.from({ length: 100 }, (_, i) => 1001 + i);
+    const paths = await writeFrames(folder.path, frames, { bytes: 2048 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    const publish = async () => {
+      let sent = 0;
+      const result = await publishWith(session, request(files), {
+        settings: { tools: NO_REVIEW_TOOLS },
+        progress: { expect() {}, done: (bytes: number) => void (sent += bytes) },
+      });
+      ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
+      const created = result.report.created[0] as E;
+      return { versionId: String(created.versionId), reused: created.reused, sent };
+    };
+    const first = await publish();
+    deepStrictEqual(first.reused, { files: 0, bytes: 0 });
+    strictEqual(first.sent, 100 * 2048);
+
+    const changed = [4, 50, 99];
+    for (const index of changed) {
+      await writeFile(paths[index]!, new TextEncoder().encode(`frame ${frames[index]} changed`.padEnd(2048, ".")));
+    }
+    const second = await publish();
+    deepStrictEqual(second.reused, { files: 97, bytes: 97 * 2048 });
+    strictEqual(second.sent, 3 * 2048, "only the 3 changed frames are sent");
+    const expected = new Map(
+      await Promise.all(paths.map(async (path, i) => [frames[i]!, sha1(await readFile(path))] as const)),
+    );
+    deepStrictEqual(await downloads(running, session, second.versionId), expected);
+    const [version] = (await session.query(
+      `select is_published from AssetVersion where id is "${second.versionId}"`,
+    )).data as E[];
+    strictEqual(version.is_published, true);
+    strictEqual((await objects(data.path)).length, 103);
+  },
+});

@@ -86,6 +86,11 @@ const schemas = {
     entity_type: z.string(),
     entity_key: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]),
   }),
+  ferry_reuse_component_data: z.object({
+    action: z.literal("ferry_reuse_component_data"),
+    component_id: z.string().min(1),
+    sha1: z.string().regex(/^[0-9a-fA-F]{40}$/, "must be a SHA-1 (40 hex digits)"),
+  }),
   get_upload_metadata: z.object({
     action: z.literal("get_upload_metadata"),
     component_id: z.string().min(1),
@@ -165,6 +170,8 @@ export class Tracker {
   #privateProjects: Set<string> | undefined;
   /** Multi-part uploads joined and stored, by upload id: what `complete_multipart_upload` answers. */
   #completed = new Map<string, string>();
+  /** Answers of `ferry_reuse_component_data` operations, linked before their batch runs. */
+  #reused = new WeakMap<object, boolean>();
   /** Multi-part uploads being joined, by upload id. */
   #completing = new Map<string, Promise<void>>();
   readonly hub = new EventHub();
@@ -446,6 +453,21 @@ export class Tracker {
    */
   async handle(body: unknown, context: CallContext): Promise<unknown> {
     if (Array.isArray(body)) {
+      // ferry's extension of the upload grant: data the tracker holds already is linked, not sent.
+      for (const operation of body) {
+        if ((operation as { action?: unknown } | null)?.action !== "ferry_reuse_component_data") continue;
+        try {
+          const request = validated(schemas.ferry_reuse_component_data, operation);
+          const access = this.#access(String(context.user.id));
+          access.mayWrite(request.action);
+          this.#mayChangeComponent(access, request.component_id, "upload data for");
+          const reused = await this.files.reuse(request.component_id, request.sha1, String(context.user.id));
+          this.#reused.set(operation as object, reused);
+        } catch (error) {
+          if (error instanceof TrackerError) return errorObject(error);
+          return errorObject(new TrackerError("ValidationError", (error as Error).message));
+        }
+      }
       for (const operation of body) {
         if ((operation as { action?: unknown } | null)?.action !== "complete_multipart_upload") continue;
         try {
@@ -537,6 +559,8 @@ export class Tracker {
           version: SERVER_VERSION,
           schema_hash: allSchemas().hash,
           is_timezone_support_enabled: true,
+          // ferry's uploader may ask `ferry_reuse_component_data` before sending a file (not on ftrack sites).
+          ferry_content_reuse: true,
           storage_scenario: { scenario: "ftrack.automatic", data: {} },
           user_information: { id: context.user.id, username: context.user.username },
           product: "ferry embedded tracker",
@@ -599,6 +623,14 @@ export class Tracker {
         writer.delete(entity_type, entity_key);
         if (row && isA(row.__type, "Component")) after.push(() => void this.files.remove(String(row.id)));
         return { action: "delete", data: true };
+      }
+      case "ferry_reuse_component_data": {
+        const request = validated(schemas.ferry_reuse_component_data, operation);
+        const reused = this.#reused.get(operation as object);
+        if (reused === undefined) {
+          throw new TrackerError("ValidationError", "ferry_reuse_component_data is answered through POST /api only.");
+        }
+        return { action: request.action, component_id: request.component_id, reused };
       }
       case "get_upload_metadata": {
         const request = validated(schemas.get_upload_metadata, operation);
@@ -913,6 +945,7 @@ const WRITES: ReadonlySet<string> = new Set([
   "update",
   "delete",
   "get_upload_metadata",
+  "ferry_reuse_component_data",
   "complete_multipart_upload",
   "encode_media",
 ]);

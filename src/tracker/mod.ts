@@ -17,6 +17,7 @@ export { closestNames } from "./closest_names.ts";
 export { openSession, type OpenSessionOptions, sessionTimeout } from "./open_session.ts";
 export { TrackerConnectionError, type TrackerProblem } from "./tracker_connection_error.ts";
 export { ContextNotFoundError, type Entity, resolveContext, type ResolvedContext } from "./resolve_context.ts";
+export { offersContentReuse, type ReuseCandidate, reuseContent } from "./reuse_content.ts";
 export { type TrackerCredentials, trackerFromEnv } from "./tracker_credentials.ts";
 export {
   type CacheStats,

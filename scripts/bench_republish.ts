@@ -1,0 +1,93 @@
+/**
+ * `deno task bench publish --republish`: 1,000 frames of 1 MiB published to `ftrack.server` on the
+ * embedded tracker, then published again in the same run with 1 % of the frames changed. The
+ * second publish links the unchanged frames to the content the tracker holds (nothing sent or
+ * read) and sends the changed ones. Target: the second ≤ 10 % of the first's time.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import type { Session } from "@ftrack/api";
+import { discover } from "../publish/discover.ts";
+import type { ResolvedPlugin } from "../publish/plugin.ts";
+import { parsePublishRequest } from "../publish/request.ts";
+import { runPublish } from "../publish/run_publish.ts";
+import { parsePublishSettings } from "../publish/settings.ts";
+import { openSession } from "../src/tracker/open_session.ts";
+import { startTracker } from "../services/tracker/server.ts";
+
+async function publish(
+  session: Session,
+  plugins: ResolvedPlugin[],
+  folder: string,
+): Promise<{ seconds: number; sent: number; reused: { files: number; bytes: number } }> {
+  let sent = 0;
+  const start = performance.now();
+  const { report } = await runPublish({
+    request: parsePublishRequest({
+      context: { path: "bench/sh010", task: "lighting" },
+      instances: [{ family: "upload", name: "beauty", files: [join(folder, "beauty.####.bin")] }],
+    }),
+    session,
+    plugins,
+    settings: parsePublishSettings({}),
+    progress: { expect() {}, done: (bytes: number) => void (sent += bytes) },
+  });
+  const seconds = (performance.now() - start) / 1000;
+  if (!report.ok) throw new Error(`the publish failed: ${JSON.stringify(report.results.filter((r) => !r.success))}`);
+  const reused = (report.created[0] as { reused?: { files: number; bytes: number } }).reused ?? { files: 0, bytes: 0 };
+  return { seconds, sent, reused };
+}
+
+/** Runs the republish benchmark and prints its figures. */
+export async function benchPublishRepublish(quick: boolean): Promise<void> {
+  const frames = quick ? 200 : 1000;
+  const size = 1024 * 1024;
+  const folder = await mkdtemp(join(tmpdir(), "ferry-bench-republish-"));
+  const data = await mkdtemp(join(tmpdir(), "ferry-bench-republish-tracker-"));
+  const chunk = new Uint8Array(size);
+  const writeFrame = async (frame: number) => {
+    crypto.getRandomValues(chunk.subarray(0, 65536));
+    for (let i = 65536; i < size; i += 65536) chunk.copyWithin(i, 0, 65536);
+    await writeFile(join(folder, `beauty.${String(frame).padStart(4, "0")}.bin`), chunk);
+  };
+  try {
+    console.log(`writing ${frames} frames of 1 MiB into ${folder} …`);
+    for (let frame = 1; frame <= frames; frame++) await writeFrame(frame);
+    const { plugins } = await discover({ paths: [new URL("../plugins/", import.meta.url).pathname], hosts: ["shell"] });
+    await using running = await startTracker({ port: 0, data });
+    const session = await openSession({ server: running.url, apiUser: running.apiUser, apiKey: running.apiKey });
+    const schema = (await session.query("select id from ProjectSchema")).data[0]!;
+    const project =
+      (await session.create("Project", { name: "bench", full_name: "bench", project_schema_id: schema.id }))
+        .data;
+    const shot = (await session.create("Shot", { name: "sh010", parent_id: project.id })).data;
+    await session.create("Task", { name: "lighting", parent_id: shot.id });
+
+    const first = await publish(session, plugins, folder);
+    const changed = Math.max(1, Math.round(frames / 100));
+    for (let i = 0; i < changed; i++) await writeFrame(1 + Math.floor((i * frames) / changed));
+    const second = await publish(session, plugins, folder);
+    let stored = 0;
+    const objects = join(data, "files", "objects");
+    for (const prefix of await readdir(objects)) stored += (await readdir(join(objects, prefix))).length;
+
+    const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
+    console.log(`publish of ${frames} × 1 MiB to ftrack.server, then again with ${changed} frame(s) changed:`);
+    console.log(`  first publish    ${first.seconds.toFixed(2).padStart(7)} s   sent ${mib(first.sent)}`);
+    console.log(
+      `  second publish   ${second.seconds.toFixed(2).padStart(7)} s   sent ${
+        mib(second.sent)
+      }, reused ${second.reused.files} file(s) / ${mib(second.reused.bytes)}   ${
+        (100 * second.seconds / first.seconds).toFixed(1)
+      } % of the first`,
+    );
+    console.log(`  contents stored  ${stored} (${frames + changed} distinct)`);
+    console.log(`target: second ≤ 10 % of the first`);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+    await rm(data, { recursive: true, force: true });
+  }
+}

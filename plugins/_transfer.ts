@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { copyFile, link, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Session } from "@ftrack/api";
@@ -25,6 +25,33 @@ export interface Transferred {
 export function fileLocator(path: string): string {
   const absolute = resolve(path).replaceAll("\\", "/");
   return `file://${hostname()}${absolute.startsWith("/") ? "" : "/"}${encodeURI(absolute)}`;
+}
+
+/**
+ * Places at `root/to` the file a previous version published at `root/from` (the same content):
+ * a hard link where the file system allows, a copy where not (through a temporary name either
+ * way). Both paths must stay inside `root`. Returns how it was placed.
+ */
+export async function reuseInDisk(root: string, from: string, to: string): Promise<"linked" | "copied"> {
+  const source = pathInsideRoot(root, from);
+  const target = pathInsideRoot(root, to);
+  if (source === target) return "linked";
+  await mkdir(dirname(target), { recursive: true });
+  const partial = `${target}.ferry-partial`;
+  await rm(partial, { force: true });
+  let how: "linked" | "copied" = "linked";
+  try {
+    await link(source, partial);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") {
+      throw error;
+    }
+    await copyFile(source, partial);
+    how = "copied";
+  }
+  await rename(partial, target);
+  return how;
 }
 
 /**

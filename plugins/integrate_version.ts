@@ -17,7 +17,7 @@ import { mapLimit } from "../src/async/map_limit.ts";
 import type { Entity } from "../src/tracker/resolve_context.ts";
 import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
 import { structurePath } from "./_structure.ts";
-import { fileLocator, transferFile, type TransferTarget } from "./_transfer.ts";
+import { fileLocator, reuseInDisk, transferFile, type TransferTarget } from "./_transfer.ts";
 import { uploadTargets } from "../src/tracker/upload_file.ts";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
 import { type ReuseCandidate, reuseContent } from "../src/tracker/reuse_content.ts";
@@ -499,9 +499,36 @@ export const IntegrateVersion = definePlugin({
         };
         // Files unchanged since the asset's last published version (same origin, size and
         // modification time) whose content the tracker holds: linked to it, nothing sent or read.
+        // In a disk location: hard links of the previous version's files (copies where the file
+        // system has none).
         const reused = { files: 0, bytes: 0 };
+        if (transferTarget.kind === "disk" && pending.length > 0) {
+          const known = await previousFingerprints(session, asset.id, version.id, locationId);
+          const linked = new Set<string>();
+          for (const file of pending) {
+            const before = known.get(fileLocator(file.path));
+            if (!before?.resource || before.stamp !== file.stamp) continue;
+            signal.throwIfAborted();
+            const placed = await reuseInDisk(transferTarget.root, before.resource, file.relativePath).catch(() =>
+              undefined
+            );
+            if (placed === undefined) continue; // the earlier file is gone: copied as usual
+            record(file, before.hex, file.size, file.relativePath);
+            linked.add(file.componentId);
+            reused.files++;
+            reused.bytes += file.size;
+          }
+          if (linked.size > 0) {
+            pending = pending.filter((file) => !linked.has(file.componentId));
+            log.info(
+              `${reused.files} file(s), ${
+                reused.bytes.toLocaleString("en")
+              } bytes reused from the last version in the disk location (hard links): not copied`,
+            );
+          }
+        }
         if (transferTarget.kind === "server" && pending.length > 0) {
-          const known = await previousFingerprints(session, asset.id, version.id);
+          const known = await previousFingerprints(session, asset.id, version.id, locationId);
           const candidates: Array<ReuseCandidate & { file: PlannedFile }> = [];
           for (const file of pending) {
             const before = known.get(fileLocator(file.path));
@@ -728,15 +755,17 @@ export const IntegrateVersion = definePlugin({
 });
 
 /**
- * origin (`ferry_origin`) → source stamp and SHA-1 of the files of the asset's latest published
- * version other than `versionId`: what a republish may reuse without reading the files again.
+ * origin (`ferry_origin`) → source stamp, SHA-1 and resource identifier in `locationId` of the
+ * files of the asset's latest published version other than `versionId`: what a republish may
+ * reuse without reading the files again.
  */
 async function previousFingerprints(
   session: Session,
   assetId: string,
   versionId: string,
-): Promise<Map<string, { stamp: string; hex: string }>> {
-  const known = new Map<string, { stamp: string; hex: string }>();
+  locationId: string,
+): Promise<Map<string, { stamp: string; hex: string; resource?: string }>> {
+  const known = new Map<string, { stamp: string; hex: string; resource?: string }>();
   const [previous] = await rows(
     session,
     `select id from AssetVersion where asset_id is "${assetId}" and is_published is true and id is_not "${versionId}" order by version desc limit 1`,
@@ -744,15 +773,21 @@ async function previousFingerprints(
   if (!previous) return known;
   const components = await rows(
     session,
-    `select id, metadata from Component where version_id is "${previous.id}" or container.version_id is "${previous.id}"`,
+    `select id, metadata, component_locations.location_id, component_locations.resource_identifier from Component where version_id is "${previous.id}" or container.version_id is "${previous.id}"`,
   );
   for (const component of components) {
     const meta = Object.fromEntries(
       ((component.metadata ?? []) as Array<{ key: string; value: string }>).map((item) => [item.key, item.value]),
     );
     const hex = meta.ferry_fingerprint?.replace(/^sha1:/, "");
+    const here = ((component.component_locations ?? []) as Array<{ location_id: string; resource_identifier: string }>)
+      .find((record) => record.location_id === locationId);
     if (meta.ferry_origin && meta.ferry_source && hex && /^[0-9a-f]{40}$/.test(hex)) {
-      known.set(meta.ferry_origin, { stamp: meta.ferry_source, hex });
+      known.set(meta.ferry_origin, {
+        stamp: meta.ferry_source,
+        hex,
+        ...(here?.resource_identifier ? { resource: here.resource_identifier } : {}),
+      });
     }
   }
   return known;

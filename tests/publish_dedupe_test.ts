@@ -184,3 +184,44 @@ Deno.test({
     strictEqual((await objects(data.path)).length, 103);
   },
 });
+
+Deno.test({
+  ...options,
+  name: "IntegrateVersion republishing to a disk location hard-links the unchanged files of the last version",
+  fn: async () => {
+    await using running = await startTracker({ port: 0, data: ":memory:" });
+    await using folder = await tempFolder();
+    await using root = await tempFolder("ferry-dedupe-disk-");
+    const session = await openSession(running);
+    await makeShot(session);
+    const frames = Array.from({ length: 10 }, (_, i) => 1001 + i);
+    const paths = await writeFrames(folder.path, frames, { bytes: 1024 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    const publish = async () => {
+      const result = await publishWith(session, { ...request(files), location: { disk: root.path } }, {
+        settings: { tools: NO_REVIEW_TOOLS },
+      });
+      ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
+      const created = result.report.created[0] as E;
+      const members = (await session.query(
+        `select name, component_locations.resource_identifier from Component where container.version_id is "${created.versionId}"`,
+      )).data as E[];
+      const placed = new Map(
+        members.map((
+          member,
+        ) => [Number(member.name), join(root.path, member.component_locations[0].resource_identifier)]),
+      );
+      return { reused: created.reused, placed };
+    };
+    const first = await publish();
+    await writeFile(paths[2]!, new TextEncoder().encode("changed"));
+    const second = await publish();
+    deepStrictEqual(second.reused, { files: 9, bytes: 9 * 1024 });
+    for (const [index, frame] of frames.entries()) {
+      const [a, b] = [await Deno.stat(first.placed.get(frame)!), await Deno.stat(second.placed.get(frame)!)];
+      ok(first.placed.get(frame) !== second.placed.get(frame));
+      strictEqual(a.ino === b.ino, index !== 2, `frame ${frame} is ${index === 2 ? "a new file" : "a hard link"}`);
+      deepStrictEqual(await readFile(second.placed.get(frame)!), await readFile(paths[index]!));
+    }
+  },
+});

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { putStream } from "../src/tracker/put_stream.ts";
+import { proxiedUrl, putStream } from "../src/tracker/put_stream.ts";
 import { uploadFile } from "../src/tracker/upload_file.ts";
 import { memoryTracker, openSession } from "./_tracker.ts";
 import { tempFolder } from "./_publish.ts";
@@ -141,4 +141,17 @@ Deno.test("uploadFile() sends a file over 32 MiB with a Content-Length and the s
   const stored = await uploadFile(session, { componentId, path, fileName: "plate.mov" });
   deepStrictEqual(tracker.tracker.files.info(componentId), { size: large.length, sha1: stored.hex });
   ok(stored.hex === sha1(large));
+});
+
+Deno.test("proxiedUrl() tells the URLs that go through an environment proxy (fetch's way), honouring NO_PROXY", () => {
+  const env = { https_proxy: "http://proxy:3128", NO_PROXY: "127.0.0.1, .studio.local,minio:9000" };
+  strictEqual(proxiedUrl("https://bucket.s3.eu-west-1.amazonaws.com/key?X-Amz-Signature=1", env), true);
+  strictEqual(proxiedUrl("http://bucket.s3.eu-west-1.amazonaws.com/key", env), false); // no HTTP_PROXY
+  strictEqual(proxiedUrl("https://127.0.0.1:8070/upload/x", env), false);
+  strictEqual(proxiedUrl("https://ftrack.studio.local/upload/x", env), false);
+  strictEqual(proxiedUrl("https://studio.local/upload/x", env), false);
+  strictEqual(proxiedUrl("https://minio/bucket/key", env), false);
+  strictEqual(proxiedUrl("https://notstudio.local/upload/x", env), true);
+  strictEqual(proxiedUrl("https://anything/x", { ...env, NO_PROXY: "*" }), false);
+  strictEqual(proxiedUrl("https://anything/x", {}), false);
 });

@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import process from "node:process";
 
 /** Options of {@linkcode putStream}. */
 export interface PutStreamOptions {
@@ -13,6 +14,34 @@ export interface PutStreamOptions {
   contentLength: number;
   /** Aborts the request and the reading of the answer (rejects with the signal's reason). */
   signal?: AbortSignal;
+}
+
+/**
+ * Whether requests to `url` go through a proxy named by the environment (`HTTPS_PROXY`,
+ * `HTTP_PROXY`, lower case too, unless `NO_PROXY` names the host), as Deno's `fetch` decides: it
+ * uses such a proxy and {@linkcode putStream} does not, so a caller keeps `fetch` for these URLs.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { proxiedUrl } from "./put_stream.ts";
+ *
+ * const env = { HTTPS_PROXY: "http://proxy:3128", NO_PROXY: "localhost,.studio.local" };
+ * ok(proxiedUrl("https://bucket.s3.amazonaws.com/key", env));
+ * ok(!proxiedUrl("https://ftrack.studio.local/upload/x", env));
+ * ok(!proxiedUrl("http://localhost:8070/upload/x", env));
+ * ```
+ */
+export function proxiedUrl(url: string, env: Record<string, string | undefined> = process.env): boolean {
+  const { protocol, hostname } = new URL(url);
+  const named = (name: string) => env[name] || env[name.toLowerCase()];
+  const proxy = protocol === "https:" ? named("HTTPS_PROXY") : named("HTTP_PROXY");
+  if (!proxy) return false;
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return !(named("NO_PROXY") ?? "").split(/[\s,]+/).some((entry) => {
+    const name = entry.replace(/:\d+$/, "").replace(/^\*?\./, "").toLowerCase();
+    return entry === "*" || (name !== "" && (host === name || host.endsWith(`.${name}`)));
+  });
 }
 
 /** Statuses whose answers carry no body (a `Response` refuses one for them). */

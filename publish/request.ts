@@ -13,6 +13,16 @@ export const LocationSchema = z.union([
  * is optional: a host sends what it has, and a check whose fact is missing is skipped. Sent on the
  * request's `context.scene` (the whole scene) and on an instance's `scene` (what differs for that
  * instance); an instance's facts override the context's.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { SceneFactsSchema } from "./request.ts";
+ *
+ * const facts = SceneFactsSchema.parse({ frameStart: 1001, frameEnd: 1100, fps: 23.976, camera: null });
+ * ok(facts.fps === 23.976 && facts.camera === null);
+ * ok(!SceneFactsSchema.safeParse({ frameStart: 1100, frameEnd: 1001 }).success);
+ * ```
  */
 export const SceneFactsSchema = z.object({
   /** The first frame of the scene's working range, without handles. */

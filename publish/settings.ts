@@ -12,6 +12,16 @@ const isRegExp = (value: string) => {
 /**
  * What ferry's scene validators (`plugins/validate_scene_*.ts`) require of the facts a DCC sends,
  * besides the tracker's values. Every field has a default that asks nothing.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { SceneSettingsSchema } from "./settings.ts";
+ *
+ * const scene = SceneSettingsSchema.parse({ allowedCameras: ["^CAM_"] });
+ * ok(scene.allowedCameras.length === 1 && scene.requireSaved === false && scene.fileNamePattern === null);
+ * ok(!SceneSettingsSchema.safeParse({ allowedCameras: ["("] }).success);
+ * ```
  */
 export const SceneSettingsSchema = z.object({
   /** Regular expressions; the scene's camera must match one. Empty: any camera. */

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { proxiedUrl, putStream } from "../src/tracker/put_stream.ts";
+import { proxiedUrl, putStream, putStreamReaches } from "../src/tracker/put_stream.ts";
 import { uploadFile } from "../src/tracker/upload_file.ts";
 import { memoryTracker, openSession } from "./_tracker.ts";
 import { tempFolder } from "./_publish.ts";
@@ -143,7 +143,7 @@ Deno.test("uploadFile() sends a file over 32 MiB with a Content-Length and the s
   ok(stored.hex === sha1(large));
 });
 
-Deno.test("proxiedUrl() tells the URLs that go through an environment proxy (fetch's way), honouring NO_PROXY", () => {
+Deno.test("proxiedUrl() tells the URLs that go through an environment proxy (fetch's way), honouring NO_PROXY; putStreamReaches() leaves those to fetch", () => {
   const env = { https_proxy: "http://proxy:3128", NO_PROXY: "127.0.0.1, .studio.local,minio:9000" };
   strictEqual(proxiedUrl("https://bucket.s3.eu-west-1.amazonaws.com/key?X-Amz-Signature=1", env), true);
   strictEqual(proxiedUrl("http://bucket.s3.eu-west-1.amazonaws.com/key", env), false); // no HTTP_PROXY
@@ -154,4 +154,61 @@ Deno.test("proxiedUrl() tells the URLs that go through an environment proxy (fet
   strictEqual(proxiedUrl("https://notstudio.local/upload/x", env), true);
   strictEqual(proxiedUrl("https://anything/x", { ...env, NO_PROXY: "*" }), false);
   strictEqual(proxiedUrl("https://anything/x", {}), false);
+  // Nor where Deno is told which authorities to trust: node:https would not know them.
+  strictEqual(putStreamReaches("https://minio.studio.local/k", { DENO_TLS_CA_STORE: "system" }), false);
+  strictEqual(putStreamReaches("https://minio.studio.local/k", env), true);
+  strictEqual(putStreamReaches("https://bucket.s3.amazonaws.com/k", env), false);
+});
+
+Deno.test("uploadFile() sends a large file over https (S3-style signed URL) with a Content-Length, checked by the MD5 ETag", async () => {
+  await using folder = await tempFolder();
+  const made = await new Deno.Command("openssl", {
+    args: ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+      .concat(["-addext", "subjectAltName=DNS:localhost", "-keyout", "key.pem", "-out", "cert.pem"]),
+    cwd: folder.path,
+    stderr: "piped",
+  }).output();
+  ok(made.success, new TextDecoder().decode(made.stderr));
+  const large = join(folder.path, "plate.mov");
+  await writeFile(large, new Uint8Array(33 * 1024 * 1024 + 3).map((_, i) => i % 249));
+  // The uploader runs in its own process: node:https reads NODE_EXTRA_CA_CERTS when it starts.
+  const script = `
+    import https from "node:https";
+    import { createHash } from "node:crypto";
+    import { readFileSync } from "node:fs";
+    import { uploadFile } from ${JSON.stringify(new URL("../src/tracker/upload_file.ts", import.meta.url).href)};
+    const [dir] = Deno.args;
+    const seen = [];
+    const server = https.createServer(
+      { key: readFileSync(dir + "/key.pem"), cert: readFileSync(dir + "/cert.pem") },
+      (request, response) => {
+        const md5 = createHash("md5");
+        request.on("data", (piece) => md5.update(piece));
+        request.on("end", () => {
+          seen.push({ length: request.headers["content-length"], chunked: request.headers["transfer-encoding"] });
+          response.writeHead(200, { etag: '"' + md5.digest("hex") + '"' }).end();
+        });
+      },
+    );
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const uploaded = await uploadFile({}, {
+      componentId: "c1", path: dir + "/plate.mov", fileName: "plate.mov",
+      target: { url: "https://localhost:" + server.address().port + "/bucket/plate.mov?X-Amz-Signature=1" },
+    });
+    server.close();
+    console.log(JSON.stringify({ uploaded, seen }));
+  `;
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script, folder.path],
+    env: { NODE_EXTRA_CA_CERTS: join(folder.path, "cert.pem"), HTTPS_PROXY: "", https_proxy: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  ok(run.success, stderr);
+  const { uploaded, seen } = JSON.parse(new TextDecoder().decode(run.stdout).trim());
+  const bytes = new Uint8Array(33 * 1024 * 1024 + 3).map((_, i) => i % 249);
+  strictEqual(uploaded.md5, createHash("md5").update(bytes).digest("hex"));
+  strictEqual(uploaded.hex, sha1(bytes));
+  deepStrictEqual(seen, [{ length: String(bytes.length) }]);
 });

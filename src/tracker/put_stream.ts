@@ -44,6 +44,27 @@ export function proxiedUrl(url: string, env: Record<string, string | undefined> 
   });
 }
 
+/**
+ * Whether {@linkcode putStream} reaches `url` as `fetch` would: not when `fetch` would go through
+ * an environment proxy ({@linkcode proxiedUrl}), nor, for `https:`, when Deno is told which
+ * certificate authorities to trust (`DENO_CERT`, `DENO_TLS_CA_STORE`), which `node:https` ignores
+ * (it takes `NODE_EXTRA_CA_CERTS`). Elsewhere a caller keeps `fetch`.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { putStreamReaches } from "./put_stream.ts";
+ *
+ * ok(putStreamReaches("https://bucket.s3.amazonaws.com/key", {}));
+ * ok(!putStreamReaches("https://minio.studio.local/key", { DENO_CERT: "/etc/studio-ca.pem" }));
+ * ok(putStreamReaches("http://127.0.0.1:8070/upload/x", { DENO_CERT: "/etc/studio-ca.pem" }));
+ * ```
+ */
+export function putStreamReaches(url: string, env: Record<string, string | undefined> = process.env): boolean {
+  if (proxiedUrl(url, env)) return false;
+  return new URL(url).protocol !== "https:" || (!env.DENO_CERT && !env.DENO_TLS_CA_STORE);
+}
+
 /** Statuses whose answers carry no body (a `Response` refuses one for them). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 

@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import type { HashAlgorithm } from "../fingerprint/algorithm.ts";
 import { BufferPool } from "../buffers/buffer_pool.ts";
-import { proxiedUrl, putStream } from "./put_stream.ts";
+import { putStream, putStreamReaches } from "./put_stream.ts";
 import { TrackerConnectionError } from "./tracker_connection_error.ts";
 
 /** What an upload sent and how it was checked. */
@@ -198,8 +198,8 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     // A whole buffer's progress cannot be seen: it may take the limit plus its size at 256 KiB/s.
     stillMoving(buffer ? (size / (256 * 1024)) * 1000 : 0);
     try {
-      // A stream goes with its length (fetch would send it chunked, see putStream), unless through a proxy.
-      const sending = body instanceof ReadableStream && !proxiedUrl(metadata.url)
+      // A stream goes with its length (fetch would send it chunked, see putStream) where putStream can.
+      const sending = body instanceof ReadableStream && putStreamReaches(metadata.url)
         ? putStream({ url: metadata.url, headers, body, contentLength: size, signal })
         : fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
       if (buffer) readBuffers.give(buffer);

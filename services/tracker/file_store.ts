@@ -145,6 +145,7 @@ export class FileStore {
     const columns = db.prepare("PRAGMA table_info(files)").all() as Array<{ name: string }>;
     if (!columns.some((column) => column.name === "sha1")) db.exec("ALTER TABLE files ADD COLUMN sha1 TEXT");
     if (!columns.some((column) => column.name === "stored_by")) db.exec("ALTER TABLE files ADD COLUMN stored_by TEXT");
+    db.exec("CREATE INDEX IF NOT EXISTS files_by_sha1 ON files (sha1)");
     db.exec("CREATE TABLE IF NOT EXISTS file_layout (version INTEGER NOT NULL)");
   }
 

@@ -22,6 +22,7 @@ import { searchFilter } from "./search.ts";
 import { Access, privateProjectIds } from "./access.ts";
 import { Thumbnails } from "./thumbnails.ts";
 import { MultipartUploads } from "./multipart_uploads.ts";
+import { mapLimit } from "../../src/async/map_limit.ts";
 import type { SecurityRole } from "./store/api_keys.ts";
 import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools, plannedOutputs } from "./encode_media.ts";
 
@@ -453,20 +454,25 @@ export class Tracker {
    */
   async handle(body: unknown, context: CallContext): Promise<unknown> {
     if (Array.isArray(body)) {
-      // ferry's extension of the upload grant: data the tracker holds already is linked, not sent.
-      for (const operation of body) {
-        if ((operation as { action?: unknown } | null)?.action !== "ferry_reuse_component_data") continue;
-        try {
-          const request = validated(schemas.ferry_reuse_component_data, operation);
-          const access = this.#access(String(context.user.id));
-          access.mayWrite(request.action);
-          this.#mayChangeComponent(access, request.component_id, "upload data for");
-          const reused = await this.files.reuse(request.component_id, request.sha1, String(context.user.id));
-          this.#reused.set(operation as object, reused);
-        } catch (error) {
-          if (error instanceof TrackerError) return errorObject(error);
-          return errorObject(new TrackerError("ValidationError", (error as Error).message));
+      // ferry's extension of the upload grant: data the tracker holds already is linked, not sent
+      // (a few at once: each is a few file-system calls).
+      const reuses = body.filter((operation) =>
+        (operation as { action?: unknown } | null)?.action === "ferry_reuse_component_data"
+      );
+      try {
+        const userId = String(context.user.id);
+        const access = reuses.length > 0 ? this.#access(userId) : undefined;
+        const requests = reuses.map((operation) => validated(schemas.ferry_reuse_component_data, operation));
+        for (const request of requests) {
+          access!.mayWrite(request.action);
+          this.#mayChangeComponent(access!, request.component_id, "upload data for");
         }
+        await mapLimit(requests, 16, async (request, index) => {
+          this.#reused.set(reuses[index] as object, await this.files.reuse(request.component_id, request.sha1, userId));
+        });
+      } catch (error) {
+        if (error instanceof TrackerError) return errorObject(error);
+        return errorObject(new TrackerError("ValidationError", (error as Error).message));
       }
       for (const operation of body) {
         if ((operation as { action?: unknown } | null)?.action !== "complete_multipart_upload") continue;

@@ -95,8 +95,10 @@ export async function cachedQuery<T extends Record<string, unknown> = Record<str
   options: CachedQueryOptions = {},
 ): Promise<T[]> {
   const cache = options.cache ?? trackerCacheOf(session);
-  const type = /\bfrom\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(expression)?.[1];
-  const tags: CacheTags = { types: [...(type ? [typeGroup(type)] : []), ...(options.types ?? [])] };
+  const tags = (): CacheTags => {
+    const type = /\bfrom\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(expression)?.[1];
+    return { types: [...(type ? [typeGroup(type)] : []), ...(options.types ?? [])] };
+  };
   const key = `query:${expression}`;
   const rows = await cache.get(key, async () => {
     const data = (await session.query(expression)).data as T[];

@@ -159,13 +159,16 @@ export class TrackerCache implements Disposable {
     return this.#entries.size;
   }
 
-  /** The value of `key`: remembered, from the layer behind, or loaded (then remembered with `tags`). */
-  get<T>(key: string, load: () => Promise<T>, tags: CacheTags = {}): Promise<T> {
+  /**
+   * The value of `key`: remembered, from the layer behind, or loaded (then remembered with `tags`,
+   * which may be given as a function: only called on a miss).
+   */
+  get<T>(key: string, load: () => Promise<T>, tags: CacheTags | (() => CacheTags) = {}): Promise<T> {
     return this.#lookup(key, load, tags).value as Promise<T>;
   }
 
   /** The entry of `key`, with when its data was loaded (a layer in front keeps that time). */
-  #lookup(key: string, load: () => Promise<unknown>, tags: CacheTags): Entry {
+  #lookup(key: string, load: () => Promise<unknown>, given: CacheTags | (() => CacheTags)): Entry {
     const found = this.#entries.get(key);
     const now = this.#now();
     if (found && now - found.at <= this.maxAgeMs) {
@@ -174,6 +177,7 @@ export class TrackerCache implements Disposable {
     }
     if (found) this.#entries.delete(key);
     this.stats.misses++;
+    const tags = typeof given === "function" ? given() : given;
     const behind = this.#parent ? this.#parent.#lookup(key, load, tags) : undefined;
     const value = behind ? behind.value : load();
     const entry: Entry = { at: behind ? behind.at : now, value, ids: new Set(tags.ids), types: new Set(tags.types) };

@@ -275,9 +275,18 @@ async function* convenienceIter(
   for (const _pair of pluginPairs(plugins, context, { targets, test })) total++;
   let done = 0;
 
+  // A cancelled publish stops before the next plugin, as a stop rule would: the results so far are
+  // kept (the plugin that was running when the signal fired failed with its reason), `stopped` says why.
+  let cancelled = false;
   const run = async function* (pairs: Iterable<[ResolvedPlugin, Instance | null]>, state: PassState | null) {
     for (const [plugin, instance] of pairs) {
-      signal?.throwIfAborted();
+      if (cancelled) return;
+      if (signal?.aborted) {
+        cancelled = true;
+        const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+        onStop(`cancelled before ${plugin.name}: ${reason}`);
+        return;
+      }
       host.emit("pluginStarted", { plugin, instance });
       emitEvent(events, "pluginStarted", plugin, instance);
       done++;
@@ -294,7 +303,8 @@ async function* convenienceIter(
   plugins = plugins.filter((plugin) => !collectors.includes(plugin))
     .filter((plugin) => plugin.kind === "context" || instancesByPlugin(context, plugin).length > 0);
   const state: PassState = { nextOrder: null, ordersWithError: new Set() };
-  yield* run(pluginPairs(plugins, context, { targets, test, state, onStop }), state);
+  if (!cancelled) yield* run(pluginPairs(plugins, context, { targets, test, state, onStop }), state);
+  if (cancelled) return context;
 
   const done_ = band?.signal ?? "published";
   host.emit(done_, { context });
@@ -308,7 +318,9 @@ async function* convenienceIter(
  * instances earlier collectors made, their errors never stopping anything; then instance plugins
  * without a compatible instance dropped (once); then every other plugin in the given order,
  * through {@linkcode pluginPairs} with one state whose failed orders the stop rule sees. Yields
- * each result as it comes; `published` at the end. Without `plugins`, the host discovers them.
+ * each result as it comes; `published` at the end. Without `plugins`, the host discovers them. An
+ * aborted `signal` stops the loop before the next plugin (a `stopped` event names the reason; no
+ * `published`), never with a throw: the results so far are what a caller reports.
  *
  * Where ferry differs on purpose: `progress` is stamped before `pluginFailed` / `pluginProcessed`
  * are emitted (pyblish's callbacks see 0, util sets it afterwards); when the pre-count finds no

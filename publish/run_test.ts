@@ -386,3 +386,32 @@ Deno.test("definePlugin() refuses invalid plugins, naming them and the field", (
     false,
   ]);
 });
+
+Deno.test("publish() stops before the next plugin when its signal is aborted, without throwing", async () => {
+  const controller = new AbortController();
+  const ran: string[] = [];
+  const stopped: string[] = [];
+  let published = false;
+  const plugins = [
+    definePlugin({ kind: "context", name: "Extract", order: 2, process: () => void ran.push("Extract") }),
+    definePlugin({
+      kind: "context",
+      name: "Integrate",
+      order: 3,
+      process: () => {
+        ran.push("Integrate");
+        controller.abort(new Error("killed"));
+      },
+    }),
+    definePlugin({ kind: "context", name: "Record", order: 3.1, process: () => void ran.push("Record") }),
+  ];
+  const { results } = await publish({
+    plugins,
+    signal: controller.signal,
+    events: { stopped: (reason) => stopped.push(reason), published: () => (published = true) },
+  });
+  deepStrictEqual(ran, ["Extract", "Integrate"]);
+  deepStrictEqual(results.map((result) => result.plugin.name), ["Extract", "Integrate"]);
+  deepStrictEqual(stopped, ["cancelled before Record: killed"]);
+  strictEqual(published, false);
+});

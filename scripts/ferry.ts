@@ -9,7 +9,10 @@ import { main as demo, USAGE as DEMO_USAGE } from "./demo.ts";
 import { main as events, USAGE as EVENTS_USAGE } from "./events.ts";
 import { main as handlers, USAGE as HANDLERS_USAGE } from "./handlers.ts";
 import { main as publish, USAGE as PUBLISH_USAGE } from "./publish.ts";
+import { main as pipeline, USAGE as PIPELINE_USAGE } from "./pipeline.ts";
 import { main as scan, USAGE as SCAN_USAGE } from "./scan.ts";
+import { main as settings, USAGE as SETTINGS_USAGE } from "./settings.ts";
+import { main as sync, USAGE as SYNC_USAGE } from "./sync.ts";
 import { FERRY_VERSION, versionLine } from "./bin/_run_binary.ts";
 
 /** A subcommand of `ferry`. */
@@ -33,6 +36,17 @@ export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     usage: HANDLERS_USAGE,
     main: (args) => handlers(args),
   },
+  settings: {
+    summary: "show and set the event services' settings per variant and project",
+    usage: SETTINGS_USAGE,
+    main: (args) => settings(args),
+  },
+  sync: { summary: "sync tracker projects into the pipeline store", usage: SYNC_USAGE, main: (args) => sync(args) },
+  pipeline: {
+    summary: "read and change the pipeline store (the transmitter carries changes to the tracker)",
+    usage: PIPELINE_USAGE,
+    main: (args) => pipeline(args),
+  },
 };
 
 /** The usage text of `ferry`. */
@@ -46,7 +60,8 @@ ${Object.entries(SUBCOMMANDS).map(([name, command]) => `  ${name.padEnd(10)}${co
   ferry --version          ferry's version, Deno's version and the target
   ferry --help             this text
 
-The services are binaries of their own: ferry-tracker, ferry-bridge, ferry-leecher, ferry-processor.`;
+The services are binaries of their own: ferry-tracker, ferry-bridge, ferry-leecher, ferry-processor,
+ferry-transmitter.`;
 
 /**
  * Runs `ferry` with its arguments; resolves to the exit code (2 for an unknown command).

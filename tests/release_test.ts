@@ -130,7 +130,13 @@ Deno.test({
         `${top}/README.md`,
         `${top}/settings.example.json`,
         `${top}/systemd/`,
-        ...["ferry-bridge.service", "ferry-leecher.service", "ferry-processor.service", "ferry-tracker.service"]
+        ...[
+          "ferry-bridge.service",
+          "ferry-leecher.service",
+          "ferry-processor.service",
+          "ferry-tracker.service",
+          "ferry-transmitter.service",
+        ]
           .map((unit) => `${top}/systemd/${unit}`),
         `${top}/systemd/ferry.env`,
         ...(binaries.length > 0 ? [`${top}/bin/`, ...binaries] : []),

@@ -1,7 +1,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
-import loglevel from "npm:loglevel@1";
+import loglevel from "loglevel";
 import { ConfigurationError } from "../../src/config/configuration_error.ts";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { trackerTimeout } from "../../src/config/tracker_timeout.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import loglevel from "npm:loglevel@1";
+import loglevel from "loglevel";
 import { z } from "zod";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { parseFlags, UsageError } from "../../src/cli/args.ts";

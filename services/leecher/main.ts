@@ -13,6 +13,7 @@ import { openStore } from "../../src/store/open_store.ts";
 import { trackerFromEnv } from "../../src/tracker/tracker_credentials.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startLeecher } from "./leecher.ts";
+import { stopSignal } from "../stop_signal.ts";
 
 export const USAGE = `Usage: deno task leecher [--store <file or postgres://…>] [--variant production|staging|dev]
 
@@ -71,10 +72,7 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   const log = createLogger({ name: "leecher", level: flags["log-level"], json: flags["json-log"] });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  using stop = stopSignal();
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
@@ -103,16 +101,11 @@ export async function main(args: string[]): Promise<number> {
       log,
       signal: stop.signal,
     });
-    if (!stop.signal.aborted) {
-      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
-    }
+    await stop.stopped;
     return EXIT.OK;
   } catch (error) {
     log.error((error as Error).message);
     return exitCodeOf(error);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 }
 

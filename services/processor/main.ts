@@ -18,6 +18,8 @@ import { takeHandlerArchives } from "./archive_workspace.ts";
 import { discoverHandlers } from "./discover_handlers.ts";
 import { processorApp } from "./processor_app.ts";
 import { startProcessor } from "./processor.ts";
+import { stopSignal } from "../stop_signal.ts";
+import { serveLocal } from "../serve_local.ts";
 
 /** The folder of ferry's own handlers. */
 export const BUILTIN_HANDLERS: string = join(dirname(fileURLToPath(import.meta.url)), "handlers");
@@ -97,10 +99,7 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   const log = createLogger({ name: "processor", level: flags["log-level"], json: flags["json-log"] });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  using stop = stopSignal();
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
@@ -148,18 +147,9 @@ export async function main(args: string[]): Promise<number> {
       handlerFailures: failures,
       startedAt,
     }));
-    let server;
-    try {
-      server = Deno.serve({ port: flags.port, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-    } catch (error) {
-      throw Object.assign(new Error(`Cannot listen on 127.0.0.1:${flags.port}: ${(error as Error).message}`), {
-        exitCode: EXIT.ENVIRONMENT,
-      });
-    }
+    const server = serveLocal(app.fetch, flags.port);
     log.info("health and metrics", { url: `http://127.0.0.1:${server.addr.port}` });
-    if (!stop.signal.aborted) {
-      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
-    }
+    await stop.stopped;
     log.info("stopping");
     await processor.stop();
     await server.shutdown();
@@ -167,9 +157,6 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     log.error((error as Error).message);
     return exitCodeOf(error);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 }
 

@@ -14,6 +14,8 @@ import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openStore } from "../../src/store/open_store.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "./transmitter.ts";
+import { stopSignal } from "../stop_signal.ts";
+import { serveLocal } from "../serve_local.ts";
 
 export const USAGE =
   `Usage: deno task transmitter [--store <file or postgres://…>] [--variant production|staging|dev] [--port 8076]
@@ -85,10 +87,7 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   const log = createLogger({ name: "transmitter", level: flags["log-level"], json: flags["json-log"] });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  using stop = stopSignal();
   const environment = <T>(promise: Promise<T>) =>
     promise.catch((error) => {
       throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
@@ -120,18 +119,9 @@ export async function main(args: string[]): Promise<number> {
         startedAt,
       }));
     app.notFound((c) => c.json({ error: `No route ${c.req.method} ${c.req.path}: use /health` }, 404));
-    let server;
-    try {
-      server = Deno.serve({ port: flags.port, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-    } catch (error) {
-      throw Object.assign(new Error(`Cannot listen on 127.0.0.1:${flags.port}: ${(error as Error).message}`), {
-        exitCode: EXIT.ENVIRONMENT,
-      });
-    }
+    const server = serveLocal(app.fetch, flags.port);
     log.info("health", { url: `http://127.0.0.1:${server.addr.port}` });
-    if (!stop.signal.aborted) {
-      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
-    }
+    await stop.stopped;
     log.info("stopping");
     await transmitter.stop();
     await server.shutdown();
@@ -139,9 +129,6 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     log.error((error as Error).message);
     return exitCodeOf(error);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 }
 

@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
-import { zipSync } from "fflate";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { addonLayout, zipBlenderAddon } from "../src/hosts/blender_addon.ts";
+
+export { addonLayout };
 
 /** The usage text of the command. */
 export const USAGE = `Usage: deno run --allow-read --allow-write scripts/build_blender_addon.ts [--out <file.zip>]
@@ -23,49 +25,6 @@ Options:
 
 /** The checkout's root. */
 const ROOT = new URL("../", import.meta.url).pathname;
-
-/**
- * Where each source file goes in the zip: the add-on's files under `ferry_blender/`, the client's under
- * `ferry_blender/ferry_host/`. Only `.py` files; caches and tests are left out; sorted, for a stable zip.
- *
- * @example
- * ```ts
- * import { ok } from "node:assert/strict";
- * import { addonLayout } from "./build_blender_addon.ts";
- *
- * const layout = addonLayout(["__init__.py", "__pycache__/x.pyc"], ["client.py"]);
- * ok(JSON.stringify(layout) === JSON.stringify([
- *   { from: "addon", path: "__init__.py", to: "ferry_blender/__init__.py" },
- *   { from: "client", path: "client.py", to: "ferry_blender/ferry_host/client.py" },
- * ]));
- * ```
- */
-export function addonLayout(
-  addonFiles: readonly string[],
-  clientFiles: readonly string[],
-): Array<{ from: "addon" | "client"; path: string; to: string }> {
-  const keep = (path: string) => path.endsWith(".py") && !path.split("/").some((part) => part === "__pycache__");
-  const addon = addonFiles.filter(keep).map((path) => ({
-    from: "addon" as const,
-    path,
-    to: `ferry_blender/${path}`,
-  }));
-  const clash = addon.find((entry) => entry.path.startsWith("ferry_host/"));
-  if (clash) throw new Error(`Cannot vendor the client: the add-on already has '${clash.path}'`);
-  const client = clientFiles.filter(keep).map((path) => ({
-    from: "client" as const,
-    path,
-    to: `ferry_blender/ferry_host/${path}`,
-  }));
-  return [...addon, ...client].sort((a, b) => a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
-}
-
-async function filesUnder(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) =>
-    relative(folder, join(entry.parentPath, entry.name)).replaceAll("\\", "/")
-  );
-}
 
 /** Options of {@linkcode buildBlenderAddon}. */
 export interface BuildBlenderAddonOptions {
@@ -99,17 +58,9 @@ export async function buildBlenderAddon(options: BuildBlenderAddonOptions = {}):
 }> {
   const { root = ROOT } = options;
   const out = resolve(options.out ?? join(root, "dist", "ferry_blender.zip"));
-  const addonFolder = join(root, "hosts", "blender", "ferry_blender");
-  const clientFolder = join(root, "hosts", "python", "ferry_host");
-  const layout = addonLayout(await filesUnder(addonFolder), await filesUnder(clientFolder));
-  const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
-  const mtime = new Date("2026-01-01T00:00:00Z");
-  for (const entry of layout) {
-    const source = join(entry.from === "addon" ? addonFolder : clientFolder, entry.path);
-    files[entry.to] = [new Uint8Array(await readFile(source)), { mtime }];
-  }
+  const { bytes, layout } = await zipBlenderAddon(root);
   await mkdir(join(out, ".."), { recursive: true });
-  await writeFile(out, zipSync(files, { level: 6 }));
+  await writeFile(out, bytes);
   return { path: out, entries: layout.map((entry) => entry.to) };
 }
 

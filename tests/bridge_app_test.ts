@@ -183,6 +183,7 @@ Deno.test({
     deepStrictEqual(routes, [
       "GET /health",
       "GET /v1/contexts",
+      "GET /v1/hosts/blender/addon.zip",
       "GET /v1/jobs",
       "GET /v1/jobs/{id}",
       "GET /v1/jobs/{id}/events",

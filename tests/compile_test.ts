@@ -254,6 +254,11 @@ async function checkBinaries(
       const { plugins } = await response.json() as { plugins: Array<{ name: string }> };
       const names = plugins.map((plugin) => plugin.name);
       ok(names.includes("CollectFiles") && names.length >= 5, names.join(", "));
+      const addon = await fetch(`${info.url}/v1/hosts/blender/addon.zip`, {
+        headers: { authorization: `Bearer ${info.token}` },
+      });
+      const zipped = new Uint8Array(await addon.arrayBuffer());
+      ok(addon.status === 200 && zipped[0] === 0x50 && zipped[1] === 0x4b, `addon.zip: ${addon.status}`);
       ok(await service.stop() === 0, service.lines.join("\n"));
     });
   }
@@ -320,6 +325,9 @@ Deno.test("embeddedFiles() holds the entry graph, the includes and the runtime n
     ok(embedded.files.includes(file), file);
   }
   ok(embedded.files.includes("publish/discover.ts") && embedded.files.includes("src/fingerprint/hash_pool.ts"));
+  ok(embedded.files.includes("hosts/blender/ferry_blender/__init__.py"), "the Blender add-on");
+  ok(embedded.files.includes("hosts/python/ferry_host/client.py"), "the Python client the add-on vendors");
+  ok(!embedded.files.some((file) => file.includes("__pycache__")), "no Python caches");
   ok(!embedded.files.some((file) => file.startsWith("tests/") || /_test\.ts$/.test(file)), "no tests");
   for (const name of ["hono", "zod", "@ftrack/api"]) ok(embedded.packages.includes(`node_modules/${name}`), name);
   for (const name of ["deno", "typescript", "esbuild", ".bin"]) {

@@ -50,6 +50,11 @@ export const HASH_WORKER = "src/fingerprint/_hash_worker.ts";
 export const PUBLISH_PLUGINS = "plugins/";
 /** ferry's own event handlers, found by scanning the folder (`services/processor/discover_handlers.ts`). */
 export const PROCESSOR_HANDLERS = "services/processor/handlers/";
+/**
+ * The Blender add-on and the Python client it vendors, which the bridge zips for `GET /v1/hosts/blender/addon.zip`
+ * (found from its own folder, `services/bridge/app.ts` → `../../hosts`); caches and tests are left out.
+ */
+export const BLENDER_ADDON_SOURCES = ["hosts/blender/ferry_blender/", "hosts/python/ferry_host/"] as const;
 
 /** Every binary ferry ships, in build order. */
 export const BINARIES: readonly BinarySpec[] = [
@@ -77,7 +82,7 @@ export const BINARIES: readonly BinarySpec[] = [
     summary: "the local HTTP bridge DCC hosts publish through",
     entry: "scripts/bin/ferry_bridge.ts",
     source: "services/bridge/main.ts",
-    include: [PUBLISH_PLUGINS, HASH_WORKER],
+    include: [PUBLISH_PLUGINS, HASH_WORKER, ...BLENDER_ADDON_SOURCES],
     permissions: [NET, READ, WRITE, ENV, {
       flag: "--allow-run",
       why: "the publish plugins make review media with ffmpeg / ffprobe / oiiotool",

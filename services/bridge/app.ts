@@ -1,11 +1,13 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { join } from "node:path";
 import type { Discovery } from "../../publish/discover.ts";
 import type { BridgeLog } from "./bridge_log.ts";
 import { BridgeError, invalidRequest } from "./errors.ts";
 import type { JobRunner } from "./job_runner.ts";
 import type { JobStore } from "./job_store.ts";
+import { addBlenderAddonRoute } from "./routes/blender_addon.ts";
 import { addContextsRoute } from "./routes/contexts.ts";
 import { addHealthRoute } from "./routes/health.ts";
 import { addJobRoutes } from "./routes/jobs.ts";
@@ -41,6 +43,11 @@ export interface BridgeAppOptions {
   /** Aborted when the bridge stops: open event streams end. */
   signal?: AbortSignal;
   log?: BridgeLog;
+  /**
+   * The folder holding `hosts/` (the Blender add-on and the Python client) for `GET /v1/hosts/blender/addon.zip`.
+   * @default {the folder two levels above this module: the checkout, or what `deno compile` embedded}
+   */
+  hostsRoot?: string;
 }
 
 const HTTP_CODES: Record<number, string> = {
@@ -110,6 +117,7 @@ export function createBridgeApp(options: BridgeAppOptions): OpenAPIHono {
   addContextsRoute(app, { contexts: options.contexts });
   addPublishRoute(app, { runner: options.runner });
   addJobRoutes(app, { store: options.store, runner: options.runner, signal: options.signal });
+  addBlenderAddonRoute(app, { root: options.hostsRoot ?? join(import.meta.dirname ?? ".", "..", ".."), version });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -131,28 +131,64 @@ export class ContentStore {
     if (sha1 !== undefined) await this.#exclusive(sha1, () => this.#removeIfUnused(sha1));
   }
 
-  /** Links in one transaction; the content a relinked component leaves is released. */
-  #linkNow(componentId: string, hex: string): false | { released?: string } {
+  /**
+   * Links many components at once, as {@linkcode link} does each: one transaction for all whose
+   * content no adoption or release is busy with (the others wait for it, one by one). Answers
+   * whether each was linked, in order.
+   */
+  async linkMany(links: ReadonlyArray<{ componentId: string; sha1: string }>): Promise<boolean[]> {
+    const hexes = links.map((item) => checkSha1(item.sha1));
+    const answers: boolean[] = new Array(links.length).fill(false);
+    const released: string[] = [];
+    const busy: number[] = [];
     const db = this.#db;
-    let released: string | undefined;
     db.exec("BEGIN IMMEDIATE");
     try {
-      if (this.content(hex) === undefined) {
-        db.exec("ROLLBACK");
-        return false;
-      }
-      const previous = this.sha1Of(componentId);
-      if (previous !== hex) {
-        db.prepare("INSERT OR REPLACE INTO content_links (component_id, sha1) VALUES (?, ?)").run(componentId, hex);
-        db.prepare("UPDATE contents SET refs = refs + 1 WHERE sha1 = ?").run(hex);
-        if (previous !== undefined && this.#unref(previous)) released = previous;
+      for (let i = 0; i < links.length; i++) {
+        // Nothing runs between this check and the commit (no await): no adoption or release crosses.
+        if (this.#locks.has(hexes[i]!)) {
+          busy.push(i);
+          continue;
+        }
+        const linked = this.#linkIn(links[i]!.componentId, hexes[i]!);
+        answers[i] = linked !== false;
+        if (linked !== false && linked.released !== undefined) released.push(linked.released);
       }
       db.exec("COMMIT");
     } catch (error) {
       db.exec("ROLLBACK");
       throw error;
     }
-    return released === undefined ? {} : { released };
+    for (const i of busy) answers[i] = await this.link(links[i]!.componentId, hexes[i]!);
+    for (const sha1 of released) await this.#releaseFile(sha1);
+    return answers;
+  }
+
+  /** Links in one transaction; the content a relinked component leaves is released. */
+  #linkNow(componentId: string, hex: string): false | { released?: string } {
+    const db = this.#db;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const linked = this.#linkIn(componentId, hex);
+      db.exec(linked === false ? "ROLLBACK" : "COMMIT");
+      return linked;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** The work of {@linkcode #linkNow}, inside the caller's transaction. */
+  #linkIn(componentId: string, hex: string): false | { released?: string } {
+    const db = this.#db;
+    if (this.content(hex) === undefined) return false;
+    const previous = this.sha1Of(componentId);
+    if (previous !== hex) {
+      db.prepare("INSERT OR REPLACE INTO content_links (component_id, sha1) VALUES (?, ?)").run(componentId, hex);
+      db.prepare("UPDATE contents SET refs = refs + 1 WHERE sha1 = ?").run(hex);
+      if (previous !== undefined && this.#unref(previous)) return { released: previous };
+    }
+    return {};
   }
 
   /** Removes a content's file unless it was stored again meanwhile. */

@@ -108,3 +108,19 @@ Deno.test("ContentStore.migrate() moves one-file-per-component data in, a duplic
   strictEqual(await readFile(f.store.pathOf("c2")!, "utf8"), "frame");
   strictEqual(f.store.pathOf("c4"), undefined, "a component whose file was missing stays without data");
 });
+
+Deno.test("ContentStore.linkMany() links every component whose content is stored, and releases what a relink leaves", async () => {
+  await using f = await fixture();
+  await f.store.adopt("c1", await f.upload("frame 1001"), { sha1: sha1("frame 1001"), size: 10 });
+  await f.store.adopt("c2", await f.upload("frame 1002"), { sha1: sha1("frame 1002"), size: 10 });
+  const answers = await f.store.linkMany([
+    { componentId: "c3", sha1: sha1("frame 1001") },
+    { componentId: "c4", sha1: sha1("never stored") },
+    { componentId: "c2", sha1: sha1("frame 1001") },
+  ]);
+  deepStrictEqual(answers, [true, false, true]);
+  strictEqual(f.store.content(sha1("frame 1001"))?.refs, 3);
+  strictEqual(f.store.content(sha1("frame 1002")), undefined);
+  deepStrictEqual(await f.objects(), [sha1("frame 1001")], "the content nothing refers to any more is removed");
+  strictEqual(f.store.sha1Of("c4"), undefined);
+});

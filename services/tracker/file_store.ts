@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, copyFile, link, mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { mapLimit } from "../../src/async/map_limit.ts";
 import { BufferPool } from "../../src/buffers/buffer_pool.ts";
 import { ContentStore } from "./content_store.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
@@ -335,6 +336,65 @@ export class FileStore {
     await linkOrCopy(this.#contents.objectPath(hex), final);
     this.#record(componentId, Number(stored.size), { sha1: hex, md5: stored.md5 || undefined }, userId);
     return true;
+  }
+
+  /**
+   * {@linkcode reuse} for many components at once (one database transaction, folders made once):
+   * answers in order whether each was given stored data. Refused as a whole, before anything
+   * changes, when any component's data may not be replaced by `userId`.
+   */
+  async reuseMany(
+    requests: ReadonlyArray<{ componentId: string; sha1: string }>,
+    userId?: string,
+  ): Promise<boolean[]> {
+    for (const request of requests) {
+      this.#refuseReplacing(request.componentId, userId, (message) => new UploadError(409, message));
+    }
+    const lookup = this.#db.prepare("SELECT size, md5 FROM files WHERE sha1 = ? LIMIT 1");
+    const known = new Map<string, { size: number; md5: string } | undefined>();
+    const candidates: Array<{ index: number; componentId: string; sha1: string; size: number; md5: string }> = [];
+    requests.forEach((request, index) => {
+      const hex = String(request.sha1).toLowerCase();
+      if (!known.has(hex)) known.set(hex, lookup.get(hex) as { size: number; md5: string } | undefined);
+      const stored = known.get(hex);
+      if (stored !== undefined) {
+        candidates.push({
+          index,
+          componentId: request.componentId,
+          sha1: hex,
+          size: Number(stored.size),
+          md5: stored.md5,
+        });
+      }
+    });
+    const answers: boolean[] = new Array(requests.length).fill(false);
+    const linked = await this.#contents.linkMany(candidates);
+    const placed = candidates.filter((_, i) => linked[i]);
+    const folders = new Set(placed.map((candidate) => dirname(this.path(candidate.componentId))));
+    await mapLimit([...folders], 16, (folder) => mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE }));
+    await mapLimit(placed, 16, async (candidate) => {
+      const final = this.path(candidate.componentId);
+      const source = this.#contents.objectPath(candidate.sha1);
+      try {
+        await link(source, final);
+      } catch {
+        await rm(final, { force: true });
+        await linkOrCopy(source, final);
+      }
+    });
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const candidate of placed) {
+        const md5 = candidate.md5 || undefined;
+        this.#record(candidate.componentId, candidate.size, { sha1: candidate.sha1, md5 }, userId);
+        answers[candidate.index] = true;
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    return answers;
   }
 
   /** Whether a content is stored (by its SHA-1), and its size. */

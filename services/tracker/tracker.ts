@@ -22,7 +22,6 @@ import { searchFilter } from "./search.ts";
 import { Access, privateProjectIds } from "./access.ts";
 import { Thumbnails } from "./thumbnails.ts";
 import { MultipartUploads } from "./multipart_uploads.ts";
-import { mapLimit } from "../../src/async/map_limit.ts";
 import type { SecurityRole } from "./store/api_keys.ts";
 import { DEFAULT_MEDIA_TOOLS, encodeMedia, type MediaTools, plannedOutputs } from "./encode_media.ts";
 
@@ -467,9 +466,11 @@ export class Tracker {
           access!.mayWrite(request.action);
           this.#mayChangeComponent(access!, request.component_id, "upload data for");
         }
-        await mapLimit(requests, 16, async (request, index) => {
-          this.#reused.set(reuses[index] as object, await this.files.reuse(request.component_id, request.sha1, userId));
-        });
+        const answers = await this.files.reuseMany(
+          requests.map((request) => ({ componentId: request.component_id, sha1: request.sha1 })),
+          userId,
+        );
+        answers.forEach((answer, index) => this.#reused.set(reuses[index] as object, answer));
       } catch (error) {
         if (error instanceof TrackerError) return errorObject(error);
         return errorObject(new TrackerError("ValidationError", (error as Error).message));

@@ -36,7 +36,7 @@ export async function reuseContent(
   candidates: ReadonlyArray<ReuseCandidate>,
   options: { batch?: number } = {},
 ): Promise<Set<string>> {
-  const { batch = 200 } = options;
+  const { batch = 1000 } = options;
   const reused = new Set<string>();
   if (candidates.length === 0 || !offersContentReuse(session)) return reused;
   for (let i = 0; i < candidates.length; i += batch) {

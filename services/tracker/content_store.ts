@@ -6,7 +6,7 @@
  * @module
  */
 import { mkdir, rename, rm, stat } from "node:fs/promises";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { join } from "node:path";
 
 const SHA1 = /^[0-9a-f]{40}$/;
@@ -75,6 +75,15 @@ export class ContentStore {
     )`);
   }
 
+  /** Prepared statements, compiled once per SQL text. */
+  readonly #statements = new Map<string, StatementSync>();
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) this.#statements.set(sql, statement = this.#db.prepare(sql));
+    return statement;
+  }
+
   async #exclusive<T>(sha1: string, work: () => Promise<T>): Promise<T> {
     const before = this.#locks.get(sha1) ?? Promise.resolve();
     const mine = before.catch(() => {}).then(work);
@@ -94,7 +103,7 @@ export class ContentStore {
 
   /** The content with this SHA-1, if stored. */
   content(sha1: string): StoredContent | undefined {
-    const row = this.#db.prepare("SELECT sha1, size, refs FROM contents WHERE sha1 = ?").get(checkSha1(sha1)) as
+    const row = this.#prepare("SELECT sha1, size, refs FROM contents WHERE sha1 = ?").get(checkSha1(sha1)) as
       | { sha1: string; size: number; refs: number }
       | undefined;
     return row ? { sha1: row.sha1, size: Number(row.size), refs: Number(row.refs) } : undefined;
@@ -102,7 +111,7 @@ export class ContentStore {
 
   /** The SHA-1 a component's data is, if linked. */
   sha1Of(componentId: string): string | undefined {
-    const row = this.#db.prepare("SELECT sha1 FROM content_links WHERE component_id = ?").get(componentId) as
+    const row = this.#prepare("SELECT sha1 FROM content_links WHERE component_id = ?").get(componentId) as
       | { sha1: string }
       | undefined;
     return row?.sha1;
@@ -184,8 +193,8 @@ export class ContentStore {
     if (this.content(hex) === undefined) return false;
     const previous = this.sha1Of(componentId);
     if (previous !== hex) {
-      db.prepare("INSERT OR REPLACE INTO content_links (component_id, sha1) VALUES (?, ?)").run(componentId, hex);
-      db.prepare("UPDATE contents SET refs = refs + 1 WHERE sha1 = ?").run(hex);
+      this.#prepare("INSERT OR REPLACE INTO content_links (component_id, sha1) VALUES (?, ?)").run(componentId, hex);
+      this.#prepare("UPDATE contents SET refs = refs + 1 WHERE sha1 = ?").run(hex);
       if (previous !== undefined && this.#unref(previous)) return { released: previous };
     }
     return {};
@@ -213,7 +222,7 @@ export class ContentStore {
       }
       await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
       await rename(file, target);
-      this.#db.prepare("INSERT OR IGNORE INTO contents (sha1, size, refs) VALUES (?, ?, 0)").run(hex, digests.size);
+      this.#prepare("INSERT OR IGNORE INTO contents (sha1, size, refs) VALUES (?, ?, 0)").run(hex, digests.size);
       const relinked = this.#linkNow(componentId, hex);
       if (relinked !== false) released = relinked.released;
       return { sha1: hex, size: digests.size, reused: false };
@@ -237,7 +246,7 @@ export class ContentStore {
           db.exec("ROLLBACK");
           return false;
         }
-        db.prepare("DELETE FROM content_links WHERE component_id = ?").run(componentId);
+        this.#prepare("DELETE FROM content_links WHERE component_id = ?").run(componentId);
         this.#unref(sha1);
         db.exec("COMMIT");
       } catch (error) {
@@ -251,10 +260,10 @@ export class ContentStore {
 
   /** One reference fewer; the record goes at zero (true then: its file must go). */
   #unref(sha1: string): boolean {
-    this.#db.prepare("UPDATE contents SET refs = refs - 1 WHERE sha1 = ?").run(sha1);
+    this.#prepare("UPDATE contents SET refs = refs - 1 WHERE sha1 = ?").run(sha1);
     const left = this.content(sha1);
     if (left && left.refs <= 0) {
-      this.#db.prepare("DELETE FROM contents WHERE sha1 = ?").run(sha1);
+      this.#prepare("DELETE FROM contents WHERE sha1 = ?").run(sha1);
       return true;
     }
     return false;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, copyFile, link, mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { mapLimit } from "../../src/async/map_limit.ts";
 import { BufferPool } from "../../src/buffers/buffer_pool.ts";
 import { ContentStore } from "./content_store.ts";
@@ -148,6 +148,15 @@ export class FileStore {
     if (!columns.some((column) => column.name === "stored_by")) db.exec("ALTER TABLE files ADD COLUMN stored_by TEXT");
     db.exec("CREATE INDEX IF NOT EXISTS files_by_sha1 ON files (sha1)");
     db.exec("CREATE TABLE IF NOT EXISTS file_layout (version INTEGER NOT NULL)");
+  }
+
+  /** Prepared statements, compiled once per SQL text. */
+  readonly #statements = new Map<string, StatementSync>();
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) this.#statements.set(sql, statement = this.#db.prepare(sql));
+    return statement;
   }
 
   /**
@@ -326,7 +335,7 @@ export class FileStore {
   async reuse(componentId: string, sha1: string, userId?: string): Promise<boolean> {
     this.#refuseReplacing(componentId, userId, (message) => new UploadError(409, message));
     const hex = String(sha1).toLowerCase();
-    const stored = this.#db.prepare("SELECT size, md5 FROM files WHERE sha1 = ? LIMIT 1").get(hex) as
+    const stored = this.#prepare("SELECT size, md5 FROM files WHERE sha1 = ? LIMIT 1").get(hex) as
       | { size: number; md5: string }
       | undefined;
     if (stored === undefined || !(await this.#contents.link(componentId, hex))) return false;
@@ -350,7 +359,7 @@ export class FileStore {
     for (const request of requests) {
       this.#refuseReplacing(request.componentId, userId, (message) => new UploadError(409, message));
     }
-    const lookup = this.#db.prepare("SELECT size, md5 FROM files WHERE sha1 = ? LIMIT 1");
+    const lookup = this.#prepare("SELECT size, md5 FROM files WHERE sha1 = ? LIMIT 1");
     const known = new Map<string, { size: number; md5: string } | undefined>();
     const candidates: Array<{ index: number; componentId: string; sha1: string; size: number; md5: string }> = [];
     requests.forEach((request, index) => {
@@ -404,13 +413,13 @@ export class FileStore {
   }
 
   #record(componentId: string, size: number, digests: StoredDigests, storedBy: string | undefined): void {
-    this.#db.prepare(
+    this.#prepare(
       "INSERT OR REPLACE INTO files (component_id, size, md5, sha1, stored_at, stored_by) VALUES (?, ?, ?, ?, ?, ?)",
     ).run(componentId, size, digests.md5 ?? "", digests.sha1, new Date().toISOString(), storedBy ?? null);
   }
 
   #row(componentId: string): { stored_at: string; stored_by: string | null } | undefined {
-    return this.#db.prepare("SELECT stored_at, stored_by FROM files WHERE component_id = ?").get(componentId) as
+    return this.#prepare("SELECT stored_at, stored_by FROM files WHERE component_id = ?").get(componentId) as
       | { stored_at: string; stored_by: string | null }
       | undefined;
   }
@@ -444,7 +453,7 @@ export class FileStore {
 
   /** The stored size and digests of a component's data (the MD5 only when it was computed). */
   info(componentId: string): { size: number; sha1?: string; md5?: string } | undefined {
-    const row = this.#db.prepare("SELECT size, md5, sha1 FROM files WHERE component_id = ?").get(componentId) as
+    const row = this.#prepare("SELECT size, md5, sha1 FROM files WHERE component_id = ?").get(componentId) as
       | { size: number; md5: string; sha1: string | null }
       | undefined;
     if (row === undefined) return undefined;
@@ -463,7 +472,7 @@ export class FileStore {
   /** Removes a component's data; returns whether there was any. */
   async remove(componentId: string): Promise<boolean> {
     const existed = this.has(componentId);
-    this.#db.prepare("DELETE FROM files WHERE component_id = ?").run(componentId);
+    this.#prepare("DELETE FROM files WHERE component_id = ?").run(componentId);
     await rm(this.path(componentId), { force: true });
     // The content's own file goes with the last component holding it.
     await this.#contents.release(componentId);

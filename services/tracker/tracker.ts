@@ -466,7 +466,7 @@ export class Tracker {
           access!.mayWrite(request.action);
           this.#mayChangeComponent(access!, request.component_id, "upload data for");
         }
-        const answers = await this.files.reuseMany(
+        const answers = requests.length === 0 ? [] : await this.files.reuseMany(
           requests.map((request) => ({ componentId: request.component_id, sha1: request.sha1 })),
           userId,
         );
@@ -485,7 +485,12 @@ export class Tracker {
         }
       }
     }
-    return this.call(body, context);
+    const t1 = performance.now();
+    try {
+      return this.call(body, context);
+    } finally {
+      console.error("TR call", Array.isArray(body) ? body.length : 0, (performance.now() - t1).toFixed(0));
+    }
   }
 
   /** Joins and stores an upload once: a completion sent again while the first is joined waits for it. */

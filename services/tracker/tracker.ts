@@ -485,12 +485,7 @@ export class Tracker {
         }
       }
     }
-    const t1 = performance.now();
-    try {
-      return this.call(body, context);
-    } finally {
-      console.error("TR call", Array.isArray(body) ? body.length : 0, (performance.now() - t1).toFixed(0));
-    }
+    return this.call(body, context);
   }
 
   /** Joins and stores an upload once: a completion sent again while the first is joined waits for it. */

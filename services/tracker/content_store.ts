@@ -189,7 +189,6 @@ export class ContentStore {
 
   /** The work of {@linkcode #linkNow}, inside the caller's transaction. */
   #linkIn(componentId: string, hex: string): false | { released?: string } {
-    const db = this.#db;
     if (this.content(hex) === undefined) return false;
     const previous = this.sha1Of(componentId);
     if (previous !== hex) {

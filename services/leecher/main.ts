@@ -4,16 +4,13 @@
  * @module
  */
 import { z } from "zod";
-import { parseFlags, UsageError } from "../../src/cli/args.ts";
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
-import { serviceConfig } from "../../src/cli/service_config.ts";
-import { createLogger } from "../../src/cli/service_log.ts";
-import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openStore } from "../../src/store/open_store.ts";
 import { trackerFromEnv } from "../../src/tracker/tracker_credentials.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startLeecher } from "./leecher.ts";
 import { stopSignal } from "../stop_signal.ts";
+import { startService } from "../start_service.ts";
 
 export const USAGE = `Usage: deno task leecher [--store <file or postgres://…>] [--variant production|staging|dev]
 
@@ -48,35 +45,18 @@ const FlagsSchema = z.object({
 
 /** Runs the leecher until SIGINT / SIGTERM; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let config;
-  try {
-    ({ flags } = parseFlags(args, {
-      store: { type: "string" },
-      variant: { type: "string" },
+  const start = startService({
+    name: "leecher",
+    args,
+    options: {
       sender: { type: "string" },
-      "log-level": { type: "string" },
-      "json-log": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema));
-    if (flags.help) {
-      console.log(USAGE);
-      return EXIT.OK;
-    }
-    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  const log = createLogger({ name: "leecher", level: flags["log-level"], json: flags["json-log"] });
-  using stop = stopSignal();
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
   });
+  if ("exit" in start) return start.exit;
+  const { flags, config, log } = start;
+  using stop = stopSignal();
   try {
     await using store = await openStore(config.store).catch((error) => {
       throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });

@@ -7,10 +7,7 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { parseFlags, UsageError } from "../../src/cli/args.ts";
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
-import { serviceConfig } from "../../src/cli/service_config.ts";
-import { createLogger } from "../../src/cli/service_log.ts";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openStore } from "../../src/store/open_store.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
@@ -19,6 +16,7 @@ import { discoverHandlers } from "./discover_handlers.ts";
 import { processorApp } from "./processor_app.ts";
 import { startProcessor } from "./processor.ts";
 import { stopSignal } from "../stop_signal.ts";
+import { startService } from "../start_service.ts";
 import { serveLocal } from "../serve_local.ts";
 
 /** The folder of ferry's own handlers. */
@@ -71,39 +69,22 @@ const FlagsSchema = z.object({
 
 /** Runs the processor until SIGINT / SIGTERM; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let config;
-  try {
-    ({ flags } = parseFlags(args, {
-      store: { type: "string" },
-      variant: { type: "string" },
+  const start = startService({
+    name: "processor",
+    args,
+    options: {
       port: { type: "string" },
       handlers: { type: "string", multiple: true },
       "no-builtin": { type: "boolean" },
       sender: { type: "string" },
       "poll-ms": { type: "string" },
-      "log-level": { type: "string" },
-      "json-log": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema));
-    if (flags.help) {
-      console.log(USAGE);
-      return EXIT.OK;
-    }
-    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  const log = createLogger({ name: "processor", level: flags["log-level"], json: flags["json-log"] });
-  using stop = stopSignal();
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
   });
+  if ("exit" in start) return start.exit;
+  const { flags, config, log } = start;
+  using stop = stopSignal();
   const environment = <T>(promise: Promise<T>) =>
     promise.catch((error) => {
       throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });

@@ -6,15 +6,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { parseFlags, UsageError } from "../../src/cli/args.ts";
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
-import { serviceConfig } from "../../src/cli/service_config.ts";
-import { createLogger } from "../../src/cli/service_log.ts";
-import { ferryHome } from "../../src/config/ferry_home.ts";
 import { openStore } from "../../src/store/open_store.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "./transmitter.ts";
 import { stopSignal } from "../stop_signal.ts";
+import { startService } from "../start_service.ts";
 import { serveLocal } from "../serve_local.ts";
 
 export const USAGE =
@@ -61,32 +58,19 @@ const FlagsSchema = z.object({
 
 /** Runs the transmitter until SIGINT / SIGTERM; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let config;
-  try {
-    ({ flags } = parseFlags(args, {
-      store: { type: "string" },
-      variant: { type: "string" },
+  const start = startService({
+    name: "transmitter",
+    args,
+    options: {
       port: { type: "string" },
       sender: { type: "string" },
       "poll-ms": { type: "string" },
-      "log-level": { type: "string" },
-      "json-log": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema));
-    if (flags.help) {
-      console.log(USAGE);
-      return EXIT.OK;
-    }
-    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  const log = createLogger({ name: "transmitter", level: flags["log-level"], json: flags["json-log"] });
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+  });
+  if ("exit" in start) return start.exit;
+  const { flags, config, log } = start;
   using stop = stopSignal();
   const environment = <T>(promise: Promise<T>) =>
     promise.catch((error) => {

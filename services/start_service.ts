@@ -1,0 +1,93 @@
+/**
+ * What the event services (leecher, processor, transmitter) do first: flags, `--help`, the variant
+ * and store, the logger, and unhandled rejections logged instead of ending the process.
+ *
+ * @module
+ */
+import type { ParseArgsConfig } from "node:util";
+import type { z } from "zod";
+import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { EXIT } from "../src/cli/exit_codes.ts";
+import { type ServiceConfig, serviceConfig } from "../src/cli/service_config.ts";
+import { createLogger, type Logger, type LogLevel } from "../src/cli/service_log.ts";
+import { ferryHome } from "../src/config/ferry_home.ts";
+
+/** The flags every event service takes. */
+export interface ServiceFlags {
+  store?: string;
+  variant?: string;
+  "log-level": LogLevel;
+  "json-log": boolean;
+  help: boolean;
+}
+
+/** Options of {@linkcode startService}. */
+export interface StartServiceOptions<S extends z.ZodType<ServiceFlags>> {
+  /** The service's name in log lines, e.g. `processor`. */
+  name: string;
+  args: string[];
+  /** `parseArgs` options of the service's own flags (the common ones are added). */
+  options: NonNullable<ParseArgsConfig["options"]>;
+  schema: S;
+  usage: string;
+}
+
+/** A service ready to run, or the exit code to end with (after `--help` or a usage error). */
+export type ServiceStart<F> = { exit: number } | { flags: F; config: ServiceConfig; log: Logger };
+
+/**
+ * Parses a service's flags (printing the usage for `--help`, and with the error for a usage
+ * error), resolves its variant and store, and makes its logger; from then on an unhandled
+ * rejection is logged as a warning instead of ending the service.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { z } from "zod";
+ * import { startService } from "./start_service.ts";
+ *
+ * const schema = z.object({
+ *   store: z.string().optional(),
+ *   variant: z.string().optional(),
+ *   "log-level": z.enum(["debug", "info", "warn", "error"]).default("info"),
+ *   "json-log": z.boolean().default(false),
+ *   help: z.boolean().default(false),
+ * });
+ * const start = startService({ name: "example", args: ["--bogus"], options: {}, schema, usage: "Usage: example" });
+ * ok("exit" in start && start.exit === 2);
+ * ```
+ */
+export function startService<S extends z.ZodType<ServiceFlags>>(
+  options: StartServiceOptions<S>,
+): ServiceStart<z.infer<S>> {
+  const { name, args, schema, usage } = options;
+  let flags: z.infer<S>;
+  let config: ServiceConfig;
+  try {
+    ({ flags } = parseFlags(args, {
+      ...options.options,
+      store: { type: "string" },
+      variant: { type: "string" },
+      "log-level": { type: "string" },
+      "json-log": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    }, schema));
+    if (flags.help) {
+      console.log(usage);
+      return { exit: EXIT.OK };
+    }
+    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${usage}`);
+      return { exit: EXIT.USAGE };
+    }
+    throw error;
+  }
+  const log = createLogger({ name, level: flags["log-level"], json: flags["json-log"] });
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
+  });
+  return { flags, config, log };
+}

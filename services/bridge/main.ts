@@ -4,13 +4,13 @@
  * @module
  */
 import { z } from "zod";
-import { parseFlags, UsageError } from "../../src/cli/args.ts";
 import { EXIT, exitCodesHelp } from "../../src/cli/exit_codes.ts";
 import { parsePublishSettings, type PublishSettings } from "../../publish/settings.ts";
 import { BridgeRunningError } from "./discovery.ts";
 import { isLoopbackHost } from "./security.ts";
 import { startBridge } from "./server.ts";
 import { FERRY_VERSION } from "./version.ts";
+import { readCommandFlags } from "../../src/cli/read_command_flags.ts";
 
 export const USAGE = `Usage: deno task bridge [--port 8071] [--host 127.0.0.1] [options]
 
@@ -60,9 +60,9 @@ const FlagsSchema = z.object({
 
 /** Runs the bridge until SIGINT/SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  try {
-    const parsed = parseFlags(args, {
+  const read = readCommandFlags(args, {
+    name: "bridge",
+    options: {
       port: { type: "string" },
       host: { type: "string" },
       concurrency: { type: "string" },
@@ -70,26 +70,13 @@ export async function main(args: string[]): Promise<number> {
       plugins: { type: "string", multiple: true },
       settings: { type: "string" },
       reuse: { type: "boolean" },
-      version: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema);
-    flags = parsed.flags;
-    if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument '${parsed.positionals[0]}'`);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`bridge: ${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return EXIT.OK;
-  }
-  if (flags.version) {
-    console.log(`ferry bridge ${FERRY_VERSION}`);
-    return EXIT.OK;
-  }
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    versionLine: `ferry bridge ${FERRY_VERSION}`,
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
   let settings: PublishSettings | undefined;
   try {
     settings = flags.settings ? parsePublishSettings(JSON.parse(await Deno.readTextFile(flags.settings))) : undefined;

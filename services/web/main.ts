@@ -5,11 +5,12 @@
  * @module
  */
 import { z } from "zod";
-import { parseFlags, UsageError } from "../../src/cli/args.ts";
+import { UsageError } from "../../src/cli/args.ts";
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
 import { FERRY_VERSION } from "../bridge/version.ts";
 import { isLoopbackHost } from "../../src/net/loopback_host.ts";
 import { startWeb } from "./server.ts";
+import { readCommandFlags } from "../../src/cli/read_command_flags.ts";
 
 /** The usage text of the command. */
 export const USAGE = `Usage: deno task web [--port 8072] [--host 127.0.0.1] [--store <where>]
@@ -59,33 +60,20 @@ const FlagsSchema = z.object({
 
 /** Runs the web view until SIGINT/SIGTERM; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  try {
-    const parsed = parseFlags(args, {
+  const read = readCommandFlags(args, {
+    name: "web",
+    options: {
       port: { type: "string" },
       host: { type: "string" },
       store: { type: "string" },
       processor: { type: "string" },
-      version: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema);
-    flags = parsed.flags;
-    if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument '${parsed.positionals[0]}'`);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`web: ${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return EXIT.OK;
-  }
-  if (flags.version) {
-    console.log(`ferry web ${FERRY_VERSION}`);
-    return EXIT.OK;
-  }
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    versionLine: `ferry web ${FERRY_VERSION}`,
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
   let web;
   try {
     web = await startWeb({

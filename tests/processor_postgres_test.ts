@@ -2,7 +2,7 @@
  * Two processors sharing one PostgreSQL store (as on two machines): no job is held by both at
  * once, and the order is kept (globally by default, within each project with parallelProjects).
  */
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { createLogger } from "../src/cli/service_log.ts";
 import { LEECH_TOPIC, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
 import { defineHandler } from "../services/processor/define_handler.ts";

@@ -3,7 +3,7 @@
  * (a schema of its own on the test server; skipped loudly when unreachable).
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { type PipelineStore, SCHEMA_VERSION, StoreVersionError } from "../src/store/mod.ts";
+import { type EntityInput, type PipelineStore, SCHEMA_VERSION, StoreVersionError } from "../src/store/mod.ts";
 import { storeKinds, type StoreSite } from "./_store.ts";
 
 const SRC = "tracker.leech";
@@ -360,6 +360,53 @@ for (const { kind, site, ignore } of await storeKinds()) {
       strictEqual(await store.deleteEntity(task.entity.id, by), false);
     },
   );
+
+  suite("comments and lists are entities: a comment goes with what it comments on", async (store) => {
+    const by = { sender: "tool", senderType: "user" };
+    const project = await store.writeEntity({ type: "project", project: "demo", name: "demo" }, by);
+    const shot = await store.writeEntity({ type: "folder", project: "demo", name: "sh010" }, by);
+    const comment = await store.writeEntity({
+      type: "comment",
+      project: "demo",
+      parentId: shot.entity.id,
+      name: "comment",
+      data: { text: "more contrast", author: "ann" },
+    }, by);
+    deepStrictEqual(comment.events.map((event) => event.topic), ["entity.comment.created"]);
+    await rejects(
+      store.writeEntity(
+        { type: "comment", project: "demo", parentId: shot.entity.id, name: "c", data: { text: " " } },
+        by,
+      ),
+      /data.text: is empty/,
+    );
+    await rejects(
+      store.writeEntity({ type: "comment", project: "demo", name: "c", data: { text: "orphan" } }, by),
+      /needs a parentId/,
+    );
+    const edited = await store.writeEntity(
+      { ...comment.entity, data: { ...comment.entity.data, text: "much more contrast" } } as EntityInput,
+      by,
+    );
+    deepStrictEqual(edited.events.map((event) => event.topic), ["entity.comment.data_changed"]);
+
+    const list = await store.writeEntity(
+      { type: "list", project: "demo", name: "dailies", data: { items: [shot.entity.id] } },
+      by,
+    );
+    deepStrictEqual(list.entity.data, { listType: "version", category: null, items: [shot.entity.id], open: true });
+    strictEqual(list.entity.parentId, null);
+    strictEqual(project.entity.type, "project");
+
+    ok(await store.deleteEntity(shot.entity.id, by), "its comments do not block the delete");
+    strictEqual(await store.getEntity(comment.entity.id), undefined);
+    deepStrictEqual(
+      (await store.listEvents({ topic: "entity.comment.deleted" })).map((e) =>
+        (e.payload as { entityId: string }).entityId
+      ),
+      [comment.entity.id],
+    );
+  });
 
   suite("entity events are sources for enroll, and a service can ignore its own sender type", async (store) => {
     const project = await store.writeEntity({ type: "project", project: "p", name: "p" }, {

@@ -617,7 +617,7 @@ export class SqlStore implements PipelineStore {
           );
         }
       } else {
-        const parentNeeded = value.type !== "folder";
+        const parentNeeded = value.type !== "folder" && value.type !== "list";
         if (value.parentId === null && parentNeeded) {
           throw new TypeError(`Cannot write ${value.type} '${value.name}': it needs a parentId`);
         }
@@ -734,13 +734,20 @@ export class SqlStore implements PipelineStore {
     return await this.#driver.transaction(async (tx) => {
       const row = (await tx.all("SELECT * FROM entities WHERE id = ?", [id]))[0];
       if (row === undefined) return false;
-      const children = await tx.all("SELECT count(*) AS n FROM entities WHERE parent_id = ?", [id]);
       const entity = toEntity(row);
-      if (Number(children[0]!.n) > 0) {
-        throw new RangeError(`Cannot delete ${entity.type} '${entity.name}': ${children[0]!.n} entities are below it`);
+      // Comments go with what they comment on (each recorded as deleted); other children block the delete.
+      const children = (await tx.all("SELECT * FROM entities WHERE parent_id = ?", [id])).map(toEntity);
+      const blocking = children.filter((child) => child.type !== "comment");
+      if (blocking.length > 0) {
+        throw new RangeError(`Cannot delete ${entity.type} '${entity.name}': ${blocking.length} entities are below it`);
+      }
+      const now = Date.now();
+      for (const comment of children) {
+        await tx.run("DELETE FROM entities WHERE id = ?", [comment.id]);
+        await this.#entityEvents(tx, comment, entityChanges(comment, undefined), by, now);
       }
       await tx.run("DELETE FROM entities WHERE id = ?", [id]);
-      await this.#entityEvents(tx, entity, entityChanges(entity, undefined), by, Date.now());
+      await this.#entityEvents(tx, entity, entityChanges(entity, undefined), by, now);
       return true;
     });
   }

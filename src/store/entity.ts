@@ -1,7 +1,16 @@
 import { z } from "zod";
 
 /** The entity types the pipeline keeps. */
-export const EntityTypeSchema = z.enum(["project", "folder", "task", "product", "version", "representation"]);
+export const EntityTypeSchema = z.enum([
+  "project",
+  "folder",
+  "task",
+  "product",
+  "version",
+  "representation",
+  "comment",
+  "list",
+]);
 
 /** The entity types the pipeline keeps. */
 export type EntityType = z.infer<typeof EntityTypeSchema>;
@@ -54,6 +63,34 @@ export const EntityInputSchema = z.discriminatedUnion("type", [
       )
         .default([]),
     }).default({ files: [] }),
+  }),
+  z.object({
+    ...common,
+    /** A comment on its parent entity (a tracker note when synced; its trackerId is the note's id). */
+    type: z.literal("comment"),
+    data: z.looseObject({
+      text: z.string().trim().min(1, "is empty"),
+      /** The author's username or email, when known. */
+      author: z.string().min(1).nullable().default(null),
+    }),
+  }),
+  z.object({
+    ...common,
+    /**
+     * A list of entities (a tracker List: versions for review, or shots and tasks), at the top of
+     * its project (parentId null) or under a folder.
+     */
+    type: z.literal("list"),
+    data: z.looseObject({
+      /** `version`: an AssetVersionList; `context`: a TypedContextList (folders and tasks). */
+      listType: z.enum(["version", "context"]).default("version"),
+      /** The tracker list category's name. */
+      category: z.string().min(1).nullable().default(null),
+      /** The pipeline ids of the listed entities, in order. */
+      items: z.array(z.string().min(1)).default([]),
+      /** Whether the list is open (ftrack's `is_open`). */
+      open: z.boolean().default(true),
+    }).default({ listType: "version", category: null, items: [], open: true }),
   }),
 ]);
 

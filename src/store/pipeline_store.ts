@@ -129,7 +129,10 @@ export interface PipelineStore extends AsyncDisposable {
   findEntities(
     filter: { type?: EntityType; project?: string; parentId?: string; trackerId?: string },
   ): Promise<Entity[]>;
-  /** Deletes an entity (not its children), recording `entity.<type>.deleted`; false when there was none. */
+  /**
+   * Deletes an entity, recording `entity.<type>.deleted`; its comments go with it (each recorded too),
+   * other children refuse the delete with a `RangeError`. False when there was none.
+   */
   deleteEntity(id: string, by: Writer): Promise<boolean>;
 
   /** The settings of a variant, with the project's overrides when a project is named; validated. */

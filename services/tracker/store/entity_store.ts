@@ -1,4 +1,4 @@
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { indexedColumns } from "../schema/catalog.ts";
 import { ENTITY_TYPES } from "../schema/definitions.ts";
 
@@ -62,6 +62,8 @@ export class EntityStore {
   #db: DatabaseSync;
   #seq = 0;
   #undo: Map<string, { table: string; key: string; before: Row | undefined }> | undefined;
+  #upsert: StatementSync;
+  #delete: StatementSync;
 
   /** Opens (or creates) the store at `path`; `:memory:` keeps nothing on disk. */
   constructor(path: string) {
@@ -69,21 +71,13 @@ export class EntityStore {
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS entities (
-        tbl TEXT NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
-        PRIMARY KEY (tbl, key)
-      );
       CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     for (const type of ENTITY_TYPES.values()) {
       if (!this.#tables.has(type.table)) this.#tables.set(type.table, new Table(indexedColumns(type.table)));
     }
-    // Note labels share the note categories' table (as on ftrack) since ferry 0.x stored them apart.
-    this.#db.exec(`
-      DELETE FROM entities WHERE tbl = 'NoteLabel' AND key IN (SELECT key FROM entities WHERE tbl = 'NoteCategory');
-      UPDATE entities SET tbl = 'NoteCategory' WHERE tbl = 'NoteLabel';
-    `);
-    const load = this.#db.prepare("SELECT tbl, key, type, seq, data FROM entities ORDER BY seq");
+    this.#migrate();
+    const load = this.#db.prepare("SELECT seq, tbl, key, type, data FROM entity_rows ORDER BY seq");
     for (
       const record of load.iterate() as Iterable<{ tbl: string; key: string; type: string; seq: number; data: string }>
     ) {
@@ -92,6 +86,43 @@ export class EntityStore {
       table.rows.set(record.key, row);
       table.index(row);
       this.#seq = Math.max(this.#seq, record.seq);
+    }
+    this.#upsert = this.#db.prepare(
+      "INSERT OR REPLACE INTO entity_rows (seq, tbl, key, type, data) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#delete = this.#db.prepare("DELETE FROM entity_rows WHERE seq = ?");
+  }
+
+  /**
+   * Rows live in `entity_rows`, keyed by their creation order (`seq`, the rowid) alone: the memory
+   * knows each row's `seq`, so a write never looks a row up by its key, and new rows are appended
+   * instead of landing at random places of a key index (whose pages a batch of random ids would
+   * all dirty). A database of an earlier ferry (table `entities`, keyed by table and key) is
+   * moved over once, in creation order.
+   */
+  #migrate(): void {
+    const has = (name: string) =>
+      this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    if (has("entity_rows")) return;
+    this.#db.exec("BEGIN");
+    try {
+      this.#db.exec(`CREATE TABLE entity_rows (
+        seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL
+      )`);
+      if (has("entities")) {
+        // Note labels share the note categories' table (as on ftrack) since ferry 0.x stored them apart.
+        this.#db.exec(`
+          DELETE FROM entities WHERE tbl = 'NoteLabel' AND key IN (SELECT key FROM entities WHERE tbl = 'NoteCategory');
+          UPDATE entities SET tbl = 'NoteCategory' WHERE tbl = 'NoteLabel';
+          INSERT INTO entity_rows (seq, tbl, key, type, data)
+            SELECT ROW_NUMBER() OVER (ORDER BY seq, rowid), tbl, key, type, data FROM entities;
+          DROP TABLE entities;
+        `);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
     }
   }
 
@@ -193,14 +224,20 @@ export class EntityStore {
       throw error;
     }
     const undo = this.#undo;
-    this.#undo = undefined;
     const changes: RowChange[] = [];
     for (const { table, key, before } of undo.values()) {
       const after = this.#table(table).rows.get(key);
       if (before === undefined && after === undefined) continue;
       changes.push({ table, key, before, after: after ? { ...after } : undefined });
     }
-    this.#persist(changes);
+    try {
+      this.#persist(changes);
+    } catch (error) {
+      // Nothing was stored: the memory goes back to what the database holds.
+      this.#rollback();
+      throw error;
+    }
+    this.#undo = undefined;
     return { result, changes };
   }
 
@@ -209,20 +246,19 @@ export class EntityStore {
     this.#db.close();
   }
 
+  /**
+   * Writes a batch's changes in one SQLite transaction. A row is stored under its `seq`: a row
+   * removed and made again in one batch has a new one, so its old record goes.
+   */
   #persist(changes: RowChange[]): void {
     if (changes.length === 0) return;
-    const upsert = this.#db.prepare(
-      "INSERT OR REPLACE INTO entities (tbl, key, type, seq, data) VALUES (?, ?, ?, ?, ?)",
-    );
-    const remove = this.#db.prepare("DELETE FROM entities WHERE tbl = ? AND key = ?");
     this.#db.exec("BEGIN");
     try {
-      for (const change of changes) {
-        if (change.after === undefined) {
-          remove.run(change.table, change.key);
-        } else {
-          const { __type, __seq, ...data } = change.after;
-          upsert.run(change.table, change.key, __type, __seq, JSON.stringify(data));
+      for (const { table, key, before, after } of changes) {
+        if (before !== undefined && before.__seq !== after?.__seq) this.#delete.run(before.__seq);
+        if (after !== undefined) {
+          const { __type, __seq, ...data } = after;
+          this.#upsert.run(__seq, table, key, __type, JSON.stringify(data));
         }
       }
       this.#db.exec("COMMIT");

@@ -9,7 +9,8 @@ import { mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { join, relative, resolve } from "node:path";
 import { z } from "zod";
-import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { FERRY_VERSION } from "../services/bridge/version.ts";
+import { readCommandFlags } from "../src/cli/read_command_flags.ts";
 import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
 import { BINARIES, type BinarySpec, selectBinaries } from "./build/binaries.ts";
 import {
@@ -31,7 +32,7 @@ export const USAGE = `Usage: deno task compile [--target <name>]... [--only <bin
 Builds ferry's single binaries with 'deno compile' into <out>/<target>/ (default dist/bin/<target>/):
 ${BINARIES.map((binary) => `  ${binary.name.padEnd(18)}${binary.summary}`).join("\n")}
 Each answers --version and --help, needs nothing from the checkout at run time, and holds only the
-permissions it needs (see scripts/build/binaries.ts). A service that does not exist yet is left out.
+permissions it needs (see scripts/build/binaries.ts).
 
 Options:
   --target <name>     ${COMPILE_TARGETS.map((target) => target.name).join(", ")}
@@ -40,6 +41,7 @@ Options:
   --out <dir>         where the <target>/ folders go (default dist/bin)
   --dry-run           print the 'deno compile' commands and what each binary embeds; build nothing
   -h, --help          show this help
+  --version           print the version
 
 'deno compile' needs a Deno runtime base (denort) per target, which it downloads from dl.deno.land the
 first time. Offline, set DENORT_BIN to a local denort for this machine's target, or put
@@ -295,36 +297,32 @@ const FlagsSchema = z.object({
   out: z.string().min(1).optional(),
   "dry-run": z.boolean().default(false),
   help: z.boolean().default(false),
+  version: z.boolean().default(false),
 });
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let targets: CompileTarget[];
-  let binaries: BinarySpec[];
-  try {
-    const parsed = parseFlags(args, {
+  const read = readCommandFlags(args, {
+    name: "compile",
+    options: {
       target: { type: "string", multiple: true },
       only: { type: "string", multiple: true },
       out: { type: "string" },
       "dry-run": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema);
-    flags = parsed.flags;
-    if (flags.help) {
-      console.log(USAGE);
-      return EXIT.OK;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument '${parsed.positionals[0]}'`);
-    try {
-      targets = resolveTargets(flags.target);
-      binaries = selectBinaries(flags.only);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    versionLine: `ferry compile ${FERRY_VERSION}`,
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
+  let targets: CompileTarget[];
+  let binaries: BinarySpec[];
+  try {
+    targets = resolveTargets(flags.target);
+    binaries = selectBinaries(flags.only);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`compile: ${error.message}\n\n${USAGE}`);
+    console.error(`compile: ${(error as Error).message}\n\n${USAGE}`);
     return EXIT.USAGE;
   }
   let outcome: CompileOutcome;

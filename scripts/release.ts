@@ -13,7 +13,8 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unzipSync, type Zippable, zipSync } from "fflate";
 import { z } from "zod";
-import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { FERRY_VERSION } from "../services/bridge/version.ts";
+import { readCommandFlags } from "../src/cli/read_command_flags.ts";
 import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
 import { BINARIES } from "./build/binaries.ts";
 import { binaryFileName, COMPILE_TARGETS, type CompileTarget, resolveTargets } from "./build/compile_targets.ts";
@@ -52,6 +53,7 @@ Options:
                              binaries, build everything else: that target's archive is named
                              ferry-<version>-<target>-nobin and holds no bin/ folder
   -h, --help                 show this help
+  --version                  print the version
 
 ${
   exitCodesHelp({
@@ -298,33 +300,29 @@ const FlagsSchema = z.object({
   target: z.array(z.string()).default([]),
   "allow-missing-binaries": z.boolean().default(false),
   help: z.boolean().default(false),
+  version: z.boolean().default(false),
 });
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let targets: CompileTarget[];
-  try {
-    const parsed = parseFlags(args, {
+  const read = readCommandFlags(args, {
+    name: "release",
+    options: {
       out: { type: "string" },
       target: { type: "string", multiple: true },
       "allow-missing-binaries": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema);
-    flags = parsed.flags;
-    if (flags.help) {
-      console.log(USAGE);
-      return EXIT.OK;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument '${parsed.positionals[0]}'`);
-    try {
-      targets = resolveTargets(flags.target);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    versionLine: `ferry release ${FERRY_VERSION}`,
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
+  let targets: CompileTarget[];
+  try {
+    targets = resolveTargets(flags.target);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`release: ${error.message}\n\n${USAGE}`);
+    console.error(`release: ${(error as Error).message}\n\n${USAGE}`);
     return EXIT.USAGE;
   }
   try {

@@ -60,7 +60,7 @@ export const BLENDER_ADDON_SOURCES = ["hosts/blender/ferry_blender/", "hosts/pyt
 export const BINARIES: readonly BinarySpec[] = [
   {
     name: "ferry",
-    summary: "the command line: publish, scan, demo, events, handlers",
+    summary: "the command line: publish, scan, demo, events, handlers, settings, sync, pipeline",
     entry: "scripts/ferry.ts",
     source: "scripts/ferry.ts",
     include: [PUBLISH_PLUGINS, HASH_WORKER],

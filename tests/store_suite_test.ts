@@ -452,6 +452,45 @@ for (const { kind, site, ignore } of await storeKinds()) {
     });
   });
 
+  suite(
+    "writeUser() keeps users, found by username or email case-insensitively, each change recorded",
+    async (store) => {
+      const by = { sender: "sync", senderType: "tracker" };
+      const { user: ana, changed } = await store.writeUser({
+        username: "Ana",
+        email: "Ana@Studio.test",
+        firstName: "Ana",
+        lastName: "Lima",
+        trackerId: "t-ana",
+      }, by);
+      ok(changed);
+      strictEqual(ana.active, true);
+      await store.writeUser({ username: "bo", email: null }, by);
+      deepStrictEqual((await store.findUsers({ username: "ANA" })).map((u) => u.id), [ana.id]);
+      deepStrictEqual((await store.findUsers({ email: "ana@studio.TEST" })).map((u) => u.id), [ana.id]);
+      deepStrictEqual((await store.findUsers({ trackerId: "t-ana" })).map((u) => u.username), ["Ana"]);
+      deepStrictEqual((await store.listUsers()).map((u) => u.username), ["Ana", "bo"]);
+      // Nothing changed: no write, no event.
+      const again = await store.writeUser({ ...ana }, by);
+      strictEqual(again.changed, false);
+      strictEqual(again.user.updatedAt, ana.updatedAt);
+      const inactive = await store.writeUser({ ...ana, active: false, lastName: "Lima-Ortiz" }, by);
+      ok(inactive.changed);
+      strictEqual((await store.getUser(ana.id))!.active, false);
+      deepStrictEqual((await store.findUsers({ active: false })).map((u) => u.username), ["Ana"]);
+      const events = await store.listEvents({ topic: "user.changed" });
+      strictEqual(events.length, 1);
+      deepStrictEqual((events[0]!.payload as { new: unknown }).new, { lastName: "Lima-Ortiz", active: false });
+      strictEqual((await store.listEvents({ topic: "user.created" })).length, 2);
+      await rejects(
+        store.writeUser({ username: "ANA" }, by),
+        (error: Error) => error instanceof RangeError && /'ANA'.*has that username/.test(error.message),
+      );
+      await rejects(store.writeUser({ username: " " }, by), (error: Error) => /username: is empty/.test(error.message));
+      strictEqual((await store.listUsers()).length, 2, "refused writes store nothing");
+    },
+  );
+
   suite("handler archives are stored per variant", async (store) => {
     const bytes = new Uint8Array([80, 75, 3, 4, 1, 2, 3]);
     const added = await store.addArchive({

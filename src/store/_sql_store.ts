@@ -11,6 +11,7 @@ import {
   type Writer,
 } from "./entity.ts";
 import { SCHEMA_VERSION } from "./migrations.ts";
+import { type PipelineUser, userChanges, type UserFilter, type UserInput, UserInputSchema } from "./user.ts";
 import type { EnrollOptions, EventFilter, HandlerArchive, PipelineStore } from "./pipeline_store.ts";
 import {
   mergeSettings,
@@ -65,6 +66,21 @@ function toEntity(row: Row): Entity {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   } as Entity;
+}
+
+function toUser(row: Row): PipelineUser {
+  return {
+    id: String(row.id),
+    username: String(row.username),
+    email: (row.email as string | null) ?? null,
+    firstName: (row.first_name as string | null) ?? null,
+    lastName: (row.last_name as string | null) ?? null,
+    active: Number(row.active) === 1,
+    trackerId: (row.tracker_id as string | null) ?? null,
+    data: fromJson(row.data) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
 }
 
 function toArchive(row: Row): HandlerArchive {
@@ -750,6 +766,107 @@ export class SqlStore implements PipelineStore {
       await this.#entityEvents(tx, entity, entityChanges(entity, undefined), by, now);
       return true;
     });
+  }
+
+  async writeUser(input: UserInput, by: Writer): Promise<{ user: PipelineUser; changed: boolean }> {
+    const parsed = UserInputSchema.safeParse(input);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "user"}: ${issue.message}`);
+      throw new TypeError(`Cannot write user '${String(input?.username)}': ${problems.join("; ")}`);
+    }
+    const value = parsed.data;
+    if (!by?.sender) throw new TypeError(`Cannot write user '${value.username}' without a sender`);
+    return await this.#driver.transaction(async (tx) => {
+      const now = Date.now();
+      const id = value.id ?? randomUUID();
+      const beforeRow = (await tx.all("SELECT * FROM users WHERE id = ?", [id]))[0];
+      const before = beforeRow === undefined ? undefined : toUser(beforeRow);
+      const clash = (await tx.all("SELECT id FROM users WHERE username_key = ? AND id <> ?", [
+        value.username.toLowerCase(),
+        id,
+      ]))[0];
+      if (clash !== undefined) {
+        throw new RangeError(`Cannot write user '${value.username}': user '${clash.id}' has that username`);
+      }
+      const user: PipelineUser = { ...value, id, createdAt: before?.createdAt ?? now, updatedAt: now };
+      const changes = before === undefined ? [] : userChanges(before, user);
+      if (before !== undefined && changes.length === 0) return { user: before, changed: false };
+      const columns = [
+        value.username,
+        value.username.toLowerCase(),
+        value.email,
+        value.email?.toLowerCase() ?? null,
+        value.firstName,
+        value.lastName,
+        value.active ? 1 : 0,
+        value.trackerId,
+        JSON.stringify(value.data),
+      ];
+      if (before === undefined) {
+        await tx.run(
+          `INSERT INTO users (id, username, username_key, email, email_key, first_name, last_name, active, tracker_id, data,
+           created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, ...columns, now, now],
+        );
+      } else {
+        await tx.run(
+          `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
+           active = ?, tracker_id = ?, data = ?, updated_at = ? WHERE id = ?`,
+          [...columns, now, id],
+        );
+      }
+      const shown = (u: PipelineUser | undefined) =>
+        u === undefined ? null : Object.fromEntries(
+          (before === undefined ? Object.keys(u) : changes).map((key) => [key, u[key as keyof PipelineUser]]),
+        );
+      await this.#insertEvent(tx, {
+        topic: before === undefined ? "user.created" : "user.changed",
+        sender: by.sender,
+        senderType: by.senderType ?? null,
+        project: null,
+        dependsOn: null,
+        status: "finished",
+        payload: { userId: id, username: value.username, old: shown(before), new: shown(user) },
+        description: `user '${value.username}' ${
+          before === undefined ? "created" : `changed (${changes.join(", ")})`
+        } by ${by.sender}`,
+      }, now);
+      return { user, changed: true };
+    });
+  }
+
+  async getUser(id: string): Promise<PipelineUser | undefined> {
+    const rows = await this.#driver.read((tx) => tx.all("SELECT * FROM users WHERE id = ?", [id]));
+    return rows[0] === undefined ? undefined : toUser(rows[0]);
+  }
+
+  async findUsers(filter: UserFilter): Promise<PipelineUser[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.username !== undefined) {
+      where.push("username_key = ?");
+      params.push(filter.username.trim().toLowerCase());
+    }
+    if (filter.email !== undefined) {
+      where.push("email_key = ?");
+      params.push(filter.email.trim().toLowerCase());
+    }
+    if (filter.trackerId !== undefined) {
+      where.push("tracker_id = ?");
+      params.push(filter.trackerId);
+    }
+    if (filter.active !== undefined) {
+      where.push("active = ?");
+      params.push(filter.active ? 1 : 0);
+    }
+    const rows = await this.#driver.read((tx) =>
+      tx.all(`SELECT * FROM users ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY username_key`, params)
+    );
+    return rows.map(toUser);
+  }
+
+  listUsers(): Promise<PipelineUser[]> {
+    return this.findUsers({});
   }
 
   async getSettingsDocument(variant: Variant, options: { project?: string } = {}): Promise<SettingsDocument> {

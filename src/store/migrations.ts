@@ -88,6 +88,28 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    description: "users",
+    statements: [
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        username_key TEXT NOT NULL UNIQUE,
+        email TEXT,
+        email_key TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        active INTEGER NOT NULL,
+        tracker_id TEXT,
+        data TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      "CREATE INDEX users_email ON users (email_key)",
+      "CREATE INDEX users_tracker ON users (tracker_id)",
+    ],
+  },
 ];
 
 /** The newest schema version this ferry knows. */

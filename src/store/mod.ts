@@ -1,7 +1,7 @@
 /**
  * The pipeline store: the event log (dispatch with dedupe by hash, enroll with claim and lease),
  * the entities the pipeline keeps (each write recorded as `entity.<type>.<change>` events),
- * settings per variant with project overrides, and custom handler archives. SQLite on one
+ * the users it knows, settings per variant with project overrides, and custom handler archives. SQLite on one
  * machine, PostgreSQL for a farm; one interface.
  *
  * @example
@@ -43,5 +43,6 @@ export {
   VariantSchema,
 } from "./settings.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite_store.ts";
+export { type PipelineUser, userChanges, type UserFilter, type UserInput, UserInputSchema } from "./user.ts";
 export { StoreVersionError } from "./store_version_error.ts";
 export { LEECH_TOPIC, LEECHER_STARTED_TOPIC, PROC_TOPIC, RECONCILE_TOPIC, TRACKER_SENDER_TYPE } from "./topics.ts";

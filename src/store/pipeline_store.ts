@@ -1,6 +1,7 @@
 import type { DispatchInput, EventError, EventStatus, Job, StoredEvent } from "./event_record.ts";
 import type { Entity, EntityInput, EntityType, Writer } from "./entity.ts";
 import type { Settings, SettingsDocument, Variant } from "./settings.ts";
+import type { PipelineUser, UserFilter, UserInput } from "./user.ts";
 
 /** Options of {@linkcode PipelineStore.enroll}. */
 export interface EnrollOptions {
@@ -134,6 +135,18 @@ export interface PipelineStore extends AsyncDisposable {
    * other children refuse the delete with a `RangeError`. False when there was none.
    */
   deleteEntity(id: string, by: Writer): Promise<boolean>;
+
+  /**
+   * Creates or updates a user (by id); a `user.created` or `user.changed` event is recorded in the
+   * same transaction when something changed. A username another user has (case-insensitively) is
+   * refused with a `RangeError`; bad input with a `TypeError` naming the field.
+   */
+  writeUser(input: UserInput, by: Writer): Promise<{ user: PipelineUser; changed: boolean }>;
+  getUser(id: string): Promise<PipelineUser | undefined>;
+  /** Users matching every given field (username and email case-insensitively), by username. */
+  findUsers(filter: UserFilter): Promise<PipelineUser[]>;
+  /** Every user, by username. */
+  listUsers(): Promise<PipelineUser[]>;
 
   /** The settings of a variant, with the project's overrides when a project is named; validated. */
   getSettings(variant: Variant, options?: { project?: string }): Promise<Settings>;

@@ -32,7 +32,7 @@ const BUILT_IN_LOCATIONS: ReadonlySet<string> = new Set(Object.values(LOCATION_I
 
 /** Collections whose members belong to their owner and go with it when it is deleted. */
 const OWNED: Record<string, string[]> = {
-  Context: ["children", "assets", "notes", "metadata", "appointments", "timelogs"],
+  Context: ["children", "assets", "notes", "metadata", "appointments", "timelogs", "incoming_links", "outgoing_links"],
   Asset: ["versions", "metadata"],
   AssetVersion: ["components", "notes", "metadata"],
   Component: ["component_locations", "members", "metadata"],

@@ -138,6 +138,8 @@ function typedContextAttributes(objectTypeId?: string): Record<string, Attribute
     ancestors: { kind: "computed", compute: "ancestors", target: "TypedContext", many: true },
     descendants: { kind: "computed", compute: "descendants", target: "TypedContext", many: true },
     lists: ids("TypedContextList"),
+    incoming_links: many("TypedContextLink", "to_id"),
+    outgoing_links: many("TypedContextLink", "from_id"),
   };
 }
 
@@ -762,6 +764,23 @@ const noteTypes: EntityType[] = [
       },
     })
   ),
+  // A dependency between two typed contexts (ftrack's `Dependency`): `from` must happen before `to`.
+  type({
+    id: "TypedContextLink",
+    table: "TypedContextLink",
+    legacy: "dependency",
+    primaryKey: ["id"],
+    defaultProjections: ["id", "from_id", "to_id"],
+    required: ["id", "from_id", "to_id"],
+    attributes: {
+      id: id(),
+      from_id: fk("TypedContext"),
+      from: ref("TypedContext", "from_id"),
+      to_id: fk("TypedContext"),
+      to: ref("TypedContext", "to_id"),
+      metadata: metadata(),
+    },
+  }),
   type({
     id: "ListObject",
     table: "ListObject",

@@ -90,8 +90,10 @@ for (const { kind, site, ignore } of await storeKinds()) {
           .data;
       await waitFor(async () => (await store.countEvents({ topic: "entity.comment.created" })) === 2, "the note");
       const [comment] = await store.listEvents({ topic: "entity.comment.created", newestFirst: true, limit: 1 });
-      strictEqual((comment!.payload as { text: string }).text, "Check the edge");
-      strictEqual(comment!.hash, `tracker-note:${note.id}`);
+      const recorded = (await store.findEntities({ trackerId: note.id }))[0]!;
+      strictEqual(recorded.type, "comment");
+      strictEqual(recorded.data.text, "Check the edge");
+      strictEqual(recorded.parentId, (await byTracker(store, shot.id))!.id);
       strictEqual(comment!.senderType, "tracker");
       await settle(store);
       strictEqual((await session.query(`select id from Note where parent_id is "${shot.id}"`)).data.length, 1);

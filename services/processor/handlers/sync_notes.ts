@@ -1,13 +1,14 @@
 /**
- * Tracker notes → pipeline comments (`handlers.sync-notes`): a note added to (or edited on) a
- * synced task, folder or project is recorded as an `entity.comment.created` (or `.changed`)
- * event on the pipeline entity, written on the tracker's behalf so the transmitter does not send
- * it back. Notes the transmitter made from pipeline comments carry `ferry_comment_id` metadata
- * and are not recorded again; a note is recorded once (hash `tracker-note:<id>`).
+ * Tracker notes → pipeline comments (`handlers.sync-notes`): a note added to, edited on or
+ * removed from a synced project, folder, task or version creates, updates or deletes a `comment`
+ * entity under the pipeline entity, written on the tracker's behalf (sender type `tracker`) so
+ * the transmitter does not carry it back. Notes are matched to comments by the note's id, then by
+ * its `ferry_comment_id` metadata (notes the transmitter made from pipeline comments), so nothing
+ * is recorded twice; replies are comments on the same entity with `data.replyTo`.
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { readTrackerNote, recordTrackerNote, removeTrackerNote } from "../../../src/sync/comment_sync.ts";
 import { TRACKER_SENDER_TYPE } from "../../../src/store/topics.ts";
 import { defineHandler } from "../define_handler.ts";
 import { entriesOf } from "./_update_entries.ts";
@@ -17,37 +18,27 @@ export const syncNotes = defineHandler({
   name: "sync-notes",
   subscription: "topic=ftrack.update",
   priority: 40,
-  async handle(event, { session, store, project, job }) {
-    const entries = entriesOf(event, "Note").filter((entry) => entry.action === "add" || entry.action === "update");
-    for (const entry of entries) {
-      const note = (await session.query(
-        `select id, content, parent_id, author.username, author.email, metadata from Note where id is "${entry.entityId}"`,
-      )).data[0];
+  async handle(event, { session, store, job, log }) {
+    const writer = { sender: job.event.sender ?? "processor", senderType: TRACKER_SENDER_TYPE };
+    for (const entry of entriesOf(event, "Note")) {
+      if (entry.action === "remove") {
+        if (await removeTrackerNote(store, entry.entityId, writer)) {
+          log.debug("comment deleted", { note: entry.entityId });
+        }
+        continue;
+      }
+      if (entry.action !== "add" && entry.action !== "update") continue;
+      const note = await readTrackerNote(session, entry.entityId);
       if (!note) continue;
-      const metadata = (note.metadata ?? []) as Array<{ key: string; value: string }>;
-      if (metadata.some((m) => m.key === "ferry_comment_id")) continue;
-      const target = (await store.findEntities({ trackerId: String(note.parent_id) }))[0];
-      if (!target) continue;
-      const text = String(note.content ?? "");
-      const digest = createHash("sha1").update(text).digest("hex").slice(0, 12);
-      const added = entry.action === "add";
-      await store.dispatch({
-        topic: added ? "entity.comment.created" : "entity.comment.changed",
-        hash: added ? `tracker-note:${note.id}` : `tracker-note:${note.id}:${digest}`,
-        sender: job.event.sender,
-        senderType: TRACKER_SENDER_TYPE,
-        project: project ?? target.project,
-        payload: {
-          entityId: target.id,
-          entityType: target.type,
-          commentId: note.id,
-          trackerNoteId: note.id,
-          text,
-          author: note.author?.email || note.author?.username || null,
-          old: null,
-          new: text,
-        },
-        description: `note on ${target.type} '${target.name}' by ${note.author?.username ?? "?"}`,
+      const outcome = await recordTrackerNote({
+        store,
+        note,
+        writer,
+        readNote: (id) => readTrackerNote(session, id),
+      });
+      log.debug(`note ${outcome.kind}`, {
+        note: note.id,
+        ...(outcome.kind === "skipped" ? { reason: outcome.reason } : {}),
       });
     }
   },

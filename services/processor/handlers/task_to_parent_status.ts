@@ -1,7 +1,9 @@
 /**
  * Task status → parent status (`handlers.task-to-parent-status`): `all` rules (every task of the
  * parent has one of `statuses` → the parent gets `parent`), then `any` rules (one task has one of
- * them). Inert without rules.
+ * them). `parentObjectTypes` limits the parents to those object types (`["Shot", "Asset Build"]`,
+ * case-insensitive, spaces ignored), as ayon-ftrack's `parent_object_types`; empty for any parent.
+ * Inert without rules.
  *
  * @module
  */
@@ -10,7 +12,12 @@ import { defineHandler } from "../define_handler.ts";
 import { entriesOf, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
 
 const Rule = z.object({ statuses: z.array(z.string().min(1)).min(1), parent: z.string().min(1) });
-const Settings = z.looseObject({ all: z.array(Rule).default([]), any: z.array(Rule).default([]) });
+const Settings = z.looseObject({
+  all: z.array(Rule).default([]),
+  any: z.array(Rule).default([]),
+  parentObjectTypes: z.array(z.string().min(1)).default([]),
+});
+const typeKey = (name: unknown) => String(name).replace(/\s+/g, "").toLowerCase();
 
 /** Sets a task's parent status from its tasks' statuses. */
 export const taskToParentStatus = defineHandler({
@@ -18,7 +25,8 @@ export const taskToParentStatus = defineHandler({
   subscription: "topic=ftrack.update",
   priority: 60,
   async handle(event, { session, settings }) {
-    const { all, any } = Settings.parse(settings);
+    const { all, any, parentObjectTypes } = Settings.parse(settings);
+    const parentTypes = new Set(parentObjectTypes.map(typeKey));
     if (all.length + any.length === 0) return;
     const entries = entriesOf(event, "Task", STATUS_KEYS);
     if (entries.length === 0) return;
@@ -29,9 +37,11 @@ export const taskToParentStatus = defineHandler({
       if (task?.parent_id) parents.add(task.parent_id);
     }
     for (const parentId of parents) {
-      const parent = (await session.query(`select id, status_id from TypedContext where id is "${parentId}"`))
-        .data[0];
+      const parent =
+        (await session.query(`select id, status_id, object_type.name from TypedContext where id is "${parentId}"`))
+          .data[0];
       if (!parent || parent.__entity_type__ === "Project") continue;
+      if (parentTypes.size > 0 && !parentTypes.has(typeKey(parent.object_type?.name))) continue;
       const taskStatuses = (await session.query(`select status.name from Task where parent_id is "${parentId}"`)).data
         .map((task) => String(task.status?.name ?? "").toLowerCase());
       const matches = (rule: z.infer<typeof Rule>, every: boolean) => {

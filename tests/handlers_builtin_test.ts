@@ -1,0 +1,201 @@
+/**
+ * The built-in handlers' ayon-ftrack behaviours beyond the basics of `sync_handlers_test.ts`,
+ * through the real leecher and processor on the embedded tracker with a SQLite store, each with
+ * the settings that switch it on and off: next task update by type batch and by name, the push of
+ * hierarchical values to tasks on create and move, and the parent object types of task → parent
+ * status.
+ */
+import { strictEqual } from "node:assert/strict";
+import type { Session } from "@ftrack/api";
+import { memoryTracker, openSession } from "./_tracker.ts";
+import { sqliteSite } from "./_store.ts";
+import { settle, startServices, waitFor } from "./_sync.ts";
+
+async function statusOf(session: Session, type: string, id: string): Promise<string> {
+  return String((await session.query(`select status.name from ${type} where id is "${id}"`)).data[0]!.status.name);
+}
+
+/** A supervisor's session, the statuses and task types by name, and a project maker. */
+async function workspace(running: Awaited<ReturnType<typeof memoryTracker>>) {
+  const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
+  const human = await openSession(running, { apiUser: "supervisor", apiKey: supervisor.apiKey });
+  const byName = async (type: string) =>
+    new Map((await human.query(`select id, name from ${type}`)).data.map((row) => [row.name, row.id] as const));
+  const statuses = await byName("Status");
+  const types = await byName("Type");
+  const schema = (await human.query("select id from ProjectSchema")).data[0]!;
+  const project = async (name: string) =>
+    (await human.create("Project", { name, full_name: name, project_schema_id: schema.id })).data;
+  const task = async (parentId: string, name: string, type: string, status = "Not started") =>
+    (await human.create("Task", {
+      name,
+      parent_id: parentId,
+      type_id: types.get(type),
+      status_id: statuses.get(status),
+    })).data;
+  return { human, statuses, types, project, task };
+}
+
+Deno.test({
+  name: "nextTaskUpdate moves the next type once a type is all done, or the next task by name with nameSorting",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, statuses, project, task } = await workspace(running);
+    const byType = await project("bytype");
+    const byName = await project("byname");
+    const off = await project("off");
+    const settings = { order: "tracker", doneStatuses: ["Completed"], ignoredStatuses: ["Omitted"] };
+    await store.setSettings("production", { handlers: { "next-task-update": settings } }, { project: "bytype" });
+    await store.setSettings("production", { handlers: { "next-task-update": { ...settings, nameSorting: true } } }, {
+      project: "byname",
+    });
+    await store.setSettings("production", {
+      handlers: { "next-task-update": { ...settings, nameSorting: true, enabled: false } },
+    }, { project: "off" });
+    await using _services = await startServices(running, store);
+    const set = (id: string, status: string) => human.update("Task", [id], { status_id: statuses.get(status) });
+
+    // By type (the tracker's order: Animation before Lighting): the animation batch must be all done.
+    const shotA = (await human.create("Shot", { name: "sh010", parent_id: byType.id })).data;
+    const animA = await task(shotA.id, "anim_a", "Animation");
+    const animB = await task(shotA.id, "anim_b", "Animation");
+    await task(shotA.id, "anim_c", "Animation", "Omitted");
+    const light = await task(shotA.id, "light", "Lighting");
+    await set(animA.id, "Completed");
+    await settle(store);
+    strictEqual(await statusOf(human, "Task", animB.id), "Not started", "a same-type task is not the next one");
+    strictEqual(await statusOf(human, "Task", light.id), "Not started", "the animation batch is not done yet");
+    await set(animB.id, "Completed");
+    await waitFor(async () => (await statusOf(human, "Task", light.id)) === "Ready to start", "the next type");
+
+    // By name: one task after another, numbers in names compared as numbers, ignored statuses skipped.
+    const shotB = (await human.create("Shot", { name: "sh010", parent_id: byName.id })).data;
+    const lightB = await task(shotB.id, "light", "Lighting");
+    const comp1 = await task(shotB.id, "comp1", "Compositing");
+    const comp2 = await task(shotB.id, "comp2", "Compositing");
+    await task(shotB.id, "comp3", "Compositing", "Omitted");
+    const comp10 = await task(shotB.id, "comp10", "Compositing");
+    await set(lightB.id, "Completed");
+    await waitFor(async () => (await statusOf(human, "Task", comp1.id)) === "Ready to start", "comp1 after light");
+    await set(comp1.id, "Completed");
+    await waitFor(async () => (await statusOf(human, "Task", comp2.id)) === "Ready to start", "comp2 after comp1");
+    await settle(store);
+    strictEqual(await statusOf(human, "Task", comp10.id), "Not started", "one task at a time");
+    await set(comp2.id, "Completed");
+    await waitFor(
+      async () => (await statusOf(human, "Task", comp10.id)) === "Ready to start",
+      "comp10 after comp2 (comp3 omitted)",
+    );
+
+    // Switched off for a project: nothing moves.
+    const shotC = (await human.create("Shot", { name: "sh010", parent_id: off.id })).data;
+    const lightC = await task(shotC.id, "light", "Lighting");
+    const compC = await task(shotC.id, "comp1", "Compositing");
+    await set(lightC.id, "Completed");
+    await settle(store);
+    strictEqual(await statusOf(human, "Task", compC.id), "Not started", "switched off");
+  },
+});
+
+Deno.test({
+  name: "pushHierarchicalValues gives a created or moved task its parent's value, and a Shot's change to its tasks",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, project, task } = await workspace(running);
+    const numberType = (await human.query('select id from CustomAttributeType where name is "number"')).data[0]!;
+    const objectType = async (name: string) =>
+      (await human.query(`select id from ObjectType where name is "${name}"`)).data[0]!.id;
+    const perType = async (objectTypeName: string) =>
+      (await human.create("CustomAttributeConfiguration", {
+        key: "frameStart",
+        label: `Frame start (${objectTypeName})`,
+        type_id: numberType.id,
+        entity_type: "task",
+        object_type_id: await objectType(objectTypeName),
+        is_hierarchical: false,
+        default: 0,
+        config: JSON.stringify({ isdecimal: false }),
+      })).data;
+    await perType("Shot");
+    const taskFrameStart = await perType("Task");
+    const hierarchical = (await human.query(
+      'select id from CustomAttributeConfiguration where key is "frameStart" and is_hierarchical is true',
+    )).data[0]!;
+    const handler = { attributes: ["frameStart"], objectTypes: ["Shot"] };
+    await store.setSettings("production", { handlers: { "push-hierarchical-values": handler } }, { project: "push" });
+    await store.setSettings("production", {
+      handlers: { "push-hierarchical-values": { ...handler, tasksOnCreate: false, pushToTasks: false } },
+    }, { project: "quiet" });
+    await using _services = await startServices(running, store);
+    const own = async (configurationId: string, entityId: string) =>
+      (await human.query(
+        `select value from CustomAttributeValue where configuration_id is "${configurationId}" and entity_id is "${entityId}"`,
+      )).data[0]?.value;
+    const setHierarchical = (entityId: string, value: number) =>
+      human.update("ContextCustomAttributeValue", [hierarchical.id, entityId], { value });
+
+    const push = await project("push");
+    const sh010 = (await human.create("Shot", { name: "sh010", parent_id: push.id })).data;
+    const sh020 = (await human.create("Shot", { name: "sh020", parent_id: push.id })).data;
+    await setHierarchical(sh010.id, 1001);
+    await setHierarchical(sh020.id, 2001);
+    await settle(store);
+    const comp = await task(sh010.id, "comp", "Compositing");
+    await waitFor(async () => (await own(taskFrameStart.id, comp.id)) === 1001, "the created task's value");
+    await human.update("Task", [comp.id], { parent_id: sh020.id });
+    await waitFor(async () => (await own(taskFrameStart.id, comp.id)) === 2001, "the moved task's value");
+    await setHierarchical(sh020.id, 2101);
+    await waitFor(async () => (await own(taskFrameStart.id, comp.id)) === 2101, "the shot's change on its task");
+    await settle(store);
+    strictEqual(await own(hierarchical.id, comp.id), undefined, "the task still inherits (no value pinned on it)");
+
+    // Switched off: a created task and a shot's change leave the task alone.
+    const quiet = await project("quiet");
+    const sh030 = (await human.create("Shot", { name: "sh030", parent_id: quiet.id })).data;
+    await setHierarchical(sh030.id, 3001);
+    await settle(store);
+    const light = await task(sh030.id, "light", "Lighting");
+    await setHierarchical(sh030.id, 3101);
+    await settle(store);
+    strictEqual(await own(taskFrameStart.id, light.id), undefined, "tasksOnCreate and pushToTasks off");
+  },
+});
+
+Deno.test({
+  name: "taskToParentStatus changes only the parents of parentObjectTypes",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, statuses, project, task } = await workspace(running);
+    await store.setSettings("production", {
+      handlers: {
+        "task-to-parent-status": {
+          any: [{ statuses: ["In progress"], parent: "In progress" }],
+          parentObjectTypes: ["asset build"],
+        },
+      },
+    });
+    await using _services = await startServices(running, store);
+    const parents = await project("parents");
+    const shot = (await human.create("Shot", { name: "sh010", parent_id: parents.id })).data;
+    const build = (await human.create("AssetBuild", { name: "hero", parent_id: parents.id })).data;
+    const shotTask = await task(shot.id, "light", "Lighting");
+    const buildTask = await task(build.id, "model", "Modeling");
+    await human.update("Task", [shotTask.id], { status_id: statuses.get("In progress") });
+    await human.update("Task", [buildTask.id], { status_id: statuses.get("In progress") });
+    await waitFor(async () => (await statusOf(human, "AssetBuild", build.id)) === "In progress", "the asset build");
+    await settle(store);
+    strictEqual(await statusOf(human, "Shot", shot.id), "Not started", "a Shot is not among parentObjectTypes");
+  },
+});

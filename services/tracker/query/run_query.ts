@@ -1,7 +1,7 @@
 import { isStoredDate, parseDate } from "../codec.ts";
 import type { Graph } from "../graph.ts";
 import { entityType, findAttribute, TrackerError } from "../schema/catalog.ts";
-import type { EntityType } from "../schema/model.ts";
+import type { Attribute, EntityType } from "../schema/model.ts";
 import type { Row } from "../store/entity_store.ts";
 import { compileLike, type LikeMatcher } from "./match_like.ts";
 import { type Condition, type Literal, type Query, quoteQuery } from "./parse_query.ts";
@@ -122,6 +122,11 @@ export interface RunQueryOptions {
   accept?: (row: Row) => boolean;
   /** Rows the asking user may see: no query or subquery returns others. */
   visible?: (row: Row) => boolean;
+  /**
+   * Find candidate rows through indexes where the condition allows; false tests every row of the
+   * type (the same answer, slower: for comparing the two). @default {true}
+   */
+  useIndexes?: boolean;
 }
 
 /** What a query may still spend; shared with its subqueries. */
@@ -129,13 +134,15 @@ class Budget {
   readonly max: number;
   readonly text: string;
   readonly visible: ((row: Row) => boolean) | undefined;
+  readonly useIndexes: boolean;
   left: number;
 
-  constructor(max: number, text: string, visible?: (row: Row) => boolean) {
+  constructor(max: number, text: string, visible: ((row: Row) => boolean) | undefined, useIndexes: boolean) {
     this.max = max;
     this.left = max;
     this.text = text;
     this.visible = visible;
+    this.useIndexes = useIndexes;
   }
 
   spend(steps: number): void {
@@ -171,8 +178,8 @@ class Budget {
  * ```
  */
 export function runQuery(graph: Graph, query: Query, text: string, options: RunQueryOptions = {}): QueryPage {
-  const { maxSteps = MAX_QUERY_STEPS, accept, visible } = options;
-  return runWithin(graph, query, text, new Budget(maxSteps, text, visible), accept);
+  const { maxSteps = MAX_QUERY_STEPS, accept, visible, useIndexes = true } = options;
+  return runWithin(graph, query, text, new Budget(maxSteps, text, visible, useIndexes), accept);
 }
 
 function runWithin(
@@ -184,7 +191,7 @@ function runWithin(
 ): QueryPage {
   const type = checkQuery(query, text);
   const evaluator = new Evaluator(graph, budget);
-  const candidates = plan(graph, type, query.where) ?? graph.rowsOf(type.id);
+  const candidates = (budget.useIndexes ? plan(graph, type, query.where) : undefined) ?? graph.rowsOf(type.id);
   const { where, limit } = query;
   const offset = query.offset ?? 0;
   if (query.orderBy.length === 0) {
@@ -277,58 +284,155 @@ function subqueryValues(graph: Graph, query: Query, budget: Budget): Set<unknown
   return values;
 }
 
+/** A way to find a condition's candidate rows through indexes, and about how many it finds. */
+interface Candidates {
+  /** About how many rows it finds (index sizes, before types are told apart); past `cap`, any larger number. */
+  estimate: number;
+  /** The rows, each once, in creation order. */
+  rows(): Row[];
+}
+
 /**
- * Uses indexes for `id is X`, `fk is X`, `name is X`, `x in (…)` and chains of references ending in
- * one (`parent.id is X`, `asset.parent.id is X`), at the top level or inside an `and`.
+ * Candidate rows through indexes: every row the condition may hold for, in creation order, or
+ * undefined when the whole table must be scanned. Uses `id is X`, `fk is X`, `name is X`,
+ * `x in (…)` and chains of references ending in one (`parent.id is X`, `configuration.key is X`);
+ * of the operands of an `and`, the one with the fewest rows (`entity_id in (…)` before
+ * `configuration.key is …`, which every value of a configuration shares); an `or` whose every
+ * operand has candidates, their union. The rows are candidates only: the whole condition is
+ * tested on each.
  */
-function plan(graph: Graph, type: EntityType, condition: Condition | undefined): Row[] | undefined {
+function plan(graph: Graph, type: EntityType, condition: Condition | undefined): Iterable<Row> | undefined {
+  return candidates(graph, type, condition, Number.POSITIVE_INFINITY)?.rows();
+}
+
+function candidates(
+  graph: Graph,
+  type: EntityType,
+  condition: Condition | undefined,
+  cap: number,
+): Candidates | undefined {
   if (condition === undefined) return undefined;
-  if (condition.kind === "and") {
-    for (const operand of condition.operands) {
-      const rows = plan(graph, type, operand);
-      if (rows !== undefined) return rows;
+  switch (condition.kind) {
+    case "and": {
+      let best: Candidates | undefined;
+      for (const operand of condition.operands) {
+        // Counting stops past the best so far: a broad operand costs no more than the narrowest one.
+        const found = candidates(graph, type, operand, Math.min(cap, best?.estimate ?? cap));
+        if (found !== undefined && (best === undefined || found.estimate < best.estimate)) best = found;
+        if (best?.estimate === 0) break;
+      }
+      return best;
     }
-    return undefined;
+    case "or": {
+      const parts: Candidates[] = [];
+      let estimate = 0;
+      for (const operand of condition.operands) {
+        const found = candidates(graph, type, operand, cap - estimate);
+        if (found === undefined) return undefined;
+        parts.push(found);
+        estimate += found.estimate;
+      }
+      return {
+        estimate,
+        rows: () => inCreationOrder(parts.flatMap((part) => part.rows())),
+      };
+    }
+    case "compare":
+    case "in": {
+      const literals = condition.kind === "compare"
+        ? (condition.operator === "is" ? [condition.value] : undefined)
+        : (!condition.negated && Array.isArray(condition.values) ? condition.values : undefined);
+      if (literals === undefined) return undefined;
+      if (literals.some((literal) => !literal.quoted && NULL_WORDS.has(literal.text.toLowerCase()))) return undefined;
+      const values = literals.map((literal) => literal.text);
+      const estimate = countPath(graph, type, condition.path, values, cap);
+      if (estimate === undefined) return undefined;
+      return {
+        estimate,
+        rows: () => {
+          const rows = planPath(graph, type, condition.path, values)!;
+          // One value of one indexed attribute: the lookup is already unique and in creation order.
+          return values.length === 1 && condition.path.length === 1 ? rows : inCreationOrder(rows);
+        },
+      };
+    }
+    default:
+      return undefined;
   }
-  if (condition.kind !== "compare" && condition.kind !== "in") return undefined;
-  const literals = condition.kind === "compare"
-    ? (condition.operator === "is" ? [condition.value] : undefined)
-    : (!condition.negated && Array.isArray(condition.values) ? condition.values : undefined);
-  if (literals === undefined) return undefined;
-  if (literals.some((literal) => !literal.quoted && NULL_WORDS.has(literal.text.toLowerCase()))) return undefined;
-  const rows = planPath(graph, type, condition.path, literals.map((literal) => literal.text));
-  // One value of one indexed attribute: the lookup is already unique and in creation order.
-  if (rows === undefined || (literals.length === 1 && condition.path.length === 1)) return rows;
+}
+
+/** Rows each once, in creation order. */
+function inCreationOrder(rows: Row[]): Row[] {
   return [...new Set(rows)].sort((a, b) => a.__seq - b.__seq);
+}
+
+/** Whether `path` (one attribute) of `type` is its single primary key. */
+function isSingleKey(type: EntityType, name: string): boolean {
+  return name === type.primaryKey[0] && type.primaryKey.length === 1;
+}
+
+/**
+ * About how many rows of `type` {@linkcode planPath} finds, from index sizes, without collecting
+ * them; undefined when indexes cannot answer. Stops counting (and following chains) once past `cap`.
+ */
+function countPath(graph: Graph, type: EntityType, path: string[], values: string[], cap: number): number | undefined {
+  if (!plannable(graph, type, path)) return undefined;
+  const name = path[0]!;
+  if (path.length === 1) {
+    if (isSingleKey(type, name)) return values.length;
+    let count = 0;
+    for (const value of values) {
+      count += graph.store.lookup(type.table, name, value)!.size;
+      if (count > cap) break;
+    }
+    return count;
+  }
+  const attribute = findAttribute(type, name) as Extract<Attribute, { kind: "reference" }>;
+  const target = entityType(attribute.target);
+  // Each target row costs a step, found or not: a chain through many rows that lead nowhere is not cheap either.
+  let count = 0;
+  for (const targetRow of pathRows(graph, target, path.slice(1), values)) {
+    count += 1 + graph.store.lookup(type.table, attribute.key, targetRow[target.primaryKey[0]!])!.size;
+    if (count > cap) break;
+  }
+  return count;
+}
+
+/** The rows {@linkcode planPath} finds, one at a time (repeats and any order); the path must be plannable. */
+function* pathRows(graph: Graph, type: EntityType, path: string[], values: string[]): Generator<Row> {
+  const name = path[0]!;
+  if (path.length === 1) {
+    for (const value of values) {
+      if (isSingleKey(type, name)) {
+        const row = graph.byKey(type.id, value);
+        if (row) yield row;
+      } else {
+        yield* graph.lookup(type.id, name, value) ?? [];
+      }
+    }
+    return;
+  }
+  const attribute = findAttribute(type, name) as Extract<Attribute, { kind: "reference" }>;
+  const target = entityType(attribute.target);
+  for (const targetRow of pathRows(graph, target, path.slice(1), values)) {
+    yield* graph.lookup(type.id, attribute.key, targetRow[target.primaryKey[0]!]) ?? [];
+  }
+}
+
+/** Whether indexes can find the rows of `type` whose `path` has a given value. */
+function plannable(graph: Graph, type: EntityType, path: string[]): boolean {
+  const name = path[0]!;
+  const attribute = findAttribute(type, name);
+  if (path.length === 1) {
+    return isSingleKey(type, name) || (attribute?.kind === "scalar" && graph.store.isIndexed(type.table, name));
+  }
+  return attribute?.kind === "reference" && graph.store.isIndexed(type.table, attribute.key) &&
+    plannable(graph, entityType(attribute.target), path.slice(1));
 }
 
 /** Rows of `type` whose `path` has one of `values`, through indexes only; undefined when that is not possible. */
 function planPath(graph: Graph, type: EntityType, path: string[], values: string[]): Row[] | undefined {
-  const name = path[0]!;
-  const attribute = findAttribute(type, name);
-  if (path.length === 1) {
-    const isKey = name === type.primaryKey[0] && type.primaryKey.length === 1;
-    if (!isKey && (attribute?.kind !== "scalar" || !graph.store.isIndexed(type.table, name))) return undefined;
-    const rows: Row[] = [];
-    for (const value of values) {
-      if (isKey) {
-        const row = graph.byKey(type.id, value);
-        if (row) rows.push(row);
-      } else {
-        for (const row of graph.lookup(type.id, name, value) ?? []) rows.push(row);
-      }
-    }
-    return rows;
-  }
-  if (attribute?.kind !== "reference" || !graph.store.isIndexed(type.table, attribute.key)) return undefined;
-  const target = entityType(attribute.target);
-  const targets = planPath(graph, target, path.slice(1), values);
-  if (targets === undefined) return undefined;
-  const rows: Row[] = [];
-  for (const targetRow of targets) {
-    for (const row of graph.lookup(type.id, attribute.key, targetRow[target.primaryKey[0]!]) ?? []) rows.push(row);
-  }
-  return rows;
+  return plannable(graph, type, path) ? [...pathRows(graph, type, path, values)] : undefined;
 }
 
 function compareValues(a: unknown, b: unknown): number {

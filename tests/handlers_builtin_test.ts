@@ -5,7 +5,7 @@
  * hierarchical values to tasks on create and move, and the parent object types of task → parent
  * status.
  */
-import { strictEqual } from "node:assert/strict";
+import { ok, strictEqual } from "node:assert/strict";
 import type { Session } from "@ftrack/api";
 import { memoryTracker, openSession } from "./_tracker.ts";
 import { sqliteSite } from "./_store.ts";
@@ -197,5 +197,45 @@ Deno.test({
     await waitFor(async () => (await statusOf(human, "AssetBuild", build.id)) === "In progress", "the asset build");
     await settle(store);
     strictEqual(await statusOf(human, "Shot", shot.id), "Not started", "a Shot is not among parentObjectTypes");
+  },
+});
+
+Deno.test({
+  name: "taskToVersionStatus leaves the versions of a denied asset type alone, and does nothing switched off",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, statuses, project, task } = await workspace(running);
+    const mapping = { Revise: "Revise" };
+    await store.setSettings("production", {
+      handlers: { "task-to-version-status": { mapping, assetTypes: { mode: "deny", names: ["audio"] } } },
+    }, { project: "versions" });
+    await store.setSettings("production", {
+      handlers: { "task-to-version-status": { mapping, enabled: false } },
+    }, { project: "quiet" });
+    await using _services = await startServices(running, store);
+    const versionsOf = async (name: string) => {
+      const root = await project(name);
+      const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
+      const comp = await task(shot.id, "comp", "Compositing");
+      const version = async (short: string) => {
+        const type = (await human.query(`select id from AssetType where short is "${short}"`)).data[0]!;
+        const asset = (await human.create("Asset", { name: short, context_id: shot.id, type_id: type.id })).data;
+        return (await human.create("AssetVersion", { asset_id: asset.id, task_id: comp.id, version: 1 })).data;
+      };
+      return { comp, render: await version("render"), audio: await version("audio") };
+    };
+    const live = await versionsOf("versions");
+    const quiet = await versionsOf("quiet");
+    await settle(store);
+    await human.update("Task", [live.comp.id], { status_id: statuses.get("Revise") });
+    await human.update("Task", [quiet.comp.id], { status_id: statuses.get("Revise") });
+    await waitFor(async () => (await statusOf(human, "AssetVersion", live.render.id)) === "Revise", "the render");
+    await settle(store);
+    ok((await statusOf(human, "AssetVersion", live.audio.id)) !== "Revise", "audio is denied");
+    ok((await statusOf(human, "AssetVersion", quiet.render.id)) !== "Revise", "switched off");
   },
 });

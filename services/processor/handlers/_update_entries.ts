@@ -5,6 +5,7 @@
  * @module
  */
 import type { Session } from "@ftrack/api";
+import { z } from "zod";
 import type { HubEvent } from "../../../src/events/event.ts";
 
 /** One entry of an `ftrack.update` event. */
@@ -48,4 +49,18 @@ export function lookup<T>(mapping: Record<string, T> | undefined, name: string |
   if (!mapping || !name) return undefined;
   const key = Object.keys(mapping).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : mapping[key];
+}
+
+/** An asset type filter setting: `{ mode: "allow" | "deny", names: [...] }` (names or short names). */
+export const AssetTypeFilter = z.object({ mode: z.enum(["allow", "deny"]), names: z.array(z.string()) });
+
+/** Whether an asset type (`{ name, short }`) passes a filter (any passes without one); case-insensitive. */
+export function assetTypePasses(
+  filter: z.infer<typeof AssetTypeFilter> | undefined,
+  type: { name?: unknown; short?: unknown } | undefined | null,
+): boolean {
+  if (!filter) return true;
+  const names = filter.names.map((n) => n.toLowerCase());
+  const listed = names.includes(String(type?.name).toLowerCase()) || names.includes(String(type?.short).toLowerCase());
+  return filter.mode === "allow" ? listed : !listed;
 }

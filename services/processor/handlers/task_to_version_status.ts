@@ -1,15 +1,28 @@
 /**
  * Task status → the status of the task's latest versions (`handlers.task-to-version-status`):
  * `mapping` from a task status to a version status. Changes made by the service's own user are
- * skipped (a loop with version → task status could start there). Inert without a mapping.
+ * skipped (a loop with version → task status could start there). `assetTypes` filters the
+ * versions by asset type as in version → task status (ayon-ftrack's `asset_types_to_skip` is
+ * `{ mode: "deny", names: [...] }`). Inert without a mapping.
  *
  * @module
  */
 import { z } from "zod";
 import { defineHandler } from "../define_handler.ts";
-import { causedByService, entriesOf, lookup, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
+import {
+  AssetTypeFilter,
+  assetTypePasses,
+  causedByService,
+  entriesOf,
+  lookup,
+  STATUS_KEYS,
+  statusesByName,
+} from "./_update_entries.ts";
 
-const Settings = z.looseObject({ mapping: z.record(z.string(), z.string()).default({}) });
+const Settings = z.looseObject({
+  mapping: z.record(z.string(), z.string()).default({}),
+  assetTypes: AssetTypeFilter.optional(),
+});
 
 /** Sets the latest versions' status from their task's new status. */
 export const taskToVersionStatus = defineHandler({
@@ -17,7 +30,7 @@ export const taskToVersionStatus = defineHandler({
   subscription: "topic=ftrack.update",
   priority: 50,
   async handle(event, { session, settings, log }) {
-    const { mapping } = Settings.parse(settings);
+    const { mapping, assetTypes } = Settings.parse(settings);
     if (Object.keys(mapping).length === 0) return;
     const entries = entriesOf(event, "Task", STATUS_KEYS);
     if (entries.length === 0) return;
@@ -31,10 +44,10 @@ export const taskToVersionStatus = defineHandler({
       const status = statuses.get(String(lookup(mapping, task?.status?.name) ?? "").toLowerCase());
       if (!status) continue;
       const versions = (await session.query(
-        `select id, status_id from AssetVersion where task_id is "${entry.entityId}" and is_latest_version is true`,
+        `select id, status_id, asset.type.name, asset.type.short from AssetVersion where task_id is "${entry.entityId}" and is_latest_version is true`,
       )).data;
       for (const version of versions) {
-        if (version.status_id !== status.id) {
+        if (version.status_id !== status.id && assetTypePasses(assetTypes, version.asset?.type)) {
           await session.update("AssetVersion", [version.id], { status_id: status.id });
         }
       }

@@ -7,11 +7,11 @@
  */
 import { z } from "zod";
 import { defineHandler } from "../define_handler.ts";
-import { entriesOf, lookup, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
+import { AssetTypeFilter, assetTypePasses, entriesOf, lookup, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
 
 const Settings = z.looseObject({
   mapping: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
-  assetTypes: z.object({ mode: z.enum(["allow", "deny"]), names: z.array(z.string()) }).optional(),
+  assetTypes: AssetTypeFilter.optional(),
 });
 
 /** Sets a version's task status from the version's new status. */
@@ -30,13 +30,7 @@ export const versionToTaskStatus = defineHandler({
         `select status.name, task_id, task.status_id, asset.type.name, asset.type.short from AssetVersion where id is "${entry.entityId}"`,
       )).data[0];
       if (!version?.task_id || !version.status) continue;
-      if (assetTypes) {
-        const names = assetTypes.names.map((n) => n.toLowerCase());
-        const type = version.asset?.type;
-        const listed = names.includes(String(type?.name).toLowerCase()) ||
-          names.includes(String(type?.short).toLowerCase());
-        if (assetTypes.mode === "allow" ? !listed : listed) continue;
-      }
+      if (!assetTypePasses(assetTypes, version.asset?.type)) continue;
       const wanted = lookup(mapping, version.status.name);
       const candidates = wanted === undefined ? [] : Array.isArray(wanted) ? wanted : [wanted];
       const status = candidates.map((name) => statuses.get(name.toLowerCase())).find(Boolean);

@@ -18,9 +18,9 @@ import type { Entity } from "../src/tracker/resolve_context.ts";
 import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
 import { structurePath } from "./_structure.ts";
 import { fileLocator, reuseInDisk, transferFile, type TransferTarget } from "./_transfer.ts";
-import { uploadTargets } from "../src/tracker/upload_file.ts";
+import { uploadFiles } from "../src/tracker/upload_files.ts";
+import { sessionTimeout } from "../src/tracker/open_session.ts";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
-import { type ReuseCandidate, reuseContent } from "../src/tracker/reuse_content.ts";
 import { parsePublisher, publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
 import type { Resume } from "./validate_tracker.ts";
 
@@ -322,11 +322,23 @@ export const IntegrateVersion = definePlugin({
           ext,
         });
       const items = itemsOf(instance) as Array<FoundSequence | FoundFile>;
+      // Stamps as the scan read them with the sizes (stat again only what it did not give).
       const stamps = new Map<string, string>();
-      const allPaths = items.flatMap((item) =>
-        item.kind === "sequence" ? [...item.collection].map((name) => join(item.directory, name)) : [item.path]
-      );
-      await mapLimit(allPaths, 32, async (path) => void stamps.set(path, await stampOf(path)));
+      const unstamped: string[] = [];
+      for (const item of items) {
+        if (item.kind === "file") {
+          if (item.mtimeMs === undefined) unstamped.push(item.path);
+          else stamps.set(item.path, `${item.bytes}:${item.mtimeMs}`);
+          continue;
+        }
+        [...item.collection].forEach((name, index) => {
+          const path = join(item.directory, name);
+          const mtimeMs = item.mtimes?.[index];
+          if (mtimeMs === undefined || item.mtimes!.length !== item.sizes.length) unstamped.push(path);
+          else stamps.set(path, `${item.sizes[index]}:${mtimeMs}`);
+        });
+      }
+      await mapLimit(unstamped, 32, async (path) => void stamps.set(path, await stampOf(path)));
 
       const byContainer = new Map<string, Entity>();
       for (const component of existing) {
@@ -479,15 +491,19 @@ export const IntegrateVersion = definePlugin({
         }
         let verifiedOps: Operation[] = [];
         let verifiedFiles: PlannedFile[] = [];
+        // The component's `size` and `name` (a member's frame) say the rest: no metadata repeats them.
         const record = (file: PlannedFile, hex: string, size: number, resourceIdentifier: string) => {
           file.hex = hex;
+          if (size !== file.size) {
+            // The file changed since it was planned (and was sent whole as it is now).
+            verifiedOps.push(update("FileComponent", [file.componentId], { size }));
+            file.size = size;
+          }
           verifiedOps.push(
             ...metadataOps(file.componentId, "FileComponent", {
               ferry_fingerprint: `sha1:${hex}`,
-              ferry_size: String(size),
               ferry_origin: fileLocator(file.path),
               ferry_source: file.stamp,
-              ...(file.frame !== undefined ? { ferry_frame: String(file.frame) } : {}),
             }),
             create("ComponentLocation", {
               component_id: file.componentId,
@@ -497,10 +513,9 @@ export const IntegrateVersion = definePlugin({
           );
           verifiedFiles.push(file);
         };
-        // Files unchanged since the asset's last published version (same origin, size and
-        // modification time) whose content the tracker holds: linked to it, nothing sent or read.
-        // In a disk location: hard links of the previous version's files (copies where the file
-        // system has none).
+        // In a disk location, files unchanged since the asset's last published version (same origin,
+        // size and modification time): hard links of that version's files (copies where the file
+        // system has none), nothing read.
         const reused = { files: 0, bytes: 0 };
         if (transferTarget.kind === "disk" && pending.length > 0) {
           const known = await previousFingerprints(session, asset.id, version.id, locationId);
@@ -527,36 +542,6 @@ export const IntegrateVersion = definePlugin({
             );
           }
         }
-        if (transferTarget.kind === "server" && pending.length > 0) {
-          const known = await previousFingerprints(session, asset.id, version.id, locationId);
-          const candidates: Array<ReuseCandidate & { file: PlannedFile }> = [];
-          for (const file of pending) {
-            const before = known.get(fileLocator(file.path));
-            if (before && before.stamp === file.stamp) {
-              candidates.push({ componentId: file.componentId, sha1: before.hex, file });
-            }
-          }
-          const linked = await reuseContent(session, candidates);
-          for (const candidate of candidates) {
-            if (!linked.has(candidate.componentId)) continue;
-            record(candidate.file, candidate.sha1, candidate.file.size, candidate.componentId);
-            reused.files++;
-            reused.bytes += candidate.file.size;
-          }
-          if (reused.files > 0) {
-            pending = pending.filter((file) => !linked.has(file.componentId));
-            log.info(
-              `${reused.files} file(s), ${
-                reused.bytes.toLocaleString("en")
-              } bytes reused from the tracker (unchanged since the last version): not sent`,
-            );
-          }
-        }
-        instance.data.reused = reused;
-        progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
-        // Signed URLs for every pending file in a few calls; verified files are recorded in batches
-        // (a file counts as verified for a resumed publish once its ComponentLocation exists).
-        const uploads = transferTarget.kind === "server" ? await uploadTargets(session, pending) : new Map();
         const flush = async () => {
           const [ops, done] = [verifiedOps, verifiedFiles];
           verifiedOps = [];
@@ -565,21 +550,72 @@ export const IntegrateVersion = definePlugin({
           for (const file of done) file.verified = true;
         };
         try {
-          await mapLimit(pending, settings.uploadConcurrency, async (file) => {
-            signal.throwIfAborted();
-            const done = await transferFile(
+          if (transferTarget.kind === "server") {
+            // The tracker is asked for the content it holds before anything is sent (ferry's
+            // embedded tracker; an ftrack site is sent everything): files unchanged since the last
+            // version (same origin, size and modification time) by the SHA-1 recorded then, without
+            // reading them; other files small enough to hold in memory by the SHA-1 of their bytes,
+            // read once and sent from the same buffer when the tracker does not hold them.
+            const known = pending.length > 0
+              ? await previousFingerprints(session, asset.id, version.id, locationId)
+              : new Map();
+            const fingerprints = (instance.data.fingerprints as Record<string, string> | undefined) ?? {};
+            const byId = new Map(pending.map((file) => [file.componentId, file]));
+            const byContent = { files: 0, bytes: 0 };
+            await uploadFiles(
               session,
-              transferTarget,
-              { ...file, upload: uploads.get(file.componentId) },
-              progress,
-              signal,
+              pending.map((file) => {
+                const before = known.get(fileLocator(file.path));
+                const sha1 = before && before.stamp === file.stamp ? before.hex : fingerprints[file.path];
+                return {
+                  componentId: file.componentId,
+                  path: file.path,
+                  fileName: file.fileName,
+                  size: file.size,
+                  sha1,
+                };
+              }),
+              {
+                concurrency: settings.uploadConcurrency,
+                signal,
+                idleTimeout: sessionTimeout(session),
+                onExpect: (bytes) => progress.expect(bytes),
+                onProgress: (bytes) => progress.done(bytes),
+                onFile: async (item, outcome) => {
+                  const file = byId.get(item.componentId)!;
+                  record(file, outcome.hex, outcome.size, file.componentId);
+                  if (outcome.kind === "reused") {
+                    reused.files++;
+                    reused.bytes += outcome.size;
+                    if (outcome.hashed) {
+                      byContent.files++;
+                      byContent.bytes += outcome.size;
+                    }
+                  }
+                  if (verifiedFiles.length >= 100) await flush();
+                },
+              },
             );
-            record(file, done.hex, done.size, done.resourceIdentifier);
-            if (verifiedFiles.length >= 100) await flush();
-          });
+            if (reused.files > 0) {
+              const unchanged = reused.files - byContent.files;
+              log.info(
+                `${reused.files} file(s), ${reused.bytes.toLocaleString("en")} bytes the tracker holds already: ` +
+                  `linked, not sent (${unchanged} unchanged since the last version, ${byContent.files} found by content)`,
+              );
+            }
+          } else {
+            progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
+            await mapLimit(pending, settings.uploadConcurrency, async (file) => {
+              signal.throwIfAborted();
+              const done = await transferFile(session, transferTarget, file, progress, signal);
+              record(file, done.hex, done.size, done.resourceIdentifier);
+              if (verifiedFiles.length >= 100) await flush();
+            });
+          }
         } finally {
           // What was verified before a failure is recorded, so that a resumed publish does not send it again.
           await flush();
+          instance.data.reused = reused;
         }
         const sequenceOps: Operation[] = [];
         for (const sequence of sequences) {

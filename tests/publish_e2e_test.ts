@@ -43,11 +43,11 @@ Deno.test({
     deepStrictEqual(version.components.map((c: E) => [c.name, c.file_type]), [["abc", ".abc"]]);
     deepStrictEqual(version.notes.map((n: E) => n.content), ["first light"]);
     const [component] = (await session.query(
-      `select metadata, component_locations.location.name from Component where version_id is ${created.versionId}`,
+      `select size, metadata, component_locations.location.name from Component where version_id is ${created.versionId}`,
     )).data as E[];
     const meta = Object.fromEntries(component.metadata.map((m: E) => [m.key, m.value]));
     strictEqual(meta.ferry_fingerprint, `sha1:${sha1(await readFile(path))}`);
-    strictEqual(meta.ferry_size, String((await stat(path)).size));
+    strictEqual(component.size, (await stat(path)).size);
     ok(meta.ferry_origin.startsWith("file://"));
     strictEqual(component.component_locations[0].location.name, "ftrack.server");
     const task = (await session.query(`select status.name from Task where id is ${made.task.id}`)).data[0] as E;

@@ -134,6 +134,8 @@ export class FileStore {
    * @default {300000}
    */
   receiveIdleMs = 5 * 60_000;
+  /** Bytes of upload bodies taken in since the store opened (what clients sent, reused content not counted). */
+  receivedBytes = 0;
 
   private constructor(db: DatabaseSync, dir: string, temporary: boolean) {
     this.#db = db;
@@ -264,6 +266,7 @@ export class FileStore {
         if (done) break;
         lastData = Date.now();
         size += value.length;
+        this.receivedBytes += value.length;
         if (size > grant.size) {
           throw new UploadError(400, `The upload is larger than the ${grant.size} bytes announced.`);
         }
@@ -404,6 +407,17 @@ export class FileStore {
       throw error;
     }
     return answers;
+  }
+
+  /**
+   * The components whose data is the content `sha1`, and who stored each (undefined: the tracker
+   * itself).
+   */
+  holders(sha1: string): Array<{ componentId: string; storedBy: string | undefined }> {
+    const rows = this.#prepare("SELECT component_id, stored_by FROM files WHERE sha1 = ?").all(
+      String(sha1).toLowerCase(),
+    ) as Array<{ component_id: string; stored_by: string | null }>;
+    return rows.map((row) => ({ componentId: row.component_id, storedBy: row.stored_by ?? undefined }));
   }
 
   /** Whether a content is stored (by its SHA-1), and its size. */

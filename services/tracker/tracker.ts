@@ -46,6 +46,12 @@ export interface TrackerOpenOptions {
    * answers with its pages. Without it, `get_widget_url` says there is no web view.
    */
   webUrl?: string;
+  /**
+   * Offer ferry's content reuse (`ferry_content_reuse` in `query_server_information`,
+   * `ferry_reuse_component_data`, `ferry_sha1` on `get_upload_metadata`). Off, the tracker answers
+   * as an ftrack site does: every file is uploaded. @default {true}
+   */
+  contentReuse?: boolean;
 }
 
 /** One write batch's context for `ftrack.update`: who wrote and the tokens web clients use. */
@@ -98,6 +104,8 @@ const schemas = {
     file_size: z.number().int().min(0),
     checksum: z.string().nullish(),
     parts: z.number().int().nullish(),
+    // ferry's extension: the SHA-1 of the bytes the uploader holds (see `#reuseRequests`).
+    ferry_sha1: z.string().regex(/^[0-9a-fA-F]{40}$/, "must be a SHA-1 (40 hex digits)").nullish(),
   }),
   complete_multipart_upload: z.object({
     action: z.literal("complete_multipart_upload"),
@@ -170,7 +178,10 @@ export class Tracker {
   #privateProjects: Set<string> | undefined;
   /** Multi-part uploads joined and stored, by upload id: what `complete_multipart_upload` answers. */
   #completed = new Map<string, string>();
-  /** Answers of `ferry_reuse_component_data` operations, linked before their batch runs. */
+  /**
+   * Answers of `ferry_reuse_component_data` operations and of `get_upload_metadata` operations
+   * with a `ferry_sha1`, linked before their batch runs.
+   */
   #reused = new WeakMap<object, boolean>();
   /** Multi-part uploads being joined, by upload id. */
   #completing = new Map<string, Promise<void>>();
@@ -187,6 +198,8 @@ export class Tracker {
   readonly thumbnails = new Thumbnails(() => this.mediaTools);
   /** See {@linkcode TrackerOpenOptions.webUrl}. */
   webUrl: string | undefined;
+  /** See {@linkcode TrackerOpenOptions.contentReuse}; may be changed while the tracker runs. */
+  contentReuse = true;
   #jobs = new Set<Promise<void>>();
 
   private constructor(
@@ -241,6 +254,7 @@ export class Tracker {
     const tracker = new Tracker(store, files, multipart, apiUser, memory ? undefined : options.data);
     if (options.mediaTools) tracker.mediaTools = options.mediaTools;
     if (options.webUrl !== undefined) tracker.webUrl = checkWebUrl(options.webUrl);
+    if (options.contentReuse !== undefined) tracker.contentReuse = options.contentReuse;
     if (store.count("Location") === 0) {
       store.transaction(() => {
         const writer = new Writer(tracker.graph, { userId: "" });
@@ -453,24 +467,8 @@ export class Tracker {
    */
   async handle(body: unknown, context: CallContext): Promise<unknown> {
     if (Array.isArray(body)) {
-      // ferry's extension of the upload grant: data the tracker holds already is linked, not sent
-      // (a few at once: each is a few file-system calls).
-      const reuses = body.filter((operation) =>
-        (operation as { action?: unknown } | null)?.action === "ferry_reuse_component_data"
-      );
       try {
-        const userId = String(context.user.id);
-        const access = reuses.length > 0 ? this.#access(userId) : undefined;
-        const requests = reuses.map((operation) => validated(schemas.ferry_reuse_component_data, operation));
-        for (const request of requests) {
-          access!.mayWrite(request.action);
-          this.#mayChangeComponent(access!, request.component_id, "upload data for");
-        }
-        const answers = requests.length === 0 ? [] : await this.files.reuseMany(
-          requests.map((request) => ({ componentId: request.component_id, sha1: request.sha1 })),
-          userId,
-        );
-        answers.forEach((answer, index) => this.#reused.set(reuses[index] as object, answer));
+        await this.#reuseContents(body, context);
       } catch (error) {
         if (error instanceof TrackerError) return errorObject(error);
         return errorObject(new TrackerError("ValidationError", (error as Error).message));
@@ -486,6 +484,65 @@ export class Tracker {
       }
     }
     return this.call(body, context);
+  }
+
+  /**
+   * ferry's extension of the upload grant, run before the batch (it needs the disk): each
+   * `ferry_reuse_component_data`, and each `get_upload_metadata` with a `ferry_sha1`, whose content
+   * the tracker holds and the caller may read is linked to it (nothing is sent); the answers are
+   * kept for {@linkcode #operation}. One pass for the whole batch (see `FileStore.reuseMany`).
+   *
+   * The rule: a SHA-1 stands for bytes the caller holds (ferry's uploader computes it from the
+   * bytes it read, which is its proof of possession), and content is reused only when the caller
+   * could read it anyway: some component holding it is in no private project hidden from them, or
+   * they stored it themselves. Anything else is answered "not held" and uploaded as usual (stored
+   * once all the same), so a SHA-1 alone neither gives nor reveals content of a private project.
+   */
+  async #reuseContents(body: unknown[], context: CallContext): Promise<void> {
+    if (!this.contentReuse) return;
+    const operations: object[] = [];
+    const requests: Array<{ componentId: string; sha1: string }> = [];
+    for (const operation of body) {
+      const action = (operation as { action?: unknown } | null)?.action;
+      if (action === "ferry_reuse_component_data") {
+        const request = validated(schemas.ferry_reuse_component_data, operation);
+        operations.push(operation as object);
+        requests.push({ componentId: request.component_id, sha1: request.sha1.toLowerCase() });
+      } else if (action === "get_upload_metadata" && (operation as { ferry_sha1?: unknown }).ferry_sha1 != null) {
+        const request = validated(schemas.get_upload_metadata, operation);
+        operations.push(operation as object);
+        requests.push({ componentId: request.component_id, sha1: request.ferry_sha1!.toLowerCase() });
+      }
+    }
+    if (requests.length === 0) return;
+    const userId = String(context.user.id);
+    const access = this.#access(userId);
+    access.mayWrite(String((operations[0] as { action: string }).action));
+    for (const request of requests) this.#mayChangeComponent(access, request.componentId, "upload data for");
+    const readable = new Map<string, boolean>();
+    const allowed: number[] = [];
+    requests.forEach((request, index) => {
+      if (!readable.has(request.sha1)) readable.set(request.sha1, this.#mayReadContent(access, request.sha1));
+      if (readable.get(request.sha1)) allowed.push(index);
+      else this.#reused.set(operations[index]!, false);
+    });
+    const answers = allowed.length === 0 ? [] : await this.files.reuseMany(allowed.map((i) => requests[i]!), userId);
+    answers.forEach((answer, at) => this.#reused.set(operations[allowed[at]!]!, answer));
+  }
+
+  /**
+   * Whether the user may read the stored content `sha1` (see {@linkcode #reuseContents}): a
+   * component holding it is visible to them, or they stored it (data of a component not committed
+   * yet). Users who see every project may read every content.
+   */
+  #mayReadContent(access: Access, sha1: string): boolean {
+    if (access.seesAll) return true;
+    for (const holder of this.files.holders(sha1)) {
+      if (holder.storedBy === access.userId) return true;
+      const component = this.graph.byKey("Component", holder.componentId);
+      if (component !== undefined && access.sees(component)) return true;
+    }
+    return false;
   }
 
   /** Joins and stores an upload once: a completion sent again while the first is joined waits for it. */
@@ -566,8 +623,8 @@ export class Tracker {
           version: SERVER_VERSION,
           schema_hash: allSchemas().hash,
           is_timezone_support_enabled: true,
-          // ferry's uploader may ask `ferry_reuse_component_data` before sending a file (not on ftrack sites).
-          ferry_content_reuse: true,
+          // ferry's uploader may ask for content the tracker holds before sending a file (not on ftrack sites).
+          ...(this.contentReuse ? { ferry_content_reuse: true } : {}),
           storage_scenario: { scenario: "ftrack.automatic", data: {} },
           user_information: { id: context.user.id, username: context.user.username },
           product: "ferry embedded tracker",
@@ -632,6 +689,8 @@ export class Tracker {
         return { action: "delete", data: true };
       }
       case "ferry_reuse_component_data": {
+        // Not offered: the tracker answers as an ftrack site does.
+        if (!this.contentReuse) throw new TrackerError("ServerError", `Invalid action u'${action}'`);
         const request = validated(schemas.ferry_reuse_component_data, operation);
         const reused = this.#reused.get(operation as object);
         if (reused === undefined) {
@@ -642,6 +701,10 @@ export class Tracker {
       case "get_upload_metadata": {
         const request = validated(schemas.get_upload_metadata, operation);
         this.#mayChangeComponent(access, request.component_id, "upload data for");
+        if (request.ferry_sha1 != null && this.#reused.get(operation as object) === true) {
+          // The tracker holds this content and linked the component to it: nothing to send.
+          return { action: "get_upload_metadata", component_id: request.component_id, ferry_reused: true };
+        }
         if (request.parts != null && request.parts > 1) {
           // Refused now when the component's data is stored already (the grant itself is not used).
           this.files.grant(request.component_id, request.file_size, undefined, { userId: String(context.user.id) });

@@ -19,6 +19,11 @@ export interface FoundSequence {
   bytes: number;
   /** Each member's size, in frame order. */
   sizes: number[];
+  /**
+   * Each member's modification time (`mtimeMs` of `node:fs` `stat`, read with its size), in frame
+   * order: with the size, the stamp a publish records to tell an unchanged file later.
+   */
+  mtimes?: number[];
   /** The combined digest (see `fingerprintSequence`) and each member's, when asked for. */
   fingerprint?: { algorithm: HashAlgorithm; hex: string; members: Fingerprint[] };
 }
@@ -28,6 +33,8 @@ export interface FoundFile {
   kind: "file";
   path: string;
   bytes: number;
+  /** The file's modification time (`mtimeMs`), read with its size. */
+  mtimeMs?: number;
   fingerprint?: Fingerprint;
 }
 
@@ -82,14 +89,23 @@ export async function scanFiles(
   const memberPaths = (sequence: FoundSequence) =>
     [...sequence.collection].map((name) => join(sequence.directory, name));
   const allPaths = [...sequences.flatMap(memberPaths), ...files.map((file) => file.path)];
-  const sizes = await mapLimit(allPaths, 64, async (path) => (await stat(path)).size);
+  const stats = await mapLimit(allPaths, 64, async (path) => {
+    const info = await stat(path);
+    return { size: info.size, mtimeMs: info.mtimeMs };
+  });
   let at = 0;
   for (const sequence of sequences) {
-    sequence.sizes = sizes.slice(at, at + sequence.collection.size);
+    const members = stats.slice(at, at + sequence.collection.size);
+    sequence.sizes = members.map((member) => member.size);
+    sequence.mtimes = members.map((member) => member.mtimeMs);
     sequence.bytes = sequence.sizes.reduce((sum, size) => sum + size, 0);
     at += sequence.collection.size;
   }
-  for (const file of files) file.bytes = sizes[at++]!;
+  for (const file of files) {
+    const { size, mtimeMs } = stats[at++]!;
+    file.bytes = size;
+    file.mtimeMs = mtimeMs;
+  }
 
   if (options.fingerprint) {
     const algorithm = options.fingerprint;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import type { HashAlgorithm } from "../fingerprint/algorithm.ts";
-import { BufferPool } from "../buffers/buffer_pool.ts";
+import { giveReadBuffer, takeReadBuffer, WHOLE_FILE_LIMIT } from "./_read_buffers.ts";
 import { putStream, putStreamReaches } from "./put_stream.ts";
 import { TrackerConnectionError } from "./tracker_connection_error.ts";
 
@@ -55,6 +55,39 @@ export interface UploadFileOptions {
    * be seen, may take this long plus its size at 256 KiB/s. @default {none}
    */
   idleTimeout?: number;
+  /**
+   * The file's bytes, read and fingerprinted already (see `uploadFiles`): sent from this buffer,
+   * the file is not read again.
+   */
+  content?: HeldContent;
+  /** How files are opened (a test may count what is read). @default {node:fs/promises `open`} */
+  openFile?: OpenFile;
+}
+
+/** A file opened for reading: the part of `node:fs/promises`' `FileHandle` the uploader uses. */
+export interface ReadableFile {
+  stat(): Promise<{ size: number; mtimeMs: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+/** Opens a file for reading. */
+export type OpenFile = (path: string) => Promise<ReadableFile>;
+
+/** Opens with `node:fs/promises`. */
+export const openForReading: OpenFile = (path) => open(path, "r");
+
+/** A whole file held in memory, with the fingerprint of these bytes and the file's state when read. */
+export interface HeldContent {
+  /** The bytes (the first `size` of the buffer). */
+  buffer: Uint8Array<ArrayBuffer>;
+  size: number;
+  /** The fingerprint of the bytes, in the upload's algorithm. */
+  hex: string;
+  /** The file's modification time when it was read: the upload fails if the file changes before it is stored. */
+  mtimeMs: number;
+  /** Called once the buffer is no longer read (the request has taken its body). */
+  release(): void;
 }
 
 /**
@@ -63,15 +96,6 @@ export interface UploadFileOptions {
  * fingerprints with SHA-1 then checks the stored bytes without computing an MD5 for the ETag.
  */
 export const SHA1_HEADER = "x-ferry-sha1";
-
-/** Files up to this size are read into memory in one piece and sent as one body. */
-const WHOLE_FILE_LIMIT = 32 * 1024 * 1024;
-
-/**
- * Read buffers of finished uploads, reused by the next ones: fetch copies a request body when the
- * request is made, so a buffer is free again once `fetch` has been called.
- */
-const readBuffers = new BufferPool();
 
 /**
  * Where one file's bytes go: a signed URL and the headers to send with them, and (from ferry's
@@ -117,8 +141,17 @@ export async function uploadTargets(
  * (see {@linkcode putStream}), so the storage can serve others meanwhile.
  */
 export async function uploadFile(session: Session, options: UploadFileOptions): Promise<UploadedFile> {
-  const { componentId, path, fileName, algorithm = "sha1", chunkSize = 2 * 1024 * 1024, onProgress, idleTimeout } =
-    options;
+  const {
+    componentId,
+    path,
+    fileName,
+    algorithm = "sha1",
+    chunkSize = 2 * 1024 * 1024,
+    onProgress,
+    idleTimeout,
+    content,
+    openFile = openForReading,
+  } = options;
   // Without progress for idleTimeout ms, the transfer is aborted (the timer restarts at every chunk).
   const idle = new AbortController();
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -128,22 +161,28 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     idleTimer = setTimeout(() => idle.abort(), idleTimeout + extra);
   };
   const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
-  const file = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
+  let released = false;
+  const release = () => {
+    if (!released) content?.release();
+    released = true;
+  };
+  const file = content ? undefined : await openFile(path).catch((error: NodeJS.ErrnoException) => {
     throw new UploadError(path, error.code === "ENOENT" ? "it does not exist" : error.message, { cause: error });
   });
   try {
-    const before = await file.stat();
-    const size = before.size;
+    const before = file ? await file.stat() : { size: content!.size, mtimeMs: content!.mtimeMs };
+    const size = content?.size ?? before!.size;
     const metadata = options.target ?? (await session.call<UploadTarget>([
       { action: "get_upload_metadata", component_id: componentId, file_name: fileName, file_size: size } as never,
     ]))[0];
     if (!metadata?.url) throw new UploadError(path, "the tracker gave no upload URL");
     const sha1Header = algorithm === "sha1" ? metadata.sha1_header : undefined;
-    const fingerprint = createHash(algorithm);
+    // Held content was fingerprinted when it was read: its bytes are not hashed again.
+    const fingerprint = content ? undefined : createHash(algorithm);
     const md5 = sha1Header ? undefined : createHash("md5");
     let sent = 0;
     const take = (piece: Uint8Array) => {
-      fingerprint.update(piece);
+      fingerprint?.update(piece);
       md5?.update(piece);
       sent += piece.length;
       onProgress?.(piece.length);
@@ -153,11 +192,15 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     /** (time, bytes taken) of the pulls of the last 2 s: the recent pace of the network. */
     const recent: Array<[number, number]> = [];
     let buffer: Uint8Array<ArrayBuffer> | undefined;
-    if (size <= WHOLE_FILE_LIMIT) {
-      buffer = readBuffers.take(size);
+    if (content) {
+      const whole = content.buffer.subarray(0, size);
+      take(whole);
+      body = whole;
+    } else if (size <= WHOLE_FILE_LIMIT) {
+      buffer = takeReadBuffer(size);
       let filled = 0;
       while (filled < size) {
-        const { bytesRead } = await file.read(buffer, filled, size - filled, filled);
+        const { bytesRead } = await file!.read(buffer, filled, size - filled, filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -168,7 +211,7 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
       body = new ReadableStream<Uint8Array>({
         async pull(controller) {
           const chunk = new Uint8Array(Math.min(chunkSize, Math.max(size - sent, 1)));
-          const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file.read(chunk, 0, chunk.length, sent);
+          const { bytesRead } = sent >= size ? { bytesRead: 0 } : await file!.read(chunk, 0, chunk.length, sent);
           const now = performance.now();
           if (bytesRead === 0) {
             // The bytes still in socket and client buffers (tens of MB on a fast link) drain
@@ -196,13 +239,14 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     let response: Response;
     sendingSince = performance.now();
     // A whole buffer's progress cannot be seen: it may take the limit plus its size at 256 KiB/s.
-    stillMoving(buffer ? (size / (256 * 1024)) * 1000 : 0);
+    stillMoving(buffer || content ? (size / (256 * 1024)) * 1000 : 0);
     try {
       // A stream goes with its length (fetch would send it chunked, see putStream) where putStream can.
       const sending = body instanceof ReadableStream && putStreamReaches(metadata.url)
         ? putStream({ url: metadata.url, headers, body, contentLength: size, signal })
         : fetch(metadata.url, { method: "PUT", headers, body, signal, duplex: "half" } as RequestInit);
-      if (buffer) readBuffers.give(buffer);
+      if (buffer) giveReadBuffer(buffer);
+      release();
       response = await sending;
     } catch (error) {
       if (idle.signal.aborted) throw stalled(path, metadata.url, idleTimeout!, error);
@@ -225,14 +269,14 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     });
     clearTimeout(idleTimer);
     if (!response.ok) throw new UploadError(path, `the storage answered ${response.status}: ${answer.slice(0, 200)}`);
-    const after = await file.stat();
+    const after = file ? await file.stat() : await stat(path).catch(() => ({ size: -1, mtimeMs: -1 }));
     if (sent !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
       throw new UploadError(
         path,
         `it changed during the upload (${size} bytes expected, ${sent} sent, ${after.size} now)`,
       );
     }
-    const hex = fingerprint.digest("hex");
+    const hex = content?.hex ?? fingerprint!.digest("hex");
     if (sha1Header) {
       const stored = response.headers.get(sha1Header);
       if (stored?.toLowerCase() !== hex) {
@@ -248,7 +292,8 @@ export async function uploadFile(session: Session, options: UploadFileOptions): 
     return { hex, algorithm, md5: digest, size };
   } finally {
     clearTimeout(idleTimer);
-    await file.close();
+    release();
+    await file?.close();
   }
 }
 

@@ -1,0 +1,393 @@
+import { createHash } from "node:crypto";
+import type { Session } from "@ftrack/api";
+import { mapLimit } from "../async/map_limit.ts";
+import { giveReadBuffer, takeReadBuffer, WHOLE_FILE_LIMIT } from "./_read_buffers.ts";
+import { offersContentReuse } from "./reuse_content.ts";
+import {
+  type HeldContent,
+  type OpenFile,
+  openForReading,
+  UploadError,
+  uploadFile,
+  type UploadTarget,
+  uploadTargets,
+} from "./upload_file.ts";
+
+/** One file for {@linkcode uploadFiles}. */
+export interface UploadFilesItem {
+  /** The component the data belongs to (created before the upload). */
+  componentId: string;
+  /** Local file. */
+  path: string;
+  /** Name with extension given to the server. */
+  fileName: string;
+  /** Its size in bytes, as planned (the upload checks the file's own). */
+  size: number;
+  /**
+   * The SHA-1 of the file's bytes when known without reading it (a fingerprint taken earlier, or
+   * the one recorded for the same unchanged file by the last version): asked about first.
+   */
+  sha1?: string;
+}
+
+/** What became of one file. */
+export type UploadOutcome =
+  | { kind: "uploaded"; hex: string; size: number }
+  | {
+    kind: "reused";
+    hex: string;
+    size: number;
+    /** Found by reading and hashing the file (else by the SHA-1 it came with). */
+    hashed: boolean;
+  };
+
+/** Options of {@linkcode uploadFiles}. */
+export interface UploadFilesOptions {
+  /** Uploads in flight at once. @default {4} */
+  concurrency?: number;
+  /**
+   * Bytes of files read ahead and held in memory while the tracker is asked about them (at least
+   * one file is always held). @default {134217728} (128 MiB)
+   */
+  memoryBytes?: number;
+  /**
+   * Files up to this size are read into memory whole: hashed once, asked about, and sent from the
+   * same buffer. Larger files are streamed and asked about only with a known SHA-1.
+   * @default {33554432} (32 MiB)
+   */
+  wholeFileLimit?: number;
+  /** Most files asked about in one call. @default {200} */
+  askBatch?: number;
+  /**
+   * Bytes that will be transferred, told once the files with a known SHA-1 were asked about (those
+   * the tracker holds are not counted).
+   */
+  onExpect?: (bytes: number) => void;
+  /**
+   * Bytes done as they go: sent, or found held by the tracker after the file was read (bytes
+   * counted in `onExpect` that need no sending).
+   */
+  onProgress?: (bytes: number) => void;
+  /** Each file once it is stored, uploaded or reused; awaited before that lane goes on. */
+  onFile?: (file: UploadFilesItem, outcome: UploadOutcome) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** See `UploadFileOptions.idleTimeout`. */
+  idleTimeout?: number;
+  /** How files are opened (a test may count what is read). @default {node:fs/promises `open`} */
+  openFile?: OpenFile;
+}
+
+/** A file on its way: what is known of it, and its grant once asked. */
+interface Pending {
+  file: UploadFilesItem;
+  content?: HeldContent;
+  target?: UploadTarget;
+}
+
+/** `get_upload_metadata`'s answer from a tracker that holds the content (see `ferry_sha1`). */
+interface Granted extends Partial<UploadTarget> {
+  ferry_reused?: boolean;
+}
+
+/**
+ * Uploads many files to the tracker's `ftrack.server` storage, sending only what it does not hold.
+ *
+ * On a tracker that offers content reuse (ferry's embedded tracker: `ferry_content_reuse` in its
+ * server information), the upload grant is asked with the SHA-1 of the bytes (`get_upload_metadata`
+ * with `ferry_sha1`), and a tracker that holds that content, readable by the caller, links the
+ * component to it and answers `ferry_reused` instead of a URL: nothing is sent. Files with a known
+ * SHA-1 are asked about first, without being read. Other files up to `wholeFileLimit` are read once
+ * into memory (at most `memoryBytes` at a time), hashed, asked about in batches, and sent from the
+ * same buffer when not held. Larger files are never read just to ask: they stream as usual.
+ *
+ * On any other tracker (an ftrack site), the grants are asked in batches and every file is
+ * uploaded, exactly as {@linkcode uploadFile} does one.
+ *
+ * Each file is verified as {@linkcode uploadFile} verifies it. The first failure stops new work
+ * and is thrown once the uploads in flight have settled.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { uploadFiles } from "./upload_files.ts";
+ * import type { Session } from "@ftrack/api";
+ *
+ * // Nothing to upload: nothing is asked.
+ * const done = await uploadFiles({} as Session, []);
+ * ok(done.size === 0);
+ * ```
+ */
+export async function uploadFiles(
+  session: Session,
+  files: ReadonlyArray<UploadFilesItem>,
+  options: UploadFilesOptions = {},
+): Promise<Map<string, UploadOutcome>> {
+  const {
+    concurrency = 4,
+    memoryBytes = 128 * 1024 * 1024,
+    wholeFileLimit = WHOLE_FILE_LIMIT,
+    askBatch = 200,
+    onExpect,
+    onProgress,
+    onFile,
+    signal,
+    idleTimeout,
+    openFile = openForReading,
+  } = options;
+  for (const [name, value] of [["concurrency", concurrency], ["askBatch", askBatch]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`Cannot upload files with ${name} '${value}': it must be a whole number ≥ 1`);
+    }
+  }
+  if (!(memoryBytes >= 0) || !(wholeFileLimit >= 0)) {
+    throw new RangeError(
+      `Cannot upload files with memoryBytes '${memoryBytes}' and wholeFileLimit '${wholeFileLimit}': they must be ≥ 0`,
+    );
+  }
+  const outcomes = new Map<string, UploadOutcome>();
+  if (files.length === 0) return outcomes;
+  const finish = async (file: UploadFilesItem, outcome: UploadOutcome) => {
+    outcomes.set(file.componentId, outcome);
+    await onFile?.(file, outcome);
+  };
+  const upload = async (item: Pending) => {
+    signal?.throwIfAborted();
+    const uploaded = await uploadFile(session, {
+      componentId: item.file.componentId,
+      path: item.file.path,
+      fileName: item.file.fileName,
+      onProgress,
+      signal,
+      target: item.target,
+      idleTimeout,
+      content: item.content,
+      openFile,
+    });
+    await finish(item.file, { kind: "uploaded", hex: uploaded.hex, size: uploaded.size });
+  };
+
+  if (!offersContentReuse(session)) {
+    onExpect?.(files.reduce((sum, file) => sum + file.size, 0));
+    const targets = await uploadTargets(session, files);
+    await mapLimit(files, concurrency, (file) => upload({ file, target: targets.get(file.componentId) }));
+    return outcomes;
+  }
+
+  /** Asks for the grants of `items` (with their SHA-1 where known); returns those still to send. */
+  const ask = async (items: Pending[], hashed: boolean): Promise<Pending[]> => {
+    const answers = await session.call<Granted>(items.map((item) => {
+      const sha1 = item.content?.hex ?? item.file.sha1;
+      return {
+        action: "get_upload_metadata",
+        component_id: item.file.componentId,
+        file_name: item.file.fileName,
+        file_size: item.content?.size ?? item.file.size,
+        ...(sha1 ? { ferry_sha1: sha1 } : {}),
+      };
+    }) as never[]);
+    const toSend: Pending[] = [];
+    try {
+      for (const [at, item] of items.entries()) {
+        const answer = answers[at];
+        const sha1 = item.content?.hex ?? item.file.sha1;
+        if (answer?.ferry_reused === true && sha1) {
+          const size = item.content?.size ?? item.file.size;
+          item.content?.release();
+          if (hashed) onProgress?.(size);
+          await finish(item.file, { kind: "reused", hex: sha1, size, hashed });
+        } else {
+          if (!answer?.url) {
+            item.content?.release();
+            throw new UploadError(item.file.path, "the tracker gave no upload URL");
+          }
+          toSend.push({ ...item, target: answer as UploadTarget });
+        }
+      }
+    } catch (error) {
+      // Nothing of this batch is sent: its memory goes back.
+      for (const item of items) item.content?.release();
+      throw error;
+    }
+    return toSend;
+  };
+
+  // Files whose SHA-1 is known: asked about without reading them.
+  const known = files.filter((file) => file.sha1 !== undefined);
+  const rest = files.filter((file) => file.sha1 === undefined);
+  const granted: Pending[] = [];
+  for (let i = 0; i < known.length; i += askBatch) {
+    signal?.throwIfAborted();
+    granted.push(...await ask(known.slice(i, i + askBatch).map((file) => ({ file })), false));
+  }
+  onExpect?.([...granted.map((item) => item.file), ...rest].reduce((sum, file) => sum + file.size, 0));
+  await new ReadAhead(rest, granted, { concurrency, memoryBytes, wholeFileLimit, askBatch, signal, openFile })
+    .run((items) => ask(items, true), upload);
+  return outcomes;
+}
+
+interface ReadAheadOptions {
+  concurrency: number;
+  memoryBytes: number;
+  wholeFileLimit: number;
+  askBatch: number;
+  signal: AbortSignal | undefined;
+  openFile: OpenFile;
+}
+
+/**
+ * The pipeline of {@linkcode uploadFiles} for files without a known SHA-1: a reader fills a batch
+ * (small files read whole and hashed; large ones as they are), the batch is asked about when it is
+ * full, when memory is, or when the uploaders are about to run dry, and upload lanes send what the
+ * tracker does not hold.
+ */
+class ReadAhead {
+  #files: ReadonlyArray<UploadFilesItem>;
+  #ready: Pending[];
+  #options: ReadAheadOptions;
+  #batch: Pending[] = [];
+  #held = 0;
+  #reading = true;
+  #failure: { error: unknown } | undefined;
+  /** Woken when something changes: memory freed, files ready, reading done, a failure. */
+  #waiters: Array<() => void> = [];
+
+  constructor(files: ReadonlyArray<UploadFilesItem>, ready: Pending[], options: ReadAheadOptions) {
+    this.#files = files;
+    this.#ready = [...ready];
+    this.#options = options;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #changed(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= { error };
+    this.#wake();
+  }
+
+  #check(): void {
+    if (this.#failure) throw this.#failure.error;
+    this.#options.signal?.throwIfAborted();
+  }
+
+  async run(ask: (items: Pending[]) => Promise<Pending[]>, upload: (item: Pending) => Promise<void>): Promise<void> {
+    const flush = async () => {
+      if (this.#batch.length === 0) return;
+      const batch = this.#batch;
+      this.#batch = [];
+      this.#ready.push(...await ask(batch));
+      this.#wake();
+    };
+    let busy = 0;
+    const reader = async () => {
+      const { memoryBytes, wholeFileLimit, askBatch, concurrency } = this.#options;
+      try {
+        for (const file of this.#files) {
+          this.#check();
+          if (file.size <= wholeFileLimit) {
+            // Room for it: what is read is asked about first, then the uploads free memory.
+            while (this.#held > 0 && this.#held + file.size > memoryBytes) {
+              await flush();
+              if (this.#held + file.size <= memoryBytes) break;
+              await this.#changed();
+              this.#check();
+            }
+            const content = await this.#read(file);
+            this.#batch.push({ file, content });
+          } else {
+            this.#batch.push({ file });
+          }
+          if (this.#batch.length >= askBatch || this.#ready.length + busy < concurrency) await flush();
+        }
+        await flush();
+      } catch (error) {
+        this.#fail(error);
+      } finally {
+        this.#reading = false;
+        this.#wake();
+      }
+    };
+    const lane = async () => {
+      try {
+        while (true) {
+          if (this.#failure) return;
+          const item = this.#ready.shift();
+          if (item === undefined) {
+            if (!this.#reading) return;
+            await this.#changed();
+            continue;
+          }
+          busy++;
+          try {
+            await upload(item);
+          } finally {
+            busy--;
+          }
+        }
+      } catch (error) {
+        this.#fail(error);
+      }
+    };
+    await Promise.all([reader(), ...Array.from({ length: this.#options.concurrency }, lane)]);
+    // What was read but not sent (a failure) gives its memory back.
+    for (const item of [...this.#batch, ...this.#ready]) item.content?.release();
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Reads a whole file into a buffer and hashes it, checking that it did not change meanwhile. */
+  async #read(file: UploadFilesItem): Promise<HeldContent> {
+    const handle = await this.#options.openFile(file.path).catch((error: NodeJS.ErrnoException) => {
+      throw new UploadError(file.path, error.code === "ENOENT" ? "it does not exist" : error.message, {
+        cause: error,
+      });
+    });
+    let buffer: Uint8Array<ArrayBuffer> | undefined;
+    try {
+      const before = await handle.stat();
+      const size = before.size;
+      buffer = takeReadBuffer(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      const after = await handle.stat();
+      if (filled !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
+        throw new UploadError(
+          file.path,
+          `it changed while it was read (${size} bytes expected, ${filled} read, ${after.size} now)`,
+        );
+      }
+      const hex = createHash("sha1").update(buffer.subarray(0, size)).digest("hex");
+      const held = buffer;
+      const cost = held.length;
+      this.#held += cost;
+      let released = false;
+      buffer = undefined;
+      return {
+        buffer: held,
+        size,
+        hex,
+        mtimeMs: before.mtimeMs,
+        release: () => {
+          if (released) return;
+          released = true;
+          this.#held -= cost;
+          giveReadBuffer(held);
+          this.#wake();
+        },
+      };
+    } finally {
+      if (buffer) giveReadBuffer(buffer);
+      await handle.close();
+    }
+  }
+}

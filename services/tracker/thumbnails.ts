@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { mkdtemp, rename, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { lastLine, type MediaTools, runTool } from "../../src/media/run_tool.ts";
+import { ownedTempFolder } from "./owned_temp_folder.ts";
 
 /** The widest thumbnail made. */
 export const MAX_THUMBNAIL_SIZE = 4096;
@@ -46,8 +46,15 @@ export interface ThumbnailSource {
   fileType: string;
 }
 
+/** Options of {@linkcode Thumbnails}. */
+export interface ThumbnailsOptions {
+  /** Where the cache folder goes. @default {os.tmpdir()} */
+  tempParent?: string;
+}
+
 /**
- * Scaled thumbnails, made once per component data and width in a private temporary folder.
+ * Scaled thumbnails, made once per component data and width in a private temporary folder
+ * (`ferry-thumbnails-<pid>-…`, see `ownedTempFolder`: those of processes that are gone are removed).
  *
  * @example
  * ```ts ignore
@@ -59,9 +66,11 @@ export class Thumbnails {
   #tools: () => MediaTools;
   #dir: Promise<string> | undefined;
   #making = new Map<string, Promise<string>>();
+  #tempParent: string | undefined;
 
-  constructor(tools: () => MediaTools) {
+  constructor(tools: () => MediaTools, options: ThumbnailsOptions = {}) {
     this.#tools = tools;
+    this.#tempParent = options.tempParent;
   }
 
   /** The thumbnail `width` pixels wide (height keeps the aspect); `ThumbnailError` when ffmpeg fails. */
@@ -69,7 +78,7 @@ export class Thumbnails {
     const png = source.fileType.toLowerCase() === ".png";
     const name = `${source.sha1}-${width}.${png ? "png" : "jpg"}`;
     const contentType = png ? "image/png" : "image/jpeg";
-    this.#dir ??= mkdtemp(join(tmpdir(), "ferry-thumbnails-"));
+    this.#dir ??= ownedTempFolder("ferry-thumbnails-", { parent: this.#tempParent });
     const path = join(await this.#dir, name);
     if (await stat(path).then(() => true, () => false)) return { path, contentType };
     let making = this.#making.get(name);

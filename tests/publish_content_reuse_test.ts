@@ -1,0 +1,345 @@
+/**
+ * Content reuse through the upload grant: the uploader asks the embedded tracker whether it holds a
+ * file's content (by the SHA-1 of the bytes it read) and sends only what it does not; small files
+ * are read once, large ones never read just to ask; a tracker without the extension gets every
+ * file; content in a private project is not reusable by those who cannot read it.
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Session } from "@ftrack/api";
+import type { RunningTracker } from "../services/tracker/server.ts";
+import { type OpenFile, openForReading } from "../src/tracker/upload_file.ts";
+import { uploadFiles } from "../src/tracker/upload_files.ts";
+import { NO_REVIEW_TOOLS, publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+
+// deno-lint-ignore no-explicit-any
+type E = any;
+const options = { sanitizeOps: false, sanitizeResources: false };
+const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest("hex");
+
+/** Bytes that differ from any other call's (a seeded pattern). */
+function bytesOf(seed: number, size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  return data;
+}
+
+/** `openForReading` counting the bytes read of each path. */
+function countingReader(): { openFile: OpenFile; read: Map<string, number> } {
+  const read = new Map<string, number>();
+  const openFile: OpenFile = async (path) => {
+    const file = await openForReading(path);
+    return {
+      stat: () => file.stat(),
+      close: () => file.close(),
+      async read(buffer, offset, length, position) {
+        const done = await file.read(buffer, offset, length, position);
+        read.set(path, (read.get(path) ?? 0) + done.bytesRead);
+        return done;
+      },
+    };
+  };
+  return { openFile, read };
+}
+
+/** The SHA-1 of what the tracker gives back for a component. */
+async function download(running: RunningTracker, componentId: string): Promise<string> {
+  const response = await fetch(
+    `${running.url}/component/get?id=${componentId}&username=${running.apiUser}&apiKey=${running.apiKey}`,
+  );
+  strictEqual(response.status, 200, `component ${componentId} downloads`);
+  return sha1(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** A FileComponent of its own version in the demo shot, to upload data for. */
+async function newComponent(session: Session, name: string): Promise<string> {
+  const [asset] = (await session.query(`select id from Asset where name is "uploads"`)).data as E[];
+  const assetId = asset?.id ?? (await session.create("Asset", {
+    name: "uploads",
+    context_id: ((await session.query(`select id from Shot where name is "sh010"`)).data[0] as E).id,
+    type_id: ((await session.query(`select id from AssetType where short is "upload"`)).data[0] as E).id,
+  })).data.id;
+  const version = (await session.create("AssetVersion", { asset_id: assetId })).data;
+  return (await session.create("FileComponent", { name, version_id: version.id, file_type: ".bin" })).data.id;
+}
+
+const publishFiles = async (
+  session: Session,
+  files: string[],
+  { asset, context = "demo/sq010/sh010" }: { asset: string; context?: string },
+) => {
+  const result = await publishWith(session, {
+    context: { path: context, task: "lighting" },
+    instances: [{ family: "plate", name: asset, files }],
+  }, { settings: { tools: NO_REVIEW_TOOLS } });
+  ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
+  return result.report.created[0] as E;
+};
+
+Deno.test({
+  ...options,
+  name:
+    "IntegrateVersion publishes a plate copied to a new folder, under another asset and project, sending nothing; its downloads match",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    await makeShot(session, "other");
+    const frames = [1001, 1002, 1003, 1004, 1005];
+    const paths = await writeFrames(join(folder.path, "scans"), frames, { name: "plate", bytes: 64 * 1024 });
+    await writeFile(join(folder.path, "scans", "notes.txt"), bytesOf(1, 3000));
+    const first = await publishFiles(
+      session,
+      [join(folder.path, "scans", "plate.####.exr"), join(folder.path, "scans", "notes.txt")],
+      { asset: "plate" },
+    );
+    deepStrictEqual(first.reused, { files: 0, bytes: 0 });
+
+    // The same plate, copied to another folder (new paths, new modification times), and a single file.
+    await mkdir(join(folder.path, "copy"));
+    for (const path of paths) await copyFile(path, join(folder.path, "copy", path.split("/").pop()!));
+    await copyFile(join(folder.path, "scans", "notes.txt"), join(folder.path, "copy", "plate_notes.txt"));
+    const before = running.tracker.files.receivedBytes;
+    const second = await publishFiles(
+      session,
+      [join(folder.path, "copy", "plate.####.exr"), join(folder.path, "copy", "plate_notes.txt")],
+      { asset: "plate_copy", context: "other/sq010/sh010" },
+    );
+    strictEqual(running.tracker.files.receivedBytes - before, 0, "no byte is sent");
+    deepStrictEqual(second.reused, { files: 6, bytes: 5 * 64 * 1024 + 3000 });
+
+    const components = (await session.query(
+      `select id, name, container_id, size from Component where version_id is "${second.versionId}" or container.version_id is "${second.versionId}"`,
+    )).data as E[];
+    const members = components.filter((component) => component.container_id);
+    strictEqual(members.length, 5);
+    for (const member of members) {
+      const index = frames.indexOf(Number(member.name));
+      strictEqual(await download(running, member.id), sha1(await readFile(paths[index]!)), `frame ${member.name}`);
+    }
+    const notes = components.find((component) => component.name === "txt")!;
+    strictEqual(await download(running, notes.id), sha1(bytesOf(1, 3000)));
+    strictEqual(notes.size, 3000);
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "uploadFiles() reads a small file once: hashed, asked about and sent from the same buffer, or linked",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const data = bytesOf(2, 300 * 1024);
+    const [a, b] = [join(folder.path, "a.bin"), join(folder.path, "b.bin")];
+    await writeFile(a, data);
+    await writeFile(b, data);
+    const { openFile, read } = countingReader();
+    const files = running.tracker.files;
+
+    const first = await newComponent(session, "a");
+    let received = files.receivedBytes;
+    const sent = await uploadFiles(session, [{ componentId: first, path: a, fileName: "a.bin", size: data.length }], {
+      openFile,
+    });
+    deepStrictEqual(sent.get(first), { kind: "uploaded", hex: sha1(data), size: data.length });
+    strictEqual(read.get(a), data.length, "read once, hashed and sent from one buffer");
+    strictEqual(files.receivedBytes - received, data.length);
+
+    const second = await newComponent(session, "b");
+    received = files.receivedBytes;
+    const linked = await uploadFiles(
+      session,
+      [{ componentId: second, path: b, fileName: "b.bin", size: data.length }],
+      {
+        openFile,
+      },
+    );
+    deepStrictEqual(linked.get(second), { kind: "reused", hex: sha1(data), size: data.length, hashed: true });
+    strictEqual(read.get(b), data.length, "read once to hash it");
+    strictEqual(files.receivedBytes - received, 0, "nothing sent");
+    strictEqual(await download(running, second), sha1(data));
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "uploadFiles() does not read a large file to ask about it: it streams once, or is linked by a known SHA-1",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const data = bytesOf(3, 256 * 1024);
+    const path = join(folder.path, "large.bin");
+    await writeFile(path, data);
+    const files = running.tracker.files;
+    // "Large": above the whole-file limit, which the test lowers to keep the files small.
+    const limit = { wholeFileLimit: 64 * 1024 };
+    const first = await newComponent(session, "first");
+    await uploadFiles(session, [{ componentId: first, path, fileName: "large.bin", size: data.length }], limit);
+
+    // Held already, but its SHA-1 is unknown: streamed (read once), not hashed first.
+    const { openFile, read } = countingReader();
+    const second = await newComponent(session, "second");
+    let received = files.receivedBytes;
+    const streamed = await uploadFiles(session, [
+      { componentId: second, path, fileName: "large.bin", size: data.length },
+    ], { ...limit, openFile });
+    strictEqual(streamed.get(second)?.kind, "uploaded");
+    strictEqual(read.get(path), data.length, "read once, while it was sent");
+    strictEqual(files.receivedBytes - received, data.length);
+
+    // Its SHA-1 known (a fingerprint taken earlier): asked about without reading it.
+    read.clear();
+    const third = await newComponent(session, "third");
+    received = files.receivedBytes;
+    const linked = await uploadFiles(session, [
+      { componentId: third, path, fileName: "large.bin", size: data.length, sha1: sha1(data) },
+    ], { ...limit, openFile });
+    deepStrictEqual(linked.get(third), { kind: "reused", hex: sha1(data), size: data.length, hashed: false });
+    strictEqual(read.get(path), undefined, "not read at all");
+    strictEqual(files.receivedBytes - received, 0);
+    strictEqual(await download(running, third), sha1(data));
+  },
+});
+
+Deno.test({
+  ...options,
+  name:
+    "uploadFiles() with a small memory budget and small batches reads and sends each of many files once; progress adds up",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const { openFile, read } = countingReader();
+    const items = [];
+    for (let i = 0; i < 24; i++) {
+      const path = join(folder.path, `f${i}.bin`);
+      await writeFile(path, bytesOf(100 + i, 40 * 1024));
+      items.push({ componentId: await newComponent(session, `f${i}`), path, fileName: `f${i}.bin`, size: 40 * 1024 });
+    }
+    let expected = 0;
+    let done = 0;
+    const outcomes = await uploadFiles(session, items, {
+      openFile,
+      memoryBytes: 100 * 1024,
+      concurrency: 2,
+      askBatch: 5,
+      onExpect: (bytes) => expected += bytes,
+      onProgress: (bytes) => done += bytes,
+    });
+    strictEqual(outcomes.size, 24);
+    strictEqual(expected, 24 * 40 * 1024);
+    strictEqual(done, expected);
+    for (const [i, item] of items.entries()) {
+      strictEqual(read.get(item.path), 40 * 1024, `f${i} read once`);
+      strictEqual(await download(running, item.componentId), sha1(bytesOf(100 + i, 40 * 1024)));
+    }
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "IntegrateVersion against a tracker without the content-reuse extension uploads every file, as before",
+  fn: async () => {
+    await using running = await memoryTracker();
+    running.tracker.contentReuse = false;
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    strictEqual((session.serverInformation as E).ferry_content_reuse, undefined, "not announced");
+    await makeShot(session);
+    const frames = [1001, 1002, 1003, 1004];
+    await writeFrames(folder.path, frames, { bytes: 4096 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    const received = () => running.tracker.files.receivedBytes;
+    const first = await publishFiles(session, files, { asset: "beauty" });
+    strictEqual(received(), 4 * 4096);
+    const second = await publishFiles(session, files, { asset: "beauty" });
+    deepStrictEqual(second.reused, { files: 0, bytes: 0 });
+    strictEqual(received(), 2 * 4 * 4096, "the unchanged frames are sent again");
+    ok(second.versionId !== first.versionId);
+    // Asked anyway, the extension is not there: ferry_sha1 is ignored and an upload URL given.
+    const componentId = await newComponent(session, "asked");
+    const [answer] = await session.call<E>([{
+      action: "get_upload_metadata",
+      component_id: componentId,
+      file_name: "a.exr",
+      file_size: 4096,
+      ferry_sha1: "0".repeat(40),
+    }] as never[]);
+    ok(answer.url && answer.ferry_reused === undefined);
+  },
+});
+
+Deno.test({
+  ...options,
+  name:
+    "get_upload_metadata with ferry_sha1 does not give a user content of a private project they cannot read; access given, it does",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const admin = await openSession(running);
+    const secret = await makeShot(admin, "secret");
+    await admin.update("Project", [secret.project.id], { is_private: true });
+    await makeShot(admin, "demo");
+    const [data, later] = [bytesOf(4, 5000), bytesOf(5, 5000)];
+    const [path, laterPath] = [join(folder.path, "secret.bin"), join(folder.path, "secret.txt")];
+    await writeFile(path, data);
+    await writeFile(laterPath, later);
+    await publishFiles(admin, [path, laterPath], { asset: "key", context: "secret/sq010/sh010" });
+
+    const { apiKey } = running.tracker.addUser({ username: "outsider" });
+    const outsider = await openSession(running, { apiUser: "outsider", apiKey });
+    // By SHA-1 alone, asked directly: an upload URL, as for content the tracker does not hold.
+    const componentId = await newComponent(outsider, "guess");
+    const ask = () =>
+      outsider.call<E>([
+        {
+          action: "get_upload_metadata",
+          component_id: componentId,
+          file_name: "guess.bin",
+          file_size: data.length,
+          ferry_sha1: sha1(data),
+        },
+        { action: "ferry_reuse_component_data", component_id: componentId, sha1: sha1(data) },
+      ] as never[]);
+    const [grant, reuse] = await ask();
+    ok(grant.url, "an upload URL");
+    strictEqual(grant.ferry_reused, undefined);
+    strictEqual(reuse.reused, false);
+    strictEqual(running.tracker.files.has(componentId), false, "nothing linked");
+
+    // Publishing the same bytes: they are sent (and stored once all the same).
+    const before = running.tracker.files.receivedBytes;
+    const own = join(folder.path, "mine.bin");
+    await writeFile(own, data);
+    const published = await publishFiles(outsider, [own], { asset: "mine" });
+    deepStrictEqual(published.reused, { files: 0, bytes: 0 });
+    strictEqual(running.tracker.files.receivedBytes - before, data.length);
+
+    // Given access to the private project, the same question links the content.
+    running.tracker.setProjectAccess("secret", "outsider", true);
+    const other = await newComponent(outsider, "allowed");
+    const [allowed] = await outsider.call<E>([{
+      action: "get_upload_metadata",
+      component_id: other,
+      file_name: "allowed.bin",
+      file_size: data.length,
+      ferry_sha1: sha1(later),
+    }] as never[]);
+    strictEqual(allowed.ferry_reused, true);
+    strictEqual(allowed.url, undefined);
+    strictEqual(running.tracker.files.info(other)?.sha1, sha1(later));
+  },
+});

@@ -225,8 +225,11 @@ export class Graph {
   customAttributeValues(row: Row): Row[] {
     const valueType = customAttributeValueType(row.__type);
     if (valueType === undefined) return [];
+    // The parents are found once for all the hierarchical attributes, and only if one needs them.
+    let chain: Row[] | undefined;
+    const parents = () => chain ??= this.#inheritedFrom(row);
     return this.configurationsFor(row).map((configuration) => {
-      const value = this.storedValue(configuration, row) ?? configuration.default ?? null;
+      const value = this.#storedValue(configuration, row, parents) ?? configuration.default ?? null;
       return {
         __type: valueType,
         __seq: 0,
@@ -240,17 +243,23 @@ export class Graph {
 
   /** The stored value of one configuration on a row (inherited through parents when hierarchical). */
   storedValue(configuration: Row, row: Row): unknown {
+    return this.#storedValue(configuration, row, () => this.#inheritedFrom(row));
+  }
+
+  #storedValue(configuration: Row, row: Row, parents: () => Row[]): unknown {
     const own = this.store.get("CustomAttributeValue", rowKey([configuration.id, row.id]));
     if (own !== undefined && own.value !== undefined && own.value !== null) return own.value;
     if (!configuration.is_hierarchical) return undefined;
-    const chain = row.__type === "AssetVersion" || row.__type === "Asset"
-      ? this.#contextChainOf(row)
-      : this.parents(row);
-    for (const parent of chain) {
+    for (const parent of parents()) {
       const inherited = this.store.get("CustomAttributeValue", rowKey([configuration.id, parent.id]));
       if (inherited !== undefined && inherited.value !== undefined && inherited.value !== null) return inherited.value;
     }
     return undefined;
+  }
+
+  /** Where a row's hierarchical attribute values come from when it has none: its contexts, nearest first. */
+  #inheritedFrom(row: Row): Row[] {
+    return row.__type === "AssetVersion" || row.__type === "Asset" ? this.#contextChainOf(row) : this.parents(row);
   }
 
   #contextChainOf(row: Row): Row[] {

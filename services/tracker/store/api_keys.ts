@@ -35,7 +35,8 @@ function hashOf(key: string): Buffer {
 export class ApiKeys {
   #db: DatabaseSync;
   #session = new Map<string, Buffer[]>();
-  #hashesOf: StatementSync;
+  /** Statements by their SQL, prepared once: roles and keys are read on every request. */
+  #statements = new Map<string, StatementSync>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -50,13 +51,17 @@ export class ApiKeys {
       CREATE INDEX IF NOT EXISTS project_access_user ON project_access (user_id);
     `);
     this.#migratePlainKeys();
-    // Authentication runs on every request: its statement is prepared once.
-    this.#hashesOf = db.prepare("SELECT hash FROM api_key_hashes WHERE user_id = ?");
+  }
+
+  #prepared(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) this.#statements.set(sql, statement = this.#db.prepare(sql));
+    return statement;
   }
 
   /** Stores the hash of `key` for the user (a key given on the command line, say). */
   add(userId: string, key: string): void {
-    this.#db.prepare("INSERT OR REPLACE INTO api_key_hashes (hash, user_id) VALUES (?, ?)").run(hashOf(key), userId);
+    this.#prepared("INSERT OR REPLACE INTO api_key_hashes (hash, user_id) VALUES (?, ?)").run(hashOf(key), userId);
   }
 
   /** Makes a new key for the user, stores its hash and returns it: the only time it is seen. */
@@ -68,7 +73,7 @@ export class ApiKeys {
 
   /** Replaces every stored key of the user with a new one (`reset_remote`); returns it. */
   reset(userId: string): string {
-    this.#db.prepare("DELETE FROM api_key_hashes WHERE user_id = ?").run(userId);
+    this.#prepared("DELETE FROM api_key_hashes WHERE user_id = ?").run(userId);
     return this.issue(userId);
   }
 
@@ -84,7 +89,9 @@ export class ApiKeys {
   /** Whether `key` is one of the user's keys (constant-time comparison of hashes). */
   matches(userId: string, key: string): boolean {
     const presented = hashOf(key);
-    const stored = (this.#hashesOf.all(userId) as Array<{ hash: Uint8Array }>).map((row) => row.hash);
+    const stored =
+      (this.#prepared("SELECT hash FROM api_key_hashes WHERE user_id = ?").all(userId) as Array<{ hash: Uint8Array }>)
+        .map((row) => row.hash);
     let found = false;
     for (const hash of [...stored, ...(this.#session.get(userId) ?? [])]) {
       if (hash.byteLength === presented.byteLength && timingSafeEqual(hash, presented)) found = true;
@@ -94,14 +101,14 @@ export class ApiKeys {
 
   /** Whether the user has any stored key. */
   hasStoredKey(userId: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM api_key_hashes WHERE user_id = ? LIMIT 1").get(userId) !== undefined;
+    return this.#prepared("SELECT 1 FROM api_key_hashes WHERE user_id = ? LIMIT 1").get(userId) !== undefined;
   }
 
   /** Forgets a user that is gone: its keys, its role and its access to private projects. */
   forget(userId: string): void {
-    this.#db.prepare("DELETE FROM api_key_hashes WHERE user_id = ?").run(userId);
+    this.#prepared("DELETE FROM api_key_hashes WHERE user_id = ?").run(userId);
     this.setRole(userId, "user");
-    this.#db.prepare("DELETE FROM project_access WHERE user_id = ?").run(userId);
+    this.#prepared("DELETE FROM project_access WHERE user_id = ?").run(userId);
     this.#session.delete(userId);
   }
 
@@ -116,32 +123,32 @@ export class ApiKeys {
    * and writes what their projects hold) or `read_only` (an API user that may only read).
    */
   setRole(userId: string, role: SecurityRole): void {
-    this.#db.prepare("DELETE FROM administrators WHERE user_id = ?").run(userId);
-    this.#db.prepare("DELETE FROM read_only_users WHERE user_id = ?").run(userId);
-    if (role === "administrator") this.#db.prepare("INSERT INTO administrators (user_id) VALUES (?)").run(userId);
-    if (role === "read_only") this.#db.prepare("INSERT INTO read_only_users (user_id) VALUES (?)").run(userId);
+    this.#prepared("DELETE FROM administrators WHERE user_id = ?").run(userId);
+    this.#prepared("DELETE FROM read_only_users WHERE user_id = ?").run(userId);
+    if (role === "administrator") this.#prepared("INSERT INTO administrators (user_id) VALUES (?)").run(userId);
+    if (role === "read_only") this.#prepared("INSERT INTO read_only_users (user_id) VALUES (?)").run(userId);
   }
 
   /** The user's security role (see {@linkcode setRole}). */
   role(userId: string): SecurityRole {
     if (this.isAdministrator(userId)) return "administrator";
-    const readOnly = this.#db.prepare("SELECT 1 FROM read_only_users WHERE user_id = ?").get(userId);
+    const readOnly = this.#prepared("SELECT 1 FROM read_only_users WHERE user_id = ?").get(userId);
     return readOnly === undefined ? "user" : "read_only";
   }
 
   /** Gives or takes a user's access to a private project. */
   setProjectAccess(projectId: string, userId: string, access: boolean): void {
     if (access) {
-      this.#db.prepare("INSERT OR IGNORE INTO project_access (project_id, user_id) VALUES (?, ?)").run(
+      this.#prepared("INSERT OR IGNORE INTO project_access (project_id, user_id) VALUES (?, ?)").run(
         projectId,
         userId,
       );
-    } else this.#db.prepare("DELETE FROM project_access WHERE project_id = ? AND user_id = ?").run(projectId, userId);
+    } else this.#prepared("DELETE FROM project_access WHERE project_id = ? AND user_id = ?").run(projectId, userId);
   }
 
   /** The projects the user was given access to. */
   projectsOf(userId: string): Set<string> {
-    const rows = this.#db.prepare("SELECT project_id FROM project_access WHERE user_id = ?").all(userId) as Array<
+    const rows = this.#prepared("SELECT project_id FROM project_access WHERE user_id = ?").all(userId) as Array<
       { project_id: string }
     >;
     return new Set(rows.map((row) => row.project_id));
@@ -149,7 +156,7 @@ export class ApiKeys {
 
   /** Whether the user administers the tracker. */
   isAdministrator(userId: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM administrators WHERE user_id = ?").get(userId) !== undefined;
+    return this.#prepared("SELECT 1 FROM administrators WHERE user_id = ?").get(userId) !== undefined;
   }
 
   /** Hashes the keys of a database made before keys were hashed, and wipes their plain text. */

@@ -25,17 +25,25 @@ export const USAGE = `Usage:
   deno task pipeline create-folder <project> <parent path> <name> [--type Shot]
   deno task pipeline create-task <project> <folder path> <name> [--type Compositing]
   deno task pipeline assign <project> <task path> <user>… [--replace]
-  deno task pipeline comment <project> <path> <text> [--author <user>]
+  deno task pipeline comment add <project> <path> <text> [--author <user>] [--reply-to <comment id>]
+  deno task pipeline comment edit <project> <comment id> <text>
+  deno task pipeline comment delete <project> <comment id>
+  deno task pipeline comment list <project> <path>
+  deno task pipeline thumbnail <project> <path> <image>
   deno task pipeline serve [--port 8077] [--token <token>]
 
 Reads and changes the pipeline store: paths are folder and task names from the project down
 (/sq010/sh010/comp; / is the project), or an entity id. Statuses are the project's (matched
 case-insensitively). Each change is recorded as 'entity.*' events written by a user, which
-'deno task transmitter' applies to the tracker.
+'deno task transmitter' applies to the tracker. Comments (on projects, folders, tasks and
+versions) become tracker notes, edited and deleted with them; a thumbnail (a .jpg, .png, .gif or
+.webp on a folder, task or version) is uploaded to the tracker. 'deno task pipeline comment
+--help' tells more about comments.
 
 'serve' offers the same over HTTP on 127.0.0.1 (routes under /projects/<project>/: GET entity
 and children ?path=, PATCH entity {path, attributes, status, assignees}, POST folders {parent,
-name, folderType}, tasks {parent, name, taskType}, comments {path, text, author}), each with
+name, folderType}, tasks {parent, name, taskType}, comments {path, text, author, replyTo}, PUT
+thumbnail {path, image}; GET comments?path=, PATCH and DELETE comments/<id>), each with
 'Authorization: Bearer <token>'. The token: --token, else FERRY_PIPELINE_TOKEN, else a new one
 written with the URL to $FERRY_HOME/pipeline_api.json.
 
@@ -52,6 +60,29 @@ ${
   })
 }`;
 
+export const COMMENT_USAGE = `Usage:
+  deno task pipeline comment add <project> <path> <text> [--author <user>] [--reply-to <comment id>]
+  deno task pipeline comment <project> <path> <text>                  (the same as add)
+  deno task pipeline comment edit <project> <comment id> <text>
+  deno task pipeline comment delete <project> <comment id>
+  deno task pipeline comment list <project> <path> [--json]
+
+Comments are pipeline entities under what they comment on (a project, folder, task or version:
+<path> as for the other commands). The transmitter makes each a tracker note (by the author's
+tracker user when one has that email or username, else the service's user), updates the note's
+text on an edit and deletes the note with the comment. Notes written in the tracker come back as
+comments the same way, replies included (--reply-to: the id of the comment answered, on the
+same entity). 'list' shows each comment's id, author and text.
+
+Options:
+  --author <user>        the author's username or email
+  --reply-to <id>        the comment this one answers
+  --json                 print comments as JSON
+  --store <where>        SQLite file or postgres:// URL
+  -h, --help             show this help`;
+
+const COMMENT_ARITY: Record<string, number> = { add: 3, edit: 3, delete: 2, list: 2 };
+
 const FlagsSchema = z.object({
   store: z.string().min(1).optional(),
   json: z.boolean().default(false),
@@ -59,6 +90,7 @@ const FlagsSchema = z.object({
   type: z.string().min(1).optional(),
   replace: z.boolean().default(false),
   author: z.string().min(1).optional(),
+  "reply-to": z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8077),
   token: z.string().min(16, "must be at least 16 characters").optional(),
   help: z.boolean().default(false),
@@ -72,7 +104,8 @@ const ARITY: Record<string, [number, number]> = {
   "create-folder": [3, 3],
   "create-task": [3, 3],
   assign: [3, Infinity],
-  comment: [3, 3],
+  comment: [2, 4],
+  thumbnail: [3, 3],
   serve: [0, 0],
 };
 
@@ -111,6 +144,7 @@ export async function main(args: string[], write = (text: string) => console.log
   let rest: string[];
   let assignments: Record<string, unknown> = {};
   let config;
+  let usage = USAGE;
   try {
     let positionals: string[];
     ({ flags, positionals } = parseFlags(args, {
@@ -120,15 +154,30 @@ export async function main(args: string[], write = (text: string) => console.log
       type: { type: "string" },
       replace: { type: "boolean" },
       author: { type: "string" },
+      "reply-to": { type: "string" },
       port: { type: "string" },
       token: { type: "string" },
       help: { type: "boolean", short: "h" },
     }, FlagsSchema));
     if (flags.help) {
-      write(USAGE);
+      write(positionals[0] === "comment" ? COMMENT_USAGE : USAGE);
       return EXIT.OK;
     }
     [command = "", ...rest] = positionals;
+    if (command === "comment") {
+      usage = COMMENT_USAGE;
+      // `comment <project> <path> <text>` is `comment add …`.
+      if (!(rest[0]! in COMMENT_ARITY) && rest.length === 3) rest = ["add", ...rest];
+      const sub = rest[0] ?? "";
+      if (!(sub in COMMENT_ARITY)) {
+        throw new UsageError(`Unknown comment command '${sub}': use add, edit, delete or list`);
+      }
+      if (rest.length - 1 !== COMMENT_ARITY[sub]) {
+        throw new UsageError(
+          `'comment ${sub}' takes ${COMMENT_ARITY[sub]} arguments, not ${rest.length - 1}`,
+        );
+      }
+    }
     const arity = ARITY[command];
     if (!arity) {
       throw new UsageError(
@@ -146,7 +195,7 @@ export async function main(args: string[], write = (text: string) => console.log
     config = serviceConfig({ store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
+      console.error(`${error.message}\n\n${usage}`);
       return EXIT.USAGE;
     }
     throw error;
@@ -187,11 +236,12 @@ export async function main(args: string[], write = (text: string) => console.log
       case "assign":
         show(await ops.assign(project, path, rest.slice(2), { replace: flags.replace }));
         break;
-      case "comment": {
-        const { id, entity } = await ops.comment(project, path, rest[2]!, flags.author);
-        write(`Comment ${id} on ${entity.type} '${entity.name}'`);
+      case "comment":
+        await commentCommand(ops, rest, flags, write);
         break;
-      }
+      case "thumbnail":
+        show(await ops.setThumbnail(project, path, rest[2]!));
+        break;
       case "serve":
         return await serve(store, flags);
     }
@@ -204,6 +254,46 @@ export async function main(args: string[], write = (text: string) => console.log
     throw error;
   } finally {
     await store.close();
+  }
+}
+
+function commentLine(comment: Entity): string {
+  const reply = comment.data.replyTo ? `  reply-to=${comment.data.replyTo}` : "";
+  return `${comment.id}  ${new Date(comment.createdAt).toISOString()}  ${comment.data.author ?? "-"}  tracker=${
+    comment.trackerId ?? "-"
+  }${reply}\n  ${String(comment.data.text).replaceAll("\n", "\n  ")}`;
+}
+
+async function commentCommand(
+  ops: PipelineOps,
+  [sub, project = "", target = "", text = ""]: string[],
+  flags: z.infer<typeof FlagsSchema>,
+  write: (text: string) => void,
+): Promise<void> {
+  const show = (comment: Entity) => write(flags.json ? JSON.stringify(comment, null, 2) : commentLine(comment));
+  switch (sub) {
+    case "add": {
+      const comment = await ops.comment(project, target, text, { author: flags.author, replyTo: flags["reply-to"] });
+      const on = (await ops.store.getEntity(comment.parentId!))!;
+      if (flags.json) show(comment);
+      else write(`Comment ${comment.id} on ${on.type} '${on.name}'`);
+      break;
+    }
+    case "edit":
+      show(await ops.editComment(project, target, text));
+      break;
+    case "delete": {
+      const comment = await ops.deleteComment(project, target);
+      write(`Deleted comment ${comment.id}`);
+      break;
+    }
+    case "list": {
+      const comments = await ops.listComments(project, target);
+      if (flags.json) write(JSON.stringify(comments, null, 2));
+      else if (comments.length === 0) write(`No comments on '${target}'`);
+      else for (const comment of comments) write(commentLine(comment));
+      break;
+    }
   }
 }
 

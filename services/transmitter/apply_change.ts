@@ -6,8 +6,16 @@ import type { StoredEvent } from "../../src/store/event_record.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Settings } from "../../src/store/settings.ts";
 import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
-import { COMMENT_TOPIC } from "../../src/sync/pipeline_ops.ts";
 import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../src/sync/sync_settings.ts";
+import { allowedStatusId, configurationId, one, q, userIds } from "./_lookups.ts";
+import { applyComment } from "./apply_comment.ts";
+import { applyList } from "./apply_list.ts";
+import { applyThumbnail, thumbnailChanged } from "./apply_thumbnail.ts";
+import { applyVersion } from "./apply_version.ts";
+import type { ChangeContext } from "./change_context.ts";
+import { UnappliableChange } from "./unappliable_change.ts";
+
+export { UnappliableChange };
 
 /** The settings key of the transmitter (`handlers.transmitter`). */
 export const TRANSMITTER_SETTINGS_KEY = "transmitter";
@@ -19,14 +27,8 @@ export const TransmitterSettingsSchema = z.object({
   createDeleted: z.boolean().default(true),
 });
 
-/** A change that cannot be applied: the job ends failed with this reason. */
-export class UnappliableChange extends Error {
-  override name = "UnappliableChange";
-}
-
 type Row = Record<string, unknown>;
 const NATIVE: Record<string, string> = { startDate: "start_date", endDate: "end_date", description: "description" };
-const TYPED = new Set(["project", "folder", "task"]);
 
 interface Payload {
   entityId: string;
@@ -42,64 +44,6 @@ export interface Applied {
 }
 
 const trackerType = (entity: Pick<Entity, "type">) => entity.type === "project" ? "Project" : "TypedContext";
-
-async function one(session: Session, expression: string): Promise<Row | undefined> {
-  return (await session.query(expression)).data[0] as Row | undefined;
-}
-
-/** The statuses a tracker entity's workflow allows (name → id). */
-async function allowedStatuses(session: Session, trackerId: string): Promise<Map<string, string>> {
-  const row = await one(
-    session,
-    `select id, object_type_id, type_id, project.project_schema_id from TypedContext where id is "${trackerId}"`,
-  );
-  if (!row) throw new UnappliableChange(`tracker entity ${trackerId} is gone`);
-  const schemaId = String((row.project as Row | undefined)?.project_schema_id ?? "");
-  const objectType = await one(session, `select name from ObjectType where id is "${row.object_type_id}"`);
-  let statuses: Row[];
-  if (objectType?.name === "Task") {
-    const override = row.type_id
-      ? await one(
-        session,
-        `select workflow_schema.statuses.id, workflow_schema.statuses.name from ProjectSchemaOverride where project_schema_id is "${schemaId}" and type_id is "${row.type_id}"`,
-      )
-      : undefined;
-    const schema = override ? (override.workflow_schema as Row) : (await one(
-      session,
-      `select task_workflow_schema.statuses.id, task_workflow_schema.statuses.name from ProjectSchema where id is "${schemaId}"`,
-    ))?.task_workflow_schema as Row | undefined;
-    statuses = (schema?.statuses ?? []) as Row[];
-  } else {
-    const schema = await one(
-      session,
-      `select id from Schema where project_schema_id is "${schemaId}" and object_type_id is "${row.object_type_id}"`,
-    );
-    statuses = schema
-      ? ((await session.query(
-        `select task_status.id, task_status.name from SchemaStatus where schema_id is "${schema.id}"`,
-      ))
-        .data as Row[]).map((r) => r.task_status as Row)
-      : [];
-  }
-  return new Map(statuses.map((status) => [String(status.name).toLowerCase(), String(status.id)]));
-}
-
-async function userIds(session: Session, names: string[]): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for (const name of names) {
-    const safe = name.replace(/"/g, "");
-    const user = await one(session, `select id from User where email is "${safe}"`) ??
-      await one(session, `select id from User where username is "${safe}"`);
-    if (!user) throw new UnappliableChange(`no tracker user has the email or username '${name}'`);
-    found.set(name, String(user.id));
-  }
-  return found;
-}
-
-async function configurationId(session: Session, key: string): Promise<string | undefined> {
-  const row = await one(session, `select id from CustomAttributeConfiguration where key is "${key.replace(/"/g, "")}"`);
-  return row ? String(row.id) : undefined;
-}
 
 /**
  * Applies one pipeline `entity.*` event to the tracker: attributes (dates and description to the
@@ -120,9 +64,29 @@ export async function applyChange(options: {
   const payload = event.payload as Payload;
   const transmitter = TransmitterSettingsSchema.parse(options.settings.handlers[TRANSMITTER_SETTINGS_KEY] ?? {});
   const sync = SyncSettingsSchema.parse(options.settings.handlers[SYNC_SETTINGS_KEY] ?? {});
-  if (event.topic === COMMENT_TOPIC) return await applyComment(session, store, event.payload as CommentPayload);
-  if (!TYPED.has(payload.entityType)) {
-    return { summary: `${payload.entityType} ${change}: products, versions and representations stay in the pipeline` };
+  const context: ChangeContext = {
+    session,
+    store,
+    change,
+    payload,
+    sender: options.sender,
+    createDeleted: transmitter.createDeleted,
+    mapping: sync.attributes,
+  };
+  switch (payload.entityType) {
+    case "comment":
+      return await applyComment(context);
+    case "list":
+      return await applyList(context);
+    case "product":
+    case "version":
+      return await applyVersion(context);
+    case "project":
+    case "folder":
+    case "task":
+      break;
+    default:
+      throw new UnappliableChange(`the transmitter does not carry ${payload.entityType} changes to the tracker`);
   }
   if (change === "deleted") {
     const old = payload.old as Entity;
@@ -200,14 +164,20 @@ async function applyRecorded(
         sync.attributes,
       );
     case "data_changed": {
-      if (entity.type === "task") {
+      const done: string[] = [];
+      const before = (payload.old ?? {}) as Record<string, unknown>;
+      const after = (payload.new ?? {}) as Record<string, unknown>;
+      if (entity.type === "task" && before.taskType !== after.taskType) {
         const taskType = String(entity.data.taskType);
-        const found = await one(session, `select id from Type where name is "${taskType.replace(/"/g, "")}"`);
+        const found = await one(session, `select id from Type where name is "${q(taskType)}"`);
         if (!found) throw new UnappliableChange(`the tracker has no task type '${taskType}'`);
         await session.update("Task", [trackerId], { type_id: found.id });
-        return { summary: `task type '${taskType}'` };
+        done.push(`task type '${taskType}'`);
       }
-      return { summary: "data kept in the pipeline" };
+      if (entity.type !== "project" && thumbnailChanged(before, after)) {
+        done.push((await applyThumbnail(session, entity, "TypedContext")).summary);
+      }
+      return { summary: done.join("; ") || "data kept in the pipeline" };
     }
     default:
       return { summary: `${change}: nothing to apply` };
@@ -272,6 +242,9 @@ async function create(
     if (entity.assignees.length) applied.push((await applyAssignees(session, entity, trackerId)).summary);
     const keys = Object.keys(entity.attributes).filter((key) => entity.attributes[key] !== null);
     if (keys.length) applied.push((await applyAttributes(session, entity, trackerId, keys, mapping)).summary);
+    if (typeof entity.data.thumbnail === "string") {
+      applied.push((await applyThumbnail(session, { ...entity, trackerId }, "TypedContext")).summary);
+    }
   }
   const writer: Writer = { sender, senderType: TRACKER_SENDER_TYPE };
   const current = await store.getEntity(entity.id);
@@ -283,15 +256,7 @@ async function create(
 
 async function applyStatus(session: Session, entity: Entity, trackerId: string): Promise<Applied> {
   if (entity.status === null) return { summary: "status cleared in the pipeline: left as is in the tracker" };
-  const allowed = await allowedStatuses(session, trackerId);
-  const statusId = allowed.get(entity.status.toLowerCase());
-  if (!statusId) {
-    throw new UnappliableChange(
-      `status '${entity.status}' is not one the workflow of tracker entity ${trackerId} allows (${
-        [...allowed.keys()].join(", ")
-      })`,
-    );
-  }
+  const statusId = await allowedStatusId(session, trackerId, entity.status);
   await session.update(trackerType(entity), [trackerId], { status_id: statusId });
   return { summary: `status '${entity.status}'` };
 }
@@ -346,48 +311,4 @@ async function applyAttributes(
       skipped.length ? `; not mapped: ${skipped.join(", ")}` : ""
     }`,
   };
-}
-
-interface CommentPayload {
-  entityId: string;
-  commentId: string;
-  text: string;
-  author: string | null;
-}
-
-/** A pipeline comment → a tracker note on the entity, once (matched by its `ferry_comment_id` metadata). */
-async function applyComment(session: Session, store: PipelineStore, payload: CommentPayload): Promise<Applied> {
-  const entity = await store.getEntity(payload.entityId);
-  if (!entity) throw new UnappliableChange(`the commented pipeline entity ${payload.entityId} is gone`);
-  if (!entity.trackerId) throw new UnappliableChange(`'${entity.name}' is not in the tracker yet`);
-  const existing = await one(
-    session,
-    `select parent_id from Metadata where key is "ferry_comment_id" and value is "${payload.commentId}"`,
-  );
-  if (existing) return { summary: `note ${existing.parent_id} exists already` };
-  const target = await one(session, `select id from TypedContext where id is "${entity.trackerId}"`) ??
-    await one(session, `select id from Project where id is "${entity.trackerId}"`);
-  if (!target) throw new UnappliableChange(`tracker entity ${entity.trackerId} is gone`);
-  let userId = String(session.serverInformation?.user_information?.id ?? "");
-  if (payload.author) {
-    const users = await userIds(session, [payload.author]).catch(() => undefined);
-    if (users) userId = users.get(payload.author)!;
-  }
-  const noteId = randomUUID();
-  await session.call([
-    operation.create("Note", {
-      id: noteId,
-      content: payload.text,
-      parent_id: entity.trackerId,
-      parent_type: String(target.__entity_type__),
-      ...(userId ? { user_id: userId } : {}),
-    }),
-    operation.create("Metadata", {
-      parent_id: noteId,
-      parent_type: "Note",
-      key: "ferry_comment_id",
-      value: payload.commentId,
-    }),
-  ]);
-  return { summary: `note ${noteId} on ${target.__entity_type__} ${entity.trackerId}` };
 }

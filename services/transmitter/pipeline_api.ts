@@ -19,6 +19,7 @@ export interface PipelineApiOptions {
 }
 
 const Path = z.string().min(1, "is empty").default("/");
+const Text = z.string().trim().min(1, "is empty").max(100_000);
 const Name = z.string().min(1, "is empty").max(255).regex(/^[^/]+$/, "may not hold '/'");
 
 const hook = (result: { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } }, c: {
@@ -35,7 +36,8 @@ const hook = (result: { success: boolean; error?: { issues: Array<{ path: Proper
 
 /**
  * A small HTTP API on the pipeline store for studio tools: read entities by path, set attributes
- * and status, assign users, create folders and tasks, add comments. The changes are recorded as
+ * and status, assign users, create folders and tasks, add, edit, delete and list comments, set
+ * thumbnails (an image path the service can read). The changes are recorded as
  * `entity.*` events (sender type `user`) the transmitter carries to the tracker.
  * Token-protected like the bridge, loopback `Host` only unless told otherwise.
  *
@@ -141,17 +143,51 @@ export function pipelineApi(options: PipelineApiOptions): Hono {
       return c.json(await ops.createTask(c.req.param("project"), body.parent, body.name, body.taskType), 201);
     },
   );
+  app.get(
+    "/projects/:project/comments",
+    zValidator("query", z.object({ path: Path }), hook),
+    async (c) => c.json(await ops.listComments(c.req.param("project"), c.req.valid("query").path)),
+  );
   app.post(
     "/projects/:project/comments",
     zValidator(
       "json",
-      z.object({ path: z.string().min(1), text: z.string().min(1), author: z.string().min(1).optional() }).strict(),
+      z.object({
+        path: z.string().min(1, "is empty"),
+        text: Text,
+        author: z.string().min(1, "is empty").optional(),
+        replyTo: z.string().min(1, "is empty").optional(),
+      }).strict(),
       hook,
     ),
     async (c) => {
       const body = c.req.valid("json");
-      const { id, entity } = await ops.comment(c.req.param("project"), body.path, body.text, body.author);
-      return c.json({ id, entityId: entity.id }, 201);
+      const comment = await ops.comment(c.req.param("project"), body.path, body.text, {
+        author: body.author,
+        replyTo: body.replyTo,
+      });
+      return c.json({ ...comment, entityId: comment.parentId }, 201);
+    },
+  );
+  app.patch(
+    "/projects/:project/comments/:id",
+    zValidator("json", z.object({ text: Text }).strict(), hook),
+    async (c) => c.json(await ops.editComment(c.req.param("project"), c.req.param("id"), c.req.valid("json").text)),
+  );
+  app.delete(
+    "/projects/:project/comments/:id",
+    async (c) => c.json(await ops.deleteComment(c.req.param("project"), c.req.param("id"))),
+  );
+  app.put(
+    "/projects/:project/thumbnail",
+    zValidator(
+      "json",
+      z.object({ path: z.string().min(1, "is empty"), image: z.string().min(1, "is empty") }).strict(),
+      hook,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      return c.json(await ops.setThumbnail(c.req.param("project"), body.path, body.image));
     },
   );
   app.notFound((c) => c.json({ error: "not_found", message: `No route ${c.req.method} ${c.req.path}` }, 404));

@@ -7,8 +7,8 @@ import type { Job } from "../../src/store/event_record.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Variant } from "../../src/store/settings.ts";
 import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
-import { COMMENT_TOPIC } from "../../src/sync/pipeline_ops.ts";
-import { applyChange, TRANSMITTER_SETTINGS_KEY, UnappliableChange } from "./apply_change.ts";
+import { applyChange, TRANSMITTER_SETTINGS_KEY } from "./apply_change.ts";
+import { UnappliableChange } from "./unappliable_change.ts";
 
 /** The transmitter's jobs: one per pipeline `entity.*` event carried to the tracker. */
 export const TRANSMIT_TOPIC = "tracker.transmit";
@@ -25,10 +25,15 @@ const CHANGES = [
   "data_changed",
 ];
 
-/** The pipeline topics the transmitter enrolls. */
+/**
+ * The pipeline topics the transmitter enrolls: every change of projects, folders, tasks,
+ * products and versions; comments created, edited and deleted; lists created, renamed, changed
+ * and deleted.
+ */
 export const TRANSMITTER_SOURCE_TOPICS: string[] = [
   ...TYPES.flatMap((type) => CHANGES.map((change) => `entity.${type}.${change}`)),
-  COMMENT_TOPIC,
+  ...["created", "data_changed", "deleted"].map((change) => `entity.comment.${change}`),
+  ...["created", "renamed", "data_changed", "deleted"].map((change) => `entity.list.${change}`),
 ];
 
 /** What a transmitter has done. */

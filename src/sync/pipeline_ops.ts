@@ -1,9 +1,18 @@
 import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { extname, resolve } from "node:path";
 import type { Entity, EntityInput, Writer } from "../store/entity.ts";
 import type { PipelineStore } from "../store/pipeline_store.ts";
+import { COMMENT_NAME, COMMENTABLE_TYPES } from "./comment_sync.ts";
 
-/** The topic of a comment made in the pipeline (the transmitter turns it into a tracker note). */
-export const COMMENT_TOPIC = "entity.comment.created";
+/** The image types a thumbnail may be (by file extension). */
+export const THUMBNAIL_EXTENSIONS: ReadonlySet<string> = new Set([".jpg", ".jpeg", ".png", ".gif", ".webp"]);
+
+/** The entity types that take a thumbnail (`data.thumbnail`, a file path). */
+export const THUMBNAIL_TYPES: ReadonlySet<string> = new Set(["folder", "task", "version"]);
+
+/** Children a path walks through and `list` shows: everything but comments. */
+const walkable = (entity: Entity) => entity.type !== "comment";
 
 /** A request that names something the pipeline does not have, or a value it refuses. */
 export class PipelineOpError extends Error {
@@ -30,6 +39,9 @@ export class PipelineOpError extends Error {
  * await ops.createFolder("demo", "/", "sq010", "Sequence");
  * await ops.createTask("demo", "/sq010", "layout", "Layout");
  * ok((await ops.get("demo", "/sq010/layout")).data.taskType === "Layout");
+ * const comment = await ops.comment("demo", "/sq010/layout", "Blocking looks good", { author: "ana" });
+ * await ops.editComment("demo", comment.id, "Blocking looks great");
+ * ok((await ops.listComments("demo", "/sq010/layout"))[0]!.data.text === "Blocking looks great");
  * ```
  */
 export class PipelineOps {
@@ -63,7 +75,7 @@ export class PipelineOps {
     for (let i = 0; i < names.length; i++) {
       const siblings = i === 0
         ? (await this.store.findEntities({ project, type: "folder" })).filter((e) => e.parentId === null)
-        : await this.store.findEntities({ project, parentId: current.id });
+        : (await this.store.findEntities({ project, parentId: current.id })).filter(walkable);
       const next = siblings.find((entity) => entity.name === names[i]) ??
         siblings.find((entity) => entity.name.toLowerCase() === names[i]!.toLowerCase());
       if (!next) {
@@ -83,7 +95,7 @@ export class PipelineOps {
     if (parent.type === "project") {
       return (await this.store.findEntities({ project, type: "folder" })).filter((e) => e.parentId === null);
     }
-    return await this.store.findEntities({ project, parentId: parent.id });
+    return (await this.store.findEntities({ project, parentId: parent.id })).filter(walkable);
   }
 
   async #write(entity: Entity, change: Partial<Entity>): Promise<Entity> {
@@ -161,28 +173,98 @@ export class PipelineOps {
     );
   }
 
-  /** Adds a comment to an entity: recorded as an `entity.comment.created` event. */
-  async comment(project: string, path: string, text: string, author?: string): Promise<{ id: string; entity: Entity }> {
-    if (!text.trim()) throw new PipelineOpError("A comment needs some text");
+  /**
+   * Adds a comment to an entity (a project, folder, task or version): a `comment` entity under it,
+   * which the transmitter makes a tracker note. `replyTo` names the comment (id) it answers, on
+   * the same entity.
+   */
+  async comment(
+    project: string,
+    path: string,
+    text: string,
+    options: { author?: string; replyTo?: string } = {},
+  ): Promise<Entity> {
+    if (!text.trim()) throw new PipelineOpError(`A comment needs some text, not '${text}'`);
     const entity = await this.get(project, path);
-    const id = randomUUID();
-    await this.store.dispatch({
-      topic: COMMENT_TOPIC,
-      hash: `${COMMENT_TOPIC}:${id}`,
-      sender: this.writer.sender,
-      senderType: this.writer.senderType ?? null,
+    if (!COMMENTABLE_TYPES.has(entity.type)) {
+      throw new PipelineOpError(
+        `Only projects, folders, tasks and versions take comments; '${path}' is a ${entity.type}`,
+      );
+    }
+    if (options.replyTo !== undefined) {
+      const answered = await this.getComment(project, options.replyTo);
+      if (answered.parentId !== entity.id) {
+        throw new PipelineOpError(`Comment '${options.replyTo}' is not on '${path}': a reply goes on the same entity`);
+      }
+    }
+    return (await this.store.writeEntity({
+      type: "comment",
+      id: randomUUID(),
       project,
-      payload: {
-        entityId: entity.id,
-        entityType: entity.type,
-        commentId: id,
-        text,
-        author: author ?? null,
-        old: null,
-        new: text,
+      parentId: entity.id,
+      name: COMMENT_NAME,
+      data: {
+        text: text.trim(),
+        author: options.author ?? null,
+        ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
       },
-      description: `comment on ${entity.type} '${entity.name}' by ${author ?? this.writer.sender}`,
+    }, this.writer)).entity;
+  }
+
+  /** A comment by id; a 404 error naming it when the project has no such comment. */
+  async getComment(project: string, id: string): Promise<Entity> {
+    const comment = await this.store.getEntity(id);
+    if (!comment || comment.type !== "comment" || comment.project !== project) {
+      throw new PipelineOpError(
+        `There is no comment '${id}' in project '${project}' (deno task pipeline comment list ${project} <path>)`,
+        404,
+      );
+    }
+    return comment;
+  }
+
+  /** Changes a comment's text. */
+  async editComment(project: string, id: string, text: string): Promise<Entity> {
+    if (!text.trim()) throw new PipelineOpError(`A comment needs some text, not '${text}'`);
+    const comment = await this.getComment(project, id);
+    return await this.#write(comment, { data: { ...comment.data, text: text.trim() } as Entity["data"] });
+  }
+
+  /** Deletes a comment (the transmitter deletes its tracker note). */
+  async deleteComment(project: string, id: string): Promise<Entity> {
+    const comment = await this.getComment(project, id);
+    await this.store.deleteEntity(comment.id, this.writer);
+    return comment;
+  }
+
+  /** The comments on the entity at a path, oldest first. */
+  async listComments(project: string, path: string): Promise<Entity[]> {
+    const entity = await this.get(project, path);
+    return (await this.store.findEntities({ project, parentId: entity.id, type: "comment" }))
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * Sets the thumbnail of a folder, task or version: `data.thumbnail`, the image's absolute path,
+   * which the transmitter uploads to the tracker. A 400 error names a missing file or a file that
+   * is not an image.
+   */
+  async setThumbnail(project: string, path: string, image: string): Promise<Entity> {
+    const entity = await this.get(project, path);
+    if (!THUMBNAIL_TYPES.has(entity.type)) {
+      throw new PipelineOpError(`Only folders, tasks and versions take a thumbnail; '${path}' is a ${entity.type}`);
+    }
+    const file = resolve(image);
+    if (!THUMBNAIL_EXTENSIONS.has(extname(file).toLowerCase())) {
+      throw new PipelineOpError(
+        `'${image}' is not an image a thumbnail can be (use ${[...THUMBNAIL_EXTENSIONS].join(", ")})`,
+      );
+    }
+    const found = await stat(file).catch(() => undefined);
+    if (!found?.isFile()) throw new PipelineOpError(`There is no image file '${file}'`);
+    // The time makes setting the same file again (an image changed in place) a change too.
+    return await this.#write(entity, {
+      data: { ...entity.data, thumbnail: file, thumbnailSetAt: Date.now() } as Entity["data"],
     });
-    return { id, entity };
   }
 }

@@ -30,6 +30,13 @@ export function offersContentReuse(session: Session): boolean {
  * Asks the tracker to give each candidate component the stored content of its SHA-1 (nothing is
  * sent); returns the ids of the components it did. Nothing is asked of a tracker that does not
  * offer it. A component refused (not the caller's to change) is an error, as its upload would be.
+ *
+ * The SHA-1 stands for bytes the caller holds: give only one computed from the file's bytes (read
+ * now, or recorded for the same unchanged file), which is ferry's proof of possession. The tracker
+ * links content only when the caller could read it anyway (some component holding it is in no
+ * private project hidden from them, or they stored it); other content is answered "not reused",
+ * exactly as content it does not hold, and must be uploaded. `uploadFiles` asks the same question
+ * inside the upload grant (`get_upload_metadata` with `ferry_sha1`).
  */
 export async function reuseContent(
   session: Session,

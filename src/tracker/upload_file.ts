@@ -138,7 +138,9 @@ export async function uploadTargets(
  * returning their SHA-1 (ferry's embedded tracker, see {@linkcode SHA1_HEADER}), or else by an
  * ETag that is a plain MD5 and equals the MD5 of what was sent (S3-style storage). Files up to
  * 32 MiB go as one buffer; larger ones stream in `chunkSize` pieces with a `Content-Length`
- * (see {@linkcode putStream}), so the storage can serve others meanwhile.
+ * (see {@linkcode putStream}), so the storage can serve others meanwhile. Given `content` (a file
+ * read and fingerprinted already, see `uploadFiles`), it sends that buffer and reads nothing; the
+ * file must still be unchanged once the storage answers.
  */
 export async function uploadFile(session: Session, options: UploadFileOptions): Promise<UploadedFile> {
   const {

@@ -11,23 +11,30 @@ import { serviceConfig } from "../src/cli/service_config.ts";
 import { ferryHome } from "../src/config/ferry_home.ts";
 import { openStore } from "../src/store/open_store.ts";
 import { autoSyncProjects, fullSync } from "../src/sync/sync_from_tracker.ts";
-import type { SyncReport } from "../src/sync/project_sync.ts";
+import { emptyReport, REPORT_SECTIONS, reportSummary, type SyncReport } from "../src/sync/project_sync.ts";
+import { mergeUsers } from "../src/sync/sync_from_tracker.ts";
+import { syncUsers } from "../src/sync/user_sync.ts";
 import { syncSettingsOf } from "../src/sync/sync_settings.ts";
 import { connectTracker } from "../services/tracker/connect_tracker.ts";
 
-export const USAGE = `Usage: deno task sync <project>… | --auto [--store <where>] [--variant <name>] [--json]
+export const USAGE = `Usage: deno task sync <project>… | --auto | --users [--store <where>] [--variant <name>] [--json]
 
 Full sync of tracker projects into the pipeline store: object and task types and statuses
 (matched case-insensitively), folders and tasks (created, renamed, moved, removed; a folder with
 published products is neither renamed, moved nor removed), mapped attributes with defaults,
-statuses and assignees; the pipeline ids and paths are written back to the tracker (ferry_id,
-ferry_path). Prints what changed and what could not be synced, with the reason.
+statuses and assignees; products, versions and representations (assets, asset versions and
+components, matched with what ferry's publishes recorded so nothing is duplicated); links
+(dependencies); lists; users; notes as comments. The pipeline ids and paths are written back to
+the tracker (ferry_id, ferry_path). Prints what changed and what could not be synced, with the
+reason.
 
 The settings are those of the variant for each project ('handlers.sync-from-tracker': attribute
-mapping, defaults, id attributes; 'deno task settings show --project <name>').
+mapping, defaults, id attributes, syncVersions, syncLinks and linkType, syncLists, syncUsers;
+'deno task settings show --project <name>').
 
 Options:
   --auto             every active tracker project with auto-sync on (ferry_auto_sync)
+  --users            only the tracker's users (username, email, names, active), studio-wide
   --store <where>    SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
   --variant <name>   default: FERRY_VARIANT, else production
   --json             print the reports as JSON
@@ -46,25 +53,43 @@ const FlagsSchema = z.object({
   store: z.string().min(1).optional(),
   variant: z.string().optional(),
   auto: z.boolean().default(false),
+  users: z.boolean().default(false),
   json: z.boolean().default(false),
   help: z.boolean().default(false),
 });
 
-/** One report as text. */
+/** One report as text: the counts, then what changed (at most 50 lines a kind), then what was not synced and why. */
 export function reportText(report: SyncReport): string {
+  const title = report.project === "" ? "users" : report.project;
   const lines = [
-    `${report.project}: ${report.created.length} created, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged} unchanged, ${report.skipped.length} skipped, ${report.writtenBack} ids written back (${report.durationMs} ms)`,
+    `${title}: ${
+      reportSummary(report)
+    }; ${report.unchanged} unchanged, ${report.writtenBack} ids written back (${report.durationMs} ms)`,
   ];
-  for (
-    const [label, paths] of [["created", report.created], ["updated", report.updated], [
-      "removed",
-      report.removed,
-    ]] as const
-  ) {
-    for (const path of paths.slice(0, 50)) lines.push(`  ${label} ${path}`);
-    if (paths.length > 50) lines.push(`  … and ${paths.length - 50} more ${label}`);
+  const list = (label: string, items: string[]) => {
+    for (const item of items.slice(0, 50)) lines.push(`  ${label} ${item}`);
+    if (items.length > 50) lines.push(`  … and ${items.length - 50} more ${label}`);
+  };
+  list("created", report.created);
+  list("updated", report.updated);
+  list("removed", report.removed);
+  for (const name of REPORT_SECTIONS) {
+    const singular = name.replace(/s$/, "");
+    list(`${singular} created`, report[name].created);
+    list(`${singular} updated`, report[name].updated);
+    list(`${singular} removed`, report[name].removed);
   }
-  for (const skipped of report.skipped) lines.push(`  not synced ${skipped.path}: ${skipped.reason}`);
+  if (report.comments) {
+    const { created, updated, removed, skipped } = report.comments;
+    lines.push(`  comments: ${created} created, ${updated} updated, ${removed} removed, ${skipped} skipped`);
+  }
+  for (const skipped of report.skipped) {
+    lines.push(
+      `  not synced${
+        skipped.kind && skipped.kind !== "hierarchy" ? ` (${skipped.kind})` : ""
+      } ${skipped.path}: ${skipped.reason}`,
+    );
+  }
   return lines.join("\n");
 }
 
@@ -78,6 +103,7 @@ export async function main(args: string[], write = (text: string) => console.log
       store: { type: "string" },
       variant: { type: "string" },
       auto: { type: "boolean" },
+      users: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     }, FlagsSchema));
@@ -85,8 +111,9 @@ export async function main(args: string[], write = (text: string) => console.log
       write(USAGE);
       return EXIT.OK;
     }
-    if (projects.length === 0 && !flags.auto) throw new UsageError("Name a project, or give --auto");
-    if (projects.length > 0 && flags.auto) throw new UsageError("Give project names or --auto, not both");
+    const ways = [projects.length > 0, flags.auto, flags.users].filter(Boolean).length;
+    if (ways === 0) throw new UsageError("Name a project, or give --auto or --users");
+    if (ways > 1) throw new UsageError("Give project names, --auto or --users: one of them");
     config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
   } catch (error) {
     if (error instanceof UsageError) {
@@ -100,6 +127,15 @@ export async function main(args: string[], write = (text: string) => console.log
       throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
     });
     await using tracker = await connectTracker();
+    if (flags.users) {
+      const report = emptyReport("", "full");
+      const users = await syncUsers({ session: tracker.session, store, sender: `sync@${Deno.hostname()}` });
+      mergeUsers(report, users);
+      report.unchanged = users.unchanged;
+      report.durationMs = users.durationMs;
+      write(flags.json ? JSON.stringify([report], null, 2) : reportText(report));
+      return EXIT.OK;
+    }
     if (flags.auto) {
       projects = await autoSyncProjects(tracker.session, syncSettingsOf(await store.getSettings(config.variant)));
     }
@@ -107,12 +143,13 @@ export async function main(args: string[], write = (text: string) => console.log
     let failed = 0;
     for (const project of projects) {
       try {
-        const settings = syncSettingsOf(await store.getSettings(config.variant, { project }));
+        const projectSettings = await store.getSettings(config.variant, { project });
         const report = await fullSync({
           session: tracker.session,
           store,
           project,
-          settings,
+          settings: syncSettingsOf(projectSettings),
+          projectSettings,
           sender: `sync@${Deno.hostname()}`,
         });
         reports.push(report);

@@ -17,11 +17,22 @@ export {
   autoSyncOn,
   autoSyncProjects,
   fullSync,
+  mergeUsers,
   parentsFirst,
   type SyncOptions,
   syncTrackerUpdate,
 } from "./sync_from_tracker.ts";
-export { emptyReport, mergeNames, ProjectSync, type SyncReport } from "./project_sync.ts";
+export {
+  emptyReport,
+  mergeNames,
+  ProjectSync,
+  REPORT_SECTIONS,
+  reportChanged,
+  reportSummary,
+  type SectionReport,
+  type SkippedItem,
+  type SyncReport,
+} from "./project_sync.ts";
 export { PipelineIndex } from "./pipeline_index.ts";
 export {
   AttributeMappingSchema,
@@ -32,3 +43,8 @@ export {
   SyncSettingsSchema,
 } from "./sync_settings.ts";
 export { readTrackerNodes, readTrackerProject, type TrackerNode, type TrackerProject } from "./tracker_project.ts";
+export { type UpdateScope, updateScope } from "./update_scope.ts";
+export { syncUsers, usernameOf, type UserSyncOptions, type UserSyncReport } from "./user_sync.ts";
+export { versionName, VersionSync } from "./version_sync.ts";
+export { type PipelineLink, syncLinks } from "./link_sync.ts";
+export { syncLists, type TrackerList } from "./list_sync.ts";

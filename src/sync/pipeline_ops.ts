@@ -122,10 +122,32 @@ export class PipelineOps {
     return await this.#write(entity, { status: known });
   }
 
-  /** Assigns users (usernames or emails); `replace` drops those not named. */
+  /**
+   * Assigns users, named by username or email (case-insensitively) when the pipeline knows users
+   * (synced from the tracker): they are recorded by username, and a name no user has is refused
+   * with a 400 error. With no users known, names are recorded as given. `replace` drops those not named.
+   */
   async assign(project: string, path: string, users: string[], options: { replace?: boolean } = {}): Promise<Entity> {
     const entity = await this.get(project, path);
     if (entity.type !== "task") throw new PipelineOpError(`Only tasks are assigned; '${path}' is a ${entity.type}`);
+    const known = await this.store.listUsers();
+    if (known.length > 0) {
+      const unknown: string[] = [];
+      users = users.map((name) => {
+        const key = name.trim().toLowerCase();
+        const user = known.find((u) => u.username.toLowerCase() === key) ??
+          known.find((u) => u.email?.toLowerCase() === key);
+        if (user === undefined) unknown.push(name);
+        return user?.username ?? name;
+      });
+      if (unknown.length > 0) {
+        throw new PipelineOpError(
+          `Unknown user ${
+            unknown.map((name) => `'${name}'`).join(", ")
+          }: name users by username or email (deno task sync --users brings the tracker's)`,
+        );
+      }
+    }
     const assignees = options.replace ? [...new Set(users)] : [...new Set([...entity.assignees, ...users])];
     return await this.#write(entity, { assignees });
   }

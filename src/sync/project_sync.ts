@@ -3,18 +3,46 @@ import { operation, type Session } from "@ftrack/api";
 import type { Entity, EntityInput, Writer } from "../store/entity.ts";
 import type { PipelineStore } from "../store/pipeline_store.ts";
 import { TRACKER_SENDER_TYPE } from "../store/topics.ts";
+import type { NotesSyncReport } from "./comment_sync.ts";
 import { PipelineIndex } from "./pipeline_index.ts";
 import type { SyncSettings } from "./sync_settings.ts";
 import { chunk, queryAll, quoted, type TrackerNode } from "./tracker_project.ts";
 
-/** What a sync did: the paths created, updated and removed, what it skipped and why. */
-export interface SyncReport {
+/** What a sync did to one kind of thing: labels of what was created, updated and removed. */
+export interface SectionReport {
+  created: string[];
+  updated: string[];
+  removed: string[];
+}
+
+/** The kinds of things a sync reports on beside the hierarchy. */
+export const REPORT_SECTIONS = ["products", "versions", "representations", "links", "lists", "users"] as const;
+
+/** One of {@linkcode REPORT_SECTIONS}. */
+export type ReportSection = typeof REPORT_SECTIONS[number];
+
+/** Something a sync could not do, and why. */
+export interface SkippedItem {
+  trackerId: string;
+  path: string;
+  reason: string;
+  /** What it was: the hierarchy when left out. */
+  kind?: "hierarchy" | "version" | "link" | "list" | "user";
+}
+
+/**
+ * What a sync did: the hierarchy's paths created, updated and removed; products, versions,
+ * representations, links, lists and users likewise; what it skipped and why.
+ */
+export interface SyncReport extends Record<ReportSection, SectionReport> {
   project: string;
   mode: "full" | "incremental";
   created: string[];
   updated: string[];
   removed: string[];
-  skipped: Array<{ trackerId: string; path: string; reason: string }>;
+  skipped: SkippedItem[];
+  /** What the notes → comments sync did (a full sync, when it ran). */
+  comments?: NotesSyncReport;
   /** Tracker entities whose pipeline id or path was written back. */
   writtenBack: number;
   unchanged: number;
@@ -23,17 +51,73 @@ export interface SyncReport {
 
 /** A new, empty report. */
 export function emptyReport(project: string, mode: SyncReport["mode"]): SyncReport {
+  const section = (): SectionReport => ({ created: [], updated: [], removed: [] });
   return {
     project,
     mode,
     created: [],
     updated: [],
     removed: [],
+    products: section(),
+    versions: section(),
+    representations: section(),
+    links: section(),
+    lists: section(),
+    users: section(),
     skipped: [],
     writtenBack: 0,
     unchanged: 0,
     durationMs: 0,
   };
+}
+
+/**
+ * Whether a report holds any change or skip (hierarchy or any section).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { emptyReport, reportChanged } from "./project_sync.ts";
+ *
+ * const report = emptyReport("demo", "incremental");
+ * ok(!reportChanged(report));
+ * report.lists.created.push("dailies");
+ * ok(reportChanged(report));
+ * ```
+ */
+export function reportChanged(report: SyncReport): boolean {
+  if (report.created.length + report.updated.length + report.removed.length + report.skipped.length > 0) return true;
+  return REPORT_SECTIONS.some((name) => {
+    const section = report[name];
+    return section.created.length + section.updated.length + section.removed.length > 0;
+  });
+}
+
+/**
+ * A report's counts in one line: `3 created, 1 updated, …; versions 2 created; links 1 removed`.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { emptyReport, reportSummary } from "./project_sync.ts";
+ *
+ * const report = emptyReport("demo", "full");
+ * report.created.push("/sq010");
+ * report.versions.created.push("/sq010/sh010/beauty/v001");
+ * ok(reportSummary(report) === "1 created, 0 updated, 0 removed, 0 skipped; versions 1 created");
+ * ```
+ */
+export function reportSummary(report: SyncReport): string {
+  const parts = [
+    `${report.created.length} created, ${report.updated.length} updated, ${report.removed.length} removed, ${report.skipped.length} skipped`,
+  ];
+  for (const name of REPORT_SECTIONS) {
+    const section = report[name];
+    const counts = (["created", "updated", "removed"] as const).filter((key) => section[key].length > 0)
+      .map((key) => `${section[key].length} ${key}`);
+    if (counts.length > 0) parts.push(`${name} ${counts.join(", ")}`);
+  }
+  return parts.join("; ");
 }
 
 /** A name list extended with new names, matched case-insensitively (the first spelling stays). */
@@ -89,6 +173,60 @@ export class ProjectSync {
 
   get projectEntity(): Entity | undefined {
     return this.#project;
+  }
+
+  /** The tracker project's id (known once the project is synced). */
+  get trackerProjectId(): string | undefined {
+    return this.#trackerProjectId;
+  }
+
+  get store(): PipelineStore {
+    return this.#store;
+  }
+
+  get session(): Session {
+    return this.#session;
+  }
+
+  get settings(): SyncSettings {
+    return this.#settings;
+  }
+
+  /** Who the sync writes as (sender type `tracker`). */
+  get writer(): Writer {
+    return this.#writer;
+  }
+
+  /** A status name as the project spells it (case-insensitively matched), or the name as given. */
+  statusName(name: string | null): string | null {
+    const data = (this.#project?.data ?? {}) as Record<string, unknown>;
+    return canonical(Array.isArray(data.statuses) ? data.statuses.map(String) : [], name);
+  }
+
+  /** Records something not synced, with the reason. */
+  skip(kind: NonNullable<SkippedItem["kind"]>, trackerId: string, path: string, reason: string): void {
+    this.report.skipped.push({ trackerId, path, reason, kind });
+  }
+
+  /** Writes an entity of a report section (products, versions …), counted there under `label`. */
+  async writeIn(
+    section: ReportSection,
+    input: EntityInput,
+    before: Entity | undefined,
+    label: string,
+  ): Promise<Entity> {
+    const { entity, events } = await this.#store.writeEntity(input, this.#writer);
+    this.index.put(entity);
+    if (events.length === 0) this.report.unchanged++;
+    else if (before === undefined) this.report[section].created.push(label);
+    else this.report[section].updated.push(label);
+    return entity;
+  }
+
+  /** Deletes an entity of a report section, counted there under `label`. */
+  async deleteIn(section: ReportSection, entity: Entity, label: string): Promise<void> {
+    if (await this.#store.deleteEntity(entity.id, this.#writer)) this.report[section].removed.push(label);
+    this.index.drop(entity.id);
   }
 
   async #write(input: EntityInput, before: Entity | undefined, path: string): Promise<Entity> {

@@ -1,10 +1,19 @@
 import type { Session } from "@ftrack/api";
 import type { PipelineStore } from "../store/pipeline_store.ts";
+import type { Settings } from "../store/settings.ts";
+import { NOTES_SETTINGS_KEY, syncProjectNotes } from "./comment_sync.ts";
+import { readLinksTo, readProjectLinks, syncLinks } from "./link_sync.ts";
+import { readTrackerLists, removeLists, syncLists } from "./list_sync.ts";
 import { ProjectSync, type SyncReport } from "./project_sync.ts";
+import { readProjectVersions, readVersions, versionsOfComponents } from "./tracker_versions.ts";
+import { projectWork, type UpdateScope, updateScope } from "./update_scope.ts";
+import { syncUsers, type UserSyncReport } from "./user_sync.ts";
+import { VersionSync } from "./version_sync.ts";
 import type { SyncSettings } from "./sync_settings.ts";
 import {
   findTrackerProject,
   queryAll,
+  quoted,
   readTrackerNodes,
   readTrackerProject,
   type TrackerNode,
@@ -19,6 +28,11 @@ export interface SyncOptions {
   settings: SyncSettings;
   /** Written as the sender of the pipeline's `entity.*` events (their sender type is `tracker`). */
   sender: string;
+  /**
+   * The project's resolved settings, for what other handlers' settings switch (notes → comments
+   * runs unless `handlers.sync-notes.enabled` is false). @default {none: notes are synced}
+   */
+  projectSettings?: Settings;
 }
 
 /**
@@ -54,41 +68,81 @@ export function parentsFirst(nodes: TrackerNode[]): TrackerNode[] {
 
 /**
  * A full sync of a tracker project into the pipeline store: types and statuses, the whole
- * hierarchy (created, renamed, moved, removed), mapped attributes, statuses, assignees, and the
- * pipeline ids written back. Throws a `RangeError` when the tracker has no such project.
+ * hierarchy (created, renamed, moved, removed), mapped attributes, statuses, assignees; then
+ * (each switched by the settings) products, versions and representations, links, lists, users
+ * and notes as comments; and the pipeline ids written back. Throws a `RangeError` when the
+ * tracker has no such project.
  */
 export async function fullSync(options: SyncOptions): Promise<SyncReport> {
   const started = performance.now();
-  const tracker = await readTrackerProject(options.session, options.project, {
-    idAttribute: options.settings.idAttribute,
-  });
+  const { session, settings } = options;
+  const tracker = await readTrackerProject(session, options.project, { idAttribute: settings.idAttribute });
   const sync = new ProjectSync({ ...options, mode: "full" });
   await sync.index.preload();
   await sync.syncProject(tracker);
   const trackerIds = new Set(tracker.nodes.map((node) => node.id));
   await sync.syncNodes(parentsFirst(tracker.nodes), { staleTrackerIds: (id) => !trackerIds.has(id) });
+  if (settings.syncVersions) {
+    const read = await readProjectVersions(session, tracker.id);
+    const live = new Set([
+      ...read.assets.map((asset) => asset.id),
+      ...read.versions.map((version) => version.id),
+      ...read.components.map((component) => component.id),
+    ]);
+    const versions = new VersionSync(sync);
+    await versions.sync(read, { stale: (id) => !live.has(id) });
+    await versions.remove(
+      sync.index.all().filter((entity) =>
+        (entity.type === "product" || entity.type === "version" || entity.type === "representation") &&
+        entity.trackerId !== null && !live.has(entity.trackerId)
+      ).map((entity) => entity.trackerId!),
+    );
+  }
   const gone = sync.index.all().filter((entity) =>
     (entity.type === "folder" || entity.type === "task") && entity.trackerId !== null &&
     !trackerIds.has(entity.trackerId)
   );
   await sync.removeTrackerIds(gone.map((entity) => entity.trackerId!));
+  if (settings.syncLinks) {
+    const links = await readProjectLinks(session, tracker.id);
+    const targets = sync.index.all().filter((entity) =>
+      (entity.type === "folder" || entity.type === "task") && entity.trackerId !== null
+    ).map((entity) => entity.trackerId!);
+    await syncLinks(sync, [...targets, ...links.map((link) => link.toId)], links);
+  }
+  if (settings.syncLists) {
+    const lists = await readTrackerLists(session, { projectId: tracker.id });
+    await syncLists(sync, lists);
+    const live = new Set(lists.map((list) => list.id));
+    const pipelineLists = await options.store.findEntities({ project: options.project, type: "list" });
+    await removeLists(
+      sync,
+      pipelineLists.filter((list) => list.trackerId !== null && !live.has(list.trackerId)).map((list) =>
+        list.trackerId!
+      ),
+    );
+  }
+  if (settings.syncUsers) mergeUsers(sync.report, await syncUsers(options));
+  if (options.projectSettings?.handlers[NOTES_SETTINGS_KEY]?.enabled !== false) {
+    sync.report.comments = await syncProjectNotes({
+      session,
+      store: options.store,
+      project: options.project,
+      sender: options.sender,
+      settings: options.projectSettings,
+    });
+  }
   await sync.writeBack();
   sync.report.durationMs = Math.round(performance.now() - started);
   return sync.report;
 }
 
-/** Keys of a tracker change that never matter to the pipeline. */
-const IGNORED_KEYS = new Set(["thumbid", "thumbnail_id", "priorityid", "priority_id"]);
-
-interface UpdateEntry {
-  action?: string;
-  entityId?: string;
-  entityType?: string;
-  entity_type?: string;
-  parentId?: string | null;
-  keys?: string[];
-  changes?: Record<string, { old?: unknown; new?: unknown }>;
-  parents?: Array<{ entityId?: string; entityType?: string }>;
+/** Adds a user sync's outcome to a project's report. */
+export function mergeUsers(report: SyncReport, users: UserSyncReport): void {
+  report.users.created.push(...users.created);
+  report.users.updated.push(...users.updated);
+  report.users.removed.push(...users.removed);
+  report.skipped.push(...users.skipped);
 }
 
 /**
@@ -111,55 +165,29 @@ export function autoSyncOn(values: Record<string, unknown>, settings: SyncSettin
 
 /**
  * An incremental sync from one `ftrack.update` event for a project with auto-sync on: the
- * hierarchy entities it adds, changes, moves or removes (and their assignees and attributes).
- * Turning auto-sync on runs a full sync. Undefined when the project has auto-sync off, the
- * tracker has no such project, or nothing in the event concerns the pipeline.
+ * hierarchy entities it adds, changes, moves or removes (and their assignees and attributes),
+ * then (as the settings switch them) the assets, versions and components, links and lists it
+ * touches. Turning auto-sync on runs a full sync. Undefined when the project has auto-sync off,
+ * the tracker has no such project, or nothing in the event concerns the project's pipeline.
+ * Users are studio-wide: see {@linkcode syncUsers}.
  */
 export async function syncTrackerUpdate(
-  options: SyncOptions & { data: unknown },
+  options: SyncOptions & { data: unknown; scope?: UpdateScope },
 ): Promise<SyncReport | undefined> {
   const started = performance.now();
-  const entries = ((options.data as { entities?: unknown } | null)?.entities ?? []) as UpdateEntry[];
-  if (!Array.isArray(entries) || entries.length === 0) return undefined;
-  const changed = new Set<string>();
-  const removed = new Set<string>();
-  let turnedOn = false;
-  for (const entry of entries) {
-    if (typeof entry?.entityId !== "string") continue;
-    const keys = Array.isArray(entry.keys) ? entry.keys : [];
-    if (keys.length > 0 && keys.every((key) => IGNORED_KEYS.has(key))) continue;
-    if (entry.entityType === "show") {
-      const change = entry.changes?.[options.settings.autoSyncAttribute];
-      if (change && (change.new === true || change.new === "true") && change.old !== true) turnedOn = true;
-      continue;
-    }
-    if (entry.entity_type === "Appointment") {
-      if (typeof entry.parentId === "string") changed.add(entry.parentId);
-      const context = entry.changes?.context_id;
-      if (typeof context?.old === "string") changed.add(context.old);
-      continue;
-    }
-    if (entry.entityType !== "task") continue;
-    if (entry.action === "remove") {
-      removed.add(entry.entityId);
-      continue;
-    }
-    changed.add(entry.entityId);
-    for (const parent of entry.parents ?? []) {
-      if (parent.entityType === "task" && typeof parent.entityId === "string") changed.add(parent.entityId);
-    }
-  }
-  if (!turnedOn && changed.size === 0 && removed.size === 0) return undefined;
-  const project = await findTrackerProject(options.session, { name: options.project });
+  const { session, settings } = options;
+  const scope = options.scope ?? updateScope(options.data, settings);
+  if (!projectWork(scope)) return undefined;
+  const project = await findTrackerProject(session, { name: options.project });
   if (project === undefined) return undefined;
   const values: Record<string, unknown> = {};
   for (const value of (project.custom_attributes ?? []) as Array<{ key: string; value: unknown }>) {
     values[value.key] = value.value;
   }
-  if (!autoSyncOn(values, options.settings)) return undefined;
-  if (turnedOn) return await fullSync(options);
+  if (!autoSyncOn(values, settings)) return undefined;
+  if (scope.turnedOn) return await fullSync(options);
   const sync = new ProjectSync({ ...options, mode: "incremental" });
-  const ownId = values[options.settings.idAttribute];
+  const ownId = values[settings.idAttribute];
   await sync.syncProject({
     id: String(project.id),
     name: String(project.name),
@@ -167,12 +195,46 @@ export async function syncTrackerUpdate(
     values,
     ownFerryId: typeof ownId === "string" && ownId !== "" ? ownId : null,
   });
-  const nodes = changed.size
-    ? await readTrackerNodes(options.session, [...changed], { idAttribute: options.settings.idAttribute })
+  const nodes = scope.changed.size
+    ? await readTrackerNodes(session, [...scope.changed], { idAttribute: settings.idAttribute })
     : [];
   const found = new Set(nodes.map((node) => node.id));
   await sync.syncNodes(parentsFirst(nodes.filter((node) => node.parentId !== undefined)));
-  await sync.removeTrackerIds([...removed].filter((id) => !found.has(id)));
+  if (settings.syncVersions && scope.assets.size + scope.versions.size + scope.components.size > 0) {
+    const versionIds = new Set(scope.versions);
+    if (scope.components.size > 0) {
+      const components = [...scope.components];
+      for (const id of await versionsOfComponents(session, components)) versionIds.add(id);
+      // Components gone from the tracker: their representation's version is looked at again.
+      for (const id of components) {
+        const representation = await sync.index.byTrackerId(id);
+        if (representation?.type !== "representation" || !representation.parentId) continue;
+        const version = await sync.index.get(representation.parentId);
+        if (version?.trackerId) versionIds.add(version.trackerId);
+      }
+    }
+    const read = await readVersions(session, { assetIds: [...scope.assets], versionIds: [...versionIds] });
+    const versions = new VersionSync(sync);
+    await versions.sync(read);
+    const live = new Set([...read.assets.map((asset) => asset.id), ...read.versions.map((version) => version.id)]);
+    await versions.remove([...scope.assets, ...versionIds].filter((id) => !live.has(id)));
+  }
+  await sync.removeTrackerIds([...scope.removed].filter((id) => !found.has(id)));
+  if (settings.syncLinks && scope.linkTargets.size + scope.links.size > 0) {
+    const targets = new Set(scope.linkTargets);
+    if (scope.links.size > 0) {
+      const rows = (await session.query(`select to_id from TypedContextLink where id in (${quoted([...scope.links])})`))
+        .data as Array<{ to_id: string }>;
+      for (const row of rows) targets.add(String(row.to_id));
+    }
+    await syncLinks(sync, [...targets], await readLinksTo(session, [...targets]));
+  }
+  if (settings.syncLists && scope.lists.size > 0) {
+    const lists = await readTrackerLists(session, { ids: [...scope.lists] });
+    await syncLists(sync, lists);
+    const live = new Set(lists.map((list) => list.id));
+    await removeLists(sync, [...scope.lists].filter((id) => !live.has(id)));
+  }
   await sync.writeBack();
   sync.report.durationMs = Math.round(performance.now() - started);
   return sync.report;

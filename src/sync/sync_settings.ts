@@ -41,6 +41,19 @@ export const SyncSettingsSchema = z.object({
   /** Write the pipeline ids back to the tracker. */
   writeBack: z.boolean().default(true),
   attributes: z.array(AttributeMappingSchema).default(DEFAULT_ATTRIBUTE_MAPPING),
+  /**
+   * Sync the tracker's assets, asset versions and components into products, versions and
+   * representations (ayon-ftrack's `sync_versions`).
+   */
+  syncVersions: z.boolean().default(true),
+  /** Sync the tracker's links between shots and tasks (TypedContextLink) into `data.links`. */
+  syncLinks: z.boolean().default(true),
+  /** The pipeline link type a tracker link becomes (ayon-ftrack's `sync_link_type`). */
+  linkType: z.string().trim().min(1, "is empty").default("dependency"),
+  /** Sync the tracker's lists (of versions, of shots and tasks) into pipeline lists. */
+  syncLists: z.boolean().default(true),
+  /** Sync the tracker's users into the pipeline's users (studio-wide). */
+  syncUsers: z.boolean().default(true),
   /** Project attribute values used when the tracker has none. */
   defaults: z.record(z.string(), z.unknown()).default({
     fps: 25,

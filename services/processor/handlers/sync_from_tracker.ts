@@ -1,7 +1,7 @@
 /**
  * Tracker → pipeline sync handlers: incremental sync of `ftrack.update` events for projects with
- * auto-sync on, a full sync on the `ferry.sync.project` action (or a `ferry.sync.requested`
- * event), and a full sync of every active auto-sync project when a leecher (re)connects (after
+ * auto-sync on (and of tracker users, studio-wide), a sync of users on the `ferry.sync.users`
+ * action, a full sync on the `ferry.sync.project` action (or a `ferry.sync.requested` event), and a full sync of every active auto-sync project when a leecher (re)connects (after
  * the reconciliation hook records `ferry.reconcile.requested`). Each sync that changed or skipped
  * something records a `ferry.sync.finished` event holding its report.
  *
@@ -11,8 +11,10 @@ import type { HandlerContext } from "../define_handler.ts";
 import { defineHandler } from "../define_handler.ts";
 import type { StoredEvent } from "../../../src/store/event_record.ts";
 import { LEECHER_STARTED_TOPIC, RECONCILE_TOPIC, TRACKER_SENDER_TYPE } from "../../../src/store/topics.ts";
-import { autoSyncProjects, fullSync, syncTrackerUpdate } from "../../../src/sync/sync_from_tracker.ts";
-import type { SyncReport } from "../../../src/sync/project_sync.ts";
+import { autoSyncProjects, fullSync, mergeUsers, syncTrackerUpdate } from "../../../src/sync/sync_from_tracker.ts";
+import { emptyReport, reportChanged, reportSummary, type SyncReport } from "../../../src/sync/project_sync.ts";
+import { projectOfUpdate, projectWork, updateScope } from "../../../src/sync/update_scope.ts";
+import { syncUsers, type UserSyncReport } from "../../../src/sync/user_sync.ts";
 import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../../src/sync/sync_settings.ts";
 import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
 
@@ -20,6 +22,8 @@ import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
 export const SYNC_FINISHED_TOPIC = "ferry.sync.finished";
 /** The action identifier of a full sync (ftrack's `ftrack.action.launch`). */
 export const SYNC_ACTION = "ferry.sync.project";
+/** The action identifier of a sync of the tracker's users (ayon-ftrack's "Sync users to AYON"). */
+export const SYNC_USERS_ACTION = "ferry.sync.users";
 
 function settingsOf(context: HandlerContext) {
   const parsed = SyncSettingsSchema.safeParse(context.settings);
@@ -34,49 +38,103 @@ function settingsOf(context: HandlerContext) {
 }
 
 async function record(context: HandlerContext, report: SyncReport, reason: string, dependsOn?: string) {
-  const { created, updated, removed, skipped } = report;
   await context.store.dispatch({
     topic: SYNC_FINISHED_TOPIC,
     hash: `${SYNC_FINISHED_TOPIC}:${context.job.source.id}:${report.project}`,
     sender: context.job.event.sender,
     senderType: TRACKER_SENDER_TYPE,
-    project: report.project,
+    project: report.project || null,
     dependsOn: dependsOn ?? context.job.source.id,
     payload: { reason, ...report },
-    description:
-      `${report.mode} sync of '${report.project}' (${reason}): ${created.length} created, ${updated.length} updated, ${removed.length} removed, ${skipped.length} skipped`,
+    description: `${report.mode} sync of ${report.project ? `'${report.project}'` : "users"} (${reason}): ${
+      reportSummary(report)
+    }`,
   });
+  const count = (name: keyof SyncReport) => {
+    const section = report[name] as { created: string[]; updated: string[]; removed: string[] };
+    return section.created.length + section.updated.length + section.removed.length;
+  };
   context.log.info("synced", {
     project: report.project,
     mode: report.mode,
-    created: created.length,
-    updated: updated.length,
-    removed: removed.length,
-    skipped: skipped.length,
+    created: report.created.length,
+    updated: report.updated.length,
+    removed: report.removed.length,
+    skipped: report.skipped.length,
+    versions: count("products") + count("versions") + count("representations"),
+    links: count("links"),
+    lists: count("lists"),
+    users: count("users"),
     ms: report.durationMs,
   });
 }
 
-/** Incremental sync of `ftrack.update` events for projects with auto-sync on. */
+/** A users-only report (users are studio-wide: no project). */
+function usersReport(users: UserSyncReport, mode: SyncReport["mode"]): SyncReport {
+  const report = emptyReport("", mode);
+  mergeUsers(report, users);
+  report.unchanged = users.unchanged;
+  report.durationMs = users.durationMs;
+  return report;
+}
+
+/**
+ * Incremental sync of `ftrack.update` events for projects with auto-sync on (events about lists,
+ * links, component locations and metadata, which come without a project, are traced to theirs),
+ * and of tracker users (studio-wide, when `syncUsers` is on).
+ */
 export const syncFromTracker = defineHandler({
   name: "sync-from-tracker",
   subscription: "topic=ftrack.update",
   priority: 10,
   settingsKey: SYNC_SETTINGS_KEY,
   async handle(event, context) {
-    if (!context.project) return;
+    const studio = settingsOf(context);
+    const scope = updateScope(event.data, studio);
+    const sender = context.job.event.sender ?? "processor";
+    if (scope.users.size > 0 && studio.syncUsers) {
+      const users = await syncUsers({ session: context.session, store: context.store, sender, ids: [...scope.users] });
+      const report = usersReport(users, "incremental");
+      if (reportChanged(report)) await record(context, report, "tracker update");
+    }
+    if (!projectWork(scope)) return;
+    let project = context.project;
+    let settings = studio;
+    if (!project) {
+      project = (await projectOfUpdate(context.session, context.store, scope)) ?? null;
+      if (!project) return;
+      const projectSettings = await context.store.getSettings(context.variant, { project });
+      const own = projectSettings.handlers[SYNC_SETTINGS_KEY];
+      if (!projectSettings.enabled || own?.enabled === false) return;
+      settings = SyncSettingsSchema.parse(own ?? {});
+    }
     const report = await syncTrackerUpdate({
       session: context.session,
       store: context.store,
-      project: context.project,
-      settings: settingsOf(context),
-      sender: context.job.event.sender ?? "processor",
+      project,
+      settings,
+      sender,
       data: event.data,
+      scope: settings === studio ? scope : updateScope(event.data, settings),
     });
-    if (!report) return;
-    if (report.created.length + report.updated.length + report.removed.length + report.skipped.length > 0) {
-      await record(context, report, "tracker update");
-    }
+    if (report && reportChanged(report)) await record(context, report, "tracker update");
+  },
+});
+
+/** Syncs the tracker's users into the pipeline on the `ferry.sync.users` action (or a `ferry.sync.users.requested` event). */
+export const syncUsersAction = defineHandler({
+  name: "sync-users-action",
+  subscription:
+    `(topic=ftrack.action.launch and data.actionIdentifier=${SYNC_USERS_ACTION}) or topic=ferry.sync.users.requested`,
+  priority: 10,
+  settingsKey: SYNC_SETTINGS_KEY,
+  async handle(_event, context) {
+    const users = await syncUsers({
+      session: context.session,
+      store: context.store,
+      sender: context.job.event.sender ?? "processor",
+    });
+    await record(context, usersReport(users, "full"), "users sync action");
   },
 });
 
@@ -100,12 +158,14 @@ async function runFull(event: { data: unknown }, context: HandlerContext, reason
   const data = (event.data ?? {}) as Record<string, unknown>;
   const project = await projectNameOf(context, data);
   if (!project) throw new TypeError(`A sync request names no project: ${JSON.stringify(data).slice(0, 200)}`);
+  const projectSettings = await context.store.getSettings(context.variant, { project });
   const report = await fullSync({
     session: context.session,
     store: context.store,
     project,
-    settings: settingsOf(context),
+    settings: SyncSettingsSchema.parse(projectSettings.handlers[SYNC_SETTINGS_KEY] ?? {}),
     sender: context.job.event.sender ?? "processor",
+    projectSettings,
   });
   await record(context, report, reason);
 }
@@ -159,6 +219,7 @@ export const syncOnReconcile = defineHandler({
           project,
           settings: SyncSettingsSchema.parse(projectSettings.handlers[SYNC_SETTINGS_KEY] ?? {}),
           sender: context.job.event.sender ?? "processor",
+          projectSettings,
         });
         await record(context, report, "reconciliation", request?.id);
       } catch (error) {

@@ -1,0 +1,220 @@
+import type { Session } from "@ftrack/api";
+import { chunk, isoDate, queryAll, quoted } from "./tracker_project.ts";
+
+type Row = Record<string, unknown>;
+
+/** A tracker Asset: what becomes a pipeline product. */
+export interface TrackerAsset {
+  id: string;
+  name: string;
+  /** The context it was published in (a shot, an asset build, a task …). */
+  contextId: string | null;
+  /** The asset type's short name (`render`, `geo` …), else its name. */
+  type: string | null;
+}
+
+/** A tracker AssetVersion: what becomes a pipeline version. */
+export interface TrackerVersion {
+  id: string;
+  assetId: string;
+  version: number;
+  taskId: string | null;
+  status: string | null;
+  comment: string | null;
+  /** The author's username. */
+  author: string | null;
+  date: string | null;
+  published: boolean;
+}
+
+/** One file of a component: where it is, its size and ferry's fingerprint (`sha1:…`) when recorded. */
+export interface TrackerFile {
+  componentId: string;
+  name: string;
+  size: number | null;
+  hash: string | null;
+  /** Where the file is, by location id: its resource identifier there. */
+  places: Array<{ locationId: string; location: string; resourceIdentifier: string | null }>;
+}
+
+/** A tracker Component of a version (a file, or a sequence/container with its members). */
+export interface TrackerComponent {
+  id: string;
+  name: string;
+  versionId: string;
+  kind: "file" | "sequence" | "container";
+  fileType: string | null;
+  files: TrackerFile[];
+}
+
+/** What a sync of versions reads: assets, their versions, the versions' components. */
+export interface TrackerVersions {
+  assets: TrackerAsset[];
+  versions: TrackerVersion[];
+  components: TrackerComponent[];
+}
+
+const COMPONENT_FIELDS =
+  "id, name, file_type, size, version_id, container_id, metadata, component_locations.location_id, component_locations.location.name, component_locations.resource_identifier";
+
+const text = (value: unknown): string | null => typeof value === "string" && value !== "" ? value : null;
+const object = (value: unknown): Row => value && typeof value === "object" ? value as Row : {};
+
+function assetOf(row: Row): TrackerAsset {
+  const type = object(row.type);
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    contextId: text(row.context_id),
+    type: text(type.short) ?? text(type.name),
+  };
+}
+
+function versionOf(row: Row): TrackerVersion {
+  return {
+    id: String(row.id),
+    assetId: String(row.asset_id),
+    version: Number(row.version ?? 0),
+    taskId: text(row.task_id),
+    status: text(object(row.status).name),
+    comment: text(row.comment),
+    author: text(object(row.user).username),
+    date: isoDate(row.date),
+    published: row.is_published !== false,
+  };
+}
+
+function metadataOf(row: Row): Record<string, string> {
+  const list = Array.isArray(row.metadata) ? row.metadata as Row[] : [];
+  return Object.fromEntries(list.map((item) => [String(item.key), String(item.value)]));
+}
+
+function fileOf(row: Row): TrackerFile {
+  const meta = metadataOf(row);
+  const size = row.size ?? meta.ferry_size;
+  const places = (Array.isArray(row.component_locations) ? row.component_locations as Row[] : []).map((place) => ({
+    locationId: String(place.location_id),
+    location: String(object(place.location).name ?? place.location_id),
+    resourceIdentifier: text(place.resource_identifier),
+  }));
+  return {
+    componentId: String(row.id),
+    name: `${String(row.name)}${text(row.file_type) ?? ""}`,
+    size: size === null || size === undefined || size === "" || Number.isNaN(Number(size)) ? null : Number(size),
+    hash: text(meta.ferry_fingerprint),
+    places,
+  };
+}
+
+/** Reads the components of some versions: top-level ones, with a sequence's or container's members as files. */
+async function componentsOf(session: Session, versionIds: string[]): Promise<TrackerComponent[]> {
+  const components: TrackerComponent[] = [];
+  for (const part of chunk(versionIds, 200)) {
+    const rows =
+      (await queryAll(session, `select ${COMPONENT_FIELDS} from Component where version_id in (${quoted(part)})`))
+        .filter((row) => !text(row.container_id));
+    const containers = rows.filter((row) =>
+      row.__entity_type__ === "SequenceComponent" || row.__entity_type__ === "ContainerComponent"
+    );
+    const members = new Map<string, Row[]>();
+    for (const ids of chunk(containers.map((row) => String(row.id)), 200)) {
+      for (
+        const member of await queryAll(
+          session,
+          `select ${COMPONENT_FIELDS} from Component where container_id in (${quoted(ids)})`,
+        )
+      ) {
+        const list = members.get(String(member.container_id)) ?? [];
+        list.push(member);
+        members.set(String(member.container_id), list);
+      }
+    }
+    for (const row of rows) {
+      const type = row.__entity_type__;
+      const kind = type === "SequenceComponent" ? "sequence" : type === "ContainerComponent" ? "container" : "file";
+      const own = members.get(String(row.id)) ?? [];
+      components.push({
+        id: String(row.id),
+        name: String(row.name),
+        versionId: String(row.version_id),
+        kind,
+        fileType: text(row.file_type),
+        files: kind === "file" ? [fileOf(row)] : own.map(fileOf).sort((a, b) => a.name.localeCompare(b.name)),
+      });
+    }
+  }
+  return components;
+}
+
+const ASSET_FIELDS = "id, name, context_id, type.name, type.short";
+const VERSION_FIELDS = "id, version, asset_id, task_id, status.name, comment, user.username, date, is_published";
+
+/** Reads every asset, version and component of a tracker project. */
+export async function readProjectVersions(session: Session, projectId: string): Promise<TrackerVersions> {
+  const assets = (await queryAll(
+    session,
+    `select ${ASSET_FIELDS} from Asset where parent.project_id is "${projectId}" order by id`,
+  ))
+    .map(assetOf);
+  const projectAssets =
+    (await queryAll(session, `select ${ASSET_FIELDS} from Asset where context_id is "${projectId}" order by id`))
+      .map(assetOf);
+  const all = [...assets, ...projectAssets];
+  const versions: TrackerVersion[] = [];
+  for (const part of chunk(all.map((asset) => asset.id), 200)) {
+    versions.push(
+      ...(await queryAll(
+        session,
+        `select ${VERSION_FIELDS} from AssetVersion where asset_id in (${quoted(part)}) order by id`,
+      ))
+        .map(versionOf),
+    );
+  }
+  return { assets: all, versions, components: await componentsOf(session, versions.map((version) => version.id)) };
+}
+
+/**
+ * Reads some assets and versions (those still there) with what they need: a version's asset, an
+ * asset's versions are not read (an asset change renames or moves its product only).
+ */
+export async function readVersions(
+  session: Session,
+  ids: { assetIds: string[]; versionIds: string[] },
+): Promise<TrackerVersions> {
+  const versions: TrackerVersion[] = [];
+  for (const part of chunk([...new Set(ids.versionIds)], 200)) {
+    versions.push(
+      ...(await session.query(`select ${VERSION_FIELDS} from AssetVersion where id in (${quoted(part)})`)).data.map((
+        row,
+      ) => versionOf(row as Row)),
+    );
+  }
+  const assetIds = [...new Set([...ids.assetIds, ...versions.map((version) => version.assetId)])];
+  const assets: TrackerAsset[] = [];
+  for (const part of chunk(assetIds, 200)) {
+    assets.push(
+      ...(await session.query(`select ${ASSET_FIELDS} from Asset where id in (${quoted(part)})`)).data.map((row) =>
+        assetOf(row as Row)
+      ),
+    );
+  }
+  return { assets, versions, components: await componentsOf(session, versions.map((version) => version.id)) };
+}
+
+/**
+ * The versions some components belong to (a member's through its container), for components
+ * still in the tracker.
+ */
+export async function versionsOfComponents(session: Session, componentIds: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const part of chunk([...new Set(componentIds)], 200)) {
+    const rows = (await session.query(
+      `select id, version_id, container.version_id from Component where id in (${quoted(part)})`,
+    )).data as Row[];
+    for (const row of rows) {
+      const id = text(row.version_id) ?? text(object(row.container).version_id);
+      if (id) found.add(id);
+    }
+  }
+  return [...found];
+}

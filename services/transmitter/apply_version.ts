@@ -143,15 +143,33 @@ async function versionAttributes(
 }
 
 async function createAsset(context: ChangeContext, product: Entity): Promise<{ summary: string }> {
-  const { session } = context;
+  const { session, store } = context;
   const contextId = await trackerIdOf(context, product.parentId, "folder");
-  const existing = await one(
+  // A product whose versions are in the tracker is their Asset (a publish made it), whatever its name now.
+  let existing: Row | undefined;
+  for (const version of await store.findEntities({ parentId: product.id, type: "version" })) {
+    if (!version.trackerId) continue;
+    const row = await one(session, `select asset_id from AssetVersion where id is "${q(version.trackerId)}"`);
+    if (row?.asset_id) {
+      existing = await one(session, `select id, name, context_id from Asset where id is "${q(row.asset_id)}"`);
+      if (existing) break;
+    }
+  }
+  existing ??= await one(
     session,
-    `select id from Asset where context_id is "${contextId}" and name is "${q(product.name)}"`,
+    `select id, name, context_id from Asset where context_id is "${contextId}" and name is "${q(product.name)}"`,
   );
   if (existing) {
+    const fields: Row = {};
+    if (existing.name !== product.name) fields.name = product.name;
+    if (existing.context_id !== contextId) fields.context_id = contextId;
+    if (Object.keys(fields).length) await session.update("Asset", [String(existing.id)], fields);
     await writeBack(context, product.id, String(existing.id));
-    return { summary: `matched Asset ${existing.id}` };
+    return {
+      summary: `matched Asset ${existing.id}${
+        Object.keys(fields).length ? `; set ${Object.keys(fields).join(", ")}` : ""
+      }`,
+    };
   }
   if (!context.createDeleted) return { summary: "creation not carried (handlers.transmitter.createDeleted off)" };
   const productType = String(product.data.productType ?? "");

@@ -133,6 +133,31 @@ Deno.test({
 
 Deno.test({
   ...options,
+  name: "IntegrateVersion sends the bytes of identical frames of one publish once (black frames of a plate)",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const black = new Uint8Array(20_000);
+    const frames = [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008];
+    const content = (frame: number) => frame % 2 === 0 ? black : bytesOf(frame, 20_000);
+    for (const frame of frames) await writeFile(join(folder.path, `plate.${frame}.exr`), content(frame));
+    const created = await publishFiles(session, [join(folder.path, "plate.####.exr")], { asset: "plate" });
+    strictEqual(running.tracker.files.receivedBytes, 5 * 20_000, "4 distinct frames and one black frame are sent");
+    deepStrictEqual(created.reused, { files: 3, bytes: 3 * 20_000 });
+    const members = (await session.query(
+      `select id, name from Component where container.version_id is "${created.versionId}"`,
+    )).data as E[];
+    strictEqual(members.length, 8);
+    for (const member of members) {
+      strictEqual(await download(running, member.id), sha1(content(Number(member.name))), `frame ${member.name}`);
+    }
+  },
+});
+
+Deno.test({
+  ...options,
   name: "uploadFiles() reads a small file once: hashed, asked about and sent from the same buffer, or linked",
   fn: async () => {
     await using running = await memoryTracker();

@@ -245,6 +245,11 @@ class ReadAhead {
   #ready: Pending[];
   #options: ReadAheadOptions;
   #batch: Pending[] = [];
+  /**
+   * Contents (by SHA-1) met in this run and not yet stored: later files with the same bytes (the
+   * black frames of a plate) wait here until the first is, then are asked about again and linked.
+   */
+  #duplicates = new Map<string, Pending[]>();
   #held = 0;
   #reading = true;
   #failure: { error: unknown } | undefined;
@@ -278,12 +283,39 @@ class ReadAhead {
   }
 
   async run(ask: (items: Pending[]) => Promise<Pending[]>, upload: (item: Pending) => Promise<void>): Promise<void> {
+    /** Asks about `items`; the first of each content is asked now, its duplicates once it is stored. */
+    const askNow = async (items: Pending[]) => {
+      const first: Pending[] = [];
+      for (const item of items) {
+        const hex = item.content?.hex;
+        const waiting = hex === undefined ? undefined : this.#duplicates.get(hex);
+        if (waiting) waiting.push(item);
+        else {
+          if (hex !== undefined) this.#duplicates.set(hex, []);
+          first.push(item);
+        }
+      }
+      const toSend = await ask(first);
+      this.#ready.push(...toSend);
+      this.#wake();
+      // Contents the tracker holds already: their duplicates are asked about at once.
+      const sending = new Set(toSend.map((item) => item.content?.hex));
+      for (const item of first) {
+        const hex = item.content?.hex;
+        if (hex !== undefined && !sending.has(hex)) await stored(hex);
+      }
+    };
+    /** A content is stored: the files waiting with the same bytes are asked about (and linked). */
+    const stored = async (hex: string) => {
+      const waiting = this.#duplicates.get(hex);
+      this.#duplicates.delete(hex);
+      if (waiting !== undefined && waiting.length > 0) await askNow(waiting);
+    };
     const flush = async () => {
       if (this.#batch.length === 0) return;
       const batch = this.#batch;
       this.#batch = [];
-      this.#ready.push(...await ask(batch));
-      this.#wake();
+      await askNow(batch);
     };
     let busy = 0;
     const reader = async () => {
@@ -327,6 +359,7 @@ class ReadAhead {
           busy++;
           try {
             await upload(item);
+            if (item.content !== undefined) await stored(item.content.hex);
           } finally {
             busy--;
           }
@@ -337,7 +370,9 @@ class ReadAhead {
     };
     await Promise.all([reader(), ...Array.from({ length: this.#options.concurrency }, lane)]);
     // What was read but not sent (a failure) gives its memory back.
-    for (const item of [...this.#batch, ...this.#ready]) item.content?.release();
+    for (const item of [...this.#batch, ...this.#ready, ...[...this.#duplicates.values()].flat()]) {
+      item.content?.release();
+    }
     if (this.#failure) throw this.#failure.error;
   }
 

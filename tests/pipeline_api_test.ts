@@ -82,6 +82,64 @@ Deno.test("pipelineApi() creates and changes entities by path for a token holder
   strictEqual(await store.countEvents({ topic: "entity.comment.created" }), 1);
 });
 
+Deno.test("pipelineApi() adds, replies to, lists, edits and deletes comments, sets thumbnails, and names bad values", async () => {
+  await using store = await openStore(":memory:");
+  await using images = await Deno.makeTempDir({ prefix: "ferry-api-" }).then((path) => ({
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  }));
+  await store.writeEntity({ type: "project", project: "demo", name: "demo" }, { sender: "setup" });
+  const app = pipelineApi({ store, token: TOKEN });
+  const call = (method: string, path: string, body?: unknown) =>
+    app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  await call("POST", "/projects/demo/folders", { parent: "/", name: "sh010", folderType: "Shot" });
+
+  const made = await call("POST", "/projects/demo/comments", { path: "/sh010", text: " Needs grain ", author: "ana" });
+  strictEqual(made.status, 201);
+  const comment = await made.json();
+  deepStrictEqual([comment.type, comment.data.text, comment.data.author], ["comment", "Needs grain", "ana"]);
+  const reply = await (await call("POST", "/projects/demo/comments", {
+    path: "/sh010",
+    text: "Added",
+    replyTo: comment.id,
+  })).json();
+  strictEqual(reply.data.replyTo, comment.id);
+  const listed = await (await call("GET", "/projects/demo/comments?path=/sh010")).json();
+  deepStrictEqual(listed.map((c: { data: { text: string } }) => c.data.text), ["Needs grain", "Added"]);
+  deepStrictEqual(
+    await (await call("GET", "/projects/demo/children?path=/sh010")).json(),
+    [],
+    "comments are not children",
+  );
+
+  const edited = await call("PATCH", `/projects/demo/comments/${comment.id}`, { text: "Needs more grain" });
+  strictEqual((await edited.json()).data.text, "Needs more grain");
+  strictEqual(await store.countEvents({ topic: "entity.comment.data_changed" }), 1);
+  strictEqual((await call("DELETE", `/projects/demo/comments/${reply.id}`)).status, 200);
+  strictEqual((await store.listEvents({ topic: "entity.comment.deleted" }))[0]!.senderType, "user");
+
+  const empty = await call("PATCH", `/projects/demo/comments/${comment.id}`, { text: "  " });
+  strictEqual(empty.status, 400);
+  ok((await empty.json()).message.includes("text: is empty"));
+  const gone = await call("DELETE", "/projects/demo/comments/no-such-id");
+  strictEqual(gone.status, 404);
+  ok((await gone.json()).message.includes("There is no comment 'no-such-id' in project 'demo'"));
+  const elsewhere = await call("POST", "/projects/demo/comments", { path: "/", text: "x", replyTo: comment.id });
+  strictEqual(elsewhere.status, 400);
+  ok((await elsewhere.json()).message.includes(`Comment '${comment.id}' is not on '/'`));
+
+  const image = `${images.path}/sh010.png`;
+  await Deno.writeFile(image, new Uint8Array([137, 80, 78, 71]));
+  const thumbnail = await call("PUT", "/projects/demo/thumbnail", { path: "/sh010", image });
+  strictEqual(thumbnail.status, 200);
+  strictEqual((await thumbnail.json()).data.thumbnail, image);
+  const missing = await call("PUT", "/projects/demo/thumbnail", { path: "/sh010", image: `${images.path}/no.png` });
+  strictEqual(missing.status, 400);
+  ok((await missing.json()).message.includes(`There is no image file '${images.path}/no.png'`));
+  const notImage = await call("PUT", "/projects/demo/thumbnail", { path: "/sh010", image: `${images.path}/a.txt` });
+  ok((await notImage.json()).message.includes("is not an image a thumbnail can be"));
+});
+
 Deno.test("pipeline main() reads and changes the store, and names what it refuses", async () => {
   await using site = await sqliteSite();
   {
@@ -112,4 +170,29 @@ Deno.test("pipeline main() reads and changes the store, and names what it refuse
   strictEqual(await run("get", "nope", "/"), 1);
   strictEqual(await run("frobnicate"), 2);
   strictEqual(await run("set", "demo", "/sq010", "novalue"), 2);
+
+  // Comments: add (also without the subcommand), list, edit, delete; --help.
+  out.length = 0;
+  strictEqual(await run("comment", "add", "demo", "/sq010/layout", "Camera too low", "--author", "ana"), 0);
+  const id = out[0]!.match(/^Comment (\S+) on task 'layout'$/)?.[1];
+  ok(id, out.join("\n"));
+  strictEqual(await run("comment", "demo", "/sq010/layout", "Raised", "--reply-to", id), 0);
+  out.length = 0;
+  strictEqual(await run("comment", "list", "demo", "/sq010/layout", "--json"), 0);
+  const comments = JSON.parse(out.join(""));
+  deepStrictEqual(comments.map((c: { data: { text: string } }) => c.data.text), ["Camera too low", "Raised"]);
+  strictEqual(comments[1].data.replyTo, id);
+  strictEqual(await run("comment", "edit", "demo", id, "Camera much too low"), 0);
+  strictEqual(await run("comment", "delete", "demo", comments[1].id), 0);
+  out.length = 0;
+  strictEqual(await run("comment", "list", "demo", "/sq010/layout"), 0);
+  ok(out[0]!.startsWith(`${id}  `) && out[0]!.includes("ana") && out[0]!.endsWith("Camera much too low"), out[0]);
+  strictEqual(out.length, 1);
+  strictEqual(await run("comment", "edit", "demo", "nope", "x"), 1, "an unknown comment");
+  strictEqual(await run("comment", "remove", "demo", id, "x"), 2, "an unknown subcommand");
+  strictEqual(await run("comment", "delete", "demo"), 2, "too few arguments");
+  out.length = 0;
+  strictEqual(await run("comment", "--help"), 0);
+  ok(out[0]!.includes("deno task pipeline comment edit <project> <comment id> <text>"));
+  strictEqual(await run("thumbnail", "demo", "/sq010/layout", "/nowhere/x.png"), 1, "a missing image");
 });

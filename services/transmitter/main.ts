@@ -23,10 +23,16 @@ leaving out those written on the tracker's behalf (sender type 'tracker', the pr
 so nothing echoes back, and applies each: mapped attributes (settings
 'handlers.sync-from-tracker.attributes'), start/end dates and description, status (by name,
 case-insensitively, among the statuses the entity's workflow allows), assignees (tracker users
-by email, then username), name and parent, task type. Folders and tasks created or deleted in
-the pipeline are created or deleted in the tracker ('handlers.transmitter.createDeleted', on by
-default); 'handlers.transmitter.enabled: false' turns it off for a project. A change that cannot
-be applied ends failed with the reason: 'deno task events list --topic ${TRANSMIT_TOPIC} --status failed'.
+by email, then username), name and parent, task type, thumbnails (uploaded to the server
+location). Products and versions: the Asset's name and context, the AssetVersion's status, task,
+Asset, comment. Comments become notes (edited and deleted with them, replies threaded); lists
+become AssetVersionLists or TypedContextLists with their category, items and open state.
+Folders, tasks, products, versions and lists created or deleted in the pipeline are created or
+deleted in the tracker ('handlers.transmitter.createDeleted', on by default); what is in the
+tracker already (a publish's Asset and AssetVersion, an entity with a tracker id) is matched,
+never made twice. 'handlers.transmitter.enabled: false' turns it off for a project. A change
+that cannot be applied ends failed with the reason:
+'deno task events list --topic ${TRANSMIT_TOPIC} --status failed'.
 
 Options:
   --store <where>        SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)

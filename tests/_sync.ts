@@ -84,3 +84,71 @@ export async function settle(store: PipelineStore, what = "the events to settle"
   }, what);
   return count;
 }
+
+/** A disk location of the tracker for test files (made once per tracker). */
+export async function diskLocation(session: Session): Promise<string> {
+  const found = (await session.query('select id from Location where name is "studio.disk"')).data[0];
+  if (found) return String(found.id);
+  return String((await session.create("Location", { name: "studio.disk" })).data.id);
+}
+
+/**
+ * An asset version made through the official client as a publish leaves it: the asset (made when
+ * missing) under `contextId`, the version on `taskId`, a file component and a two-frame sequence
+ * with members, each file placed at the disk location with ferry's fingerprint and size metadata.
+ */
+export async function makeVersion(
+  session: Session,
+  options: { contextId: string; taskId?: string; asset?: string; version?: number; comment?: string },
+): Promise<{ assetId: string; versionId: string; fileId: string; sequenceId: string; memberIds: string[] }> {
+  const name = options.asset ?? "beauty";
+  const type = (await session.query('select id from AssetType where short is "render"')).data[0]!;
+  const asset = (await session.query(
+    `select id from Asset where name is "${name}" and context_id is "${options.contextId}"`,
+  )).data[0] ?? (await session.create("Asset", { name, context_id: options.contextId, type_id: type.id })).data;
+  const version = (await session.create("AssetVersion", {
+    asset_id: asset.id,
+    version: options.version ?? 1,
+    task_id: options.taskId ?? null,
+    comment: options.comment ?? "first look",
+  })).data;
+  const location = await diskLocation(session);
+  const root = `/proj/${name}/v${String(options.version ?? 1).padStart(3, "0")}`;
+  const place = async (id: string, path: string, bytes: number, hex: string) => {
+    await session.create("ComponentLocation", { component_id: id, location_id: location, resource_identifier: path });
+    await session.create("Metadata", {
+      parent_id: id,
+      parent_type: "FileComponent",
+      key: "ferry_fingerprint",
+      value: `sha1:${hex}`,
+    });
+    await session.create("Metadata", {
+      parent_id: id,
+      parent_type: "FileComponent",
+      key: "ferry_size",
+      value: String(bytes),
+    });
+  };
+  const file =
+    (await session.create("FileComponent", { name: "main", file_type: ".abc", size: 10, version_id: version.id }))
+      .data;
+  await place(file.id, `${root}/main.abc`, 10, "a".repeat(40));
+  const sequence = (await session.create("SequenceComponent", {
+    name: "exr",
+    file_type: ".exr",
+    version_id: version.id,
+    padding: 4,
+  })).data;
+  const memberIds: string[] = [];
+  for (const frame of [1001, 1002]) {
+    const member = (await session.create("FileComponent", {
+      name: String(frame),
+      file_type: ".exr",
+      size: 20,
+      container_id: sequence.id,
+    })).data;
+    await place(member.id, `${root}/exr/beauty.${frame}.exr`, 20, String(frame).repeat(10));
+    memberIds.push(member.id);
+  }
+  return { assetId: asset.id, versionId: version.id, fileId: file.id, sequenceId: sequence.id, memberIds };
+}

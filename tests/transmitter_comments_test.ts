@@ -86,6 +86,38 @@ for (const { kind, site, ignore } of await storeKinds()) {
         "the tracker edit",
       );
 
+      // Versions: a pipeline comment is a note on the AssetVersion, and a note there a comment.
+      const asset = (await session.create("Asset", { name: "plate", context_id: made.shot.id })).data;
+      const assetVersion = (await session.create("AssetVersion", { asset_id: asset.id, version: 1 })).data;
+      const { entity: product } = await store.writeEntity({
+        type: "product",
+        project: "talk",
+        parentId: mirrored.shot.id,
+        name: "plate",
+        trackerId: asset.id,
+        data: { productType: "render" },
+      }, { sender: "sync", senderType: "tracker" });
+      const { entity: version } = await store.writeEntity({
+        type: "version",
+        project: "talk",
+        parentId: product.id,
+        name: "v001",
+        trackerId: assetVersion.id,
+        data: { version: 1 },
+      }, { sender: "sync", senderType: "tracker" });
+      const onVersion = await ops.comment("talk", "/sq010/sh010/plate/v001", "Approved for comp");
+      await waitFor(async () => (await store.getEntity(onVersion.id))!.trackerId !== null, "the version note");
+      const versionNote = (await session.query(
+        `select parent_id, parent_type from Note where id is "${(await store.getEntity(onVersion.id))!.trackerId}"`,
+      )).data[0]!;
+      deepStrictEqual([versionNote.parent_id, versionNote.parent_type], [assetVersion.id, "AssetVersion"]);
+      const reviewNote = (await session.create("Note", {
+        content: "Client likes it",
+        parent_id: assetVersion.id,
+        parent_type: "AssetVersion",
+      })).data;
+      await waitFor(async () => (await byTracker(store, reviewNote.id))?.parentId === version.id, "the review note");
+
       // Nothing echoes: queues empty, counts settle, each note and comment once.
       await transmitted(store);
       const events = await settle(store);
@@ -95,16 +127,17 @@ for (const { kind, site, ignore } of await storeKinds()) {
       const comments = await store.findEntities({ project: "talk", type: "comment" });
       deepStrictEqual(
         comments.map((c) => c.data.text).sort(),
-        ["Extend the shot by 12 frames", "Rim light still too hot"],
+        ["Approved for comp", "Client likes it", "Extend the shot by 12 frames", "Rim light still too hot"],
       );
+      strictEqual((await session.query(`select id from Note where parent_id is "${assetVersion.id}"`)).data.length, 2);
       strictEqual((await session.query(`select id from Note where parent_id is "${made.task.id}"`)).data.length, 1);
       strictEqual((await session.query(`select id from Note where parent_id is "${made.shot.id}"`)).data.length, 1);
-      strictEqual(await store.countEvents({ topic: "entity.comment.created" }), 3, "each comment created once");
+      strictEqual(await store.countEvents({ topic: "entity.comment.created" }), 5, "each comment created once");
       const jobs = await store.listEvents({ topic: TRANSMIT_TOPIC, limit: 1000 });
       strictEqual(
         jobs.filter((job) => job.description.includes("entity.comment.")).length,
-        4,
-        "the transmitter carried the pipeline's 4 comment changes and none of the tracker's",
+        5,
+        "the transmitter carried the pipeline's 5 comment changes and none of the tracker's",
       );
       await session.delete("Note", [trackerNote.id]);
       await waitFor(async () => (await byTracker(store, trackerNote.id)) === undefined, "the tracker removal");

@@ -12,7 +12,7 @@ import { ThumbnailError, thumbnailSize } from "./thumbnails.ts";
 import { PartError } from "./multipart_uploads.ts";
 import { checkWebUrl } from "./widget_url.ts";
 import { corsOrigin, corsOrigins } from "./cors_origins.ts";
-import { databaseProblem } from "./data_folder.ts";
+import { claimLockFile, databaseProblem, type HeldLock, openDataFolder } from "./data_folder.ts";
 import { EXIT } from "../../src/cli/exit_codes.ts";
 import type { Row } from "./store/entity_store.ts";
 import { SHA1_HEADER } from "../../src/tracker/upload_file.ts";
@@ -321,11 +321,17 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
   requestSizeLimit(maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
   if (webUrl !== undefined) checkWebUrl(webUrl);
   const origins = corsOrigins(options.corsOrigins ?? []);
+  // Taken atomically before the database is opened: of two trackers starting at once on a folder, one runs.
+  let held: HeldLock | undefined;
   if (data !== ":memory:") {
-    const holder = await runningTrackerOf(data);
-    if (holder) throw new TrackerInUseError(data, holder);
+    await openDataFolder(data);
+    const starting: TrackerLock = { pid: Deno.pid, url: STARTING, apiUser: "", apiKey: "" };
+    const claimed = await claimLockFile(join(data, LOCK_FILE), starting);
+    if ("holder" in claimed) throw new TrackerInUseError(data, claimed.holder as TrackerLock);
+    held = claimed.lock;
   }
-  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools, webUrl }).catch((error) => {
+  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools, webUrl }).catch(async (error) => {
+    await held?.release();
     throw databaseProblem(data, error);
   });
   let url = "";
@@ -346,6 +352,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     clearInterval(sweeper);
     await sweeping;
     await tracker.close();
+    await held?.release();
     throw listenError(hostname, port, error);
   }
   function serve(): Deno.HttpServer<Deno.NetAddr> {
@@ -364,11 +371,9 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
   }
   const address = server.addr;
   url = `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`;
-  const lock = data === ":memory:" ? undefined : join(data, LOCK_FILE);
-  if (lock) {
+  if (held) {
     const info: TrackerLock = { pid: Deno.pid, url, apiUser: tracker.apiUser, apiKey: tracker.apiKey };
-    await Deno.writeTextFile(lock, JSON.stringify(info, null, 2), { mode: 0o600 });
-    await Deno.chmod(lock, 0o600).catch(() => {});
+    await held.update(info);
   }
   let closed = false;
   const close = async () => {
@@ -379,13 +384,16 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     tracker.hub.close();
     await server.shutdown();
     await tracker.close();
-    if (lock) await Deno.remove(lock).catch(() => {});
+    await held?.release();
   };
   return { url, apiUser: tracker.apiUser, apiKey: tracker.apiKey, tracker, close, [Symbol.asyncDispose]: close };
 }
 
 /** The lock file a running tracker keeps in its data folder (readable by its owner only). */
 export const LOCK_FILE = "tracker.json";
+
+/** The lock file's URL while its tracker starts (the lock is taken before the tracker listens). */
+const STARTING = "(starting)";
 
 /** What the lock file says: who runs the tracker and how to reach it. */
 export interface TrackerLock {
@@ -403,7 +411,7 @@ export async function runningTrackerOf(data: string): Promise<TrackerLock | unde
   } catch {
     return undefined;
   }
-  if (lock.pid === Deno.pid) return undefined;
+  if (lock.pid === Deno.pid || lock.url === STARTING) return undefined;
   try {
     process.kill(lock.pid, 0);
     return lock;

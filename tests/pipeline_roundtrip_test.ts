@@ -1,8 +1,9 @@
 /**
  * The round trip through every service: a shot created and a status changed in the tracker with
  * `@ftrack/api` appear in the pipeline store (leecher → processor sync); an attribute, a status
- * and a comment made with `deno task pipeline` appear in the tracker (transmitter); the event
- * count settles (nothing loops). Both store adapters.
+ * and a comment made with `deno task pipeline` appear in the tracker (transmitter: the comment
+ * entity becomes a note and records its id); a tracker note becomes a comment entity once; the
+ * event count settles (nothing loops). Both store adapters.
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { createLogger } from "../src/cli/service_log.ts";
@@ -83,6 +84,9 @@ for (const { kind, site, ignore } of await storeKinds()) {
       const notes = (await session.query(`select id from Note where parent_id is "${task.id}"`)).data;
       strictEqual(notes.length, 1, "the comment is not duplicated");
       strictEqual(await store.countEvents({ topic: "entity.comment.created" }), 1, "its note is not recorded back");
+      const [pipelineComment] = await store.findEntities({ project: "round", type: "comment" });
+      strictEqual(pipelineComment!.trackerId, notes[0]!.id, "the comment knows its note");
+      strictEqual(pipelineComment!.parentId, (await byTracker(store, task.id))!.id);
 
       // A note written in the tracker becomes a pipeline comment, once.
       const note =

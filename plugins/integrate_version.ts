@@ -559,14 +559,29 @@ export const IntegrateVersion = definePlugin({
             const known = pending.length > 0
               ? await previousFingerprints(session, asset.id, version.id, locationId)
               : new Map();
-            const fingerprints = (instance.data.fingerprints as Record<string, string> | undefined) ?? {};
+            // SHA-1s taken earlier in this publish (ExtractFingerprints, a scan that fingerprinted).
+            const fingerprints = new Map(
+              Object.entries((instance.data.fingerprints as Record<string, string> | undefined) ?? {}),
+            );
+            for (const item of items) {
+              if (item.kind === "file") {
+                if (item.fingerprint?.algorithm === "sha1") fingerprints.set(item.path, item.fingerprint.hex);
+                continue;
+              }
+              if (item.fingerprint?.algorithm !== "sha1") continue;
+              const members = item.fingerprint.members;
+              [...item.collection].forEach((name, index) => {
+                const hex = members[index]?.hex;
+                if (hex) fingerprints.set(join(item.directory, name), hex);
+              });
+            }
             const byId = new Map(pending.map((file) => [file.componentId, file]));
             const byContent = { files: 0, bytes: 0 };
             await uploadFiles(
               session,
               pending.map((file) => {
                 const before = known.get(fileLocator(file.path));
-                const sha1 = before && before.stamp === file.stamp ? before.hex : fingerprints[file.path];
+                const sha1 = before && before.stamp === file.stamp ? before.hex : fingerprints.get(file.path);
                 return {
                   componentId: file.componentId,
                   path: file.path,

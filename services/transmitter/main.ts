@@ -11,6 +11,7 @@ import { openStore } from "../../src/store/open_store.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "./transmitter.ts";
 import { stopSignal } from "../stop_signal.ts";
+import { connectWithRetry } from "../connect_with_retry.ts";
 import { startService } from "../start_service.ts";
 import { serveLocal } from "../serve_local.ts";
 
@@ -84,7 +85,12 @@ export async function main(args: string[]): Promise<number> {
     });
   try {
     await using store = await environment(openStore(config.store));
-    await using tracker = await environment(connectTracker());
+    // A tracker that is down is waited for (with backoff, each attempt logged); refused credentials end it at once.
+    const connected = await environment(
+      connectWithRetry({ connect: () => connectTracker(), log, signal: stop.signal }),
+    );
+    if (connected === undefined) return EXIT.OK;
+    await using tracker = connected;
     await using transmitter = startTransmitter({
       store,
       session: tracker.session,

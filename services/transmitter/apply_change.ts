@@ -1,3 +1,9 @@
+/**
+ * One pipeline change applied to the tracker: the transmitter's dispatch by entity type, and the
+ * project, folder and task changes.
+ *
+ * @module
+ */
 import { operation, type Session } from "@ftrack/api";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -46,11 +52,13 @@ export interface Applied {
 const trackerType = (entity: Pick<Entity, "type">) => entity.type === "project" ? "Project" : "TypedContext";
 
 /**
- * Applies one pipeline `entity.*` event to the tracker: attributes (dates and description to the
- * native fields, mapped ones to custom attributes), status (by name among those the entity's
- * workflow allows, case-insensitively), assignees (by email, then username), name and parent,
- * task type; creations and deletions when the settings allow. Throws {@linkcode UnappliableChange}
- * with the reason when it cannot be applied.
+ * Applies one pipeline `entity.*` event to the tracker. Projects, folders and tasks here:
+ * attributes (dates and description to the native fields, mapped ones to custom attributes),
+ * status (by name among those the entity's workflow allows, case-insensitively), assignees (by
+ * email, then username), name and parent, task type, thumbnail; creations and deletions when the
+ * settings allow. Comments go to {@linkcode applyComment}, lists to {@linkcode applyList},
+ * products and versions to {@linkcode applyVersion}. Throws {@linkcode UnappliableChange} with
+ * the reason when it cannot be applied (also for an entity type the transmitter does not carry).
  */
 export async function applyChange(options: {
   session: Session;

@@ -16,7 +16,18 @@ import { UnappliableChange } from "./unappliable_change.ts";
 /** The tracker's server location (`ftrack.server`), where the web player and thumbnails read from. */
 export const SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b";
 
-/** Whether a `data_changed` payload changes the thumbnail (its path, or the time it was set). */
+/**
+ * Whether a `data_changed` payload changes the thumbnail (its path, or the time it was set).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { thumbnailChanged } from "./apply_thumbnail.ts";
+ *
+ * ok(thumbnailChanged({ taskType: "Comp" }, { taskType: "Comp", thumbnail: "/shots/sh010.png" }));
+ * ok(!thumbnailChanged({ thumbnail: "/a.png", taskType: "Comp" }, { thumbnail: "/a.png", taskType: "FX" }));
+ * ```
+ */
 export function thumbnailChanged(old: unknown, next: unknown): boolean {
   const pick = (data: unknown) => {
     const value = (data ?? {}) as { thumbnail?: unknown; thumbnailSetAt?: unknown };

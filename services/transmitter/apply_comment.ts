@@ -126,9 +126,14 @@ async function createNote(
     }),
   ]);
   const written = await writeBack(store, comment.id, noteId, sender);
+  if (!written) {
+    // Deleted while its note was being made (the deletion's job found no note): no orphan note.
+    await session.delete("Note", [noteId]);
+    return { summary: `comment ${comment.id} was deleted meanwhile: its note ${noteId} deleted too` };
+  }
   // An edit made while the note was being made (its job found no note yet) is carried now.
-  const latest = written ? String(written.data.text) : text;
-  if (written && latest !== text) await session.update("Note", [noteId], { content: latest });
+  const latest = String(written.data.text);
+  if (latest !== text) await session.update("Note", [noteId], { content: latest });
   const by = author ? (authorId ? ` by ${author}` : ` by the service user (no tracker user '${author}')`) : "";
   return {
     summary: `note ${noteId} on ${parentType} ${on.trackerId}${by}${inReplyTo ? ` in reply to ${inReplyTo}` : ""}`,

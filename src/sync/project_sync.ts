@@ -136,6 +136,25 @@ export function mergeNames(existing: unknown, incoming: string[]): string[] {
 const canonical = (names: string[], name: string | null): string | null =>
   name === null ? null : names.find((candidate) => candidate.toLowerCase() === name.toLowerCase()) ?? name;
 
+/** Custom attribute configurations by session and keys, looked up at most once a minute (an incremental sync's write-back). */
+const CONFIGURATIONS = new WeakMap<Session, Map<string, { at: number; rows: Promise<Record<string, unknown>[]> }>>();
+
+function configurationsOf(session: Session, keys: string[]): Promise<Record<string, unknown>[]> {
+  const cache = CONFIGURATIONS.get(session) ?? new Map();
+  CONFIGURATIONS.set(session, cache);
+  const key = keys.join("\u0000");
+  const known = cache.get(key);
+  if (known && Date.now() - known.at < 60_000) return known.rows;
+  const rows = queryAll(
+    session,
+    `select id, key, is_hierarchical from CustomAttributeConfiguration where key in (${quoted(keys)})`,
+  );
+  cache.set(key, { at: Date.now(), rows });
+  // Not remembered when it failed or lacks a key (it may be made any moment).
+  rows.then((found) => found.length < keys.length && cache.delete(key), () => cache.delete(key));
+  return rows;
+}
+
 /**
  * One project's sync from the tracker to the pipeline store: the project entity (types and
  * statuses merged case-insensitively), folders and tasks matched by tracker id, then by the
@@ -268,22 +287,28 @@ export class ProjectSync {
     if (tracker.statuses) data.statuses = mergeNames(data.statuses, tracker.statuses);
     if (tracker.objectTypes) data.folderTypes = mergeNames(data.folderTypes, tracker.objectTypes);
     if (tracker.taskTypes) data.taskTypes = mergeNames(data.taskTypes, tracker.taskTypes);
-    const entity = await this.#write(
-      {
-        type: "project",
-        id: before?.id,
-        project: tracker.name,
-        name: tracker.name,
-        parentId: null,
-        status: before?.status ?? null,
-        assignees: before?.assignees ?? [],
-        attributes: { ...(before?.attributes ?? {}), ...this.#mapped(tracker.values, true) },
-        trackerId: tracker.id,
-        data,
-      },
-      before,
-      "/",
-    );
+    const attributes = { ...(before?.attributes ?? {}), ...this.#mapped(tracker.values, true) };
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    // Unchanged (most incremental events): no write, not even a transaction.
+    const entity = before !== undefined && before.trackerId === tracker.id && same(before.attributes, attributes) &&
+        same(before.data, data)
+      ? (this.report.unchanged++, before)
+      : await this.#write(
+        {
+          type: "project",
+          id: before?.id,
+          project: tracker.name,
+          name: tracker.name,
+          parentId: null,
+          status: before?.status ?? null,
+          assignees: before?.assignees ?? [],
+          attributes,
+          trackerId: tracker.id,
+          data,
+        },
+        before,
+        "/",
+      );
     this.#project = entity;
     if (tracker.ownFerryId !== entity.id) this.#writeBack.push({ trackerId: tracker.id, id: entity.id, path: "/" });
     return entity;
@@ -426,10 +451,7 @@ export class ProjectSync {
   async writeBack(): Promise<number> {
     if (!this.#settings.writeBack || this.#writeBack.length === 0) return 0;
     const keys = [this.#settings.idAttribute, this.#settings.pathAttribute];
-    const configurations = await queryAll(
-      this.#session,
-      `select id, key, is_hierarchical from CustomAttributeConfiguration where key in (${quoted(keys)})`,
-    );
+    const configurations = await configurationsOf(this.#session, keys);
     const idConfig = configurations.find((row) => row.key === this.#settings.idAttribute && row.is_hierarchical);
     const pathConfig = configurations.find((row) => row.key === this.#settings.pathAttribute && row.is_hierarchical);
     if (!idConfig) {

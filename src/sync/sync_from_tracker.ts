@@ -10,14 +10,7 @@ import { projectWork, type UpdateScope, updateScope } from "./update_scope.ts";
 import { syncUsers, type UserSyncReport } from "./user_sync.ts";
 import { VersionSync } from "./version_sync.ts";
 import type { SyncSettings } from "./sync_settings.ts";
-import {
-  findTrackerProject,
-  queryAll,
-  quoted,
-  readTrackerNodes,
-  readTrackerProject,
-  type TrackerNode,
-} from "./tracker_project.ts";
+import { queryAll, quoted, readProjectAndNodes, readTrackerProject, type TrackerNode } from "./tracker_project.ts";
 
 /** Options of {@linkcode fullSync} and {@linkcode syncTrackerUpdate}. */
 export interface SyncOptions {
@@ -178,7 +171,16 @@ export async function syncTrackerUpdate(
   const { session, settings } = options;
   const scope = options.scope ?? updateScope(options.data, settings);
   if (!projectWork(scope)) return undefined;
-  const project = await findTrackerProject(session, { name: options.project });
+  const sync = new ProjectSync({ ...options, mode: "incremental" });
+  // Parents are read only when the pipeline lacks them (events can come before their parents').
+  const ids = new Set(scope.changed);
+  for (const id of scope.ancestors) {
+    if (!ids.has(id) && (await sync.index.byTrackerId(id)) === undefined) ids.add(id);
+  }
+  // The project (is auto-sync on?) and the entities in one round trip.
+  const { project, nodes } = await readProjectAndNodes(session, options.project, [...ids], {
+    idAttribute: settings.idAttribute,
+  });
   if (project === undefined) return undefined;
   const values: Record<string, unknown> = {};
   for (const value of (project.custom_attributes ?? []) as Array<{ key: string; value: unknown }>) {
@@ -186,7 +188,6 @@ export async function syncTrackerUpdate(
   }
   if (!autoSyncOn(values, settings)) return undefined;
   if (scope.turnedOn) return await fullSync(options);
-  const sync = new ProjectSync({ ...options, mode: "incremental" });
   const ownId = values[settings.idAttribute];
   await sync.syncProject({
     id: String(project.id),
@@ -195,9 +196,6 @@ export async function syncTrackerUpdate(
     values,
     ownFerryId: typeof ownId === "string" && ownId !== "" ? ownId : null,
   });
-  const nodes = scope.changed.size
-    ? await readTrackerNodes(session, [...scope.changed], { idAttribute: settings.idAttribute })
-    : [];
   const found = new Set(nodes.map((node) => node.id));
   await sync.syncNodes(parentsFirst(nodes.filter((node) => node.parentId !== undefined)));
   if (settings.syncVersions && scope.assets.size + scope.versions.size + scope.components.size > 0) {

@@ -1,4 +1,4 @@
-import type { Session } from "@ftrack/api";
+import { operation, type Session } from "@ftrack/api";
 
 /** A tracker hierarchy entity as the sync reads it. */
 export interface TrackerNode {
@@ -185,6 +185,39 @@ export async function readTrackerProject(
   };
 }
 
+/** Several queries in one request (one round trip), each answered in full (no paging: callers bound them). */
+export async function queryMany(session: Session, expressions: string[]): Promise<Row[][]> {
+  if (expressions.length === 0) return [];
+  const responses = await session.call(expressions.map((expression) => operation.query(expression))) as Array<
+    { data?: Row[] }
+  >;
+  return responses.map((response) => response?.data ?? []);
+}
+
+const nodeQueries = (ids: string[], idAttribute: string): string[] => [
+  `select ${NODE_FIELDS} from TypedContext where id in (${quoted(ids)})`,
+  `select entity_id, value from ContextCustomAttributeValue where configuration.key is "${idAttribute}" and entity_id in (${
+    quoted(ids)
+  })`,
+  `select context_id, resource.username from Appointment where type is "assignment" and context_id in (${quoted(ids)})`,
+];
+
+function nodesOf(rows: Row[], values: Row[], appointments: Row[]): TrackerNode[] {
+  const ownIds = new Map<string, string>();
+  for (const row of values) {
+    if (typeof row.value === "string" && row.value !== "") ownIds.set(String(row.entity_id), row.value);
+  }
+  const assignees = new Map<string, string[]>();
+  for (const row of appointments) {
+    const username = (row.resource as Row | undefined)?.username;
+    if (typeof username !== "string") continue;
+    const list = assignees.get(String(row.context_id)) ?? [];
+    if (!list.includes(username)) list.push(username);
+    assignees.set(String(row.context_id), list);
+  }
+  return rows.map((row) => nodeOf(row, ownIds, assignees));
+}
+
 /** Reads some TypedContext entities of a project (those still there), with their own ids and assignees. */
 export async function readTrackerNodes(
   session: Session,
@@ -193,14 +226,29 @@ export async function readTrackerNodes(
 ): Promise<TrackerNode[]> {
   const nodes: TrackerNode[] = [];
   for (const part of chunk([...new Set(ids)], 200)) {
-    const [rows, ownIds, assignees] = await Promise.all([
-      session.query(`select ${NODE_FIELDS} from TypedContext where id in (${quoted(part)})`).then((r) =>
-        r.data as Row[]
-      ),
-      ownValues(session, options.idAttribute, part),
-      assignmentsOf(session, `context_id in (${quoted(part)})`),
-    ]);
-    nodes.push(...rows.map((row) => nodeOf(row, ownIds, assignees)));
+    const [rows, values, appointments] = await queryMany(session, nodeQueries(part, options.idAttribute));
+    nodes.push(...nodesOf(rows!, values!, appointments!));
   }
   return nodes;
+}
+
+/**
+ * A tracker project's row and some of its TypedContext entities in one round trip (an
+ * incremental sync's reads, for up to 200 entities; more are read in further requests).
+ */
+export async function readProjectAndNodes(
+  session: Session,
+  projectName: string,
+  ids: string[],
+  options: { idAttribute: string },
+): Promise<{ project: Row | undefined; nodes: TrackerNode[] }> {
+  const unique = [...new Set(ids)];
+  const first = unique.slice(0, 200);
+  const [projects, rows, values, appointments] = await queryMany(session, [
+    `select id, name, full_name, custom_attributes from Project where name is "${projectName.replace(/"/g, "")}"`,
+    ...(first.length ? nodeQueries(first, options.idAttribute) : []),
+  ]);
+  const nodes = first.length ? nodesOf(rows!, values!, appointments!) : [];
+  if (unique.length > 200) nodes.push(...await readTrackerNodes(session, unique.slice(200), options));
+  return { project: projects![0], nodes };
 }

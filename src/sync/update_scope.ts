@@ -30,6 +30,8 @@ export interface UpdateScope {
   /** Folders and tasks added or changed, and those removed. */
   changed: Set<string>;
   removed: Set<string>;
+  /** The tracker parents of changed folders and tasks (synced too when the pipeline lacks them). */
+  ancestors: Set<string>;
   assets: Set<string>;
   versions: Set<string>;
   components: Set<string>;
@@ -70,6 +72,7 @@ export function updateScope(data: unknown, settings: SyncSettings): UpdateScope 
     turnedOn: false,
     changed: new Set(),
     removed: new Set(),
+    ancestors: new Set(),
     assets: new Set(),
     versions: new Set(),
     components: new Set(),
@@ -120,7 +123,9 @@ export function updateScope(data: unknown, settings: SyncSettings): UpdateScope 
       }
       scope.changed.add(entry.entityId);
       for (const parent of entry.parents ?? []) {
-        if (parent.entityType === "task" && typeof parent.entityId === "string") scope.changed.add(parent.entityId);
+        if (parent.entityType === "task" && typeof parent.entityId === "string" && parent.entityId !== entry.entityId) {
+          scope.ancestors.add(parent.entityId);
+        }
       }
     }
   }

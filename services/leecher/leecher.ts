@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Session } from "@ftrack/api";
+import type { Session } from "@ftrack/api";
 import { EventSchema, type HubEvent } from "../../src/events/event.ts";
 import { createLogger, type Logger } from "../../src/cli/service_log.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Variant } from "../../src/store/settings.ts";
 import type { TrackerCredentials } from "../../src/tracker/tracker_credentials.ts";
 import { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
+import { openSession } from "../../src/tracker/open_session.ts";
+import { connectWithRetry } from "../connect_with_retry.ts";
 import { projectIdOf, shouldStore } from "./filter_event.ts";
 
 export { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE };
@@ -60,15 +62,6 @@ interface HubInternals {
   } | null;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-
 /**
  * Starts a leecher: connects to the tracker's event hub with the official client, subscribes to
  * every topic, and stores each event (except `ftrack.meta.*` and social/team noise) as
@@ -103,30 +96,22 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
   const stopping = new AbortController();
   const projectNames = new Map<string, Promise<string | null>>();
   let chain: Promise<void> = Promise.resolve();
+  // Assigned once below, but declared here: close() (called on an abort while waiting) reads it.
+  // deno-lint-ignore prefer-const
   let session: Session | undefined;
   let hub: Session["eventHub"] | undefined = undefined;
   let closing: Promise<void> | undefined;
   if (signal?.aborted) stopping.abort();
   signal?.addEventListener("abort", () => void close(), { once: true });
 
-  // 1. A session, retried with backoff while the tracker is unreachable.
-  let delay = retryDelayMs;
-  while (!stopping.signal.aborted) {
-    try {
-      const candidate = new Session(credentials.server, credentials.apiUser, credentials.apiKey, {
-        autoConnectEventHub: false,
-      });
-      await candidate.initializing;
-      session = candidate;
-      break;
-    } catch (error) {
-      log.warn(`cannot reach the tracker at ${credentials.server}; trying again in ${Math.round(delay / 1000)} s`, {
-        error: (error as Error).message,
-      });
-      await sleep(delay, stopping.signal);
-      delay = Math.min(delay * 2, retryDelayMaxMs);
-    }
-  }
+  // 1. A session, waited for with backoff while the tracker is down (each attempt logged); refused credentials throw.
+  session = await connectWithRetry({
+    connect: () => openSession(credentials, { eventHub: false }),
+    log,
+    signal: stopping.signal,
+    retryDelayMs,
+    retryDelayMaxMs,
+  });
   if (session === undefined) {
     return { stats, connected: false, drain: () => chain, close, [Symbol.asyncDispose]: close };
   }

@@ -18,6 +18,7 @@ import { startProcessor } from "./processor.ts";
 import { stopSignal } from "../stop_signal.ts";
 import { startService } from "../start_service.ts";
 import { serveLocal } from "../serve_local.ts";
+import { connectWithRetry } from "../connect_with_retry.ts";
 
 /** The folder of ferry's own handlers. */
 export const BUILTIN_HANDLERS: string = join(dirname(fileURLToPath(import.meta.url)), "handlers");
@@ -48,10 +49,15 @@ Options:
   -h, --help             show this help
 
 The tracker: FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, else the embedded tracker of
-$FERRY_HOME/tracker. Stops on SIGINT / SIGTERM after the current job (released after 10 s).
+$FERRY_HOME/tracker. A tracker that does not answer is waited for (1 s, doubling up to 30 s, each
+attempt logged); a refused API user or key exits 3 at once. Stops on SIGINT / SIGTERM (while
+waiting too) after the current job (released after 10 s).
 
 ${
-    exitCodesHelp({ 0: "stopped on a signal", 3: "the store or the tracker could not be opened, or the port is taken" })
+    exitCodesHelp({
+      0: "stopped on a signal",
+      3: "the store could not be opened, the tracker refused the credentials, or the port is taken",
+    })
   }`;
 
 const FlagsSchema = z.object({
@@ -91,7 +97,15 @@ export async function main(args: string[]): Promise<number> {
     });
   try {
     await using store = await environment(openStore(config.store));
-    await using tracker = await environment(connectTracker());
+    // A tracker that is down is waited for (with backoff, each attempt logged); refused credentials end it at once.
+    const connected = await environment(
+      connectWithRetry({ connect: () => connectTracker(), log, signal: stop.signal }),
+    );
+    if (connected === undefined) {
+      log.info("stopped before the tracker could be reached");
+      return EXIT.OK;
+    }
+    await using tracker = connected;
     const folders = [
       ...(flags["no-builtin"] ? [] : [BUILTIN_HANDLERS]),
       ...(Deno.env.get("FERRY_HANDLER_PATH") ?? "").split(delimiter).filter(Boolean),

@@ -18,9 +18,13 @@ export function canonicalDate(date: Date, fraction?: string): string {
   return `${date.toISOString().slice(0, 19)}.${digits.slice(0, 6).padEnd(6, "0")}`;
 }
 
-/** The current time in stored form. */
+let lastNow = { ms: Number.NaN, text: "" };
+
+/** The current time in stored form (written once per millisecond: a batch stamps many rows in one). */
 export function now(): string {
-  return canonicalDate(new Date());
+  const ms = Date.now();
+  if (ms !== lastNow.ms) lastNow = { ms, text: canonicalDate(new Date(ms)) };
+  return lastNow.text;
 }
 
 const ISO_DATETIME = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?$/i;

@@ -97,17 +97,30 @@ function encodeWithin(
   return out;
 }
 
+/** The visible scalar attributes of each type, in schema order, with whether each is a datetime. */
+const visibleScalars = new WeakMap<EntityType, ReadonlyArray<readonly [name: string, date: boolean]>>();
+
+function visibleScalarsOf(type: EntityType): ReadonlyArray<readonly [name: string, date: boolean]> {
+  let found = visibleScalars.get(type);
+  if (found === undefined) {
+    found = Object.entries(type.attributes)
+      .filter(([, attribute]) => attribute.kind === "scalar" && !attribute.hidden)
+      .map(([name, attribute]) => [name, attribute.kind === "scalar" && attribute.format === "date-time"] as const);
+    visibleScalars.set(type, found);
+  }
+  return found;
+}
+
 /** The stored scalar values of a row (what `create` answers with), encoded. */
 export function encodeScalars(graph: Graph, row: Row, only?: Iterable<string>): Record<string, unknown> {
   const type = graph.typeOf(row);
   const out: Record<string, unknown> = { __entity_type__: row.__type };
   const names = only ? new Set([...alwaysEncodedOf(type), ...only]) : undefined;
-  for (const [name, attribute] of Object.entries(type.attributes)) {
-    if (attribute.kind !== "scalar" || attribute.hidden) continue;
+  for (const [name, date] of visibleScalarsOf(type)) {
     if (names && !names.has(name)) continue;
     const value = row[name];
     if (value === undefined || (value === null && !names)) continue;
-    out[name] = attribute.format === "date-time" ? wireDate(value) : value;
+    out[name] = date ? wireDate(value) : value;
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { customAttributeValueType } from "./graph.ts";
 import { entityType, isA, TrackerError } from "./schema/catalog.ts";
 import { checkScalar, quoteValue } from "./schema/check_scalar.ts";
 import { bareRecord, LOCATION_IDS } from "./schema/definitions.ts";
-import type { EntityType } from "./schema/model.ts";
+import type { EntityType, ScalarAttribute } from "./schema/model.ts";
 import type { Access } from "./access.ts";
 import { type Row, rowKey } from "./store/entity_store.ts";
 
@@ -42,6 +42,50 @@ const OWNED: Record<string, string[]> = {
   Schema: ["statuses", "types"],
   User: ["metadata", "timelogs", "appointments"],
 };
+
+/** The rows a batch wrote, each once, in the order first written (later ones join while being read). */
+class TouchedRows implements Iterable<{ table: string; key: string }> {
+  #rows: Array<{ table: string; key: string }> = [];
+  #seen = new Map<string, Set<string>>();
+
+  add(table: string, key: string): void {
+    let keys = this.#seen.get(table);
+    if (keys === undefined) this.#seen.set(table, keys = new Set());
+    if (keys.has(key)) return;
+    keys.add(key);
+    this.#rows.push({ table, key });
+  }
+
+  [Symbol.iterator](): Iterator<{ table: string; key: string }> {
+    return this.#rows[Symbol.iterator]();
+  }
+}
+
+/** The attributes of a type each write looks at, found once per type. */
+interface WrittenAttributes {
+  /** Scalars with a schema default, in schema order. */
+  defaulted: Array<[string, ScalarAttribute]>;
+  /** Foreign keys outside the primary key, with the type they name, in schema order. */
+  foreignKeys: Array<[string, string]>;
+}
+
+const writtenAttributes = new WeakMap<EntityType, WrittenAttributes>();
+
+function attributesOf(type: EntityType): WrittenAttributes {
+  let found = writtenAttributes.get(type);
+  if (found === undefined) {
+    found = { defaulted: [], foreignKeys: [] };
+    for (const [name, attribute] of Object.entries(type.attributes)) {
+      if (attribute.kind !== "scalar") continue;
+      if (attribute.default !== undefined) found.defaulted.push([name, attribute]);
+      if (attribute.format === "foreign_key" && attribute.target && !type.primaryKey.includes(name)) {
+        found.foreignKeys.push([name, attribute.target]);
+      }
+    }
+    writtenAttributes.set(type, found);
+  }
+  return found;
+}
 
 /** Reads the entity key clients send: a list of primary-key values, or one id as a string. */
 export function readEntityKey(type: EntityType, key: unknown): string {
@@ -91,7 +135,7 @@ function referencedKey(value: unknown, target: EntityType): string | null {
 export class Writer {
   #graph: Graph;
   #context: WriteContext;
-  #touched = new Map<string, { table: string; key: string }>();
+  #touched = new TouchedRows();
   #pendingLinks: Array<() => boolean> = [];
   #createdNotes: string[] = [];
 
@@ -112,8 +156,8 @@ export class Writer {
     if (type.table === "User") this.#mayChangeUser(undefined, "create users");
     if (type.table === "CustomAttributeValue") return this.#upsertCustomAttribute(type, data, undefined);
     const { scalars, deferred } = this.#decode(type, data);
-    for (const [name, attribute] of Object.entries(type.attributes)) {
-      if (attribute.kind !== "scalar" || scalars[name] !== undefined || attribute.default === undefined) continue;
+    for (const [name, attribute] of attributesOf(type).defaulted) {
+      if (scalars[name] !== undefined) continue;
       scalars[name] = attribute.default === "{uid}" ? randomUUID() : structuredClone(attribute.default);
     }
     for (const name of type.primaryKey) {
@@ -138,8 +182,10 @@ export class Writer {
         `DuplicateEntryError: '${typeId}' with key '${key}' already exists.`,
       );
     }
-    const row = this.#graph.store.insert(type.table, key, { ...scalars, __type: type.id });
-    this.#touched.set(`${type.table}\u0000${key}`, { table: type.table, key });
+    // The store keeps its own copy of the record: the decoded one is handed over as it is.
+    scalars.__type = type.id;
+    const row = this.#graph.store.insert(type.table, key, scalars as Omit<Row, "__seq">);
+    this.#touched.add(type.table, key);
     if (type.table === "Note") this.#createdNotes.push(key);
     for (const apply of deferred) apply(row);
     return row;
@@ -200,7 +246,7 @@ export class Writer {
     }
     if (actual.table === "Schema") this.#sameObjectType(scalars, row);
     this.#graph.store.update(actual.table, key, scalars);
-    this.#touched.set(`${actual.table}\u0000${key}`, { table: actual.table, key });
+    this.#touched.add(actual.table, key);
     for (const apply of deferred) apply(row);
     return { row, changed: Object.keys(data).filter((name) => name !== "__entity_type__") };
   }
@@ -238,7 +284,7 @@ export class Writer {
     }
     this.#noteRules();
     const acyclic = new Set<Row>();
-    for (const { table, key } of this.#touched.values()) {
+    for (const { table, key } of this.#touched) {
       const row = this.#graph.store.get(table, key);
       if (row === undefined) continue;
       const type = this.#graph.typeOf(row);
@@ -262,14 +308,13 @@ export class Writer {
           throw new TrackerError("ValidationError", `Cannot save '${type.id}' '${key}': '${name}' is required.`);
         }
       }
-      for (const [name, attribute] of Object.entries(type.attributes)) {
-        if (attribute.kind !== "scalar" || attribute.format !== "foreign_key" || !attribute.target) continue;
+      for (const [name, target] of attributesOf(type).foreignKeys) {
         const value = row[name];
-        if (value === undefined || value === null || type.primaryKey.includes(name)) continue;
-        if (this.#graph.byKey(attribute.target, String(value)) === undefined) {
+        if (value === undefined || value === null) continue;
+        if (this.#graph.byKey(target, String(value)) === undefined) {
           throw new TrackerError(
             "ValidationError",
-            `Cannot save '${type.id}' '${key}': '${name}' names '${attribute.target}' '${value}', which does not exist.`,
+            `Cannot save '${type.id}' '${key}': '${name}' names '${target}' '${value}', which does not exist.`,
           );
         }
       }
@@ -353,10 +398,7 @@ export class Writer {
           changes.parent_type = owner.__type;
         }
         this.#graph.store.update(this.#graph.typeOf(member).table, key, changes);
-        this.#touched.set(`${this.#graph.typeOf(member).table}\u0000${key}`, {
-          table: this.#graph.typeOf(member).table,
-          key,
-        });
+        this.#touched.add(this.#graph.typeOf(member).table, key);
         return true;
       };
       if (!link()) this.#pendingLinks.push(link);
@@ -481,11 +523,11 @@ export class Writer {
           note_id: note.id,
           resource_id: note.user_id,
         });
-        this.#touched.set(`Recipient\u0000${recipientKey}`, { table: "Recipient", key: recipientKey });
+        this.#touched.add("Recipient", recipientKey);
       }
     }
     const notes = new Set<string>();
-    for (const { table, key } of this.#touched.values()) {
+    for (const { table, key } of this.#touched) {
       if (table === "NoteLabelLink") {
         notes.add(String(this.#graph.store.get(table, key)?.note_id ?? JSON.parse(key)[0]));
       }
@@ -495,7 +537,7 @@ export class Writer {
       const first = (this.#graph.lookup("NoteLabelLink", "note_id", noteId) ?? [])[0];
       if (note === undefined || first === undefined || note.category_id === first.label_id) continue;
       this.#graph.store.update("Note", noteId, { category_id: first.label_id });
-      this.#touched.set(`Note\u0000${noteId}`, { table: "Note", key: noteId });
+      this.#touched.add("Note", noteId);
     }
   }
 
@@ -610,7 +652,7 @@ export class Writer {
         key: configuration.key,
         value,
       });
-    this.#touched.set(`CustomAttributeValue\u0000${key}`, { table: "CustomAttributeValue", key });
+    this.#touched.add("CustomAttributeValue", key);
     return row;
   }
 

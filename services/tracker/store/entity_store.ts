@@ -44,6 +44,12 @@ class Table {
   }
 }
 
+/** The rows a transaction touched, in the order of their first change, and what each was before. */
+interface Undo {
+  touched: Array<{ table: string; key: string; before: Row | undefined }>;
+  seen: Map<Table, Set<string>>;
+}
+
 /** What a committed batch changed, row by row, for `ftrack.update` events. */
 export interface RowChange {
   table: string;
@@ -61,7 +67,8 @@ export class EntityStore {
   #tables = new Map<string, Table>();
   #db: DatabaseSync;
   #seq = 0;
-  #undo: Map<string, { table: string; key: string; before: Row | undefined }> | undefined;
+  /** The rows a running transaction touched, first touch first, with what they were before it. */
+  #undo: Undo | undefined;
   #upsert: StatementSync;
   #delete: StatementSync;
 
@@ -173,8 +180,8 @@ export class EntityStore {
 
   /** Adds a row; its `__seq` orders it after every existing row. */
   insert(table: string, key: string, row: Omit<Row, "__seq">): Row {
-    this.#remember(table, key);
     const target = this.#table(table);
+    this.#remember(table, target, key);
     const existing = target.rows.get(key);
     const stored: Row = { ...row, __seq: existing?.__seq ?? ++this.#seq } as Row;
     if (existing) target.unindex(existing);
@@ -188,7 +195,7 @@ export class EntityStore {
     const target = this.#table(table);
     const row = target.rows.get(key);
     if (row === undefined) throw new Error(`No row '${key}' in '${table}'`);
-    this.#remember(table, key);
+    this.#remember(table, target, key);
     target.unindex(row);
     for (const [attribute, value] of Object.entries(changes)) {
       if (value === undefined) delete row[attribute];
@@ -203,7 +210,7 @@ export class EntityStore {
     const target = this.#table(table);
     const row = target.rows.get(key);
     if (row === undefined) return;
-    this.#remember(table, key);
+    this.#remember(table, target, key);
     target.unindex(row);
     target.rows.delete(key);
   }
@@ -215,7 +222,7 @@ export class EntityStore {
    */
   transaction<T>(work: () => T): { result: T; changes: RowChange[] } {
     if (this.#undo !== undefined) throw new Error("Cannot nest store transactions");
-    this.#undo = new Map();
+    this.#undo = { touched: [], seen: new Map() };
     let result: T;
     try {
       result = work();
@@ -225,7 +232,7 @@ export class EntityStore {
     }
     const undo = this.#undo;
     const changes: RowChange[] = [];
-    for (const { table, key, before } of undo.values()) {
+    for (const { table, key, before } of undo.touched) {
       const after = this.#table(table).rows.get(key);
       if (before === undefined && after === undefined) continue;
       changes.push({ table, key, before, after: after ? { ...after } : undefined });
@@ -268,18 +275,21 @@ export class EntityStore {
     }
   }
 
-  #remember(table: string, key: string): void {
+  #remember(table: string, target: Table, key: string): void {
     if (this.#undo === undefined) throw new Error("Store changes must happen inside transaction()");
-    const id = `${table}\u0000${key}`;
-    if (this.#undo.has(id)) return;
-    const row = this.#table(table).rows.get(key);
-    this.#undo.set(id, { table, key, before: row ? { ...row } : undefined });
+    // Keys by table rather than joined with it: a key already hashed (it found the row) is not hashed again.
+    let seen = this.#undo.seen.get(target);
+    if (seen === undefined) this.#undo.seen.set(target, seen = new Set());
+    if (seen.has(key)) return;
+    seen.add(key);
+    const row = target.rows.get(key);
+    this.#undo.touched.push({ table, key, before: row ? { ...row } : undefined });
   }
 
   #rollback(): void {
     const undo = this.#undo!;
     this.#undo = undefined;
-    for (const { table, key, before } of undo.values()) {
+    for (const { table, key, before } of undo.touched) {
       const target = this.#table(table);
       const current = target.rows.get(key);
       if (current) target.unindex(current);

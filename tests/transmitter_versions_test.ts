@@ -314,9 +314,28 @@ Deno.test({
     const jobs = await store.listEvents({ topic: TRANSMIT_TOPIC, limit: 1000 });
     strictEqual(jobs.filter((job) => job.status === "failed").length, 0, JSON.stringify(jobs.map((j) => j.error)));
     ok(jobs.some((job) => job.description.includes("matched Asset")));
-    // The re-publish recorded the product again without its tracker id: a rename still reaches the
-    // publish's Asset (matched through its versions), no new Asset is made.
-    await store.writeEntity({ ...product!, name: "beauty_main" } as EntityInput, USER_WRITER);
+    // The re-publish recorded the product again without its tracker id: a version made in the
+    // pipeline still goes under the publish's Asset (matched through its versions).
+    const v3 = await written(store, {
+      type: "version",
+      project: "demo",
+      parentId: product!.id,
+      name: "v003",
+      data: { version: 3 },
+    });
+    await transmitted(store);
+    const v3Row = (await session.query(
+      `select asset_id, version from AssetVersion where id is "${(await trackerIdOf(store, v3.id))!}"`,
+    )).data[0]!;
+    deepStrictEqual([v3Row.asset_id, v3Row.version], [assets[0], 3]);
+    // Recorded again without its tracker id (as a re-publish does), then renamed: the rename reaches
+    // the publish's Asset (matched through its versions), no new Asset is made.
+    const again = (await store.getEntity(product!.id))!;
+    await store.writeEntity({ ...again, trackerId: null } as EntityInput, {
+      sender: "publish",
+      senderType: "pipeline",
+    });
+    await store.writeEntity({ ...again, trackerId: null, name: "beauty_main" } as EntityInput, USER_WRITER);
     await transmitted(store);
     deepStrictEqual(await ids(session, `select id from Asset where context_id is "${made.shot.id}"`), assets);
     strictEqual(

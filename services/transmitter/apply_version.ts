@@ -183,7 +183,13 @@ async function createAsset(context: ChangeContext, product: Entity): Promise<{ s
 }
 
 async function createVersion(context: ChangeContext, version: Entity): Promise<{ summary: string }> {
-  const { session } = context;
+  const { session, store } = context;
+  // A product without a tracker id (a re-publish records it without one) is matched first, never
+  // made here: its own job makes it (two jobs at once could make two).
+  const product = version.parentId ? await store.getEntity(version.parentId) : undefined;
+  if (product?.type === "product" && product.trackerId === null) {
+    await createAsset({ ...context, createDeleted: false }, product);
+  }
   const assetId = await trackerIdOf(context, version.parentId, "product");
   const number = Number(version.data.version);
   const existing = await one(

@@ -51,6 +51,8 @@ Options:
   --store <where>    SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
   --json             print entities as JSON
   --sender <name>    written as the changes' sender (default: pipeline-cli@<host>)
+  --author <user>    a comment's author (username or email)
+  --reply-to <id>    the comment a new comment answers
   -h, --help         show this help
 
 ${

@@ -259,11 +259,16 @@ export class PipelineOps {
     return comment;
   }
 
-  /** The comments on the entity at a path, oldest first. */
+  /** The comments on the entity at a path, oldest first (a reply after what it answers when made in the same instant). */
   async listComments(project: string, path: string): Promise<Entity[]> {
     const entity = await this.get(project, path);
-    return (await this.store.findEntities({ project, parentId: entity.id, type: "comment" }))
-      .sort((a, b) => a.createdAt - b.createdAt);
+    const comments = await this.store.findEntities({ project, parentId: entity.id, type: "comment" });
+    const byId = new Map(comments.map((comment) => [comment.id, comment]));
+    const depth = (comment: Entity, seen = 0): number => {
+      const answered = byId.get(String(comment.data.replyTo ?? ""));
+      return answered && seen < comments.length ? 1 + depth(answered, seen + 1) : 0;
+    };
+    return comments.sort((a, b) => a.createdAt - b.createdAt || depth(a) - depth(b));
   }
 
   /**

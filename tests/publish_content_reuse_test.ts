@@ -4,7 +4,7 @@
  * are read once, large ones never read just to ask; a tracker without the extension gets every
  * file; content in a private project is not reusable by those who cannot read it.
  */
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -271,6 +271,33 @@ Deno.test({
       strictEqual(read.get(item.path), 40 * 1024, `f${i} read once`);
       strictEqual(await download(running, item.componentId), sha1(bytesOf(100 + i, 40 * 1024)));
     }
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "uploadFiles() fails naming a file that went missing, once the uploads in flight have settled",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const items = [];
+    for (let i = 0; i < 6; i++) {
+      const path = join(folder.path, `f${i}.bin`);
+      if (i !== 3) await writeFile(path, bytesOf(200 + i, 10_000));
+      items.push({ componentId: await newComponent(session, `f${i}`), path, fileName: `f${i}.bin`, size: 10_000 });
+    }
+    const done: string[] = [];
+    await rejects(
+      uploadFiles(session, items, { onFile: (file) => void done.push(file.fileName) }),
+      (error: Error) =>
+        error.name === "UploadError" && error.message.includes("f3.bin") && /does not exist/.test(error.message),
+    );
+    const settled = done.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    strictEqual(done.length, settled, "nothing goes on after the failure is thrown");
+    ok(!done.includes("f3.bin"));
   },
 });
 

@@ -311,11 +311,18 @@ class ReadAhead {
       this.#duplicates.delete(hex);
       if (waiting !== undefined && waiting.length > 0) await askNow(waiting);
     };
-    const flush = async () => {
+    // Batches are asked about while the reader goes on (at most two at once): the tracker's answer
+    // may take a while when it is busy receiving the uploads in flight.
+    const asking = new Set<Promise<void>>();
+    const flush = () => {
       if (this.#batch.length === 0) return;
       const batch = this.#batch;
       this.#batch = [];
-      await askNow(batch);
+      const asked: Promise<void> = askNow(batch).catch((error) => this.#fail(error)).finally(() => {
+        asking.delete(asked);
+        this.#wake();
+      });
+      asking.add(asked);
     };
     let busy = 0;
     const reader = async () => {
@@ -324,10 +331,9 @@ class ReadAhead {
         for (const file of this.#files) {
           this.#check();
           if (file.size <= wholeFileLimit) {
-            // Room for it: what is read is asked about first, then the uploads free memory.
+            // Room for it: what is read is asked about, then the uploads (or links) free memory.
             while (this.#held > 0 && this.#held + file.size > memoryBytes) {
-              await flush();
-              if (this.#held + file.size <= memoryBytes) break;
+              flush();
               await this.#changed();
               this.#check();
             }
@@ -336,12 +342,20 @@ class ReadAhead {
           } else {
             this.#batch.push({ file });
           }
-          if (this.#batch.length >= askBatch || this.#ready.length + busy < concurrency) await flush();
+          while (this.#batch.length >= askBatch && asking.size >= 2) {
+            await this.#changed();
+            this.#check();
+          }
+          // A full batch goes; a partial one when nothing is asked and the uploaders run dry.
+          const hungry = asking.size === 0 && this.#ready.length + busy < concurrency;
+          if (this.#batch.length >= askBatch || hungry) flush();
         }
-        await flush();
+        flush();
       } catch (error) {
         this.#fail(error);
       } finally {
+        // Answers still on their way are taken in (a failure is kept by #fail) before lanes may stop.
+        while (asking.size > 0) await Promise.all([...asking]);
         this.#reading = false;
         this.#wake();
       }

@@ -4,11 +4,11 @@
  * @module
  */
 import { z } from "zod";
-import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { UsageError } from "../src/cli/args.ts";
 import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
-import { serviceConfig } from "../src/cli/service_config.ts";
-import { ferryHome } from "../src/config/ferry_home.ts";
-import { EventStatusSchema, openStore, PROC_TOPIC, type StoredEvent } from "../src/store/mod.ts";
+import { openCommandStore } from "../src/cli/open_command_store.ts";
+import { readCommandFlags } from "../src/cli/read_command_flags.ts";
+import { EventStatusSchema, PROC_TOPIC, type StoredEvent } from "../src/store/mod.ts";
 
 export const USAGE = `Usage:
   deno task events list [--status pending|in_progress|finished|failed] [--topic <topic>] [--project <name>] [--limit 50]
@@ -55,47 +55,38 @@ function line(event: StoredEvent): string {
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: string[], write = (text: string) => console.log(text)): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let positionals: string[];
-  try {
-    ({ flags, positionals } = parseFlags(args, {
+  const read = readCommandFlags(args, {
+    name: "events",
+    options: {
       store: { type: "string" },
       status: { type: "string" },
       topic: { type: "string" },
       project: { type: "string" },
       limit: { type: "string" },
       json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema));
-    if (flags.help) {
-      write(USAGE);
-      return EXIT.OK;
-    }
-    const [command, id, ...rest] = positionals;
-    if (command === undefined) throw new UsageError("Name a command: list, show or retry");
-    if (!["list", "show", "retry"].includes(command)) {
-      throw new UsageError(`Unknown command '${command}': use list, show or retry`);
-    }
-    if (command !== "list" && id === undefined) throw new UsageError(`'${command}' needs an event id`);
-    if (rest.length > 0 || (command === "list" && id !== undefined)) {
-      throw new UsageError(`Unexpected argument '${command === "list" ? id : rest[0]}'`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  const [command, id] = positionals as [string, string];
-  const { store: location } = serviceConfig({ store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  let store;
-  try {
-    store = await openStore(location, { create: false });
-  } catch (error) {
-    console.error((error as Error).message);
-    return EXIT.ENVIRONMENT;
-  }
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    positionals: true,
+    write,
+    check: ({ positionals }) => {
+      const [command, id, ...rest] = positionals;
+      if (command === undefined) throw new UsageError("Name a command: list, show or retry");
+      if (!["list", "show", "retry"].includes(command)) {
+        throw new UsageError(`Unknown command '${command}': use list, show or retry`);
+      }
+      if (command !== "list" && id === undefined) throw new UsageError(`'${command}' needs an event id`);
+      if (rest.length > 0 || (command === "list" && id !== undefined)) {
+        throw new UsageError(`Unexpected argument '${command === "list" ? id : rest[0]}'`);
+      }
+    },
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
+  const [command, id] = read.positionals as [string, string];
+  const opened = await openCommandStore({ store: flags.store, create: false });
+  if ("exit" in opened) return opened.exit;
+  const { store } = opened;
   try {
     if (command === "list") {
       const events = await store.listEvents({

@@ -6,11 +6,11 @@
  */
 import { basename, resolve } from "node:path";
 import { z } from "zod";
-import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { UsageError } from "../src/cli/args.ts";
 import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
-import { serviceConfig } from "../src/cli/service_config.ts";
-import { ferryHome } from "../src/config/ferry_home.ts";
-import { openStore, VariantSchema } from "../src/store/mod.ts";
+import { openCommandStore } from "../src/cli/open_command_store.ts";
+import { readCommandFlags } from "../src/cli/read_command_flags.ts";
+import { VariantSchema } from "../src/store/mod.ts";
 import {
   HandlerArchiveError,
   MANIFEST_VERSION,
@@ -67,51 +67,46 @@ const FlagsSchema = z.object({
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: string[], write = (text: string) => console.log(text)): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let command: string;
-  let target: string | undefined;
-  try {
-    let positionals: string[];
-    ({ flags, positionals } = parseFlags(args, {
+  const read = readCommandFlags(args, {
+    name: "handlers",
+    options: {
       store: { type: "string" },
       variant: { type: "string" },
       name: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema));
-    if (flags.help) {
-      write(USAGE);
-      return EXIT.OK;
-    }
-    [command = "", target] = positionals;
-    if (!["package", "add", "list", "remove"].includes(command)) {
-      throw new UsageError(
-        command
-          ? `Unknown command '${command}': use package, add, list or remove`
-          : "Name a command: package, add, list or remove",
-      );
-    }
-    if (command !== "list" && target === undefined) {
-      throw new UsageError(
-        `'${command}' needs ${
-          command === "remove" ? "an archive name" : command === "add" ? "an archive" : "a folder"
-        }`,
-      );
-    }
-    if ((command === "add" || command === "remove") && flags.variant === undefined) {
-      throw new UsageError(`'${command}' needs --variant`);
-    }
-    if (positionals.length > (command === "list" ? 1 : 2)) {
-      throw new UsageError(`Unexpected argument '${positionals.at(-1)}'`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    positionals: true,
+    write,
+    check: ({ flags, positionals }) => {
+      const [command = "", target] = positionals;
+      if (!["package", "add", "list", "remove"].includes(command)) {
+        throw new UsageError(
+          command
+            ? `Unknown command '${command}': use package, add, list or remove`
+            : "Name a command: package, add, list or remove",
+        );
+      }
+      if (command !== "list" && target === undefined) {
+        throw new UsageError(
+          `'${command}' needs ${
+            command === "remove" ? "an archive name" : command === "add" ? "an archive" : "a folder"
+          }`,
+        );
+      }
+      if ((command === "add" || command === "remove") && flags.variant === undefined) {
+        throw new UsageError(`'${command}' needs --variant`);
+      }
+      if (positionals.length > (command === "list" ? 1 : 2)) {
+        throw new UsageError(`Unexpected argument '${positionals.at(-1)}'`);
+      }
+    },
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
+  const [command, target] = read.positionals as [string, string | undefined];
   try {
     if (command === "package") {
       const folder = resolve(target!);
@@ -126,14 +121,9 @@ export async function main(args: string[], write = (text: string) => console.log
     console.error((error as Error).message);
     return EXIT.FAILED;
   }
-  const { store: location } = serviceConfig({ store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  let store;
-  try {
-    store = await openStore(location, { create: command === "add" });
-  } catch (error) {
-    console.error((error as Error).message);
-    return EXIT.ENVIRONMENT;
-  }
+  const opened = await openCommandStore({ store: flags.store, create: command === "add" });
+  if ("exit" in opened) return opened.exit;
+  const { store } = opened;
   try {
     if (command === "add") {
       const filename = basename(target!);

@@ -5,11 +5,13 @@
  * @module
  */
 import { z } from "zod";
-import { parseFlags, UsageError } from "../src/cli/args.ts";
+import { UsageError } from "../src/cli/args.ts";
 import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
+import { openCommandStore } from "../src/cli/open_command_store.ts";
+import { readCommandFlags } from "../src/cli/read_command_flags.ts";
 import { serviceConfig } from "../src/cli/service_config.ts";
 import { ferryHome } from "../src/config/ferry_home.ts";
-import { openStore, VariantSchema } from "../src/store/mod.ts";
+import type { Variant } from "../src/store/mod.ts";
 
 export const USAGE = `Usage:
   deno task settings show [--variant production|staging|dev] [--project <name>] [--stored]
@@ -46,48 +48,38 @@ const FlagsSchema = z.object({
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: string[], write = (text: string) => console.log(text)): Promise<number> {
-  let flags: z.infer<typeof FlagsSchema>;
-  let command: string;
-  let file: string | undefined;
-  let config;
-  try {
-    let positionals: string[];
-    ({ flags, positionals } = parseFlags(args, {
+  let variant: Variant = "production";
+  const read = readCommandFlags(args, {
+    name: "settings",
+    options: {
       store: { type: "string" },
       variant: { type: "string" },
       project: { type: "string" },
       stored: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, FlagsSchema));
-    if (flags.help) {
-      write(USAGE);
-      return EXIT.OK;
-    }
-    [command = "", file] = positionals;
-    if (command !== "show" && command !== "set") {
-      throw new UsageError(command ? `Unknown command '${command}': use show or set` : "Name a command: show or set");
-    }
-    if (command === "set" && file === undefined) throw new UsageError("'set' needs a JSON file");
-    if (positionals.length > (command === "set" ? 2 : 1)) {
-      throw new UsageError(`Unexpected argument '${positionals.at(-1)}'`);
-    }
-    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return EXIT.USAGE;
-    }
-    throw error;
-  }
-  const variant = VariantSchema.parse(config.variant);
+    },
+    schema: FlagsSchema,
+    usage: USAGE,
+    positionals: true,
+    write,
+    check: ({ flags, positionals }) => {
+      const [command = ""] = positionals;
+      if (command !== "show" && command !== "set") {
+        throw new UsageError(command ? `Unknown command '${command}': use show or set` : "Name a command: show or set");
+      }
+      if (command === "set" && positionals[1] === undefined) throw new UsageError("'set' needs a JSON file");
+      if (positionals.length > (command === "set" ? 2 : 1)) {
+        throw new UsageError(`Unexpected argument '${positionals.at(-1)}'`);
+      }
+      ({ variant } = serviceConfig({ variant: flags.variant, env: Deno.env.toObject(), home: ferryHome() }));
+    },
+  });
+  if ("exit" in read) return read.exit;
+  const { flags } = read;
+  const [command, file] = read.positionals as [string, string | undefined];
   const scope = flags.project ? { project: flags.project } : {};
-  let store;
-  try {
-    store = await openStore(config.store, { create: command === "set" });
-  } catch (error) {
-    console.error((error as Error).message);
-    return EXIT.ENVIRONMENT;
-  }
+  const opened = await openCommandStore({ store: flags.store, create: command === "set" });
+  if ("exit" in opened) return opened.exit;
+  const { store } = opened;
   try {
     if (command === "show") {
       const shown = flags.stored

@@ -6,8 +6,7 @@
  */
 import type { ParseArgsConfig } from "node:util";
 import type { z } from "zod";
-import { parseFlags, UsageError } from "../src/cli/args.ts";
-import { EXIT } from "../src/cli/exit_codes.ts";
+import { readCommandFlags } from "../src/cli/read_command_flags.ts";
 import { type ServiceConfig, serviceConfig } from "../src/cli/service_config.ts";
 import { createLogger, type Logger, type LogLevel } from "../src/cli/service_log.ts";
 import { ferryHome } from "../src/config/ferry_home.ts";
@@ -61,33 +60,33 @@ export function startService<S extends z.ZodType<ServiceFlags>>(
   options: StartServiceOptions<S>,
 ): ServiceStart<z.infer<S>> {
   const { name, args, schema, usage } = options;
-  let flags: z.infer<S>;
-  let config: ServiceConfig;
-  try {
-    ({ flags } = parseFlags(args, {
+  let config: ServiceConfig | undefined;
+  const read = readCommandFlags(args, {
+    name,
+    options: {
       ...options.options,
       store: { type: "string" },
       variant: { type: "string" },
       "log-level": { type: "string" },
       "json-log": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, schema));
-    if (flags.help) {
-      console.log(usage);
-      return { exit: EXIT.OK };
-    }
-    config = serviceConfig({ variant: flags.variant, store: flags.store, env: Deno.env.toObject(), home: ferryHome() });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${usage}`);
-      return { exit: EXIT.USAGE };
-    }
-    throw error;
-  }
+    },
+    schema,
+    usage,
+    check: ({ flags }) => {
+      config = serviceConfig({
+        variant: flags.variant,
+        store: flags.store,
+        env: Deno.env.toObject(),
+        home: ferryHome(),
+      });
+    },
+  });
+  if ("exit" in read) return read;
+  const flags = read.flags;
   const log = createLogger({ name, level: flags["log-level"], json: flags["json-log"] });
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
   });
-  return { flags, config, log };
+  return { flags, config: config!, log };
 }

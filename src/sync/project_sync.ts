@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { operation, type Session } from "@ftrack/api";
-import type { Entity, EntityInput, Writer } from "../store/entity.ts";
+import { type Entity, entityChanges, type EntityInput, EntityInputSchema, type Writer } from "../store/entity.ts";
 import type { PipelineStore } from "../store/pipeline_store.ts";
 import { TRACKER_SENDER_TYPE } from "../store/topics.ts";
 import type { NotesSyncReport } from "./comment_sync.ts";
@@ -136,6 +136,35 @@ export function mergeNames(existing: unknown, incoming: string[]): string[] {
 const canonical = (names: string[], name: string | null): string | null =>
   name === null ? null : names.find((candidate) => candidate.toLowerCase() === name.toLowerCase()) ?? name;
 
+/**
+ * Whether writing `input` over `before` would change nothing (the store would record no event):
+ * a sync then skips the write and its transaction.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import type { Entity } from "../store/entity.ts";
+ * import { unchanged } from "./project_sync.ts";
+ *
+ * const before: Entity = { id: "f1", type: "folder", project: "demo", parentId: null, name: "sq010", status: null,
+ *   assignees: [], attributes: {}, trackerId: "t1", data: { folderType: "Sequence" }, createdAt: 0, updatedAt: 0 };
+ * ok(unchanged({ ...before, data: { folderType: "Sequence" } }, before));
+ * ok(!unchanged({ ...before, name: "sq020" }, before));
+ * ```
+ */
+export function unchanged(input: EntityInput, before: Entity | undefined): boolean {
+  if (before === undefined || input.type !== before.type || (input.id !== undefined && input.id !== before.id)) {
+    return false;
+  }
+  const parsed = EntityInputSchema.safeParse(input);
+  if (!parsed.success) return false;
+  return entityChanges(
+    before,
+    { ...parsed.data, id: before.id, createdAt: before.createdAt, updatedAt: before.updatedAt } as Entity,
+  )
+    .length === 0;
+}
+
 /** Custom attribute configurations by session and keys, looked up at most once a minute (an incremental sync's write-back). */
 const CONFIGURATIONS = new WeakMap<Session, Map<string, { at: number; rows: Promise<Record<string, unknown>[]> }>>();
 
@@ -234,6 +263,10 @@ export class ProjectSync {
     before: Entity | undefined,
     label: string,
   ): Promise<Entity> {
+    if (unchanged(input, before)) {
+      this.report.unchanged++;
+      return before!;
+    }
     const { entity, events } = await this.#store.writeEntity(input, this.#writer);
     this.index.put(entity);
     if (events.length === 0) this.report.unchanged++;
@@ -249,6 +282,10 @@ export class ProjectSync {
   }
 
   async #write(input: EntityInput, before: Entity | undefined, path: string): Promise<Entity> {
+    if (unchanged(input, before)) {
+      this.report.unchanged++;
+      return before!;
+    }
     const { entity, events } = await this.#store.writeEntity(input, this.#writer);
     this.index.put(entity);
     if (events.length === 0) this.report.unchanged++;

@@ -30,6 +30,11 @@ export const USAGE = `Usage:
   deno task pipeline comment delete <project> <comment id>
   deno task pipeline comment list <project> <path>
   deno task pipeline thumbnail <project> <path> <image>
+  deno task pipeline lists <project>
+  deno task pipeline lists create <project> <name> [<path>…] [--type version|context] [--category <name>]
+  deno task pipeline lists add|remove <project> <list> <path>…
+  deno task pipeline lists rename <project> <list> <new name>
+  deno task pipeline lists open|close|delete <project> <list>
   deno task pipeline serve [--port 8077] [--token <token>]
 
 Reads and changes the pipeline store: paths are folder and task names from the project down
@@ -37,13 +42,16 @@ Reads and changes the pipeline store: paths are folder and task names from the p
 case-insensitively). Each change is recorded as 'entity.*' events written by a user, which
 'deno task transmitter' applies to the tracker. Comments (on projects, folders, tasks and
 versions) become tracker notes, edited and deleted with them; a thumbnail (a .jpg, .png, .gif or
-.webp on a folder, task or version) is uploaded to the tracker. 'deno task pipeline comment
---help' tells more about comments.
+.webp on a folder, task or version) is uploaded to the tracker. Lists (of versions for review,
+or of folders and tasks with --type context) become tracker lists in the category named by
+--category. 'deno task pipeline comment --help' tells more about comments.
 
 'serve' offers the same over HTTP on 127.0.0.1 (routes under /projects/<project>/: GET entity
 and children ?path=, PATCH entity {path, attributes, status, assignees}, POST folders {parent,
 name, folderType}, tasks {parent, name, taskType}, comments {path, text, author, replyTo}, PUT
-thumbnail {path, image}; GET comments?path=, PATCH and DELETE comments/<id>), each with
+thumbnail {path, image}; GET comments?path=, PATCH and DELETE comments/<id>; GET and POST lists
+{name, listType, category, items}, PATCH lists/<list> {name, open, category, add, remove},
+DELETE lists/<list>), each with
 'Authorization: Bearer <token>'. The token: --token, else FERRY_PIPELINE_TOKEN, else a new one
 written with the URL to $FERRY_HOME/pipeline_api.json.
 
@@ -53,6 +61,8 @@ Options:
   --sender <name>    written as the changes' sender (default: pipeline-cli@<host>)
   --author <user>    a comment's author (username or email)
   --reply-to <id>    the comment a new comment answers
+  --type <type>      a folder's or task's type; a list's: version (default) or context
+  --category <name>  a list's category
   -h, --help         show this help
 
 ${
@@ -85,6 +95,17 @@ Options:
 
 const COMMENT_ARITY: Record<string, number> = { add: 3, edit: 3, delete: 2, list: 2 };
 
+/** `lists` subcommands: their fewest and most arguments. */
+const LISTS_ARITY: Record<string, [number, number]> = {
+  create: [2, Infinity],
+  add: [3, Infinity],
+  remove: [3, Infinity],
+  rename: [3, 3],
+  open: [2, 2],
+  close: [2, 2],
+  delete: [2, 2],
+};
+
 const FlagsSchema = z.object({
   store: z.string().min(1).optional(),
   json: z.boolean().default(false),
@@ -93,6 +114,7 @@ const FlagsSchema = z.object({
   replace: z.boolean().default(false),
   author: z.string().min(1).optional(),
   "reply-to": z.string().min(1).optional(),
+  category: z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8077),
   token: z.string().min(16, "must be at least 16 characters").optional(),
   help: z.boolean().default(false),
@@ -108,6 +130,7 @@ const ARITY: Record<string, [number, number]> = {
   assign: [3, Infinity],
   comment: [2, 4],
   thumbnail: [3, 3],
+  lists: [1, Infinity],
   serve: [0, 0],
 };
 
@@ -157,6 +180,7 @@ export async function main(args: string[], write = (text: string) => console.log
       replace: { type: "boolean" },
       author: { type: "string" },
       "reply-to": { type: "string" },
+      category: { type: "string" },
       port: { type: "string" },
       token: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -179,6 +203,18 @@ export async function main(args: string[], write = (text: string) => console.log
           `'comment ${sub}' takes ${COMMENT_ARITY[sub]} arguments, not ${rest.length - 1}`,
         );
       }
+    }
+    if (command === "lists" && rest[0]! in LISTS_ARITY) {
+      const [least, most] = LISTS_ARITY[rest[0]!]!;
+      if (rest.length - 1 < least || rest.length - 1 > most) {
+        throw new UsageError(
+          `'lists ${rest[0]}' takes ${least}${most === Infinity ? " or more" : ""} arguments, not ${rest.length - 1}`,
+        );
+      }
+    } else if (command === "lists" && rest.length > 1) {
+      throw new UsageError(
+        `Unknown lists command '${rest[0]}': use ${Object.keys(LISTS_ARITY).join(", ")}, or 'lists <project>'`,
+      );
     }
     const arity = ARITY[command];
     if (!arity) {
@@ -244,6 +280,9 @@ export async function main(args: string[], write = (text: string) => console.log
       case "thumbnail":
         show(await ops.setThumbnail(project, path, rest[2]!));
         break;
+      case "lists":
+        await listsCommand(ops, rest, flags, write);
+        break;
       case "serve":
         return await serve(store, flags);
     }
@@ -296,6 +335,61 @@ async function commentCommand(
       else for (const comment of comments) write(commentLine(comment));
       break;
     }
+  }
+}
+
+function listLine(list: Entity): string {
+  const items = Array.isArray(list.data.items) ? list.data.items.length : 0;
+  return `${list.name}  ${list.data.listType} list  category=${list.data.category ?? "-"}  ${
+    list.data.open === false ? "closed" : "open"
+  }  items=${items}  tracker=${list.trackerId ?? "-"}  id=${list.id}`;
+}
+
+async function listsCommand(
+  ops: PipelineOps,
+  rest: string[],
+  flags: z.infer<typeof FlagsSchema>,
+  write: (text: string) => void,
+): Promise<void> {
+  const show = (list: Entity) => write(flags.json ? JSON.stringify(list, null, 2) : listLine(list));
+  if (rest.length === 1) {
+    const lists = await ops.lists(rest[0]!);
+    if (flags.json) write(JSON.stringify(lists, null, 2));
+    else if (lists.length === 0) write(`No lists in '${rest[0]}'`);
+    else for (const list of lists) write(listLine(list));
+    return;
+  }
+  const [sub, project = "", list = "", ...more] = rest;
+  switch (sub) {
+    case "create": {
+      if (flags.type !== undefined && flags.type !== "version" && flags.type !== "context") {
+        throw new PipelineOpError(`Unknown list type '${flags.type}': use version or context`);
+      }
+      show(
+        await ops.createList(project, list, {
+          listType: flags.type as "version" | "context" | undefined,
+          category: flags.category ?? null,
+          items: more,
+        }),
+      );
+      break;
+    }
+    case "add":
+      show(await ops.changeList(project, list, { add: more }));
+      break;
+    case "remove":
+      show(await ops.changeList(project, list, { remove: more }));
+      break;
+    case "rename":
+      show(await ops.changeList(project, list, { name: more[0]! }));
+      break;
+    case "open":
+    case "close":
+      show(await ops.changeList(project, list, { open: sub === "open" }));
+      break;
+    case "delete":
+      write(`Deleted list '${(await ops.deleteList(project, list)).name}'`);
+      break;
   }
 }
 

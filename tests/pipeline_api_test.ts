@@ -196,3 +196,76 @@ Deno.test("pipeline main() reads and changes the store, and names what it refuse
   ok(out[0]!.includes("deno task pipeline comment edit <project> <comment id> <text>"));
   strictEqual(await run("thumbnail", "demo", "/sq010/layout", "/nowhere/x.png"), 1, "a missing image");
 });
+
+Deno.test("pipelineApi() and deno task pipeline lists make, fill, rename, close and delete lists, naming what they refuse", async () => {
+  await using site = await sqliteSite();
+  {
+    await using store = await site.open();
+    const setup = { sender: "setup" };
+    await store.writeEntity({ type: "project", project: "demo", name: "demo" }, setup);
+    const shot = (await store.writeEntity({ type: "folder", project: "demo", name: "sh010" }, setup)).entity;
+    const product = (await store.writeEntity({
+      type: "product",
+      project: "demo",
+      parentId: shot.id,
+      name: "plate",
+      data: { productType: "render" },
+    }, setup)).entity;
+    for (const version of [1, 2]) {
+      await store.writeEntity({
+        type: "version",
+        project: "demo",
+        parentId: product.id,
+        name: `v00${version}`,
+        data: { version },
+      }, setup);
+    }
+  }
+  await using store = await site.open();
+  const app = pipelineApi({ store, token: TOKEN });
+  const call = (method: string, path: string, body?: unknown) =>
+    app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const made = await call("POST", "/projects/demo/lists", {
+    name: "dailies",
+    category: "Dailies",
+    items: ["/sh010/plate/v001"],
+  });
+  strictEqual(made.status, 201);
+  const list = await made.json();
+  deepStrictEqual([list.data.listType, list.data.category, list.data.items.length], ["version", "Dailies", 1]);
+  const changed = await (await call("PATCH", "/projects/demo/lists/dailies", {
+    add: ["/sh010/plate/v002"],
+    remove: ["/sh010/plate/v001"],
+    open: false,
+  })).json();
+  deepStrictEqual([changed.data.items.length, changed.data.open], [1, false]);
+  strictEqual(await store.countEvents({ topic: "entity.list.data_changed" }), 1);
+  const wrong = await call("PATCH", "/projects/demo/lists/dailies", { add: ["/sh010"] });
+  strictEqual(wrong.status, 400);
+  ok((await wrong.json()).message.includes("List 'dailies' holds versions (a version list), not the folder '/sh010'"));
+  const twice = await call("POST", "/projects/demo/lists", { name: "DAILIES" });
+  ok((await twice.json()).message.includes("List 'dailies' exists already"));
+  const badType = await call("POST", "/projects/demo/lists", { name: "x", listType: "shots" });
+  strictEqual(badType.status, 400);
+  ok((await badType.json()).message.startsWith("Bad request: listType"));
+  const unknown = await call("DELETE", "/projects/demo/lists/nope");
+  strictEqual(unknown.status, 404);
+  ok((await unknown.json()).message.includes("There is no list 'nope' in project 'demo' (dailies)"));
+
+  const out: string[] = [];
+  const run = (...args: string[]) => pipeline([...args, "--store", site.location], (text) => out.push(text));
+  strictEqual(await run("lists", "create", "demo", "to comp", "/sh010", "--type", "context", "--category", "Work"), 0);
+  strictEqual(await run("lists", "rename", "demo", "to comp", "comp queue"), 0);
+  strictEqual(await run("lists", "close", "demo", "comp queue"), 0);
+  out.length = 0;
+  strictEqual(await run("lists", "demo"), 0);
+  deepStrictEqual(out.map((line) => line.split("  tracker=")[0]), [
+    "comp queue  context list  category=Work  closed  items=1",
+    "dailies  version list  category=Dailies  closed  items=1",
+  ]);
+  strictEqual(await run("lists", "add", "demo", "comp queue", "/sh010/plate/v001"), 1, "a version in a context list");
+  strictEqual(await run("lists", "create", "demo", "x", "--type", "shots"), 1, "an unknown list type");
+  strictEqual(await run("lists", "frob", "demo", "x"), 2, "an unknown lists command");
+  strictEqual(await run("lists", "delete", "demo", "comp queue"), 0);
+  strictEqual((await store.findEntities({ project: "demo", type: "list" })).length, 1);
+});

@@ -37,7 +37,7 @@ const hook = (result: { success: boolean; error?: { issues: Array<{ path: Proper
 /**
  * A small HTTP API on the pipeline store for studio tools: read entities by path, set attributes
  * and status, assign users, create folders and tasks, add, edit, delete and list comments, set
- * thumbnails (an image path the service can read). The changes are recorded as
+ * thumbnails (an image path the service can read), make and change lists. The changes are recorded as
  * `entity.*` events (sender type `user`) the transmitter carries to the tracker.
  * Token-protected like the bridge, loopback `Host` only unless told otherwise.
  *
@@ -189,6 +189,43 @@ export function pipelineApi(options: PipelineApiOptions): Hono {
       const body = c.req.valid("json");
       return c.json(await ops.setThumbnail(c.req.param("project"), body.path, body.image));
     },
+  );
+  app.get("/projects/:project/lists", async (c) => c.json(await ops.lists(c.req.param("project"))));
+  app.post(
+    "/projects/:project/lists",
+    zValidator(
+      "json",
+      z.object({
+        name: Name,
+        listType: z.enum(["version", "context"]).optional(),
+        category: z.string().min(1, "is empty").nullable().optional(),
+        items: z.array(z.string().min(1, "is empty")).optional(),
+      }).strict(),
+      hook,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      return c.json(await ops.createList(c.req.param("project"), body.name, body), 201);
+    },
+  );
+  app.patch(
+    "/projects/:project/lists/:list",
+    zValidator(
+      "json",
+      z.object({
+        name: Name.optional(),
+        open: z.boolean().optional(),
+        category: z.string().min(1, "is empty").nullable().optional(),
+        add: z.array(z.string().min(1, "is empty")).optional(),
+        remove: z.array(z.string().min(1, "is empty")).optional(),
+      }).strict(),
+      hook,
+    ),
+    async (c) => c.json(await ops.changeList(c.req.param("project"), c.req.param("list"), c.req.valid("json"))),
+  );
+  app.delete(
+    "/projects/:project/lists/:list",
+    async (c) => c.json(await ops.deleteList(c.req.param("project"), c.req.param("list"))),
   );
   app.notFound((c) => c.json({ error: "not_found", message: `No route ${c.req.method} ${c.req.path}` }, 404));
   return app;

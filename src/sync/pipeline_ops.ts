@@ -11,8 +11,32 @@ export const THUMBNAIL_EXTENSIONS: ReadonlySet<string> = new Set([".jpg", ".jpeg
 /** The entity types that take a thumbnail (`data.thumbnail`, a file path). */
 export const THUMBNAIL_TYPES: ReadonlySet<string> = new Set(["folder", "task", "version"]);
 
-/** Children a path walks through and `list` shows: everything but comments. */
-const walkable = (entity: Entity) => entity.type !== "comment";
+/** Children a path walks through and `list` shows: everything but comments and lists. */
+const walkable = (entity: Entity) => entity.type !== "comment" && entity.type !== "list";
+
+/** What each list type holds. */
+const LIST_HOLDS: Record<"version" | "context", string[]> = { version: ["version"], context: ["folder", "task"] };
+
+/** Options of {@linkcode PipelineOps.createList}. */
+export interface CreateListOptions {
+  /** `version`: a list of versions (an AssetVersionList); `context`: folders and tasks. @default {"version"} */
+  listType?: "version" | "context";
+  /** The tracker list category's name. @default {null: the tracker's Default} */
+  category?: string | null;
+  /** Paths or ids of what the list holds, in order. @default {[]} */
+  items?: string[];
+}
+
+/** A change of {@linkcode PipelineOps.changeList}. */
+export interface ListChange {
+  name?: string;
+  open?: boolean;
+  category?: string | null;
+  /** Paths or ids to add (at the end; those listed already stay where they are). */
+  add?: string[];
+  /** Paths or ids to take out. */
+  remove?: string[];
+}
 
 /** A request that names something the pipeline does not have, or a value it refuses. */
 export class PipelineOpError extends Error {
@@ -293,5 +317,95 @@ export class PipelineOps {
     return await this.#write(entity, {
       data: { ...entity.data, thumbnail: file, thumbnailSetAt: Date.now() } as Entity["data"],
     });
+  }
+
+  /** The project's lists, by name. */
+  async lists(project: string): Promise<Entity[]> {
+    await this.project(project);
+    return (await this.store.findEntities({ project, type: "list" })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A list by id or name (case-insensitively); a 404 error naming it when the project has none. */
+  async getList(project: string, list: string): Promise<Entity> {
+    const lists = await this.lists(project);
+    const found = lists.find((entity) => entity.id === list) ?? lists.find((entity) => entity.name === list) ??
+      lists.find((entity) => entity.name.toLowerCase() === list.toLowerCase());
+    if (!found) {
+      throw new PipelineOpError(
+        `There is no list '${list}' in project '${project}' (${lists.map((l) => l.name).join(", ") || "it has none"})`,
+        404,
+      );
+    }
+    return found;
+  }
+
+  async #items(project: string, listType: "version" | "context", listName: string, paths: string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const path of paths) {
+      const item = await this.get(project, path);
+      if (!LIST_HOLDS[listType].includes(item.type)) {
+        throw new PipelineOpError(
+          `List '${listName}' holds ${
+            LIST_HOLDS[listType].join(" and ")
+          }s (a ${listType} list), not the ${item.type} '${path}'`,
+        );
+      }
+      if (!ids.includes(item.id)) ids.push(item.id);
+    }
+    return ids;
+  }
+
+  /**
+   * Creates a list at the top of the project: of versions (for review) or of folders and tasks.
+   * The transmitter makes it a tracker list.
+   */
+  async createList(project: string, name: string, options: CreateListOptions = {}): Promise<Entity> {
+    const { listType = "version", category = null, items = [] } = options;
+    if (!name.trim()) throw new PipelineOpError(`A list needs a name, not '${name}'`);
+    if (!(listType in LIST_HOLDS)) {
+      throw new PipelineOpError(`Unknown list type '${listType}': use version or context`);
+    }
+    const existing = (await this.lists(project)).find((list) => list.name.toLowerCase() === name.trim().toLowerCase());
+    if (existing) throw new PipelineOpError(`List '${existing.name}' exists already in project '${project}'`);
+    return (await this.store.writeEntity({
+      type: "list",
+      id: randomUUID(),
+      project,
+      name: name.trim(),
+      data: { listType, category, items: await this.#items(project, listType, name, items), open: true },
+    }, this.writer)).entity;
+  }
+
+  /** Renames, opens or closes a list, changes its category, adds or takes out items. */
+  async changeList(project: string, list: string, change: ListChange): Promise<Entity> {
+    const entity = await this.getList(project, list);
+    const listType = entity.data.listType === "context" ? "context" : "version";
+    const removed = new Set(await this.#items(project, listType, entity.name, change.remove ?? []));
+    const items = [
+      ...(entity.data.items as string[]),
+      ...await this.#items(project, listType, entity.name, change.add ?? []),
+    ]
+      .filter((id, at, all) => all.indexOf(id) === at && !removed.has(id));
+    if (change.name !== undefined && change.name.toLowerCase() !== entity.name.toLowerCase()) {
+      if (!change.name.trim()) throw new PipelineOpError(`A list needs a name, not '${change.name}'`);
+      const taken = (await this.lists(project)).find((l) => l.name.toLowerCase() === change.name!.trim().toLowerCase());
+      if (taken) throw new PipelineOpError(`List '${taken.name}' exists already in project '${project}'`);
+    }
+    return await this.#write(entity, {
+      name: change.name?.trim() || entity.name,
+      data: {
+        ...entity.data,
+        items,
+        ...(change.open !== undefined ? { open: change.open } : {}),
+        ...(change.category !== undefined ? { category: change.category } : {}),
+      } as Entity["data"],
+    });
+  }
+
+  /** Deletes a list (the transmitter deletes its tracker list). */
+  async deleteList(project: string, list: string): Promise<Entity> {
+    const entity = await this.getList(project, list);
+    await this.store.deleteEntity(entity.id, this.writer);
+    return entity;
   }
 }

@@ -69,10 +69,12 @@ export async function syncLinks(sync: ProjectSync, targets: string[], links: Tra
       }
       continue;
     }
+    const incoming = byTarget.get(targetId) ?? [];
+    if (incoming.length === 0 && !linksOf(target).some((link) => link.trackerId)) continue;
     const targetPath = await sync.index.pathOf(target);
     const wanted: PipelineLink[] = [];
     const labels = new Map<string, string>();
-    for (const link of (byTarget.get(targetId) ?? []).sort((a, b) => a.id.localeCompare(b.id))) {
+    for (const link of incoming.sort((a, b) => a.id.localeCompare(b.id))) {
       const from = await sync.index.byTrackerId(link.fromId);
       if (from === undefined || (from.type !== "folder" && from.type !== "task")) {
         sync.skip("link", link.id, `${targetPath} ← ${link.fromId}`, `its source ${link.fromId} is not synced`);

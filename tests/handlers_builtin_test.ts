@@ -239,3 +239,95 @@ Deno.test({
     ok((await statusOf(human, "AssetVersion", quiet.render.id)) !== "Revise", "switched off");
   },
 });
+
+Deno.test({
+  name: "thumbnailUpdates counts levels from the asset's parent as ayon-ftrack does, and does nothing switched off",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, project, task } = await workspace(running);
+    const levels = (n: number, enabled = true) => ({ handlers: { "thumbnail-updates": { levels: n, enabled } } });
+    await store.setSettings("production", levels(2), { project: "two" });
+    await store.setSettings("production", levels(1), { project: "one" });
+    await store.setSettings("production", levels(2, false), { project: "off" });
+    await using _services = await startServices(running, store);
+    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    const thumbnailOf = async (id: string) =>
+      (await human.query(`select thumbnail_id from TypedContext where id is "${id}"`)).data[0]!.thumbnail_id ?? null;
+    /** A sequence, a shot, a comp task, and a version (on the task or not) whose thumbnail is set. */
+    const thumbnailed = async (name: string, onTask: boolean) => {
+      const root = await project(name);
+      const sequence = (await human.create("Sequence", { name: "sq010", parent_id: root.id })).data;
+      const shot = (await human.create("Shot", { name: "sh010", parent_id: sequence.id })).data;
+      const comp = await task(shot.id, "comp", "Compositing");
+      const asset = (await human.create("Asset", { name: "main", context_id: shot.id, type_id: render.id })).data;
+      const version = (await human.create("AssetVersion", {
+        asset_id: asset.id,
+        version: 1,
+        ...(onTask ? { task_id: comp.id } : {}),
+      })).data;
+      const component = (await human.create("FileComponent", { name: "thumbnail", version_id: version.id })).data;
+      await human.update("AssetVersion", [version.id], { thumbnail_id: component.id });
+      return { sequence, shot, comp, thumbnail: component.id as string };
+    };
+    const two = await thumbnailed("two", true);
+    await waitFor(async () => (await thumbnailOf(two.sequence.id)) === two.thumbnail, "level 2: the sequence");
+    strictEqual(await thumbnailOf(two.shot.id), two.thumbnail);
+    strictEqual(await thumbnailOf(two.comp.id), two.thumbnail);
+    const one = await thumbnailed("one", false);
+    await waitFor(async () => (await thumbnailOf(one.shot.id)) === one.thumbnail, "level 1: the shot");
+    const off = await thumbnailed("off", true);
+    await settle(store);
+    strictEqual(await thumbnailOf(one.sequence.id), null, "level 1 stops at the shot (no task: not one more)");
+    strictEqual(await thumbnailOf(one.comp.id), null, "a version without a task sets no task's thumbnail");
+    strictEqual(await thumbnailOf(off.shot.id), null, "switched off");
+  },
+});
+
+Deno.test({
+  name: "firstVersionStatus maps by task name before task type, only for an asset's first version on a task",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, statuses, project, task } = await workspace(running);
+    const mapping = { tasks: { COMP: "On hold" }, taskTypes: { compositing: "Revise" } };
+    await store.setSettings("production", { handlers: { "first-version-status": mapping } }, { project: "first" });
+    await store.setSettings("production", { handlers: { "first-version-status": { ...mapping, enabled: false } } }, {
+      project: "quiet",
+    });
+    await using _services = await startServices(running, store);
+    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    const setUp = async (name: string) => {
+      const root = await project(name);
+      const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
+      const comp = await task(shot.id, "comp", "Compositing");
+      const paint = await task(shot.id, "paint", "Compositing");
+      const asset = (await human.create("Asset", { name: "main", context_id: shot.id, type_id: render.id })).data;
+      const version = async (taskId: string, number: number) =>
+        (await human.create("AssetVersion", {
+          asset_id: asset.id,
+          task_id: taskId,
+          version: number,
+          status_id: statuses.get("Approved"),
+        })).data;
+      return { comp, paint, version };
+    };
+    const first = await setUp("first");
+    const onComp = await first.version(first.comp.id, 1);
+    const onPaint = await first.version(first.paint.id, 2);
+    await waitFor(async () => (await statusOf(human, "AssetVersion", onComp.id)) === "On hold", "by task name");
+    await waitFor(async () => (await statusOf(human, "AssetVersion", onPaint.id)) === "Revise", "by task type");
+    const second = await first.version(first.comp.id, 3);
+    const quiet = await setUp("quiet");
+    const quietVersion = await quiet.version(quiet.comp.id, 1);
+    await settle(store);
+    strictEqual(await statusOf(human, "AssetVersion", second.id), "Approved", "not the first on its task");
+    strictEqual(await statusOf(human, "AssetVersion", quietVersion.id), "Approved", "switched off");
+  },
+});

@@ -1,7 +1,9 @@
 /**
  * First version status (`handlers.first-version-status`): the first version of an asset on a
- * task gets the status mapped from the task's type (`taskTypes`, case-insensitive; `"*"` for any
- * other type). Wired to settings, unlike ayon-ftrack's inert one. Inert without a mapping.
+ * task gets the status mapped from the task's name (`tasks`, e.g. `{ "compositing": "On hold" }`),
+ * else from its type (`taskTypes`; `"*"` for any other type), case-insensitively: ayon-ftrack's
+ * `task_status_map` with its `task` and `task_type` keys, wired to settings (inert in ayon-ftrack).
+ * Inert without a mapping.
  *
  * @module
  */
@@ -9,7 +11,10 @@ import { z } from "zod";
 import { defineHandler } from "../define_handler.ts";
 import { entriesOf, lookup, statusesByName } from "./_update_entries.ts";
 
-const Settings = z.looseObject({ taskTypes: z.record(z.string(), z.string()).default({}) });
+const Settings = z.looseObject({
+  tasks: z.record(z.string(), z.string()).default({}),
+  taskTypes: z.record(z.string(), z.string()).default({}),
+});
 
 /** Sets the status of a task's first version of an asset. */
 export const firstVersionStatus = defineHandler({
@@ -17,21 +22,21 @@ export const firstVersionStatus = defineHandler({
   subscription: "topic=ftrack.update",
   priority: 200,
   async handle(event, { session, settings }) {
-    const { taskTypes } = Settings.parse(settings);
-    if (Object.keys(taskTypes).length === 0) return;
+    const { tasks, taskTypes } = Settings.parse(settings);
+    if (Object.keys(tasks).length + Object.keys(taskTypes).length === 0) return;
     const added = entriesOf(event, "AssetVersion").filter((entry) => entry.action === "add");
     if (added.length === 0) return;
     const statuses = await statusesByName(session);
     for (const entry of added) {
       const version = (await session.query(
-        `select id, asset_id, task_id, task.type.name, status_id from AssetVersion where id is "${entry.entityId}"`,
+        `select id, asset_id, task_id, task.name, task.type.name, status_id from AssetVersion where id is "${entry.entityId}"`,
       )).data[0];
       if (!version?.task_id) continue;
       const others = (await session.query(
         `select id from AssetVersion where asset_id is "${version.asset_id}" and task_id is "${version.task_id}"`,
       )).data.filter((other) => other.id !== version.id);
       if (others.length > 0) continue;
-      const name = lookup(taskTypes, version.task?.type?.name) ?? taskTypes["*"];
+      const name = lookup(tasks, version.task?.name) ?? lookup(taskTypes, version.task?.type?.name) ?? taskTypes["*"];
       const status = name ? statuses.get(name.toLowerCase()) : undefined;
       if (status && version.status_id !== status.id) {
         await session.update("AssetVersion", [version.id], { status_id: status.id });

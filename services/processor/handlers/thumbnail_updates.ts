@@ -1,6 +1,8 @@
 /**
  * Thumbnail propagation (`handlers.thumbnail-updates`): a version's new thumbnail is set on its
- * task and `levels` parents above it (default 1; 0 turns it into the task only).
+ * task and on `levels` levels of its asset's hierarchy, counted as ayon-ftrack counts them: level 1
+ * is the entity the asset is under (the Shot or Asset Build), level 2 its parent, and so on
+ * (default 1; 0 sets the task only).
  *
  * @module
  */
@@ -22,17 +24,19 @@ export const thumbnailUpdates = defineHandler({
         `select thumbnail_id, task_id, asset.context_id from AssetVersion where id is "${entry.entityId}"`,
       )).data[0];
       if (!version?.thumbnail_id) continue;
-      let current: string | null = version.task_id ?? version.asset?.context_id ?? null;
-      for (let level = 0; current && level <= levels; level++) {
-        const row = (await session.query(
-          `select id, parent_id, thumbnail_id from TypedContext where id is "${current}"`,
-        ))
-          .data[0];
-        if (!row) break;
-        if (row.thumbnail_id !== version.thumbnail_id) {
+      const targets: string[] = version.task_id ? [String(version.task_id)] : [];
+      let current: string | null = version.asset?.context_id ?? null;
+      for (let level = 1; current && level <= levels; level++) {
+        const row = (await session.query(`select id, parent_id from TypedContext where id is "${current}"`)).data[0];
+        if (!row) break; // the project: not a TypedContext
+        if (!targets.includes(String(row.id))) targets.push(String(row.id));
+        current = row.parent_id ?? null;
+      }
+      for (const id of targets) {
+        const row = (await session.query(`select id, thumbnail_id from TypedContext where id is "${id}"`)).data[0];
+        if (row && row.thumbnail_id !== version.thumbnail_id) {
           await session.update(String(row.__entity_type__), [row.id], { thumbnail_id: version.thumbnail_id });
         }
-        current = row.parent_id ?? null;
       }
     }
   },

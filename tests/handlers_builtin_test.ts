@@ -331,3 +331,40 @@ Deno.test({
     strictEqual(await statusOf(human, "AssetVersion", quietVersion.id), "Approved", "switched off");
   },
 });
+
+Deno.test({
+  name: "versionToTaskStatus with sameName gives the task the version's own status name when nothing is mapped",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, statuses, project, task } = await workspace(running);
+    const handler = { mapping: { approved: "Completed" }, sameName: true };
+    await store.setSettings("production", { handlers: { "version-to-task-status": handler } }, { project: "same" });
+    await store.setSettings("production", {
+      handlers: { "version-to-task-status": { ...handler, sameName: false } },
+    }, { project: "mapped" });
+    await using _services = await startServices(running, store);
+    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    const setUp = async (name: string) => {
+      const root = await project(name);
+      const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
+      const comp = await task(shot.id, "comp", "Compositing");
+      const asset = (await human.create("Asset", { name: "main", context_id: shot.id, type_id: render.id })).data;
+      const version = (await human.create("AssetVersion", { asset_id: asset.id, task_id: comp.id, version: 1 })).data;
+      return { comp, version };
+    };
+    const same = await setUp("same");
+    const mapped = await setUp("mapped");
+    await settle(store);
+    await human.update("AssetVersion", [same.version.id], { status_id: statuses.get("Revise") });
+    await human.update("AssetVersion", [mapped.version.id], { status_id: statuses.get("Revise") });
+    await waitFor(async () => (await statusOf(human, "Task", same.comp.id)) === "Revise", "the same name");
+    await human.update("AssetVersion", [same.version.id], { status_id: statuses.get("Approved") });
+    await waitFor(async () => (await statusOf(human, "Task", same.comp.id)) === "Completed", "the mapping first");
+    await settle(store);
+    strictEqual(await statusOf(human, "Task", mapped.comp.id), "Not started", "sameName off: unmapped is left alone");
+  },
+});

@@ -1,7 +1,9 @@
 /**
  * Version status → task status (`handlers.version-to-task-status`): `mapping` from a version
  * status to the task statuses to try in order; `assetTypes` filters by asset type
- * (`{ mode: "allow" | "deny", names: [...] }`, names or short names). Inert without a mapping.
+ * (`{ mode: "allow" | "deny", names: [...] }`, names or short names). With `sameName`, the
+ * version's own status name is tried last (a version "Approved" → its task "Approved"), as
+ * ayon-ftrack always does. Inert without a mapping or `sameName`.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { AssetTypeFilter, assetTypePasses, entriesOf, lookup, STATUS_KEYS, statu
 const Settings = z.looseObject({
   mapping: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
   assetTypes: AssetTypeFilter.optional(),
+  sameName: z.boolean().default(false),
 });
 
 /** Sets a version's task status from the version's new status. */
@@ -20,8 +23,8 @@ export const versionToTaskStatus = defineHandler({
   subscription: "topic=ftrack.update",
   priority: 50,
   async handle(event, { session, settings }) {
-    const { mapping, assetTypes } = Settings.parse(settings);
-    if (Object.keys(mapping).length === 0) return;
+    const { mapping, assetTypes, sameName } = Settings.parse(settings);
+    if (Object.keys(mapping).length === 0 && !sameName) return;
     const entries = entriesOf(event, "AssetVersion", STATUS_KEYS);
     if (entries.length === 0) return;
     const statuses = await statusesByName(session);
@@ -32,7 +35,10 @@ export const versionToTaskStatus = defineHandler({
       if (!version?.task_id || !version.status) continue;
       if (!assetTypePasses(assetTypes, version.asset?.type)) continue;
       const wanted = lookup(mapping, version.status.name);
-      const candidates = wanted === undefined ? [] : Array.isArray(wanted) ? wanted : [wanted];
+      const candidates = [
+        ...(wanted === undefined ? [] : Array.isArray(wanted) ? wanted : [wanted]),
+        ...(sameName ? [String(version.status.name)] : []),
+      ];
       const status = candidates.map((name) => statuses.get(name.toLowerCase())).find(Boolean);
       if (status && version.task?.status_id !== status.id) {
         await session.update("Task", [version.task_id], { status_id: status.id });

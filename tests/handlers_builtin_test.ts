@@ -56,6 +56,9 @@ Deno.test({
     await store.setSettings("production", {
       handlers: { "next-task-update": { ...settings, nameSorting: true, enabled: false } },
     }, { project: "off" });
+    await store.setSettings("production", { handlers: { "next-task-update": { order: "tracker" } } }, {
+      project: "bystate",
+    });
     await using _services = await startServices(running, store);
     const set = (id: string, status: string) => human.update("Task", [id], { status_id: statuses.get(status) });
 
@@ -90,6 +93,14 @@ Deno.test({
       async () => (await statusOf(human, "Task", comp10.id)) === "Ready to start",
       "comp10 after comp2 (comp3 omitted)",
     );
+
+    // Without doneStatuses, any status of the Done state counts (Approved here).
+    const stateProject = await project("bystate");
+    const shotS = (await human.create("Shot", { name: "sh010", parent_id: stateProject.id })).data;
+    const lightS = await task(shotS.id, "light", "Lighting");
+    const compS = await task(shotS.id, "comp", "Compositing");
+    await set(lightS.id, "Approved");
+    await waitFor(async () => (await statusOf(human, "Task", compS.id)) === "Ready to start", "a Done-state status");
 
     // Switched off for a project: nothing moves.
     const shotC = (await human.create("Shot", { name: "sh010", parent_id: off.id })).data;

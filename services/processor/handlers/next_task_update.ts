@@ -1,7 +1,7 @@
 /**
- * Next task update (`handlers.next-task-update`): when a task reaches one of `doneStatuses`, the
- * next task(s) of its parent move on, from a status in `from` to `to` (or by `mapping`, from →
- * to). Task types follow `order` (names, case-insensitive) or, with `order: "tracker"`, the
+ * Next task update (`handlers.next-task-update`): when a task reaches one of `doneStatuses` (by
+ * default any status whose state is Done, as in ayon-ftrack), the next task(s) of its parent move
+ * on, from a status in `from` to `to` (or by `mapping`, from → to). Task types follow `order` (names, case-insensitive) or, with `order: "tracker"`, the
  * tracker's task type order (`Type.sort`), as ayon-ftrack does. Inert without an order.
  *
  * - By type (the default): once every task of the done task's type is done (tasks with one of
@@ -22,7 +22,7 @@ import { entriesOf, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
 
 const Settings = z.looseObject({
   order: z.union([z.literal("tracker"), z.array(z.string().min(1))]).default([]),
-  doneStatuses: z.array(z.string().min(1)).default(["Approved", "Completed"]),
+  doneStatuses: z.array(z.string().min(1)).optional(),
   from: z.array(z.string().min(1)).default(["Not started"]),
   to: z.string().min(1).default("Ready to start"),
   mapping: z.record(z.string().min(1), z.string().min(1)).optional(),
@@ -45,6 +45,14 @@ async function typeOrder(session: Session, order: "tracker" | string[]): Promise
   if (order !== "tracker") return order.map((name) => name.toLowerCase());
   const types = (await session.query("select name, sort from Type")).data as Array<{ name: string; sort: number }>;
   return types.sort((a, b) => (a.sort ?? 0) - (b.sort ?? 0)).map((type) => type.name.toLowerCase());
+}
+
+/** The lower-case names of the statuses whose state is Done. */
+async function doneByState(session: Session): Promise<string[]> {
+  const rows = (await session.query("select name, state.name from Status")).data as Array<
+    { name: string; state?: { name?: string } }
+  >;
+  return rows.filter((row) => row.state?.name?.toLowerCase() === "done").map((row) => row.name.toLowerCase());
 }
 
 /**
@@ -97,7 +105,7 @@ export const nextTaskUpdate = defineHandler({
         throw new TypeError(`handlers.next-task-update: '${to}' is not a tracker status`);
       }
     }
-    const done = lower(config.doneStatuses);
+    const done = config.doneStatuses ? lower(config.doneStatuses) : await doneByState(session);
     const ignored = lower(config.ignoredStatuses);
     const order = await typeOrder(session, config.order);
     const isDone = (status: string) => done.includes(status);

@@ -20,7 +20,9 @@ Drops ftrack.meta.* and social/team events. Reconnects with backoff; every (re)c
 'ferry.leecher.started' event, on which the processor reconciles what may have been missed.
 
 The tracker: FTRACK_SERVER / FTRACK_API_USER / FTRACK_API_KEY, else the embedded tracker of
-$FERRY_HOME/tracker (the running one, or one started in this process).
+$FERRY_HOME/tracker (the running one, or one started in this process). A tracker that does not
+answer is waited for (1 s, doubling up to 30 s, each attempt logged); a refused API user or key
+exits 3 at once.
 
 Options:
   --store <where>        SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
@@ -32,7 +34,7 @@ Options:
 
 Stops on SIGINT / SIGTERM after storing what it received.
 
-${exitCodesHelp({ 0: "stopped on a signal", 3: "the store or the tracker could not be opened" })}`;
+${exitCodesHelp({ 0: "stopped on a signal", 3: "the store could not be opened, or the tracker refused the credentials" })}`;
 
 const FlagsSchema = z.object({
   store: z.string().min(1).optional(),

@@ -13,6 +13,8 @@ import { main as pipeline } from "../scripts/pipeline.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
 import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { tempFolder } from "./_publish.ts";
+import { writePng } from "./_transmit.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
 
@@ -72,6 +74,29 @@ for (const { kind, site, ignore } of await storeKinds()) {
         "the comment as a note",
       );
 
+      // A thumbnail and a list through the command reach the tracker too.
+      await using images = await tempFolder("ferry-round-");
+      const image = await writePng(images.path, "sh020", [120, 80, 40]);
+      strictEqual(await run("thumbnail", "round", "/sq010/sh020", image), 0);
+      strictEqual(await run("lists", "create", "round", "to light", "/sq010/sh020", "--type", "context"), 0);
+      await waitFor(
+        async () =>
+          (await session.query(`select thumbnail_id from Shot where id is "${shot.id}"`)).data[0]!.thumbnail_id,
+        "the thumbnail in the tracker",
+      );
+      await waitFor(
+        async () =>
+          (await session.query(`select items.id from TypedContextList where name is "to light"`)).data[0]?.items
+            ?.[0]?.id === shot.id,
+        "the list in the tracker",
+      ).catch(async (error) => {
+        const failed = await store.listEvents({ topic: TRANSMIT_TOPIC, status: "failed" });
+        const lists = (await session.query("select name, items from TypedContextList")).data;
+        throw new Error(
+          `${error.message}: ${JSON.stringify(failed.map((f) => f.error?.message))} ${JSON.stringify(lists)}`,
+        );
+      });
+
       // Nothing echoes: the queues empty and the count of tracker events stops growing.
       const transmitted = () => store.queueDepth(TRANSMITTER_SOURCE_TOPICS, TRANSMIT_TOPIC);
       await waitFor(async () => (await transmitted()) === 0, "the transmitter's queue");
@@ -81,6 +106,7 @@ for (const { kind, site, ignore } of await storeKinds()) {
       strictEqual(await transmitted(), 0, "no pipeline change waits");
       strictEqual((await byTracker(store, task.id))!.status, "Approved", "the pipeline keeps its status");
       strictEqual((await byTracker(store, shot.id))!.attributes.fps, 50);
+      strictEqual((await store.findEntities({ project: "round", type: "list" })).length, 1, "the list came back once");
       const notes = (await session.query(`select id from Note where parent_id is "${task.id}"`)).data;
       strictEqual(notes.length, 1, "the comment is not duplicated");
       strictEqual(await store.countEvents({ topic: "entity.comment.created" }), 1, "its note is not recorded back");

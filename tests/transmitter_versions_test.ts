@@ -215,10 +215,17 @@ Deno.test({
     const shotsId = (await trackerIdOf(store, shots.id))!;
     const listRow = async (id: string) =>
       (await session.query(`select name, is_open, category.name, project_id from List where id is "${id}"`)).data[0];
-    const items = async (id: string) =>
-      ((await session.query(`select entity_id from ListObject where list_id is "${id}"`)).data as Array<
-        { entity_id: string }
-      >).map((item) => item.entity_id).sort();
+    // What a list holds: its items, and its ListObject rows (one on ftrack, apart on the embedded tracker).
+    const items = async (id: string) => {
+      const list = (await session.query(`select items from List where id is "${id}"`)).data[0]!;
+      const objects = (await session.query(`select entity_id from ListObject where list_id is "${id}"`)).data;
+      return [
+        ...new Set([
+          ...(list.items as Array<{ id: string }>).map((item) => item.id),
+          ...objects.map((item) => String(item.entity_id)),
+        ]),
+      ].sort();
+    };
     const created = (await listRow(dailiesId))!;
     deepStrictEqual([created.name, created.is_open, created.category.name, created.project_id], [
       "dailies 2026-11-22",

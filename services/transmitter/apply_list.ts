@@ -72,27 +72,35 @@ export async function applyList(context: ChangeContext): Promise<{ summary: stri
       await store.writeEntity({ ...current, trackerId } as EntityInput, writer);
     }
   }
-  const row = await one(session, `select name, is_open, category_id from List where id is "${trackerId}"`) as Row;
+  const row = await one(
+    session,
+    `select name, is_open, category_id, items from ${type} where id is "${trackerId}"`,
+  ) as Row;
   const fields: Row = {};
   if (row.name !== list.name) fields.name = list.name;
   if (Boolean(row.is_open) !== (list.data.open !== false)) fields.is_open = list.data.open !== false;
   if (row.category_id !== categoryId) fields.category_id = categoryId;
-  const current = (await session.query(`select id, entity_id from ListObject where list_id is "${trackerId}"`))
+  // The list's items as the tracker holds them: its `items` and its ListObject rows (one and the same
+  // on ftrack; kept apart by some servers).
+  const objects = (await session.query(`select id, entity_id from ListObject where list_id is "${trackerId}"`))
     .data as Row[];
-  const wanted = new Set(itemIds);
-  const have = new Set(current.map((item) => String(item.entity_id)));
+  const held = [
+    ...((row.items ?? []) as Row[]).map((item) => String(item.id)),
+    ...objects.map((item) => String(item.entity_id)),
+  ];
+  const have = new Set(held);
+  const wanted = new Set(itemIds.map((item) => item.id));
+  const same = itemIds.length === have.size && itemIds.every((item) => have.has(item.id));
+  if (!same) fields.items = itemIds;
   const operations = [
-    ...(Object.keys(fields).length ? [operation.update(type, [trackerId], fields)] : []),
-    ...current.filter((item) => !wanted.has(String(item.entity_id))).map((item) =>
+    ...objects.filter((item) => !wanted.has(String(item.entity_id))).map((item) =>
       operation.delete("ListObject", [String(item.id)])
     ),
-    ...itemIds.filter((id) => !have.has(id)).map((id) =>
-      operation.create("ListObject", { id: randomUUID(), list_id: trackerId, entity_id: id })
-    ),
+    ...(Object.keys(fields).length ? [operation.update(type, [trackerId], fields)] : []),
   ];
   if (operations.length) await session.call(operations);
-  const added = itemIds.filter((id) => !have.has(id)).length;
-  const removed = current.length - current.filter((item) => wanted.has(String(item.entity_id))).length;
+  const added = itemIds.filter((item) => !have.has(item.id)).length;
+  const removed = [...have].filter((id) => !wanted.has(id)).length;
   return {
     summary: `${made} ${type} ${trackerId} '${list.name}' in '${categoryName}'${
       added || removed ? `; items +${added} -${removed}` : ""
@@ -116,8 +124,11 @@ async function categoryOf(context: ChangeContext, name: string): Promise<string>
   }
 }
 
-/** The tracker ids of a list's items: versions for a version list, folders and tasks for a context list. */
-async function trackerItems(context: ChangeContext, list: Entity): Promise<string[]> {
+/** A list's items as tracker references (type and id): versions for a version list, folders and tasks for a context list. */
+async function trackerItems(
+  context: ChangeContext,
+  list: Entity,
+): Promise<Array<{ __entity_type__: string; id: string }>> {
   const items = Array.isArray(list.data.items) ? list.data.items.map(String) : [];
   const allowed = list.data.listType === "context" ? ["folder", "task"] : ["version"];
   const ids: string[] = [];
@@ -136,5 +147,16 @@ async function trackerItems(context: ChangeContext, list: Entity): Promise<strin
     }
     if (!ids.includes(item.trackerId)) ids.push(item.trackerId);
   }
-  return ids;
+  if (ids.length === 0) return [];
+  const kind = list.data.listType === "context" ? "TypedContext" : "AssetVersion";
+  const types = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 200) {
+    const part = ids.slice(i, i + 200).map((id) => `"${q(id)}"`).join(", ");
+    for (const row of (await context.session.query(`select id from ${kind} where id in (${part})`)).data as Row[]) {
+      types.set(String(row.id), String(row.__entity_type__ ?? kind));
+    }
+  }
+  const missing = ids.find((id) => !types.has(id));
+  if (missing) throw new UnappliableChange(`list '${list.name}' holds tracker entity ${missing}, which is gone`);
+  return ids.map((id) => ({ __entity_type__: types.get(id)!, id }));
 }

@@ -45,6 +45,8 @@ async function upsert(
       id: found.id,
       status: found.status,
       assignees: found.assignees,
+      // A tracker id the sync or an earlier publish recorded stays (this publish may not know it).
+      trackerId: input.trackerId ?? found.trackerId,
       data: { ...found.data, ...input.data },
     }
     : input;
@@ -75,13 +77,23 @@ export const IntegratePipelineStore = definePlugin({
     const task = tracker.task ? (await store.findEntities({ trackerId: tracker.task.id }))[0] : undefined;
     const productName = String(instance.data.asset ?? instance.name);
     const products = await store.findEntities({ parentId: folder.id, type: "product" });
-    const product = await upsert(store, writer, products.find((p) => p.name === productName), {
-      type: "product",
-      project: folder.project,
-      parentId: folder.id,
-      name: productName,
-      data: { productType: String(instance.data.family) },
-    });
+    // The product is the version's Asset in the tracker.
+    const assetId = (await session.query(`select asset_id from AssetVersion where id is "${created.versionId}"`))
+      .data[0]?.asset_id as string | undefined;
+    const product = await upsert(
+      store,
+      writer,
+      products.find((p) => assetId !== undefined && p.trackerId === assetId) ??
+        products.find((p) => p.name === productName),
+      {
+        type: "product",
+        project: folder.project,
+        parentId: folder.id,
+        name: productName,
+        trackerId: assetId ?? null,
+        data: { productType: String(instance.data.family) },
+      },
+    );
     const version = await upsert(store, writer, (await store.findEntities({ trackerId: created.versionId }))[0], {
       type: "version",
       project: folder.project,

@@ -65,6 +65,9 @@ Deno.test({
     strictEqual(product!.data.productType, "render");
     const [version] = await store.findEntities({ parentId: product!.id, type: "version" });
     strictEqual(version!.name, "v001");
+    const asset = (await session.query(`select asset_id from AssetVersion where id is "${version!.trackerId}"`))
+      .data[0]!;
+    strictEqual(product!.trackerId, asset.asset_id, "the product records its tracker Asset");
     strictEqual(version!.data.taskId, (await store.findEntities({ trackerId: made.task.id }))[0]!.id);
     const representations = await store.findEntities({ parentId: version!.id, type: "representation" });
     strictEqual(representations.length, 1, JSON.stringify(representations.map((r) => [r.name, r.data])));

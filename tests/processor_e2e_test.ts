@@ -110,6 +110,7 @@ Deno.test({
       "sync-notes",
       "sync-on-reconcile",
       "sync-requested",
+      "sync-users-action",
       "task-to-parent-status",
       "task-to-version-status",
       "thumbnail-updates",

@@ -379,3 +379,61 @@ Deno.test({
     strictEqual(await statusOf(human, "Task", mapped.comp.id), "Not started", "sameName off: unmapped is left alone");
   },
 });
+
+Deno.test({
+  name:
+    "firstAllowed() keeps versionToTaskStatus, taskToVersionStatus and taskToParentStatus to statuses the workflow offers",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const { human, statuses, types, project, task } = await workspace(running);
+    // Compositing tasks get a workflow of their own, without "Completed".
+    const workflow = (await human.create("WorkflowSchema", {
+      name: "comp",
+      statuses: ["Not started", "In progress", "Pending Review"].map((name) => ({
+        __entity_type__: "Status",
+        id: statuses.get(name),
+      })),
+    })).data;
+    const schema = (await human.query("select id from ProjectSchema")).data[0]!;
+    await human.create("ProjectSchemaOverride", {
+      project_schema_id: schema.id,
+      type_id: types.get("Compositing"),
+      workflow_schema_id: workflow.id,
+    });
+    await store.setSettings("production", {
+      handlers: {
+        "version-to-task-status": { mapping: { Approved: ["Completed", "Pending Review"] } },
+        "task-to-version-status": { mapping: { "In progress": "Completed" } },
+        "task-to-parent-status": { any: [{ statuses: ["In progress"], parent: "Approved" }] },
+      },
+    });
+    await using _services = await startServices(running, store);
+    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    const root = await project("workflows");
+    const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
+    const comp = await task(shot.id, "comp", "Compositing");
+    const light = await task(shot.id, "light", "Lighting");
+    const asset = (await human.create("Asset", { name: "main", context_id: shot.id, type_id: render.id })).data;
+    const version = async (taskId: string, number: number) =>
+      (await human.create("AssetVersion", { asset_id: asset.id, task_id: taskId, version: number })).data;
+    const onComp = await version(comp.id, 1);
+    const onLight = await version(light.id, 2);
+    await settle(store);
+    await human.update("AssetVersion", [onComp.id], { status_id: statuses.get("Approved") });
+    await human.update("AssetVersion", [onLight.id], { status_id: statuses.get("Approved") });
+    await waitFor(async () => (await statusOf(human, "Task", light.id)) === "Completed", "the first mapped status");
+    await waitFor(
+      async () => (await statusOf(human, "Task", comp.id)) === "Pending Review",
+      "the next mapped status, as Compositing's workflow has no Completed",
+    );
+    const versionBefore = await statusOf(human, "AssetVersion", onLight.id);
+    await human.update("Task", [light.id], { status_id: statuses.get("In progress") });
+    await settle(store);
+    strictEqual(await statusOf(human, "AssetVersion", onLight.id), versionBefore, "versions have no Completed");
+    strictEqual(await statusOf(human, "Shot", shot.id), "Not started", "a Shot's workflow has no Approved");
+  },
+});

@@ -6,6 +6,8 @@
  */
 import type { Session } from "@ftrack/api";
 import { z } from "zod";
+import type { Logger } from "../../../src/cli/service_log.ts";
+import { workflowStatuses } from "../../../src/tracker/workflow_statuses.ts";
 import type { HubEvent } from "../../../src/events/event.ts";
 
 /** One entry of an `ftrack.update` event. */
@@ -63,4 +65,25 @@ export function assetTypePasses(
   const names = filter.names.map((n) => n.toLowerCase());
   const listed = names.includes(String(type?.name).toLowerCase()) || names.includes(String(type?.short).toLowerCase());
   return filter.mode === "allow" ? listed : !listed;
+}
+
+/**
+ * The first of `names` (case-insensitive) that the workflow of tracker entity `entityId` allows
+ * (see `workflowStatuses`), or undefined, with a warning naming the entity and the names when
+ * none is allowed (ayon-ftrack skips such a change the same way).
+ */
+export async function firstAllowed(
+  session: Session,
+  entityId: string,
+  names: string[],
+  log?: Logger,
+): Promise<{ id: string; name: string } | undefined> {
+  if (names.length === 0) return undefined;
+  const allowed = await workflowStatuses(session, entityId);
+  for (const name of names) {
+    const status = allowed.get(name.toLowerCase());
+    if (status) return status;
+  }
+  log?.warn("no status its workflow allows; left as it is", { entity: entityId, statuses: names.join(", ") });
+  return undefined;
 }

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { defineHandler } from "../define_handler.ts";
-import { entriesOf, lookup, statusesByName } from "./_update_entries.ts";
+import { entriesOf, firstAllowed, lookup } from "./_update_entries.ts";
 
 const Settings = z.looseObject({
   tasks: z.record(z.string(), z.string()).default({}),
@@ -21,12 +21,11 @@ export const firstVersionStatus = defineHandler({
   name: "first-version-status",
   subscription: "topic=ftrack.update",
   priority: 200,
-  async handle(event, { session, settings }) {
+  async handle(event, { session, settings, log }) {
     const { tasks, taskTypes } = Settings.parse(settings);
     if (Object.keys(tasks).length + Object.keys(taskTypes).length === 0) return;
     const added = entriesOf(event, "AssetVersion").filter((entry) => entry.action === "add");
     if (added.length === 0) return;
-    const statuses = await statusesByName(session);
     for (const entry of added) {
       const version = (await session.query(
         `select id, asset_id, task_id, task.name, task.type.name, status_id from AssetVersion where id is "${entry.entityId}"`,
@@ -37,7 +36,7 @@ export const firstVersionStatus = defineHandler({
       )).data.filter((other) => other.id !== version.id);
       if (others.length > 0) continue;
       const name = lookup(tasks, version.task?.name) ?? lookup(taskTypes, version.task?.type?.name) ?? taskTypes["*"];
-      const status = name ? statuses.get(name.toLowerCase()) : undefined;
+      const status = name ? await firstAllowed(session, version.id, [name], log) : undefined;
       if (status && version.status_id !== status.id) {
         await session.update("AssetVersion", [version.id], { status_id: status.id });
       }

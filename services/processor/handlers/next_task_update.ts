@@ -11,14 +11,14 @@
  *   with an ignored status) moves on, so `comp_a` done readies `comp_b` of the same type.
  *
  * A next task that is already done, has an ignored status, or has a status the mapping does not
- * name is left alone.
+ * name is left alone, and so is one whose workflow does not offer the new status.
  *
  * @module
  */
 import type { Session } from "@ftrack/api";
 import { z } from "zod";
 import { defineHandler } from "../define_handler.ts";
-import { entriesOf, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
+import { entriesOf, firstAllowed, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
 
 const Settings = z.looseObject({
   order: z.union([z.literal("tracker"), z.array(z.string().min(1))]).default([]),
@@ -133,7 +133,8 @@ export const nextTaskUpdate = defineHandler({
       });
       for (const sibling of next) {
         if (isDone(sibling.status) || ignored.includes(sibling.status)) continue;
-        const target = statuses.get(mapping.get(sibling.status)?.toLowerCase() ?? "");
+        const to = mapping.get(sibling.status);
+        const target = to === undefined ? undefined : await firstAllowed(session, sibling.id, [to], log);
         if (!target) continue;
         await session.update("Task", [sibling.id], { status_id: target.id });
         log.info("next task moved on", { task: sibling.name, status: target.name, after: entry.entityId });

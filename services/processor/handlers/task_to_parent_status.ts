@@ -3,13 +3,13 @@
  * parent has one of `statuses` → the parent gets `parent`), then `any` rules (one task has one of
  * them). `parentObjectTypes` limits the parents to those object types (`["Shot", "Asset Build"]`,
  * case-insensitive, spaces ignored), as ayon-ftrack's `parent_object_types`; empty for any parent.
- * Inert without rules.
+ * A status the parent's workflow does not offer is not set. Inert without rules.
  *
  * @module
  */
 import { z } from "zod";
 import { defineHandler } from "../define_handler.ts";
-import { entriesOf, STATUS_KEYS, statusesByName } from "./_update_entries.ts";
+import { entriesOf, firstAllowed, STATUS_KEYS } from "./_update_entries.ts";
 
 const Rule = z.object({ statuses: z.array(z.string().min(1)).min(1), parent: z.string().min(1) });
 const Settings = z.looseObject({
@@ -24,13 +24,12 @@ export const taskToParentStatus = defineHandler({
   name: "task-to-parent-status",
   subscription: "topic=ftrack.update",
   priority: 60,
-  async handle(event, { session, settings }) {
+  async handle(event, { session, settings, log }) {
     const { all, any, parentObjectTypes } = Settings.parse(settings);
     const parentTypes = new Set(parentObjectTypes.map(typeKey));
     if (all.length + any.length === 0) return;
     const entries = entriesOf(event, "Task", STATUS_KEYS);
     if (entries.length === 0) return;
-    const statuses = await statusesByName(session);
     const parents = new Set<string>();
     for (const entry of entries) {
       const task = (await session.query(`select parent_id from Task where id is "${entry.entityId}"`)).data[0];
@@ -49,7 +48,7 @@ export const taskToParentStatus = defineHandler({
         return every ? taskStatuses.every((s) => names.includes(s)) : taskStatuses.some((s) => names.includes(s));
       };
       const rule = all.find((r) => taskStatuses.length > 0 && matches(r, true)) ?? any.find((r) => matches(r, false));
-      const status = rule ? statuses.get(rule.parent.toLowerCase()) : undefined;
+      const status = rule ? await firstAllowed(session, parentId, [rule.parent], log) : undefined;
       if (status && parent.status_id !== status.id) {
         await session.update(String(parent.__entity_type__), [parentId], { status_id: status.id });
       }

@@ -14,9 +14,9 @@ import {
   assetTypePasses,
   causedByService,
   entriesOf,
+  firstAllowed,
   lookup,
   STATUS_KEYS,
-  statusesByName,
 } from "./_update_entries.ts";
 
 const Settings = z.looseObject({
@@ -38,16 +38,17 @@ export const taskToVersionStatus = defineHandler({
       log.debug("skipped: the service's own change", { event: event.id });
       return;
     }
-    const statuses = await statusesByName(session);
     for (const entry of entries) {
       const task = (await session.query(`select status.name from Task where id is "${entry.entityId}"`)).data[0];
-      const status = statuses.get(String(lookup(mapping, task?.status?.name) ?? "").toLowerCase());
-      if (!status) continue;
+      const wanted = lookup(mapping, task?.status?.name);
+      if (!wanted) continue;
       const versions = (await session.query(
         `select id, status_id, asset.type.name, asset.type.short from AssetVersion where task_id is "${entry.entityId}" and is_latest_version is true`,
       )).data;
       for (const version of versions) {
-        if (version.status_id !== status.id && assetTypePasses(assetTypes, version.asset?.type)) {
+        if (!assetTypePasses(assetTypes, version.asset?.type)) continue;
+        const status = await firstAllowed(session, version.id, [wanted], log);
+        if (status && version.status_id !== status.id) {
           await session.update("AssetVersion", [version.id], { status_id: status.id });
         }
       }

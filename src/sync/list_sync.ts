@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { Session } from "@ftrack/api";
 import type { Entity, EntityInput } from "../store/entity.ts";
 import type { ProjectSync } from "./project_sync.ts";
 import { chunk, queryAll, quoted } from "./tracker_project.ts";
+import { pipelineIdOf } from "./pipeline_id.ts";
 
 /** A tracker list (AssetVersionList or TypedContextList) with its items' tracker ids, in order. */
 export interface TrackerList {
@@ -103,7 +103,7 @@ export async function syncLists(sync: ProjectSync, lists: TrackerList[]): Promis
       {
         ...(existing ?? {}),
         type: "list",
-        id: existing?.id ?? randomUUID(),
+        id: existing?.id ?? pipelineIdOf(list.id),
         project,
         parentId: existing?.parentId ?? null,
         name,

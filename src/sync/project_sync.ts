@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { operation, type Session } from "@ftrack/api";
 import { type Entity, entityChanges, type EntityInput, EntityInputSchema, type Writer } from "../store/entity.ts";
 import type { PipelineStore } from "../store/pipeline_store.ts";
@@ -7,6 +6,7 @@ import type { NotesSyncReport } from "./comment_sync.ts";
 import { PipelineIndex } from "./pipeline_index.ts";
 import type { SyncSettings } from "./sync_settings.ts";
 import { chunk, queryAll, quoted, type TrackerNode } from "./tracker_project.ts";
+import { pipelineIdOf } from "./pipeline_id.ts";
 
 /** What a sync did to one kind of thing: labels of what was created, updated and removed. */
 export interface SectionReport {
@@ -419,7 +419,7 @@ export class ProjectSync {
       description: node.description,
     };
     const base = {
-      id: existing?.id ?? randomUUID(),
+      id: existing?.id ?? pipelineIdOf(node.id),
       project: project.name,
       parentId: newParentId,
       name,

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { Entity, EntityInput } from "../store/entity.ts";
 import type { ProjectSync } from "./project_sync.ts";
+import { pipelineIdOf } from "./pipeline_id.ts";
 import type {
   TrackerAsset,
   TrackerComponent,
@@ -119,7 +119,7 @@ export class VersionSync {
       {
         ...(existing ?? {}),
         type: "product",
-        id: existing?.id ?? randomUUID(),
+        id: existing?.id ?? pipelineIdOf(asset.id),
         project: this.#sync.report.project,
         parentId: folder.id,
         name: asset.name,
@@ -153,7 +153,7 @@ export class VersionSync {
       {
         ...(existing ?? {}),
         type: "version",
-        id: existing?.id ?? randomUUID(),
+        id: existing?.id ?? pipelineIdOf(version.id),
         project: this.#sync.report.project,
         parentId: product.id,
         name: versionName(version.version),
@@ -193,7 +193,7 @@ export class VersionSync {
         {
           ...(existing ?? {}),
           type: "representation",
-          id: existing?.id ?? randomUUID(),
+          id: existing?.id ?? pipelineIdOf(component.id),
           project: this.#sync.report.project,
           parentId: version.id,
           name: existing?.name ?? component.name,

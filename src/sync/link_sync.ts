@@ -45,7 +45,21 @@ export async function readLinksTo(session: Session, toIds: string[]): Promise<Tr
   return links;
 }
 
-/** The links kept on an entity. */
+/**
+ * The links kept on an entity (`data.links`), none when it has none.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import type { Entity } from "../store/entity.ts";
+ * import { linksOf } from "./link_sync.ts";
+ *
+ * const task: Entity = { id: "t2", type: "task", project: "demo", parentId: "f1", name: "comp", status: null,
+ *   assignees: [], attributes: {}, trackerId: null, createdAt: 0, updatedAt: 0,
+ *   data: { taskType: "Compositing", links: [{ from: "t1", type: "dependency", trackerId: "l1" }] } };
+ * ok(linksOf(task)[0]!.from === "t1");
+ * ```
+ */
 export function linksOf(entity: Entity): PipelineLink[] {
   const links = (entity.data as { links?: unknown }).links;
   return Array.isArray(links) ? links as PipelineLink[] : [];

@@ -46,5 +46,6 @@ export { readTrackerNodes, readTrackerProject, type TrackerNode, type TrackerPro
 export { type UpdateScope, updateScope } from "./update_scope.ts";
 export { syncUsers, usernameOf, type UserSyncOptions, type UserSyncReport } from "./user_sync.ts";
 export { versionName, VersionSync } from "./version_sync.ts";
-export { type PipelineLink, syncLinks } from "./link_sync.ts";
-export { syncLists, type TrackerList } from "./list_sync.ts";
+export { linksOf, type PipelineLink, readLinksTo, readProjectLinks, syncLinks, type TrackerLink } from "./link_sync.ts";
+export { pipelineIdOf } from "./pipeline_id.ts";
+export { readTrackerLists, removeLists, syncLists, type TrackerList } from "./list_sync.ts";

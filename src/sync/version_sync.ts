@@ -12,7 +12,17 @@ import type {
 /** Locations whose resource identifiers are not where the published files are kept. */
 const NOT_STORAGE = new Set(["ftrack.origin", "ftrack.review", "ftrack.connect"]);
 
-/** The version name the publish gives: `v003`. */
+/**
+ * The version name the publish gives.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { versionName } from "./version_sync.ts";
+ *
+ * ok(versionName(3) === "v003" && versionName(1204) === "v1204");
+ * ```
+ */
 export const versionName = (version: number): string => `v${String(version).padStart(3, "0")}`;
 
 /**

@@ -10,13 +10,14 @@ import type { Session } from "@ftrack/api";
 import { memoryTracker, openSession } from "./_tracker.ts";
 import { sqliteSite } from "./_store.ts";
 import { settle, startServices, waitFor } from "./_sync.ts";
+import type { PipelineStore } from "../src/store/mod.ts";
 
 async function statusOf(session: Session, type: string, id: string): Promise<string> {
   return String((await session.query(`select status.name from ${type} where id is "${id}"`)).data[0]!.status.name);
 }
 
-/** A supervisor's session, the statuses and task types by name, and a project maker. */
-async function workspace(running: Awaited<ReturnType<typeof memoryTracker>>) {
+/** A supervisor's session, the statuses and task types by name, makers, and the services to start. */
+async function workspace(running: Awaited<ReturnType<typeof memoryTracker>>, store: PipelineStore) {
   const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
   const human = await openSession(running, { apiUser: "supervisor", apiKey: supervisor.apiKey });
   const byName = async (type: string) =>
@@ -33,18 +34,30 @@ async function workspace(running: Awaited<ReturnType<typeof memoryTracker>>) {
       type_id: types.get(type),
       status_id: statuses.get(status),
     })).data;
-  return { human, statuses, types, project, task };
+  const renderType = async () => (await human.query('select id from AssetType where short is "render"')).data[0]!;
+  return { human, statuses, types, project, task, store, renderType, services: () => startServices(running, store) };
 }
 
-Deno.test({
-  name: "nextTaskUpdate moves the next type once a type is all done, or the next task by name with nameSorting",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, statuses, project, task } = await workspace(running);
+type Workspace = Awaited<ReturnType<typeof workspace>>;
+
+/** A test on its own embedded tracker and SQLite store. */
+function trackerTest(name: string, fn: (workspace: Workspace) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await sqliteSite();
+      await using store = await place.open();
+      await fn(await workspace(running, store));
+    },
+  });
+}
+
+trackerTest(
+  "nextTaskUpdate moves the next type once a type is all done, or the next task by name with nameSorting",
+  async ({ human, statuses, project, task, store, services }) => {
     const byType = await project("bytype");
     const byName = await project("byname");
     const off = await project("off");
@@ -59,7 +72,7 @@ Deno.test({
     await store.setSettings("production", { handlers: { "next-task-update": { order: "tracker" } } }, {
       project: "bystate",
     });
-    await using _services = await startServices(running, store);
+    await using _services = await services();
     const set = (id: string, status: string) => human.update("Task", [id], { status_id: statuses.get(status) });
 
     // By type (the tracker's order: Animation before Lighting): the animation batch must be all done.
@@ -110,17 +123,11 @@ Deno.test({
     await settle(store);
     strictEqual(await statusOf(human, "Task", compC.id), "Not started", "switched off");
   },
-});
+);
 
-Deno.test({
-  name: "pushHierarchicalValues gives a created or moved task its parent's value, and a Shot's change to its tasks",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, project, task } = await workspace(running);
+trackerTest(
+  "pushHierarchicalValues gives a created or moved task its parent's value, and a Shot's change to its tasks",
+  async ({ human, project, task, store, services }) => {
     const numberType = (await human.query('select id from CustomAttributeType where name is "number"')).data[0]!;
     const objectType = async (name: string) =>
       (await human.query(`select id from ObjectType where name is "${name}"`)).data[0]!.id;
@@ -145,7 +152,7 @@ Deno.test({
     await store.setSettings("production", {
       handlers: { "push-hierarchical-values": { ...handler, tasksOnCreate: false, pushToTasks: false } },
     }, { project: "quiet" });
-    await using _services = await startServices(running, store);
+    await using _services = await services();
     const own = async (configurationId: string, entityId: string) =>
       (await human.query(
         `select value from CustomAttributeValue where configuration_id is "${configurationId}" and entity_id is "${entityId}"`,
@@ -178,17 +185,11 @@ Deno.test({
     await settle(store);
     strictEqual(await own(taskFrameStart.id, light.id), undefined, "tasksOnCreate and pushToTasks off");
   },
-});
+);
 
-Deno.test({
-  name: "taskToParentStatus changes only the parents of parentObjectTypes",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, statuses, project, task } = await workspace(running);
+trackerTest(
+  "taskToParentStatus changes only the parents of parentObjectTypes",
+  async ({ human, statuses, project, task, store, services }) => {
     await store.setSettings("production", {
       handlers: {
         "task-to-parent-status": {
@@ -197,7 +198,7 @@ Deno.test({
         },
       },
     });
-    await using _services = await startServices(running, store);
+    await using _services = await services();
     const parents = await project("parents");
     const shot = (await human.create("Shot", { name: "sh010", parent_id: parents.id })).data;
     const build = (await human.create("AssetBuild", { name: "hero", parent_id: parents.id })).data;
@@ -209,17 +210,11 @@ Deno.test({
     await settle(store);
     strictEqual(await statusOf(human, "Shot", shot.id), "Not started", "a Shot is not among parentObjectTypes");
   },
-});
+);
 
-Deno.test({
-  name: "taskToVersionStatus leaves the versions of a denied asset type alone, and does nothing switched off",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, statuses, project, task } = await workspace(running);
+trackerTest(
+  "taskToVersionStatus leaves the versions of a denied asset type alone, and does nothing switched off",
+  async ({ human, statuses, project, task, store, services }) => {
     const mapping = { Revise: "Revise" };
     await store.setSettings("production", {
       handlers: { "task-to-version-status": { mapping, assetTypes: { mode: "deny", names: ["audio"] } } },
@@ -227,7 +222,7 @@ Deno.test({
     await store.setSettings("production", {
       handlers: { "task-to-version-status": { mapping, enabled: false } },
     }, { project: "quiet" });
-    await using _services = await startServices(running, store);
+    await using _services = await services();
     const versionsOf = async (name: string) => {
       const root = await project(name);
       const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
@@ -249,23 +244,17 @@ Deno.test({
     ok((await statusOf(human, "AssetVersion", live.audio.id)) !== "Revise", "audio is denied");
     ok((await statusOf(human, "AssetVersion", quiet.render.id)) !== "Revise", "switched off");
   },
-});
+);
 
-Deno.test({
-  name: "thumbnailUpdates counts levels from the asset's parent as ayon-ftrack does, and does nothing switched off",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, project, task } = await workspace(running);
+trackerTest(
+  "thumbnailUpdates counts levels from the asset's parent as ayon-ftrack does, and does nothing switched off",
+  async ({ human, project, task, store, services, renderType }) => {
     const levels = (n: number, enabled = true) => ({ handlers: { "thumbnail-updates": { levels: n, enabled } } });
     await store.setSettings("production", levels(2), { project: "two" });
     await store.setSettings("production", levels(1), { project: "one" });
     await store.setSettings("production", levels(2, false), { project: "off" });
-    await using _services = await startServices(running, store);
-    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    await using _services = await services();
+    const render = await renderType();
     const thumbnailOf = async (id: string) =>
       (await human.query(`select thumbnail_id from TypedContext where id is "${id}"`)).data[0]!.thumbnail_id ?? null;
     /** A sequence, a shot, a comp task, and a version (on the task or not) whose thumbnail is set. */
@@ -296,24 +285,18 @@ Deno.test({
     strictEqual(await thumbnailOf(one.comp.id), null, "a version without a task sets no task's thumbnail");
     strictEqual(await thumbnailOf(off.shot.id), null, "switched off");
   },
-});
+);
 
-Deno.test({
-  name: "firstVersionStatus maps by task name before task type, only for an asset's first version on a task",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, statuses, project, task } = await workspace(running);
+trackerTest(
+  "firstVersionStatus maps by task name before task type, only for an asset's first version on a task",
+  async ({ human, statuses, project, task, store, services, renderType }) => {
     const mapping = { tasks: { COMP: "On hold" }, taskTypes: { compositing: "Revise" } };
     await store.setSettings("production", { handlers: { "first-version-status": mapping } }, { project: "first" });
     await store.setSettings("production", { handlers: { "first-version-status": { ...mapping, enabled: false } } }, {
       project: "quiet",
     });
-    await using _services = await startServices(running, store);
-    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    await using _services = await services();
+    const render = await renderType();
     const setUp = async (name: string) => {
       const root = await project(name);
       const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
@@ -341,24 +324,18 @@ Deno.test({
     strictEqual(await statusOf(human, "AssetVersion", second.id), "Approved", "not the first on its task");
     strictEqual(await statusOf(human, "AssetVersion", quietVersion.id), "Approved", "switched off");
   },
-});
+);
 
-Deno.test({
-  name: "versionToTaskStatus with sameName gives the task the version's own status name when nothing is mapped",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, statuses, project, task } = await workspace(running);
+trackerTest(
+  "versionToTaskStatus with sameName gives the task the version's own status name when nothing is mapped",
+  async ({ human, statuses, project, task, store, services, renderType }) => {
     const handler = { mapping: { approved: "Completed" }, sameName: true };
     await store.setSettings("production", { handlers: { "version-to-task-status": handler } }, { project: "same" });
     await store.setSettings("production", {
       handlers: { "version-to-task-status": { ...handler, sameName: false } },
     }, { project: "mapped" });
-    await using _services = await startServices(running, store);
-    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    await using _services = await services();
+    const render = await renderType();
     const setUp = async (name: string) => {
       const root = await project(name);
       const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
@@ -378,18 +355,11 @@ Deno.test({
     await settle(store);
     strictEqual(await statusOf(human, "Task", mapped.comp.id), "Not started", "sameName off: unmapped is left alone");
   },
-});
+);
 
-Deno.test({
-  name:
-    "firstAllowed() keeps versionToTaskStatus, taskToVersionStatus and taskToParentStatus to statuses the workflow offers",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const { human, statuses, types, project, task } = await workspace(running);
+trackerTest(
+  "firstAllowed() keeps versionToTaskStatus, taskToVersionStatus and taskToParentStatus to statuses the workflow offers",
+  async ({ human, statuses, types, project, task, store, services, renderType }) => {
     // Compositing tasks get a workflow of their own, without "Completed".
     const workflow = (await human.create("WorkflowSchema", {
       name: "comp",
@@ -411,8 +381,8 @@ Deno.test({
         "task-to-parent-status": { any: [{ statuses: ["In progress"], parent: "Approved" }] },
       },
     });
-    await using _services = await startServices(running, store);
-    const render = (await human.query('select id from AssetType where short is "render"')).data[0]!;
+    await using _services = await services();
+    const render = await renderType();
     const root = await project("workflows");
     const shot = (await human.create("Shot", { name: "sh010", parent_id: root.id })).data;
     const comp = await task(shot.id, "comp", "Compositing");
@@ -436,4 +406,4 @@ Deno.test({
     strictEqual(await statusOf(human, "AssetVersion", onLight.id), versionBefore, "versions have no Completed");
     strictEqual(await statusOf(human, "Shot", shot.id), "Not started", "a Shot's workflow has no Approved");
   },
-});
+);

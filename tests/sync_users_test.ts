@@ -12,7 +12,7 @@ import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { PipelineOps } from "../src/sync/pipeline_ops.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 import { sqliteSite, storeKinds } from "./_store.ts";
-import { settle, startServices, waitFor } from "./_sync.ts";
+import { makeVersion, settle, startServices, waitFor } from "./_sync.ts";
 
 const settings = SyncSettingsSchema.parse({});
 
@@ -153,7 +153,7 @@ for (const { kind, site, ignore } of await storeKinds()) {
 }
 
 Deno.test({
-  name: "deno task sync --users syncs the tracker's users and prints them",
+  name: "deno task sync prints the versions, links, lists and users it synced; --users syncs the users alone",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -168,13 +168,41 @@ Deno.test({
         stdout: "piped",
         stderr: "piped",
       }).output();
-    const result = await run(["--users", "--store", place.location]);
-    const out = new TextDecoder().decode(result.stdout);
-    strictEqual(result.code, 0, new TextDecoder().decode(result.stderr));
-    ok(out.includes("users: 0 created, 0 updated, 0 removed, 0 skipped; users 2 created"), out);
-    ok(out.includes("  user created gus"), out);
+    const users = await run(["--users", "--store", place.location]);
+    const usersOut = new TextDecoder().decode(users.stdout);
+    strictEqual(users.code, 0, new TextDecoder().decode(users.stderr));
+    ok(usersOut.includes("users: 0 created, 0 updated, 0 removed, 0 skipped; users 2 created"), usersOut);
+    ok(usersOut.includes("  user created gus"), usersOut);
+    {
+      await using store = await place.open();
+      deepStrictEqual((await store.listUsers()).map((u) => u.username).sort(), [running.apiUser, "gus"].sort());
+      strictEqual((await store.findEntities({ type: "folder" })).length, 0, "users alone");
+    }
     strictEqual((await run(["--users", "demo", "--store", place.location])).code, 2, "one way at a time");
-    await using store = await place.open();
-    deepStrictEqual((await store.listUsers()).map((u) => u.username).sort(), [running.apiUser, "gus"].sort());
+
+    const { project, shot, task } = await makeShot(session, "printed");
+    const comp = (await session.create("Task", { name: "comp", parent_id: shot.id })).data;
+    await session.create("TypedContextLink", { from_id: task.id, to_id: comp.id });
+    const made = await makeVersion(session, { contextId: shot.id, taskId: task.id });
+    const list = (await session.create("AssetVersionList", { name: "dailies", project_id: project.id })).data;
+    await session.create("ListObject", { list_id: list.id, entity_id: made.versionId });
+    await session.create("ListObject", { list_id: list.id, entity_id: comp.id });
+    const full = await run(["printed", "--store", place.location]);
+    const out = new TextDecoder().decode(full.stdout);
+    strictEqual(full.code, 0, new TextDecoder().decode(full.stderr));
+    ok(
+      out.includes(
+        "printed: 5 created, 0 updated, 0 removed, 1 skipped; products 1 created; versions 1 created; representations 2 created; links 1 created; lists 1 created",
+      ),
+      out,
+    );
+    ok(out.includes("  version created /sq010/sh010/beauty/v001"), out);
+    ok(out.includes("  representation created /sq010/sh010/beauty/v001/exr"), out);
+    ok(out.includes("  link created /sq010/sh010/lighting → /sq010/sh010/comp (dependency)"), out);
+    ok(out.includes("  list created dailies"), out);
+    ok(
+      out.includes(`  not synced (list) list 'dailies': its item 'comp' is a task, not what a version list holds`),
+      out,
+    );
   },
 });

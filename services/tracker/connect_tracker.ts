@@ -7,7 +7,17 @@ import { ferryHome } from "../../src/config/ferry_home.ts";
 import { trackerTimeout } from "../../src/config/tracker_timeout.ts";
 import { openSession } from "../../src/tracker/open_session.ts";
 import { type TrackerCredentials, trackerFromEnv } from "../../src/tracker/tracker_credentials.ts";
-import { runningTrackerOf, startTracker } from "./server.ts";
+import { runningTrackerOf, startTracker, TrackerInUseError, type TrackerLock } from "./server.ts";
+
+/** The tracker another process is starting on `data`, once it listens (up to 30 s). */
+async function listening(data: string): Promise<TrackerLock | undefined> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+    const running = await runningTrackerOf(data);
+    if (running) return running;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
 
 /** A session on the tracker a command should use, and how to let go of it. */
 export interface TrackerConnection extends AsyncDisposable {
@@ -98,6 +108,13 @@ export async function connectTracker(
   try {
     started = await startTracker({ port: 0, data });
   } catch (error) {
+    // Another process started it at the same moment: use that one once it listens.
+    const other = error instanceof TrackerInUseError ? await listening(data) : undefined;
+    if (other) {
+      const credentials = { server: other.url, apiUser: other.apiUser, apiKey: other.apiKey };
+      const session = await openSession(credentials, { timeout, schemaCache });
+      return { session, credentials, kind: "running", close: async () => {}, [Symbol.asyncDispose]: async () => {} };
+    }
     throw new ConfigurationError(
       setting,
       value,

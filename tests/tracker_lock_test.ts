@@ -95,3 +95,44 @@ Deno.test("claimLockFile() gives a live holder's content and never a half-writte
   }
   ok(await readFile(path).then(() => false, () => true));
 });
+
+Deno.test("connectTracker() in two processes started at once on one FERRY_HOME: one starts the tracker, the other uses it", async () => {
+  await using folder = await temporaryFolder();
+  const processor = new URL("../services/processor/main.ts", import.meta.url).pathname;
+  const env: Record<string, string> = { FERRY_HOME: folder.path };
+  for (const name of ["FTRACK_SERVER", "FTRACK_API_USER", "FTRACK_API_KEY"]) env[name] = "";
+  const start = (store: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", processor, "--store", join(folder.path, store), "--port", "0"],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  const children = [start("a.db"), start("b.db")];
+  const outputs = ["", ""];
+  const readers = children.map(async (child, index) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) outputs[index] += decoder.decode(chunk, { stream: true });
+  });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!outputs.every((text) => text.includes("health and metrics"))) {
+      const ended = await Promise.race([
+        ...children.map((child) => child.status.then((status) => status.code)),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
+      ]);
+      if (ended !== undefined) throw new Error(`a processor ended (exit ${ended}):\n${outputs.join("\n---\n")}`);
+      if (Date.now() > deadline) throw new Error(`the processors did not both start:\n${outputs.join("\n---\n")}`);
+    }
+    const lock = await runningTrackerOf(join(folder.path, "tracker"));
+    ok(lock && children.some((child) => child.pid === lock.pid), "one of them runs the tracker");
+  } finally {
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+    }
+    for (const child of children) await child.status;
+    await Promise.all(readers);
+  }
+});

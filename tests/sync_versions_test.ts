@@ -35,14 +35,22 @@ for (const { kind, site, ignore } of await storeKinds()) {
       const approved = (await session.query('select id from Status where name is "Approved"')).data[0]!;
       await session.update("AssetVersion", [made.versionId], { status_id: approved.id });
       const stray = await makeVersion(session, { contextId: project.id, asset: "stray" });
+      const onTask = await makeVersion(session, { contextId: task.id, asset: "layout" });
 
       const report = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
-      deepStrictEqual(report.products.created, ["/sq010/sh010/beauty"]);
-      deepStrictEqual(report.versions.created, ["/sq010/sh010/beauty/v001"]);
+      deepStrictEqual(report.products.created.sort(), ["/sq010/sh010/beauty", "/sq010/sh010/layout"]);
+      deepStrictEqual(report.versions.created.sort(), ["/sq010/sh010/beauty/v001", "/sq010/sh010/layout/v001"]);
       deepStrictEqual(report.representations.created.sort(), [
         "/sq010/sh010/beauty/v001/exr",
         "/sq010/sh010/beauty/v001/main",
+        "/sq010/sh010/layout/v001/exr",
+        "/sq010/sh010/layout/v001/main",
       ]);
+      strictEqual(
+        (await byTracker(store, onTask.assetId))!.parentId,
+        (await byTracker(store, shot.id))!.id,
+        "a task's asset goes in the task's folder",
+      );
       ok(
         report.skipped.some((s) =>
           s.kind === "version" && s.trackerId === stray.assetId && /directly under the project/.test(s.reason)

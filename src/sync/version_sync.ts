@@ -248,7 +248,11 @@ export class VersionSync {
     for (const asset of [...read.assets].sort((a, b) => a.name.localeCompare(b.name))) {
       await this.#product(asset, stale);
     }
-    for (const version of [...read.versions].sort((a, b) => a.version - b.version)) {
+    const order = (version: TrackerVersion) => assets.get(version.assetId)?.name ?? "";
+    const versions = [...read.versions].sort((a, b) =>
+      order(a).localeCompare(order(b)) || a.version - b.version || a.id.localeCompare(b.id)
+    );
+    for (const version of versions) {
       const asset = assets.get(version.assetId);
       if (asset === undefined) {
         this.#sync.skip("version", version.id, `v${version.version}`, `its asset ${version.assetId} is not readable`);

@@ -67,6 +67,8 @@ interface HubInternals {
  * every topic, and stores each event (except `ftrack.meta.*` and social/team noise) as
  * `tracker.leech` with hash = the event's id, so several leechers store each event once. The hub
  * connection is retried with backoff; each (re)connect records a `ferry.leecher.started` event.
+ * A tracker that does not answer at start is waited for (`connectWithRetry`); refused credentials
+ * or a server that is not ftrack reject at once (a `TrackerConnectionError`, exit code 3).
  * Resolves once the first connection is under way (not necessarily open).
  *
  * @example

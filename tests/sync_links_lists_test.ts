@@ -180,6 +180,21 @@ for (const { kind, site, ignore } of await storeKinds()) {
       await session.delete("TypedContextList", [list.id]);
       await waitFor(async () => (await byTracker(store, list.id)) === undefined, "the list's removal");
 
+      // An item removed in the tracker leaves the list (no event of the list tells).
+      const extra = (await session.create("Task", { name: "extra", parent_id: shot.id })).data;
+      const picks = (await session.create("TypedContextList", {
+        name: "picks",
+        project_id: project.id,
+        items: [{ __entity_type__: "Task", id: extra.id }, { __entity_type__: "Task", id: comp.id }],
+      })).data;
+      await waitFor(
+        async () => ((await byTracker(store, picks.id))?.data.items as string[] | undefined)?.length === 2,
+        "the list of two",
+      );
+      await session.delete("Task", [extra.id]);
+      await waitFor(async () => (await byTracker(store, extra.id)) === undefined, "the task's removal");
+      deepStrictEqual((await byTracker(store, picks.id))!.data.items, [(await byTracker(store, comp.id))!.id]);
+
       // Switched off for the project.
       await store.setSettings("production", {
         handlers: { "sync-from-tracker": { syncLinks: false, syncLists: false } },

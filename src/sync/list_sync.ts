@@ -131,3 +131,17 @@ export async function removeLists(sync: ProjectSync, trackerIds: string[]): Prom
     if (entity.trackerId !== null && gone.has(entity.trackerId)) await sync.deleteIn("lists", entity, entity.name);
   }
 }
+
+/**
+ * Takes the entities a sync deleted out of the project's lists' items (a list item's entity
+ * removed in the tracker comes with no event of its list).
+ */
+export async function pruneListItems(sync: ProjectSync): Promise<void> {
+  if (sync.deleted.size === 0) return;
+  for (const list of await sync.store.findEntities({ project: sync.report.project, type: "list" })) {
+    const items = Array.isArray(list.data.items) ? list.data.items as string[] : [];
+    const kept = items.filter((id) => !sync.deleted.has(id));
+    if (kept.length === items.length) continue;
+    await sync.writeIn("lists", { ...list, data: { ...list.data, items: kept } } as EntityInput, list, list.name);
+  }
+}

@@ -195,6 +195,8 @@ function configurationsOf(session: Session, keys: string[]): Promise<Record<stri
 export class ProjectSync {
   readonly index: PipelineIndex;
   readonly report: SyncReport;
+  /** The pipeline ids this sync deleted (lists naming them are pruned at the end). */
+  readonly deleted = new Set<string>();
   readonly #store: PipelineStore;
   readonly #session: Session;
   readonly #settings: SyncSettings;
@@ -279,6 +281,7 @@ export class ProjectSync {
   async deleteIn(section: ReportSection, entity: Entity, label: string): Promise<void> {
     if (await this.#store.deleteEntity(entity.id, this.#writer)) this.report[section].removed.push(label);
     this.index.drop(entity.id);
+    this.deleted.add(entity.id);
   }
 
   async #write(input: EntityInput, before: Entity | undefined, path: string): Promise<Entity> {
@@ -480,6 +483,7 @@ export class ProjectSync {
     }
     await this.#store.deleteEntity(entity.id, this.#writer);
     this.index.drop(entity.id);
+    this.deleted.add(entity.id);
     this.report.removed.push(path);
     return true;
   }

@@ -3,7 +3,7 @@ import type { PipelineStore } from "../store/pipeline_store.ts";
 import type { Settings } from "../store/settings.ts";
 import { NOTES_SETTINGS_KEY, syncProjectNotes } from "./comment_sync.ts";
 import { readLinksTo, readProjectLinks, syncLinks } from "./link_sync.ts";
-import { readTrackerLists, removeLists, syncLists } from "./list_sync.ts";
+import { pruneListItems, readTrackerLists, removeLists, syncLists } from "./list_sync.ts";
 import { ProjectSync, type SyncReport } from "./project_sync.ts";
 import { readProjectVersions, readVersions, versionsOfComponents } from "./tracker_versions.ts";
 import { projectWork, type UpdateScope, updateScope } from "./update_scope.ts";
@@ -115,6 +115,7 @@ export async function fullSync(options: SyncOptions): Promise<SyncReport> {
       ),
     );
   }
+  await pruneListItems(sync);
   if (settings.syncUsers) mergeUsers(sync.report, await syncUsers(options));
   if (options.projectSettings?.handlers[NOTES_SETTINGS_KEY]?.enabled !== false) {
     sync.report.comments = await syncProjectNotes({
@@ -233,6 +234,7 @@ export async function syncTrackerUpdate(
     const live = new Set(lists.map((list) => list.id));
     await removeLists(sync, [...scope.lists].filter((id) => !live.has(id)));
   }
+  await pruneListItems(sync);
   await sync.writeBack();
   sync.report.durationMs = Math.round(performance.now() - started);
   return sync.report;

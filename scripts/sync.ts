@@ -21,7 +21,8 @@ export const USAGE = `Usage: deno task sync <project>… | --auto | --users [--s
 
 Full sync of tracker projects into the pipeline store: object and task types and statuses
 (matched case-insensitively), folders and tasks (created, renamed, moved, removed; a folder with
-published products is neither renamed, moved nor removed), mapped attributes with defaults,
+published products is neither renamed nor moved, nor removed while products the tracker does not
+have hang below it), mapped attributes with defaults,
 statuses and assignees; products, versions and representations (assets, asset versions and
 components, matched with what ferry's publishes recorded so nothing is duplicated); links
 (dependencies); lists; users; notes as comments. The pipeline ids and paths are written back to

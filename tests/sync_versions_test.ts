@@ -116,6 +116,29 @@ for (const { kind, site, ignore } of await storeKinds()) {
       deepStrictEqual(removed.versions.removed, ["/sq010/sh010/beauty/v001"]);
       deepStrictEqual(removed.representations.removed, ["/sq010/sh010/beauty/v001/exr"]);
       deepStrictEqual((await below(store, product, "version")).map((v) => v.name), ["v002"]);
+
+      // Two writers raced to record v002: one entity stays, with what hung below the other.
+      const kept = (await byTracker(store, second.versionId))!;
+      const { entity: twin } = await store.writeEntity({
+        type: "version",
+        project: "vfx",
+        parentId: product.id,
+        name: "v002",
+        trackerId: second.versionId,
+        data: { version: 2, taskId: null, recordedBy: "publish" },
+      }, { sender: "publish" });
+      const { entity: note } = await store.writeEntity({
+        type: "representation",
+        project: "vfx",
+        parentId: twin.id,
+        name: "notes",
+        data: { files: [{ path: "/proj/notes.txt" }] },
+      }, { sender: "publish" });
+      const merged = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+      deepStrictEqual(merged.versions.removed, ["/sq010/sh010/beauty/v002 (a duplicate)"]);
+      deepStrictEqual((await below(store, product, "version")).map((v) => v.id), [kept.id]);
+      strictEqual((await store.getEntity(note.id))!.parentId, kept.id, "what hung below the twin moved");
+      strictEqual((await store.getEntity(kept.id))!.data.recordedBy, "publish", "data only the twin had is kept");
     },
   });
 

@@ -83,6 +83,7 @@ export async function fullSync(options: SyncOptions): Promise<SyncReport> {
       ...read.components.map((component) => component.id),
     ]);
     const versions = new VersionSync(sync);
+    await versions.mergeDuplicates();
     await versions.sync(read, { stale: (id) => !live.has(id) });
     await versions.remove(
       sync.index.all().filter((entity) =>

@@ -266,6 +266,48 @@ export class VersionSync {
   }
 
   /**
+   * Merges products, versions and representations that carry one tracker id (two writers that
+   * raced to record one publish): the one with the sync's id (else the oldest) stays, takes what
+   * the others hang below it and the data and attributes only they had; the others go. For a full
+   * sync, on a preloaded index.
+   */
+  async mergeDuplicates(): Promise<void> {
+    const sections = { product: "products", version: "versions", representation: "representations" } as const;
+    for (const type of ["product", "version", "representation"] as const) {
+      const groups = new Map<string, Entity[]>();
+      for (const entity of this.#sync.index.all()) {
+        if (entity.type !== type || entity.trackerId === null) continue;
+        groups.set(entity.trackerId, [...(groups.get(entity.trackerId) ?? []), entity]);
+      }
+      for (const [trackerId, group] of groups) {
+        if (group.length < 2) continue;
+        const ordered = [...group].sort((a, b) =>
+          Number(b.id === pipelineIdOf(trackerId)) - Number(a.id === pipelineIdOf(trackerId)) ||
+          a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+        );
+        let keep = ordered[0]!;
+        for (const other of ordered.slice(1)) {
+          for (const child of await this.#sync.index.children(other.id)) {
+            const { entity } = await this.#sync.store.writeEntity(
+              { ...child, parentId: keep.id } as EntityInput,
+              this.#sync.writer,
+            );
+            this.#sync.index.put(entity);
+          }
+          const { entity } = await this.#sync.store.writeEntity({
+            ...keep,
+            attributes: { ...other.attributes, ...keep.attributes },
+            data: { ...other.data, ...keep.data },
+          } as EntityInput, this.#sync.writer);
+          this.#sync.index.put(entity);
+          keep = entity;
+          await this.#sync.deleteIn(sections[type], other, `${await this.#sync.index.pathOf(other)} (a duplicate)`);
+        }
+      }
+    }
+  }
+
+  /**
    * Removes the pipeline products, versions and representations of tracker ones that are gone
    * (with what hangs below them from the tracker); one with pipeline-only entities below it is
    * kept, its tracker id cleared, and reported.

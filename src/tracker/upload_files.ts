@@ -332,10 +332,14 @@ class ReadAhead {
           this.#check();
           if (file.size <= wholeFileLimit) {
             // Room for it: what is read is asked about, then the uploads (or links) free memory.
-            while (this.#held > 0 && this.#held + file.size > memoryBytes) {
+            if (this.#held > 0 && this.#held + file.size > memoryBytes) {
+              // Memory is full: read on once half of it is free, so that batches stay large (few
+              // calls) rather than one file per buffer freed.
               flush();
-              await this.#changed();
-              this.#check();
+              while (this.#held > 0 && this.#held + file.size > memoryBytes / 2) {
+                await this.#changed();
+                this.#check();
+              }
             }
             const content = await this.#read(file);
             this.#batch.push({ file, content });

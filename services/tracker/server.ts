@@ -317,6 +317,7 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     mediaTools,
     maxRequestSize,
     webUrl,
+    contentReuse,
   } = options;
   requestSizeLimit(maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
   if (webUrl !== undefined) checkWebUrl(webUrl);
@@ -330,10 +331,12 @@ export async function startTracker(options: StartTrackerOptions = {}): Promise<R
     if ("holder" in claimed) throw new TrackerInUseError(data, claimed.holder as TrackerLock);
     held = claimed.lock;
   }
-  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools, webUrl }).catch(async (error) => {
-    await held?.release();
-    throw databaseProblem(data, error);
-  });
+  const tracker = await Tracker.open({ data, apiUser, apiKey, mediaTools, webUrl, contentReuse }).catch(
+    async (error) => {
+      await held?.release();
+      throw databaseProblem(data, error);
+    },
+  );
   let url = "";
   const app = trackerApp(tracker, () => url, { maxRequestSize, corsOrigins: [...origins] });
   // Data no location records (never committed, or its record deleted) goes after an upload URL's life.

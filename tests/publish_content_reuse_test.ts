@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
-import type { RunningTracker } from "../services/tracker/server.ts";
+import { type RunningTracker, startTracker } from "../services/tracker/server.ts";
 import { type OpenFile, openForReading } from "../src/tracker/upload_file.ts";
 import { uploadFiles } from "../src/tracker/upload_files.ts";
 import { NO_REVIEW_TOOLS, publishWith, tempFolder, writeFrames } from "./_publish.ts";
@@ -305,8 +305,7 @@ Deno.test({
   ...options,
   name: "IntegrateVersion against a tracker without the content-reuse extension uploads every file, as before",
   fn: async () => {
-    await using running = await memoryTracker();
-    running.tracker.contentReuse = false;
+    await using running = await startTracker({ port: 0, data: ":memory:", contentReuse: false });
     await using folder = await tempFolder();
     const session = await openSession(running);
     strictEqual((session.serverInformation as E).ferry_content_reuse, undefined, "not announced");

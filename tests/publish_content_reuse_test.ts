@@ -80,7 +80,8 @@ const publishFiles = async (
     instances: [{ family: "plate", name: asset, files }],
   }, { settings: { tools: NO_REVIEW_TOOLS } });
   ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
-  return result.report.created[0] as E;
+  const messages = result.report.results.flatMap((r: E) => r.records.map((record: E) => record.message as string));
+  return { ...result.report.created[0] as E, messages };
 };
 
 Deno.test({
@@ -115,6 +116,13 @@ Deno.test({
     );
     strictEqual(running.tracker.files.receivedBytes - before, 0, "no byte is sent");
     deepStrictEqual(second.reused, { files: 6, bytes: 5 * 64 * 1024 + 3000 });
+    ok(
+      second.messages.some((message: string) =>
+        message.includes(`6 file(s), ${(5 * 64 * 1024 + 3000).toLocaleString("en")} bytes`) &&
+        message.includes("6 found by content")
+      ),
+      `the log says what was reused: ${second.messages.join(" | ")}`,
+    );
 
     const components = (await session.query(
       `select id, name, container_id, size from Component where version_id is "${second.versionId}" or container.version_id is "${second.versionId}"`,

@@ -4,7 +4,9 @@ import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Session } from "@ftrack/api";
 import { sessionTimeout } from "../src/tracker/open_session.ts";
-import { uploadFile, type UploadTarget } from "../src/tracker/upload_file.ts";
+import { type HeldContent, uploadFile, type UploadTarget, WHOLE_FILE_LIMIT } from "../src/tracker/upload_file.ts";
+import { readHeldContent } from "../src/tracker/upload_files.ts";
+import { mapLimit } from "../src/async/map_limit.ts";
 import { pathInsideRoot } from "./_structure.ts";
 import type { ByteProgress } from "./_contract.ts";
 
@@ -137,4 +139,159 @@ export async function transferFile(
       return { hex, size, resourceIdentifier: fileLocator(file.path) };
     }
   }
+}
+
+/** One file for {@linkcode placeInDisk}. */
+export interface DiskFile {
+  componentId: string;
+  /** The file to publish. */
+  path: string;
+  /** Where it goes, inside the location's root. */
+  relativePath: string;
+  size: number;
+}
+
+/** What became of a file placed by {@linkcode placeInDisk}. */
+export interface Placed extends Transferred {
+  /** A hard link (or copy) of content the location held already: nothing was written from the file. */
+  reused: boolean;
+}
+
+/** Options of {@linkcode placeInDisk}. */
+export interface PlaceInDiskOptions<F extends DiskFile = DiskFile> {
+  /** Files handled at once. @default {4} */
+  concurrency?: number;
+  progress: ByteProgress;
+  signal: AbortSignal;
+  /** Each file once it is in place; awaited. */
+  onFile: (file: F, placed: Placed) => void | Promise<void>;
+  /** Bytes of files held in memory at once (a batch). @default {67108864} (64 MiB) */
+  memoryBytes?: number;
+}
+
+/**
+ * Places files in a disk location, storing each distinct content once where the file system
+ * allows. Files up to 32 MiB are read once and hashed; one whose content the location holds
+ * already (a file of any version the tracker records there with the same `ferry_fingerprint` that
+ * the user may see, of the same size, or an earlier file of this call) becomes a hard link of it (a
+ * copy where the file system has none), else it is written from the same buffer. Larger files are
+ * copied while they are hashed. Files published in a location are never changed in place, which is
+ * what makes a recorded fingerprint stand for the file's bytes.
+ */
+export async function placeInDisk<F extends DiskFile>(
+  session: Session,
+  target: { root: string; locationId: string },
+  files: ReadonlyArray<F>,
+  options: PlaceInDiskOptions<F>,
+): Promise<void> {
+  const { concurrency = 4, progress, signal, onFile, memoryBytes = 64 * 1024 * 1024 } = options;
+  const { root, locationId } = target;
+  const small = files.filter((file) => file.size <= WHOLE_FILE_LIMIT);
+  const large = files.filter((file) => file.size > WHOLE_FILE_LIMIT);
+  /** Contents placed by this call: SHA-1 → where. */
+  const placed = new Map<string, string>();
+  const link = async (file: F, held: HeldContent, from: string): Promise<boolean> => {
+    const source = await stat(pathInsideRoot(root, from)).catch(() => undefined);
+    if (source?.size !== held.size) return false;
+    return await reuseInDisk(root, from, file.relativePath).then(() => true, () => false);
+  };
+  let at = 0;
+  while (at < small.length) {
+    signal.throwIfAborted();
+    // A batch: up to 200 files, within the memory allowed (always at least one).
+    const batch: F[] = [];
+    let bytes = 0;
+    while (at < small.length && batch.length < 200 && (batch.length === 0 || bytes + small[at]!.size <= memoryBytes)) {
+      bytes += small[at]!.size;
+      batch.push(small[at++]!);
+    }
+    const held: HeldContent[] = [];
+    try {
+      for (const content of await mapLimit(batch, concurrency, (file) => readHeldContent(file.path))) {
+        held.push(content);
+      }
+      const known = await contentInLocation(session, locationId, [...new Set(held.map((content) => content.hex))]);
+      // The first file of each content first, then those with the same bytes link to it.
+      const firsts: number[] = [];
+      const repeats: number[] = [];
+      const seen = new Set<string>();
+      held.forEach((content, index) => {
+        if (seen.has(content.hex) || placed.has(content.hex)) repeats.push(index);
+        else {
+          seen.add(content.hex);
+          firsts.push(index);
+        }
+      });
+      const place = async (index: number) => {
+        signal.throwIfAborted();
+        const file = batch[index]!;
+        const content = held[index]!;
+        const from = placed.get(content.hex) ?? known.get(content.hex);
+        const reused = from !== undefined && await link(file, content, from);
+        if (!reused) await writeWhole(root, file.relativePath, content.buffer.subarray(0, content.size));
+        placed.set(content.hex, placed.get(content.hex) ?? file.relativePath);
+        progress.done(content.size);
+        await onFile(file, { hex: content.hex, size: content.size, resourceIdentifier: file.relativePath, reused });
+      };
+      await mapLimit(firsts, concurrency, place);
+      await mapLimit(repeats, concurrency, place);
+    } finally {
+      for (const content of held) content.release();
+    }
+  }
+  await mapLimit(large, concurrency, async (file) => {
+    signal.throwIfAborted();
+    const copied = await copyHashing(file.path, root, file.relativePath, progress);
+    await onFile(file, { ...copied, resourceIdentifier: file.relativePath, reused: false });
+  });
+}
+
+/**
+ * SHA-1 → resource identifier of files the tracker records in a location with these fingerprints
+ * (`ferry_fingerprint` of their components), among what the session's user may see.
+ */
+async function contentInLocation(
+  session: Session,
+  locationId: string,
+  hexes: readonly string[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (let i = 0; i < hexes.length; i += 100) {
+    const values = hexes.slice(i, i + 100).map((hex) => `"sha1:${hex}"`).join(", ");
+    const records = (await session.query(
+      `select parent_id, value from Metadata where key is "ferry_fingerprint" and value in (${values})`,
+    )).data as Array<{ parent_id: string; value: string }>;
+    if (records.length === 0) continue;
+    const byComponent = new Map(records.map((record) => [record.parent_id, record.value.replace(/^sha1:/, "")]));
+    const ids = [...byComponent.keys()].map((id) => `"${id}"`).join(", ");
+    const locations = (await session.query(
+      `select component_id, resource_identifier from ComponentLocation where location_id is "${locationId}" and component_id in (${ids})`,
+    )).data as Array<{ component_id: string; resource_identifier: string | null }>;
+    for (const record of locations) {
+      const hex = byComponent.get(record.component_id);
+      if (hex && record.resource_identifier && !found.has(hex)) found.set(hex, record.resource_identifier);
+    }
+  }
+  return found;
+}
+
+/** Writes `bytes` to `root/relative` atomically (through a temporary name), synced. */
+async function writeWhole(root: string, relative: string, bytes: Uint8Array): Promise<void> {
+  const target = pathInsideRoot(root, relative);
+  await mkdir(dirname(target), { recursive: true });
+  const partial = `${target}.ferry-partial`;
+  const output = await open(partial, "w");
+  try {
+    let written = 0;
+    while (written < bytes.length) {
+      written += (await output.write(bytes, written, bytes.length - written, written)).bytesWritten;
+    }
+    await output.sync();
+  } catch (error) {
+    await output.close();
+    await rm(partial, { force: true });
+    throw error;
+  }
+  await output.close();
+  await rename(partial, target);
 }

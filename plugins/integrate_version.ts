@@ -17,7 +17,7 @@ import { mapLimit } from "../src/async/map_limit.ts";
 import type { Entity } from "../src/tracker/resolve_context.ts";
 import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
 import { structurePath } from "./_structure.ts";
-import { fileLocator, reuseInDisk, transferFile, type TransferTarget } from "./_transfer.ts";
+import { fileLocator, placeInDisk, reuseInDisk, transferFile, type TransferTarget } from "./_transfer.ts";
 import { uploadFiles } from "../src/tracker/upload_files.ts";
 import { sessionTimeout } from "../src/tracker/open_session.ts";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
@@ -616,6 +616,33 @@ export const IntegrateVersion = definePlugin({
               log.info(
                 `${reused.files} file(s), ${reused.bytes.toLocaleString("en")} bytes the tracker holds already: ` +
                   `linked, not sent (${unchanged} unchanged since the last version, ${byContent.files} found by content)`,
+              );
+            }
+          } else if (transferTarget.kind === "disk") {
+            // Files whose content the location holds already (any version, or another file of
+            // this publish) become hard links of it; the others are written (each file read once).
+            progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
+            const byContent = { files: 0, bytes: 0 };
+            await placeInDisk(session, { root: transferTarget.root, locationId }, pending, {
+              concurrency: settings.uploadConcurrency,
+              progress,
+              signal,
+              onFile: async (file, placed) => {
+                record(file, placed.hex, placed.size, placed.resourceIdentifier);
+                if (placed.reused) {
+                  reused.files++;
+                  reused.bytes += placed.size;
+                  byContent.files++;
+                  byContent.bytes += placed.size;
+                }
+                if (verifiedFiles.length >= 100) await flush();
+              },
+            });
+            if (byContent.files > 0) {
+              log.info(
+                `${byContent.files} file(s), ${
+                  byContent.bytes.toLocaleString("en")
+                } bytes the disk location holds already (found by content): hard links, not copied`,
               );
             }
           } else {

@@ -166,6 +166,59 @@ Deno.test({
 
 Deno.test({
   ...options,
+  name:
+    "IntegrateVersion to a disk location hard-links a copied plate and repeated frames to the content it holds, writing the rest",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    await using root = await tempFolder("ferry-content-disk-");
+    const session = await openSession(running);
+    await makeShot(session);
+    const black = new Uint8Array(8192);
+    const frames = [1001, 1002, 1003, 1004];
+    const content = (frame: number) => frame >= 1003 ? black : bytesOf(frame, 8192);
+    await mkdir(join(folder.path, "scans"));
+    for (const frame of frames) await writeFile(join(folder.path, "scans", `plate.${frame}.exr`), content(frame));
+    const publishDisk = async (directory: string, asset: string) => {
+      const result = await publishWith(session, {
+        context: { path: "demo/sq010/sh010", task: "lighting" },
+        location: { disk: root.path },
+        instances: [{ family: "plate", name: asset, files: [join(folder.path, directory, "plate.####.exr")] }],
+      }, { settings: { tools: NO_REVIEW_TOOLS } });
+      ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
+      const created = result.report.created[0] as E;
+      const members = (await session.query(
+        `select name, component_locations.resource_identifier from Component where container.version_id is "${created.versionId}"`,
+      )).data as E[];
+      const placed = new Map(
+        members.map((member) => [
+          Number(member.name),
+          join(root.path, member.component_locations[0].resource_identifier),
+        ]),
+      );
+      return { reused: created.reused, placed };
+    };
+    const first = await publishDisk("scans", "plate");
+    deepStrictEqual(first.reused, { files: 1, bytes: 8192 }, "the second black frame links to the first");
+    strictEqual((await Deno.stat(first.placed.get(1003)!)).ino, (await Deno.stat(first.placed.get(1004)!)).ino);
+
+    await mkdir(join(folder.path, "copy"));
+    for (const frame of frames) {
+      await copyFile(join(folder.path, "scans", `plate.${frame}.exr`), join(folder.path, "copy", `plate.${frame}.exr`));
+    }
+    const second = await publishDisk("copy", "plate_copy");
+    deepStrictEqual(second.reused, { files: 4, bytes: 4 * 8192 });
+    for (const frame of frames) {
+      const [a, b] = [first.placed.get(frame)!, second.placed.get(frame)!];
+      ok(a !== b);
+      strictEqual((await Deno.stat(a)).ino, (await Deno.stat(b)).ino, `frame ${frame} is a hard link`);
+      deepStrictEqual(new Uint8Array(await readFile(b)), content(frame));
+    }
+  },
+});
+
+Deno.test({
+  ...options,
   name: "uploadFiles() reads a small file once: hashed, asked about and sent from the same buffer, or linked",
   fn: async () => {
     await using running = await memoryTracker();

@@ -3,6 +3,9 @@ import { open, stat } from "node:fs/promises";
 import type { Session } from "@ftrack/api";
 import type { HashAlgorithm } from "../fingerprint/algorithm.ts";
 import { giveReadBuffer, takeReadBuffer, WHOLE_FILE_LIMIT } from "./_read_buffers.ts";
+
+/** Files up to this size (32 MiB) are read into memory whole and sent as one body; larger ones stream. */
+export { WHOLE_FILE_LIMIT };
 import { putStream, putStreamReaches } from "./put_stream.ts";
 import { TrackerConnectionError } from "./tracker_connection_error.ts";
 

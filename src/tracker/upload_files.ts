@@ -394,53 +394,82 @@ class ReadAhead {
     if (this.#failure) throw this.#failure.error;
   }
 
-  /** Reads a whole file into a buffer and hashes it, checking that it did not change meanwhile. */
+  /** {@linkcode readHeldContent}, counted in the memory held until released. */
   async #read(file: UploadFilesItem): Promise<HeldContent> {
-    const handle = await this.#options.openFile(file.path).catch((error: NodeJS.ErrnoException) => {
-      throw new UploadError(file.path, error.code === "ENOENT" ? "it does not exist" : error.message, {
-        cause: error,
-      });
-    });
-    let buffer: Uint8Array<ArrayBuffer> | undefined;
-    try {
-      const before = await handle.stat();
-      const size = before.size;
-      buffer = takeReadBuffer(size);
-      let filled = 0;
-      while (filled < size) {
-        const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      const after = await handle.stat();
-      if (filled !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
-        throw new UploadError(
-          file.path,
-          `it changed while it was read (${size} bytes expected, ${filled} read, ${after.size} now)`,
-        );
-      }
-      const hex = createHash("sha1").update(buffer.subarray(0, size)).digest("hex");
-      const held = buffer;
-      const cost = held.length;
-      this.#held += cost;
-      let released = false;
-      buffer = undefined;
-      return {
-        buffer: held,
-        size,
-        hex,
-        mtimeMs: before.mtimeMs,
-        release: () => {
-          if (released) return;
-          released = true;
-          this.#held -= cost;
-          giveReadBuffer(held);
-          this.#wake();
-        },
-      };
-    } finally {
-      if (buffer) giveReadBuffer(buffer);
-      await handle.close();
+    const content = await readHeldContent(file.path, { openFile: this.#options.openFile });
+    const cost = content.buffer.length;
+    this.#held += cost;
+    let released = false;
+    return {
+      ...content,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#held -= cost;
+        content.release();
+        this.#wake();
+      },
+    };
+  }
+}
+
+/**
+ * Reads a whole file into a pooled buffer (one read) and takes its SHA-1, checking that it did not
+ * change meanwhile; `release()` gives the buffer back. For files up to the uploader's whole-file
+ * limit (32 MiB): larger ones are better streamed.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { readHeldContent } from "./upload_files.ts";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * const held = await readHeldContent(path);
+ * ok(held.size === 3 && held.hex === "a9993e364706816aba3e25717850c26c9cd0d89d");
+ * held.release();
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readHeldContent(path: string, options: { openFile?: OpenFile } = {}): Promise<HeldContent> {
+  const { openFile = openForReading } = options;
+  const handle = await openFile(path).catch((error: NodeJS.ErrnoException) => {
+    throw new UploadError(path, error.code === "ENOENT" ? "it does not exist" : error.message, { cause: error });
+  });
+  let buffer: Uint8Array<ArrayBuffer> | undefined;
+  try {
+    const before = await handle.stat();
+    const size = before.size;
+    buffer = takeReadBuffer(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
     }
+    const after = await handle.stat();
+    if (filled !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
+      throw new UploadError(
+        path,
+        `it changed while it was read (${size} bytes expected, ${filled} read, ${after.size} now)`,
+      );
+    }
+    const hex = createHash("sha1").update(buffer.subarray(0, size)).digest("hex");
+    const held = buffer;
+    buffer = undefined;
+    let released = false;
+    return {
+      buffer: held,
+      size,
+      hex,
+      mtimeMs: before.mtimeMs,
+      release: () => {
+        if (!released) giveReadBuffer(held);
+        released = true;
+      },
+    };
+  } finally {
+    if (buffer) giveReadBuffer(buffer);
+    await handle.close();
   }
 }

@@ -391,15 +391,27 @@ function countPath(graph: Graph, type: EntityType, path: string[], values: strin
   const target = entityType(attribute.target);
   // Each target row costs a step, found or not: a chain through many rows that lead nowhere is not cheap either.
   let count = 0;
-  for (const targetRow of pathRows(graph, target, path.slice(1), values)) {
+  for (const targetRow of pathRows(graph, target, path.slice(1), values, { unordered: true })) {
     count += 1 + graph.store.lookup(type.table, attribute.key, targetRow[target.primaryKey[0]!])!.size;
     if (count > cap) break;
   }
   return count;
 }
 
-/** The rows {@linkcode planPath} finds, one at a time (repeats and any order); the path must be plannable. */
-function* pathRows(graph: Graph, type: EntityType, path: string[], values: string[]): Generator<Row> {
+/**
+ * The rows {@linkcode planPath} finds, one at a time (repeats and any order); the path must be
+ * plannable. `unordered` (for counting) takes each index's rows as they are: not sorted, and the
+ * rows of other types sharing the table included.
+ */
+function* pathRows(
+  graph: Graph,
+  type: EntityType,
+  path: string[],
+  values: string[],
+  { unordered = false }: { unordered?: boolean } = {},
+): Generator<Row> {
+  const lookup = (column: string, value: unknown): Iterable<Row> =>
+    (unordered ? graph.store.lookup(type.table, column, value) : graph.lookup(type.id, column, value)) ?? [];
   const name = path[0]!;
   if (path.length === 1) {
     for (const value of values) {
@@ -407,15 +419,15 @@ function* pathRows(graph: Graph, type: EntityType, path: string[], values: strin
         const row = graph.byKey(type.id, value);
         if (row) yield row;
       } else {
-        yield* graph.lookup(type.id, name, value) ?? [];
+        yield* lookup(name, value);
       }
     }
     return;
   }
   const attribute = findAttribute(type, name) as Extract<Attribute, { kind: "reference" }>;
   const target = entityType(attribute.target);
-  for (const targetRow of pathRows(graph, target, path.slice(1), values)) {
-    yield* graph.lookup(type.id, attribute.key, targetRow[target.primaryKey[0]!]) ?? [];
+  for (const targetRow of pathRows(graph, target, path.slice(1), values, { unordered })) {
+    yield* lookup(attribute.key, targetRow[target.primaryKey[0]!]);
   }
 }
 

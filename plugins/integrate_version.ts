@@ -513,35 +513,7 @@ export const IntegrateVersion = definePlugin({
           );
           verifiedFiles.push(file);
         };
-        // In a disk location, files unchanged since the asset's last published version (same origin,
-        // size and modification time): hard links of that version's files (copies where the file
-        // system has none), nothing read.
         const reused = { files: 0, bytes: 0 };
-        if (transferTarget.kind === "disk" && pending.length > 0) {
-          const known = await previousFingerprints(session, asset.id, version.id, locationId);
-          const linked = new Set<string>();
-          for (const file of pending) {
-            const before = known.get(fileLocator(file.path));
-            if (!before?.resource || before.stamp !== file.stamp) continue;
-            signal.throwIfAborted();
-            const placed = await reuseInDisk(transferTarget.root, before.resource, file.relativePath).catch(() =>
-              undefined
-            );
-            if (placed === undefined) continue; // the earlier file is gone: copied as usual
-            record(file, before.hex, file.size, file.relativePath);
-            linked.add(file.componentId);
-            reused.files++;
-            reused.bytes += file.size;
-          }
-          if (linked.size > 0) {
-            pending = pending.filter((file) => !linked.has(file.componentId));
-            log.info(
-              `${reused.files} file(s), ${
-                reused.bytes.toLocaleString("en")
-              } bytes reused from the last version in the disk location (hard links): not copied`,
-            );
-          }
-        }
         const flush = async () => {
           const [ops, done] = [verifiedOps, verifiedFiles];
           verifiedOps = [];
@@ -550,6 +522,34 @@ export const IntegrateVersion = definePlugin({
           for (const file of done) file.verified = true;
         };
         try {
+          // In a disk location, files unchanged since the asset's last published version (same origin,
+          // size and modification time): hard links of that version's files (copies where the file
+          // system has none), nothing read.
+          if (transferTarget.kind === "disk" && pending.length > 0) {
+            const known = await previousFingerprints(session, asset.id, version.id, locationId);
+            const linked = new Set<string>();
+            for (const file of pending) {
+              const before = known.get(fileLocator(file.path));
+              if (!before?.resource || before.stamp !== file.stamp) continue;
+              signal.throwIfAborted();
+              const placed = await reuseInDisk(transferTarget.root, before.resource, file.relativePath).catch(() =>
+                undefined
+              );
+              if (placed === undefined) continue; // the earlier file is gone: copied as usual
+              record(file, before.hex, file.size, file.relativePath);
+              linked.add(file.componentId);
+              reused.files++;
+              reused.bytes += file.size;
+            }
+            if (linked.size > 0) {
+              pending = pending.filter((file) => !linked.has(file.componentId));
+              log.info(
+                `${reused.files} file(s), ${
+                  reused.bytes.toLocaleString("en")
+                } bytes reused from the last version in the disk location (hard links): not copied`,
+              );
+            }
+          }
           if (transferTarget.kind === "server") {
             // The tracker is asked for the content it holds before anything is sent (ferry's
             // embedded tracker; an ftrack site is sent everything): files unchanged since the last

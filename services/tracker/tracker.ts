@@ -104,7 +104,7 @@ const schemas = {
     file_size: z.number().int().min(0),
     checksum: z.string().nullish(),
     parts: z.number().int().nullish(),
-    // ferry's extension: the SHA-1 of the bytes the uploader holds (see `#reuseRequests`).
+    // ferry's extension: the SHA-1 of the bytes the uploader holds (see `#reuseContents`).
     ferry_sha1: z.string().regex(/^[0-9a-fA-F]{40}$/, "must be a SHA-1 (40 hex digits)").nullish(),
   }),
   complete_multipart_upload: z.object({

@@ -15,12 +15,12 @@ function contents(store: EntityStore, table: string): Array<Record<string, unkno
   return [...store.rows(table)].map(({ __seq: _seq, ...row }) => row);
 }
 
-Deno.test("EntityStore keeps inserts, updates, removals and a row removed and made again in one batch across a reopen", async () => {
+Deno.test("EntityStore keeps inserts (many in one batch), updates, removals and a row removed and made again in one batch across a reopen", async () => {
   await using folder = await tempFolder();
   const path = join(folder.path, "tracker.sqlite");
   const first = new EntityStore(path);
   first.transaction(() => {
-    for (let i = 0; i < 50; i++) first.insert("Context", `c${i}`, { __type: "Shot", id: `c${i}`, name: `sh${i}` });
+    for (let i = 0; i < 150; i++) first.insert("Context", `c${i}`, { __type: "Shot", id: `c${i}`, name: `sh${i}` });
   });
   first.transaction(() => {
     first.update("Context", "c3", { name: "renamed", description: "new" });
@@ -28,10 +28,10 @@ Deno.test("EntityStore keeps inserts, updates, removals and a row removed and ma
     // Removed and made again: it moves to the end of the creation order, and is stored once.
     first.remove("Context", "c5");
     first.insert("Context", "c5", { __type: "Sequence", id: "c5", name: "again" });
-    first.insert("Context", "c50", { __type: "Shot", id: "c50", name: "sh50" });
+    first.insert("Context", "c150", { __type: "Shot", id: "c150", name: "sh150" });
   });
   const expected = contents(first, "Context");
-  equal(expected.length, 50);
+  equal(expected.length, 150);
   equal(expected.at(-2)!.id, "c5");
   first.close();
 
@@ -46,7 +46,7 @@ Deno.test("EntityStore keeps inserts, updates, removals and a row removed and ma
   second.close();
   const third = new EntityStore(path);
   equal([...third.rows("Context")].at(-1)!.id, "late");
-  equal(third.count("Context"), 51);
+  equal(third.count("Context"), 151);
   third.close();
 });
 

@@ -18,6 +18,7 @@ import type { Entity, EntityInput, Writer } from "../src/store/entity.ts";
 import { openStore } from "../src/store/open_store.ts";
 import type { PipelineStore } from "../src/store/pipeline_store.ts";
 import { sessionOf, trackerOf } from "./_contract.ts";
+import { pipelineIdOf } from "../src/sync/pipeline_id.ts";
 
 /** Where the pipeline store is, when one is configured. */
 export function configuredStore(env: Record<string, string | undefined> = process.env): string | undefined {
@@ -49,7 +50,8 @@ async function upsert(
       trackerId: input.trackerId ?? found.trackerId,
       data: { ...found.data, ...input.data },
     }
-    : input;
+    // New: the id a sync gives the same tracker entity, so a sync racing this publish writes one entity.
+    : { ...input, id: input.trackerId ? pipelineIdOf(input.trackerId) : undefined };
   return (await store.writeEntity(merged as EntityInput, writer)).entity;
 }
 

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
+import { pipelineIdOf } from "../src/sync/pipeline_id.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { configuredStore } from "../plugins/integrate_pipeline_store.ts";
 import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
@@ -68,6 +69,9 @@ Deno.test({
     const asset = (await session.query(`select asset_id from AssetVersion where id is "${version!.trackerId}"`))
       .data[0]!;
     strictEqual(product!.trackerId, asset.asset_id, "the product records its tracker Asset");
+    // The ids a sync would give them: a sync racing the publish writes the same entities.
+    strictEqual(product!.id, pipelineIdOf(String(asset.asset_id)));
+    strictEqual(version!.id, pipelineIdOf(version!.trackerId!));
     strictEqual(version!.data.taskId, (await store.findEntities({ trackerId: made.task.id }))[0]!.id);
     const representations = await store.findEntities({ parentId: version!.id, type: "representation" });
     strictEqual(representations.length, 1, JSON.stringify(representations.map((r) => [r.name, r.data])));

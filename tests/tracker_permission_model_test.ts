@@ -131,6 +131,25 @@ Deno.test("private project: invisible in queries and searches to users without a
   deepStrictEqual(await names(other, "select name from Project"), ["open"]);
 });
 
+Deno.test("private project: its links, lists and list items are invisible to users without access", async () => {
+  await using running = await memoryTracker();
+  const admin = await openSession(running);
+  const open = await production(admin, "open", false);
+  const secret = await production(admin, "secret", true);
+  const { session: artist } = await userSession(running, "artist");
+  for (const made of [open, secret]) {
+    const other = (await admin.create("Shot", { name: `${made.project.name}_sh020`, parent_id: made.project.id })).data;
+    await admin.create("TypedContextLink", { from_id: made.shot.id, to_id: other.id });
+    const list = (await admin.create("TypedContextList", { name: "to comp", project_id: made.project.id })).data;
+    await admin.create("ListObject", { list_id: list.id, entity_id: made.shot.id });
+  }
+  const count = async (session: Session, type: string) => (await session.query(`select id from ${type}`)).data.length;
+  for (const type of ["TypedContextLink", "TypedContextList", "ListObject"]) {
+    strictEqual(await count(admin, type), 2, `${type}: the administrator sees both projects'`);
+    strictEqual(await count(artist, type), 1, `${type}: the artist sees only the open project's`);
+  }
+});
+
 Deno.test("private project: its ftrack.update events reach only users with access", async () => {
   await using running = await memoryTracker();
   const admin = await openSession(running);

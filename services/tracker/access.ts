@@ -23,6 +23,10 @@ const TOWARDS_PROJECT: ReadonlyArray<[string, readonly string[]]> = [
   ["in_reply_to_id", ["Note"]],
   ["parent_id", ["Context", "AssetVersion", "Asset", "Component", "Note"]],
   ["entity_id", ["Context", "AssetVersion", "Asset"]],
+  ["list_id", ["List"]],
+  // Links (TypedContextLink, AssetVersionLink): the project of what they link from.
+  ["from_id", ["Context", "AssetVersion"]],
+  ["to_id", ["Context", "AssetVersion"]],
 ];
 
 /** The ids of the private projects (`Project.is_private`), read from every context. */

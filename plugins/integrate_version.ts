@@ -13,6 +13,7 @@ import { extensionOf } from "./_extension.ts";
 import { IntegratorOrder } from "../publish/orders.ts";
 import type { FoundFile, FoundSequence } from "../src/files/scan_files.ts";
 import { combineMemberDigests } from "../src/fingerprint/fingerprint_sequence.ts";
+import { fingerprintFile } from "../src/fingerprint/fingerprint_file.ts";
 import { mapLimit } from "../src/async/map_limit.ts";
 import type { Entity } from "../src/tracker/resolve_context.ts";
 import { itemsOf, progressOf, requestOf, type ReviewMedia, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
@@ -161,10 +162,34 @@ function eventId(versionId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** `size:mtimeMs` of a file, the stamp a transferred component records of its source. */
+/**
+ * A file modified this close (ms) before its size and modification time were read may change again
+ * without either changing (file systems keep times in ticks of a few ms, some in seconds, and a
+ * file server's clock may differ a little): its stamp is not trusted later.
+ */
+const RACY_MS = 1000;
+
+/**
+ * The stamp a transferred component records of its source (`ferry_source`): `size:mtimeMs`, which
+ * a later publish compares to tell an unchanged file without reading it. A "racy" stamp (the file
+ * was modified within {@linkcode RACY_MS} before it was read, as git calls it) ends in `:racy` and
+ * so never matches: the file is read again next time.
+ */
+function stampFrom(size: number, mtimeMs: number, statedAt: number): string {
+  return `${size}:${mtimeMs}${mtimeMs > statedAt - RACY_MS ? ":racy" : ""}`;
+}
+
+/** Whether a stamp is racy (see {@linkcode stampFrom}). */
+const isRacy = (stamp: string): boolean => stamp.endsWith(":racy");
+
+/** A stamp without its racy mark. */
+const unracy = (stamp: string): string => stamp.replace(/:racy$/, "");
+
+/** {@linkcode stampFrom} of a file, read now. */
 async function stampOf(path: string): Promise<string> {
+  const statedAt = Date.now();
   const info = await stat(path);
-  return `${info.size}:${info.mtimeMs}`;
+  return stampFrom(info.size, info.mtimeMs, statedAt);
 }
 
 /**
@@ -305,10 +330,13 @@ export const IntegrateVersion = definePlugin({
           (component.metadata as Array<{ key: string; value: string }>).map((item) => [item.key, item.value]),
         ) as Record<string, string>;
       const fingerprintOf = (component: Entity) => metaOf(component).ferry_fingerprint?.replace(/^sha1:/, "");
+      /** Components of an earlier attempt whose racy stamp matched and whose file hashed the same now. */
+      const confirmed = new Set<string>();
       const stillValid = (component: Entity, stamp: string) => {
         if (locationsHere(component).length === 0) return false;
         const recorded = metaOf(component).ferry_source;
-        return recorded === undefined ? previousKey === key : recorded === stamp;
+        if (recorded === undefined) return previousKey === key;
+        return (recorded === stamp && !isRacy(recorded)) || confirmed.has(component.id);
       };
 
       const structure = (component: string, frame: string, ext: string) =>
@@ -327,18 +355,36 @@ export const IntegrateVersion = definePlugin({
       const unstamped: string[] = [];
       for (const item of items) {
         if (item.kind === "file") {
-          if (item.mtimeMs === undefined) unstamped.push(item.path);
-          else stamps.set(item.path, `${item.bytes}:${item.mtimeMs}`);
+          if (item.mtimeMs === undefined || item.statedAt === undefined) unstamped.push(item.path);
+          else stamps.set(item.path, stampFrom(item.bytes, item.mtimeMs, item.statedAt));
           continue;
         }
+        const { mtimes, statedAt } = item;
+        const complete = mtimes !== undefined && statedAt !== undefined && mtimes.length === item.sizes.length;
         [...item.collection].forEach((name, index) => {
           const path = join(item.directory, name);
-          const mtimeMs = item.mtimes?.[index];
-          if (mtimeMs === undefined || item.mtimes!.length !== item.sizes.length) unstamped.push(path);
-          else stamps.set(path, `${item.sizes[index]}:${mtimeMs}`);
+          if (!complete) unstamped.push(path);
+          else stamps.set(path, stampFrom(item.sizes[index]!, mtimes[index]!, statedAt));
         });
       }
       await mapLimit(unstamped, 32, async (path) => void stamps.set(path, await stampOf(path)));
+      // A racy stamp (see stampFrom) proves nothing: files an earlier attempt recorded with one, of
+      // the same size and modification time now, are kept only if they hash the same.
+      const racyOrigins = new Map<string, Entity>();
+      for (const component of existing) {
+        const recorded = metaOf(component);
+        if (recorded.ferry_origin && recorded.ferry_source && isRacy(recorded.ferry_source)) {
+          racyOrigins.set(recorded.ferry_origin, component);
+        }
+      }
+      if (racyOrigins.size > 0) {
+        await mapLimit([...stamps], 4, async ([path, stamp]) => {
+          const component = racyOrigins.get(fileLocator(path));
+          if (!component || unracy(metaOf(component).ferry_source!) !== unracy(stamp)) return;
+          const now = await fingerprintFile(path, { signal: tools.signal }).catch(() => undefined);
+          if (now !== undefined && now.hex === fingerprintOf(component)) confirmed.add(component.id);
+        });
+      }
 
       const byContainer = new Map<string, Entity>();
       for (const component of existing) {
@@ -530,7 +576,7 @@ export const IntegrateVersion = definePlugin({
             const linked = new Set<string>();
             for (const file of pending) {
               const before = known.get(fileLocator(file.path));
-              if (!before?.resource || before.stamp !== file.stamp) continue;
+              if (!before?.resource || before.stamp !== file.stamp || isRacy(file.stamp)) continue;
               signal.throwIfAborted();
               const placed = await reuseInDisk(transferTarget.root, before.resource, file.relativePath).catch(() =>
                 undefined
@@ -581,7 +627,8 @@ export const IntegrateVersion = definePlugin({
               session,
               pending.map((file) => {
                 const before = known.get(fileLocator(file.path));
-                const sha1 = before && before.stamp === file.stamp ? before.hex : fingerprints.get(file.path);
+                const unchanged = before !== undefined && before.stamp === file.stamp && !isRacy(file.stamp);
+                const sha1 = unchanged ? before.hex : fingerprints.get(file.path);
                 return {
                   componentId: file.componentId,
                   path: file.path,

@@ -219,6 +219,36 @@ Deno.test({
 
 Deno.test({
   ...options,
+  name:
+    "IntegrateVersion does not trust a racy stamp: a frame rewritten with the same size and modification time is sent",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const frames = [1001, 1002, 1003];
+    // Published the moment they are written: their stamps are racy.
+    const paths = await writeFrames(folder.path, frames, { bytes: 4096 });
+    const files = [join(folder.path, "beauty.####.exr")];
+    await publishFiles(session, files, { asset: "beauty" });
+    // Frame 1002 changes within the same tick of the file system's clock: size and time as before.
+    const { mtime, atime } = await Deno.stat(paths[1]!);
+    const changed = bytesOf(9, 4096);
+    await writeFile(paths[1]!, changed);
+    await Deno.utime(paths[1]!, atime!, mtime!);
+    const before = running.tracker.files.receivedBytes;
+    const second = await publishFiles(session, files, { asset: "beauty" });
+    strictEqual(running.tracker.files.receivedBytes - before, 4096, "the changed frame is sent");
+    deepStrictEqual(second.reused, { files: 2, bytes: 2 * 4096 }, "the others are found by content");
+    const [member] = (await session.query(
+      `select id from Component where name is "1002" and container.version_id is "${second.versionId}"`,
+    )).data as E[];
+    strictEqual(await download(running, member.id), sha1(changed));
+  },
+});
+
+Deno.test({
+  ...options,
   name: "uploadFiles() reads a small file once: hashed, asked about and sent from the same buffer, or linked",
   fn: async () => {
     await using running = await memoryTracker();

@@ -151,16 +151,27 @@ Deno.test({
     await makeShot(session);
     const frames = Array.from({ length: 100 }, (_, i) => 1001 + i);
     const paths = await writeFrames(folder.path, frames, { bytes: 2048 });
+    // Rendered a minute ago: stamps taken now are not racy (see IntegrateVersion's stampFrom).
+    const minuteAgo = new Date(Date.now() - 60_000);
+    for (const path of paths) await Deno.utime(path, minuteAgo, minuteAgo);
     const files = [join(folder.path, "beauty.####.exr")];
     const publish = async () => {
       let sent = 0;
+      const received = running.tracker.files.receivedBytes;
       const result = await publishWith(session, request(files), {
         settings: { tools: NO_REVIEW_TOOLS },
         progress: { expect() {}, done: (bytes: number) => void (sent += bytes) },
       });
       ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
       const created = result.report.created[0] as E;
-      return { versionId: String(created.versionId), reused: created.reused, sent };
+      const messages = result.report.results.flatMap((r: E) => r.records.map((record: E) => record.message as string));
+      return {
+        versionId: String(created.versionId),
+        reused: created.reused,
+        sent,
+        received: running.tracker.files.receivedBytes - received,
+        messages,
+      };
     };
     const first = await publish();
     deepStrictEqual(first.reused, { files: 0, bytes: 0 });
@@ -173,6 +184,13 @@ Deno.test({
     const second = await publish();
     deepStrictEqual(second.reused, { files: 97, bytes: 97 * 2048 });
     strictEqual(second.sent, 3 * 2048, "only the 3 changed frames are sent");
+    strictEqual(second.received, 3 * 2048);
+    ok(
+      second.messages.some((message: string) =>
+        message.includes("(97 unchanged since the last version, 0 found by content)")
+      ),
+      "the unchanged frames are known by their stamps, without reading them",
+    );
     const expected = new Map(
       await Promise.all(paths.map(async (path, i) => [frames[i]!, sha1(await readFile(path))] as const)),
     );
@@ -196,6 +214,8 @@ Deno.test({
     await makeShot(session);
     const frames = Array.from({ length: 10 }, (_, i) => 1001 + i);
     const paths = await writeFrames(folder.path, frames, { bytes: 1024 });
+    const minuteAgo = new Date(Date.now() - 60_000);
+    for (const path of paths) await Deno.utime(path, minuteAgo, minuteAgo);
     const files = [join(folder.path, "beauty.####.exr")];
     const publish = async () => {
       const result = await publishWith(session, { ...request(files), location: { disk: root.path } }, {
@@ -211,12 +231,18 @@ Deno.test({
           member,
         ) => [Number(member.name), join(root.path, member.component_locations[0].resource_identifier)]),
       );
-      return { reused: created.reused, placed };
+      const messages = result.report.results.flatMap((r: E) => r.records.map((record: E) => record.message as string));
+      return { reused: created.reused, placed, messages };
     };
     const first = await publish();
     await writeFile(paths[2]!, new TextEncoder().encode("changed"));
     const second = await publish();
     deepStrictEqual(second.reused, { files: 9, bytes: 9 * 1024 });
+    ok(
+      second.messages.some((message: string) =>
+        message.includes("9 file(s), 9,216 bytes reused from the last version")
+      ),
+    );
     for (const [index, frame] of frames.entries()) {
       const [a, b] = [await Deno.stat(first.placed.get(frame)!), await Deno.stat(second.placed.get(frame)!)];
       ok(first.placed.get(frame) !== second.placed.get(frame));

@@ -24,6 +24,8 @@ export interface FoundSequence {
    * order: with the size, the stamp a publish records to tell an unchanged file later.
    */
   mtimes?: number[];
+  /** When (ms since the epoch) the sizes and modification times were read: just before. */
+  statedAt?: number;
   /** The combined digest (see `fingerprintSequence`) and each member's, when asked for. */
   fingerprint?: { algorithm: HashAlgorithm; hex: string; members: Fingerprint[] };
 }
@@ -35,6 +37,8 @@ export interface FoundFile {
   bytes: number;
   /** The file's modification time (`mtimeMs`), read with its size. */
   mtimeMs?: number;
+  /** When (ms since the epoch) the size and modification time were read: just before. */
+  statedAt?: number;
   fingerprint?: Fingerprint;
 }
 
@@ -89,6 +93,7 @@ export async function scanFiles(
   const memberPaths = (sequence: FoundSequence) =>
     [...sequence.collection].map((name) => join(sequence.directory, name));
   const allPaths = [...sequences.flatMap(memberPaths), ...files.map((file) => file.path)];
+  const statedAt = Date.now();
   const stats = await mapLimit(allPaths, 64, async (path) => {
     const info = await stat(path);
     return { size: info.size, mtimeMs: info.mtimeMs };
@@ -98,6 +103,7 @@ export async function scanFiles(
     const members = stats.slice(at, at + sequence.collection.size);
     sequence.sizes = members.map((member) => member.size);
     sequence.mtimes = members.map((member) => member.mtimeMs);
+    sequence.statedAt = statedAt;
     sequence.bytes = sequence.sizes.reduce((sum, size) => sum + size, 0);
     at += sequence.collection.size;
   }
@@ -105,6 +111,7 @@ export async function scanFiles(
     const { size, mtimeMs } = stats[at++]!;
     file.bytes = size;
     file.mtimeMs = mtimeMs;
+    file.statedAt = statedAt;
   }
 
   if (options.fingerprint) {

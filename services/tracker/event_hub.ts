@@ -91,10 +91,11 @@ export class EventHub {
    */
   publish(event: HubEvent, tailor?: (user: HubUser, event: HubEvent) => HubEvent | undefined): void {
     const wire = toWireEvent(event);
-    const frame = `5:::${JSON.stringify({ name: "ftrack.event", args: [wire] })}`;
+    // Written once, and only when a connection wants it: a big batch's event is a large text.
+    let frame: string | undefined;
     const frames = new Map<string, string | undefined>();
     const frameFor = (user: HubUser): string | undefined => {
-      if (tailor === undefined) return frame;
+      if (tailor === undefined) return frame ??= `5:::${JSON.stringify({ name: "ftrack.event", args: [wire] })}`;
       if (!frames.has(user.id)) {
         const tailored = tailor(user, wire);
         frames.set(

@@ -97,6 +97,7 @@ Deno.test({
     const { handlers, failures } = await discoverHandlers([BUILTIN_HANDLERS, folder.path]);
     deepStrictEqual(handlers.map((handler) => handler.name).sort(), [
       "disabled",
+      "discover-actions",
       "first",
       "first-version-status",
       "flaky",

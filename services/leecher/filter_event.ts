@@ -27,8 +27,11 @@ export function shouldStore(event: { topic?: unknown; data?: unknown }): boolean
 }
 
 /**
- * The id of the project an `ftrack.update` event belongs to: the first entity's project parent
- * (`entityType` `show`), or the entity itself when it is a project.
+ * The id of the project an event belongs to: for `ftrack.update`, the first entity's project
+ * parent (`entityType` `show`), or the entity itself when it is a project; for an
+ * `ftrack.action.launch` on a selected project, that project, so that with
+ * `processor.parallelProjects` a long action (a full sync) waits in its project's lane while
+ * discoveries (`ftrack.action.discover`, no project) go on being answered.
  *
  * @example
  * ```ts
@@ -38,9 +41,17 @@ export function shouldStore(event: { topic?: unknown; data?: unknown }): boolean
  * const data = { entities: [{ entityType: "task", entityId: "t", parents: [{ entityType: "task", entityId: "t" }, { entityType: "show", entityId: "p" }] }] };
  * ok(projectIdOf({ data }) === "p");
  * ok(projectIdOf({ data: {} }) === undefined);
+ * ok(projectIdOf({ topic: "ftrack.action.launch", data: { selection: [{ entityType: "show", entityId: "p" }] } }) === "p");
+ * ok(projectIdOf({ topic: "ftrack.action.discover", data: { selection: [{ entityType: "show", entityId: "p" }] } }) === undefined);
  * ```
  */
-export function projectIdOf(event: { data?: unknown }): string | undefined {
+export function projectIdOf(event: { topic?: unknown; data?: unknown }): string | undefined {
+  if (event.topic === "ftrack.action.launch") {
+    const selection = (event.data as { selection?: unknown } | null | undefined)?.selection;
+    if (!Array.isArray(selection)) return undefined;
+    const shows = selection.filter((item) => item?.entityType === "show" && typeof item.entityId === "string");
+    return shows.length === 1 && selection.length === 1 ? String(shows[0].entityId) : undefined;
+  }
   const entities = (event.data as { entities?: unknown } | null | undefined)?.entities;
   if (!Array.isArray(entities)) return undefined;
   for (const entity of entities as Array<Record<string, unknown>>) {

@@ -17,13 +17,22 @@ import { projectOfUpdate, projectWork, updateScope } from "../../../src/sync/upd
 import { syncUsers, type UserSyncReport } from "../../../src/sync/user_sync.ts";
 import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../../src/sync/sync_settings.ts";
 import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
+import type { HubEvent } from "../../../src/events/event.ts";
+import {
+  allowed,
+  replyTo,
+  securityRolesOf,
+  SERVER_ACTIONS_SETTINGS_KEY,
+  serverActionsSettings,
+  sourceUser,
+  SYNC_ACTION,
+  SYNC_USERS_ACTION,
+  trackerJob,
+} from "./_server_actions.ts";
 
 /** The topic of a finished sync's report. */
 export const SYNC_FINISHED_TOPIC = "ferry.sync.finished";
-/** The action identifier of a full sync (ftrack's `ftrack.action.launch`). */
-export const SYNC_ACTION = "ferry.sync.project";
-/** The action identifier of a sync of the tracker's users (ayon-ftrack's "Sync users to AYON"). */
-export const SYNC_USERS_ACTION = "ferry.sync.users";
+export { SYNC_ACTION, SYNC_USERS_ACTION };
 
 function settingsOf(context: HandlerContext) {
   const parsed = SyncSettingsSchema.safeParse(context.settings);
@@ -128,15 +137,62 @@ export const syncUsersAction = defineHandler({
     `(topic=ftrack.action.launch and data.actionIdentifier=${SYNC_USERS_ACTION}) or topic=ferry.sync.users.requested`,
   priority: 10,
   settingsKey: SYNC_SETTINGS_KEY,
-  async handle(_event, context) {
-    const users = await syncUsers({
-      session: context.session,
-      store: context.store,
-      sender: context.job.event.sender ?? "processor",
-    });
-    await record(context, usersReport(users, "full"), "users sync action");
+  handle(event, context) {
+    const run = async () => {
+      const users = await syncUsers({
+        session: context.session,
+        store: context.store,
+        sender: context.job.event.sender ?? "processor",
+      });
+      const report = usersReport(users, "full");
+      await record(context, report, "users sync action");
+      return report;
+    };
+    if (event.topic !== "ftrack.action.launch") return run();
+    return launched(event, context, { what: "Sync users to pipeline", roles: (s) => s.syncUsers.roles, run });
   },
 });
+
+/**
+ * Runs a launched server action as ftrack users expect: only for the roles allowed (else a reply
+ * saying so), a tracker Job for the user while it runs (its description becomes the short
+ * report), and a reply `{ success, message }` when done. A failure is replied on the first
+ * attempt only (the processor's retries would repeat it) and fails the job.
+ */
+async function launched(
+  event: HubEvent,
+  context: HandlerContext,
+  action: {
+    what: string;
+    roles: (settings: ReturnType<typeof serverActionsSettings>) => string[];
+    run: () => Promise<SyncReport>;
+  },
+): Promise<void> {
+  const settings = serverActionsSettings(context.projectSettings.handlers[SERVER_ACTIONS_SETTINGS_KEY]);
+  const user = sourceUser(event);
+  const roles = await securityRolesOf(context.session, user.username, settings);
+  if (!allowed(roles, action.roles(settings))) {
+    const message = `${action.what}: '${user.username}' may not launch it (roles allowed: ${
+      action.roles(settings).join(", ")
+    })`;
+    context.log.warn("refused a launched action", { user: user.username, action: action.what });
+    await replyTo(context.session, event, { success: false, message });
+    return;
+  }
+  const job = await trackerJob(context.session, { userId: user.id, description: `ferry – ${action.what}: running` });
+  let report: SyncReport;
+  try {
+    report = await action.run();
+  } catch (error) {
+    const message = `${action.what} failed: ${(error as Error).message}`;
+    await job.finish("failed", message);
+    if (context.job.event.retries === 0) await replyTo(context.session, event, { success: false, message });
+    throw error;
+  }
+  const message = `${action.what}${report.project ? ` '${report.project}'` : ""}: ${reportSummary(report)}`;
+  await job.finish("done", message);
+  await replyTo(context.session, event, { success: true, message });
+}
 
 async function projectNameOf(context: HandlerContext, data: Record<string, unknown>): Promise<string | undefined> {
   if (typeof data.project === "string" && data.project) return data.project;
@@ -154,7 +210,7 @@ async function projectNameOf(context: HandlerContext, data: Record<string, unkno
   return context.project ?? undefined;
 }
 
-async function runFull(event: { data: unknown }, context: HandlerContext, reason: string) {
+async function runFull(event: { data: unknown }, context: HandlerContext, reason: string): Promise<SyncReport> {
   const data = (event.data ?? {}) as Record<string, unknown>;
   const project = await projectNameOf(context, data);
   if (!project) throw new TypeError(`A sync request names no project: ${JSON.stringify(data).slice(0, 200)}`);
@@ -168,6 +224,7 @@ async function runFull(event: { data: unknown }, context: HandlerContext, reason
     projectSettings,
   });
   await record(context, report, reason);
+  return report;
 }
 
 /** Full sync of a project on the `ferry.sync.project` action. */
@@ -176,7 +233,12 @@ export const syncAction = defineHandler({
   subscription: `topic=ftrack.action.launch and data.actionIdentifier=${SYNC_ACTION}`,
   priority: 10,
   settingsKey: SYNC_SETTINGS_KEY,
-  handle: (event, context) => runFull(event, context, "sync action"),
+  handle: (event, context) =>
+    launched(event, context, {
+      what: "Sync to pipeline",
+      roles: (settings) => settings.sync.roles,
+      run: () => runFull(event, context, "sync action"),
+    }),
 });
 
 /** Full sync of a project on a `ferry.sync.requested` event (`data.project`). */
@@ -185,7 +247,7 @@ export const syncRequested = defineHandler({
   subscription: "topic=ferry.sync.requested",
   priority: 10,
   settingsKey: SYNC_SETTINGS_KEY,
-  handle: (event, context) => runFull(event, context, "sync requested"),
+  handle: async (event, context) => void await runFull(event, context, "sync requested"),
 });
 
 /**

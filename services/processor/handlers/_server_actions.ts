@@ -1,0 +1,201 @@
+/**
+ * What ferry's server actions share (ftrack's Actions menu, answered by the processor): their
+ * identifiers and labels, their settings (`handlers.server-actions`), the security roles of the
+ * user who asks, the project a selection belongs to, replies on the event hub and the ftrack Job
+ * that shows a launched action's progress.
+ *
+ * @module
+ */
+import type { Session } from "@ftrack/api";
+import { z } from "zod";
+import type { HubEvent } from "../../../src/events/event.ts";
+
+/** The action identifier of a full sync (ftrack's `ftrack.action.launch`). */
+export const SYNC_ACTION = "ferry.sync.project";
+/** The action identifier of a sync of the tracker's users (ayon-ftrack's "Sync users to AYON"). */
+export const SYNC_USERS_ACTION = "ferry.sync.users";
+/** The settings key of the server actions (`handlers.server-actions`). */
+export const SERVER_ACTIONS_SETTINGS_KEY = "server-actions";
+
+const Roles = z.array(z.string().trim().min(1, "is empty"));
+
+/**
+ * The server actions' settings (`handlers.server-actions`): who sees which action, and how old a
+ * discovery may be when the processor gets to it. Role names are ftrack's security roles
+ * (`Administrator`, `Project Manager` …), matched case-insensitively; an empty list lets everyone.
+ */
+export const ServerActionsSettingsSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** A discovery older than this when handled (a processor catching up) is not answered: the asker has gone. */
+  discoverMaxAgeSeconds: z.number().min(1).max(3600).default(30),
+  /** "ferry – Sync to pipeline": who sees it (any selection inside one project). */
+  sync: z.object({ enabled: z.boolean().default(true), roles: Roles.default([]) }).prefault({}),
+  /** "ferry – Sync users to pipeline": administrators only by default. */
+  syncUsers: z.object({ enabled: z.boolean().default(true), roles: Roles.default(["Administrator"]) }).prefault({}),
+  /**
+   * Security roles by username, added to those the tracker tells (`User.user_security_roles`). A
+   * tracker that does not tell them (the embedded tracker) gives a user only these.
+   */
+  userRoles: z.record(z.string(), Roles).default({}),
+});
+
+/** The server actions' resolved settings. */
+export type ServerActionsSettings = z.output<typeof ServerActionsSettingsSchema>;
+
+/** The server actions' settings out of a handler's settings document; a bad value is a `TypeError` naming it. */
+export function serverActionsSettings(raw: unknown): ServerActionsSettings {
+  const parsed = ServerActionsSettingsSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new TypeError(
+      `Invalid settings handlers.${SERVER_ACTIONS_SETTINGS_KEY}: ${
+        parsed.error.issues.map((issue) =>
+          `${issue.path.join(".")}: ${issue.message} (${
+            JSON.stringify(
+              issue.path.reduce<unknown>((value, key) => (value as Record<PropertyKey, unknown>)?.[key as string], raw),
+            )
+          })`
+        ).join("; ")
+      }`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Sessions whose tracker has no `User.user_security_roles` (the embedded tracker): asked once. */
+const withoutRoles = new WeakSet<object>();
+
+/**
+ * The security roles of a tracker user (lower-case): what the tracker tells
+ * (`user_security_roles.security_role.name`, as ayon-ftrack reads them) plus the settings'
+ * `userRoles` for the username.
+ */
+export async function securityRolesOf(
+  session: Session,
+  username: string,
+  settings: ServerActionsSettings,
+): Promise<Set<string>> {
+  const roles = new Set((settings.userRoles[username] ?? []).map((role) => role.toLowerCase()));
+  if (withoutRoles.has(session)) return roles;
+  try {
+    const user = (await session.query(
+      `select user_security_roles.security_role.name from User where username is "${username.replace(/["\\]/g, "")}"`,
+    )).data[0] as { user_security_roles?: Array<{ security_role?: { name?: unknown } }> } | undefined;
+    for (const role of user?.user_security_roles ?? []) {
+      if (typeof role.security_role?.name === "string") roles.add(role.security_role.name.toLowerCase());
+    }
+  } catch (error) {
+    if (!/user_security_roles/.test((error as Error).message)) throw error;
+    withoutRoles.add(session);
+  }
+  return roles;
+}
+
+/** Whether a user with `roles` may see and launch an action allowed to `allowed` (empty: everyone). */
+export function allowed(roles: Set<string>, allowedRoles: string[]): boolean {
+  return allowedRoles.length === 0 || allowedRoles.some((role) => roles.has(role.toLowerCase()));
+}
+
+/** The username and user id of an action event's source (set by the event hub from the connection). */
+export function sourceUser(event: HubEvent): { username: string; id: string | undefined } {
+  const user = (event.source?.user ?? {}) as { username?: unknown; id?: unknown };
+  return {
+    username: typeof user.username === "string" ? user.username : "",
+    id: typeof user.id === "string" ? user.id : undefined,
+  };
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The project (id and name) every entity of an action's selection belongs to: a project
+ * (`show`), typed contexts (`task`: shots, folders, tasks …) or asset versions. Undefined when
+ * the selection is empty, spans several projects, holds anything else, or names an entity the
+ * service cannot see (a private project).
+ */
+export async function projectOfSelection(
+  session: Session,
+  selection: unknown,
+): Promise<{ id: string; name: string } | undefined> {
+  if (!Array.isArray(selection) || selection.length === 0) return undefined;
+  let found: { id: string; name: string } | undefined;
+  for (const item of selection as Row[]) {
+    const id = typeof item?.entityId === "string" ? item.entityId.replace(/["\\]/g, "") : "";
+    const type = String(item?.entityType ?? "").toLowerCase();
+    if (!id) return undefined;
+    let project: Row | undefined;
+    if (type === "show") {
+      project = (await session.query(`select id, name from Project where id is "${id}"`)).data[0] as Row | undefined;
+    } else if (type === "task") {
+      const row = (await session.query(`select project.id, project.name from TypedContext where id is "${id}"`))
+        .data[0] as Row | undefined;
+      project = row?.project as Row | undefined;
+    } else if (type === "assetversion") {
+      const row = (await session.query(
+        `select asset.parent.project.id, asset.parent.project.name from AssetVersion where id is "${id}"`,
+      )).data[0] as Row | undefined;
+      project = ((row?.asset as Row | undefined)?.parent as Row | undefined)?.project as Row | undefined;
+    } else return undefined;
+    if (typeof project?.id !== "string") return undefined;
+    if (found && found.id !== project.id) return undefined;
+    found = { id: project.id, name: String(project.name) };
+  }
+  return found;
+}
+
+/**
+ * Publishes the reply to an event on the tracker's event hub (`ftrack.meta.reply` to the
+ * event's source, `inReplyToEvent` its id), connecting the session's hub when it is not.
+ * Resolves once sent; rejects after `timeoutMs` without a connection.
+ */
+export async function replyTo(session: Session, event: HubEvent, data: unknown, timeoutMs = 10_000): Promise<void> {
+  const hub = session.eventHub;
+  if (!(hub as unknown as { _socketIo?: unknown })._socketIo) hub.connect();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      // The client's own timeout would keep a timer alive after the reply is sent: ours is cleared.
+      hub.publishReply(event as never, data as never, null as never),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`Cannot reply to event ${event.id}: the event hub did not connect in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A job shown in the tracker's Jobs list for a launched action (what ayon-ftrack shows): made
+ * running for the user who launched it; `finish` sets its status and its description (the
+ * action's short report). A tracker that refuses the job leaves the action running without it.
+ */
+export async function trackerJob(
+  session: Session,
+  options: { userId: string | undefined; description: string },
+): Promise<{ finish(status: "done" | "failed", description: string): Promise<void> }> {
+  let id: string | undefined;
+  try {
+    id = String(
+      (await session.create("Job", {
+        ...(options.userId ? { user_id: options.userId } : {}),
+        status: "running",
+        data: JSON.stringify({ description: options.description }),
+      })).data.id,
+    );
+  } catch {
+    id = undefined;
+  }
+  return {
+    async finish(status, description) {
+      if (id === undefined) return;
+      await session.update("Job", [id], {
+        status,
+        data: JSON.stringify({ description }),
+      }).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * ferry's server actions in ftrack's Actions menu: the processor answers `ftrack.action.discover`
+ * with the actions the asking user may launch on the selection. The launches are handled by
+ * `sync-action` and `sync-users-action` (`sync_from_tracker.ts`).
+ *
+ * @module
+ */
+import { SYNC_SETTINGS_KEY } from "../../../src/sync/sync_settings.ts";
+import { defineHandler } from "../define_handler.ts";
+import {
+  allowed,
+  projectOfSelection,
+  replyTo,
+  securityRolesOf,
+  SERVER_ACTIONS_SETTINGS_KEY,
+  serverActionsSettings,
+  sourceUser,
+  SYNC_ACTION,
+  SYNC_USERS_ACTION,
+} from "./_server_actions.ts";
+
+/** One entry of ftrack's Actions menu, as a discovery reply carries it. */
+export interface ActionItem {
+  label: string;
+  variant: string;
+  description: string;
+  actionIdentifier: string;
+  icon?: string;
+}
+
+/** The menu label of ferry's server actions (ftrack shows `label variant`). */
+export const ACTIONS_LABEL = "ferry";
+
+/**
+ * Answers `ftrack.action.discover` from ftrack's web UI with ferry's server actions: "ferry –
+ * Sync to pipeline" when the selection lies in one project (project, shots, tasks, versions;
+ * the whole project is synced) whose settings leave the sync on, and "ferry – Sync users to pipeline" for the roles the settings
+ * allow (administrators by default). Nothing is answered when no action fits, when the event
+ * hub's user is unknown, or when the discovery is older than `discoverMaxAgeSeconds` (30 s) by
+ * the time the processor handles it: the asker has gone.
+ */
+export const discoverActions = defineHandler({
+  name: "discover-actions",
+  subscription: "topic=ftrack.action.discover",
+  priority: 0,
+  settingsKey: SERVER_ACTIONS_SETTINGS_KEY,
+  async handle(event, context) {
+    const settings = serverActionsSettings(context.settings);
+    const ageMs = Date.now() - context.job.source.createdAt;
+    if (ageMs > settings.discoverMaxAgeSeconds * 1000) {
+      context.log.debug("discovery not answered: too old", { event: event.id, ageSeconds: Math.round(ageMs / 1000) });
+      return;
+    }
+    const source = event.source as { id?: unknown } | undefined;
+    const { username } = sourceUser(event);
+    if (typeof source?.id !== "string" || !username) return;
+    const roles = await securityRolesOf(context.session, username, settings);
+    const data = (event.data ?? {}) as { selection?: unknown };
+    const items: ActionItem[] = [];
+    if (settings.sync.enabled && allowed(roles, settings.sync.roles)) {
+      const project = await projectOfSelection(context.session, data.selection);
+      // Not offered where the processor would not run it: the services or the sync off for the project.
+      const projectSettings = project && await context.store.getSettings(context.variant, { project: project.name });
+      if (project && projectSettings?.enabled && projectSettings.handlers[SYNC_SETTINGS_KEY]?.enabled !== false) {
+        items.push({
+          label: ACTIONS_LABEL,
+          variant: "– Sync to pipeline",
+          description:
+            `Full sync of project '${project.name}' into the pipeline: hierarchy, attributes, statuses, assignees, links, versions, lists`,
+          actionIdentifier: SYNC_ACTION,
+        });
+      }
+    }
+    if (settings.syncUsers.enabled && allowed(roles, settings.syncUsers.roles)) {
+      items.push({
+        label: ACTIONS_LABEL,
+        variant: "– Sync users to pipeline",
+        description: "Create or update the pipeline's users from the tracker's users",
+        actionIdentifier: SYNC_USERS_ACTION,
+      });
+    }
+    if (items.length === 0) return;
+    await replyTo(context.session, event, { items });
+    context.log.debug("discovery answered", { event: event.id, user: username, items: items.length });
+  },
+});

@@ -1,0 +1,239 @@
+/**
+ * ferry's server actions in ftrack's Actions menu, with the official client acting as the ftrack
+ * web UI: a discovery answered (through leecher → store → processor) with the actions the user
+ * may launch; a launch answered once the sync is done, with a tracker Job showing the report.
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { Event, type Session } from "@ftrack/api";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { sqliteSite } from "./_store.ts";
+import { startServices, waitFor } from "./_sync.ts";
+import { LEECH_TOPIC, PROC_TOPIC } from "../src/store/mod.ts";
+import { createLogger } from "../src/cli/service_log.ts";
+import { startLeecher } from "../services/leecher/leecher.ts";
+import { discoverHandlers } from "../services/processor/discover_handlers.ts";
+import { startProcessor } from "../services/processor/processor.ts";
+import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
+
+interface Reply {
+  topic: string;
+  inReplyToEvent?: string;
+  data: {
+    items?: Array<{ label: string; variant: string; description: string; actionIdentifier: string }>;
+    success?: boolean;
+    message?: string;
+  };
+}
+
+/** Publishes like ftrack's web UI and waits for the first reply. */
+async function ask(hub: Session, topic: string, data: Record<string, unknown>, timeout = 20): Promise<Reply> {
+  return await hub.eventHub.publishAndWaitForReply(new Event(topic, data), { timeout }) as Reply;
+}
+
+Deno.test({
+  name: "discover-actions answers ftrack.action.discover with ferry's actions by selection and role",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const session = await openSession(running);
+    const shot = await makeShot(session, "alpha");
+    await makeShot(session, "beta");
+    const artist = running.tracker.addUser({ username: "artist" });
+    const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
+    // The embedded tracker does not tell security roles through its API: the settings give them.
+    await store.setSettings("production", {
+      handlers: { "server-actions": { userRoles: { supervisor: ["Administrator"] } } },
+    });
+    await using _services = await startServices(running, store);
+    // The web UI's users (the services' own credentials share one socket in this process).
+    const admin = await openSession(running, { eventHub: true, apiUser: "supervisor", apiKey: supervisor.apiKey });
+    const artistHub = await openSession(running, { eventHub: true, apiUser: "artist", apiKey: artist.apiKey });
+    try {
+      const reply = await ask(admin, "ftrack.action.discover", {
+        selection: [{ entityId: shot.project.id, entityType: "show" }],
+      });
+      strictEqual(reply.topic, "ftrack.meta.reply");
+      deepStrictEqual(reply.data.items!.map((item) => [item.label, item.variant, item.actionIdentifier]), [
+        ["ferry", "– Sync to pipeline", "ferry.sync.project"],
+        ["ferry", "– Sync users to pipeline", "ferry.sync.users"],
+      ]);
+      ok(reply.data.items![0]!.description.includes("'alpha'"), reply.data.items![0]!.description);
+
+      // A task of the project offers the (whole-project) sync too; an artist gets no users action.
+      const fromTask = await ask(artistHub, "ftrack.action.discover", {
+        selection: [{ entityId: shot.task.id, entityType: "task" }],
+      });
+      deepStrictEqual(fromTask.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
+
+      // Two projects at once, or a selection of nothing: nothing to offer the artist, so no reply.
+      const beta = (await session.query('select id from Project where name is "beta"')).data[0]!;
+      const unanswered: string[] = [];
+      for (
+        const selection of [
+          [{ entityId: shot.project.id, entityType: "show" }, { entityId: beta.id, entityType: "show" }],
+          [],
+        ]
+      ) {
+        const id = await artistHub.eventHub.publish(new Event("ftrack.action.discover", { selection }), {
+          onReply: () => unanswered.push("replied"),
+        });
+        unanswered.push(id);
+      }
+      const handled = async () =>
+        (await store.listEvents({ topic: PROC_TOPIC, limit: 50 })).filter((job) => job.status === "finished").length;
+      const stored = await store.countEvents({ topic: LEECH_TOPIC });
+      await waitFor(async () => (await handled()) >= stored, "the unanswerable discoveries to be handled");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ok(!unanswered.includes("replied"), "no reply without an action to offer");
+
+      // Sync turned off for the project: not offered there.
+      await store.setSettings("production", { handlers: { "sync-from-tracker": { enabled: false } } }, {
+        project: "alpha",
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
+      const off = await ask(admin, "ftrack.action.discover", {
+        selection: [{ entityId: shot.project.id, entityType: "show" }],
+      });
+      deepStrictEqual(off.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.users"]);
+    } finally {
+      admin.eventHub.disconnect();
+      artistHub.eventHub.disconnect();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "sync-action and sync-users-action reply to ftrack.action.launch when done, refuse roles not allowed, and keep a tracker Job",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const session = await openSession(running);
+    const shot = await makeShot(session, "gamma");
+    const artist = running.tracker.addUser({ username: "artist" });
+    const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
+    await store.setSettings("production", {
+      handlers: { "server-actions": { userRoles: { supervisor: ["administrator"] } } },
+    });
+    await using _services = await startServices(running, store);
+    const admin = await openSession(running, { eventHub: true, apiUser: "supervisor", apiKey: supervisor.apiKey });
+    const artistHub = await openSession(running, { eventHub: true, apiUser: "artist", apiKey: artist.apiKey });
+    try {
+      strictEqual((await store.findEntities({ trackerId: shot.task.id })).length, 0);
+      const launched = await ask(artistHub, "ftrack.action.launch", {
+        actionIdentifier: "ferry.sync.project",
+        selection: [{ entityId: shot.project.id, entityType: "show" }],
+      }, 60);
+      strictEqual(launched.data.success, true, launched.data.message);
+      ok(/^Sync to pipeline 'gamma': \d+ created/.test(launched.data.message!), launched.data.message);
+      // Stored in the project's lane (with processor.parallelProjects, discoveries need not wait behind it).
+      const leeched = await store.listEvents({ topic: LEECH_TOPIC, limit: 100 });
+      strictEqual(
+        leeched.find((event) => (event.payload as { topic?: string }).topic === "ftrack.action.launch")?.project,
+        "gamma",
+      );
+      // Replied once the sync is done: the pipeline has the project's task now.
+      ok((await store.findEntities({ trackerId: shot.task.id }))[0], "the task is in the pipeline");
+      const jobs = (await session.query(
+        `select status, data from Job where user_id is "${(await userId(session, "artist"))}"`,
+      )).data;
+      strictEqual(jobs.length, 1);
+      strictEqual(jobs[0]!.status, "done");
+      strictEqual(JSON.parse(jobs[0]!.data).description, launched.data.message);
+
+      // The users action: refused to an artist (even launched without the menu), run for an administrator.
+      const refused = await ask(artistHub, "ftrack.action.launch", {
+        actionIdentifier: "ferry.sync.users",
+        selection: [],
+      });
+      strictEqual(refused.data.success, false);
+      ok(refused.data.message!.includes("'artist' may not launch it"), refused.data.message);
+      const usersSyncs = async () =>
+        (await store.listEvents({ topic: "ferry.sync.finished", limit: 50 }))
+          .filter((event) => (event.payload as { reason?: string }).reason === "users sync action").length;
+      strictEqual(await usersSyncs(), 0, "no users sync for the artist");
+      // A user the full sync did not see yet: the users action brings it in.
+      running.tracker.addUser({ username: "newcomer" });
+      const users = await ask(admin, "ftrack.action.launch", { actionIdentifier: "ferry.sync.users", selection: [] });
+      strictEqual(users.data.success, true, users.data.message);
+      ok(/^Sync users to pipeline: /.test(users.data.message!), users.data.message);
+      strictEqual(await usersSyncs(), 1);
+      ok((await store.listUsers()).some((user) => user.username === "newcomer"));
+
+      // A sync that cannot run: replied with success false and the reason.
+      const broken = await ask(admin, "ftrack.action.launch", {
+        actionIdentifier: "ferry.sync.project",
+        selection: [{ entityId: "no-such-id", entityType: "task" }],
+      });
+      strictEqual(broken.data.success, false);
+      ok(
+        broken.data.message!.startsWith("Sync to pipeline failed: A sync request names no project"),
+        broken.data.message,
+      );
+    } finally {
+      admin.eventHub.disconnect();
+      artistHub.eventHub.disconnect();
+    }
+  },
+});
+
+Deno.test({
+  name: "discover-actions leaves discoveries older than discoverMaxAgeSeconds unanswered (a processor catching up)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const session = await openSession(running);
+    const shot = await makeShot(session, "delta");
+    const { apiKey } = running.tracker.addUser({ username: "artist" });
+    await store.setSettings("production", { handlers: { "server-actions": { discoverMaxAgeSeconds: 1 } } });
+    const credentials = { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey };
+    let connects = 0;
+    await using leecher = await startLeecher({
+      store,
+      credentials,
+      log: createLogger({ name: "leecher", level: "error" }),
+      onConnect: (n) => (connects = n),
+    });
+    await waitFor(() => connects >= 1, "the leecher");
+    const ui = await openSession(running, { eventHub: true, apiUser: "artist", apiKey });
+    try {
+      const selection = [{ entityId: shot.project.id, entityType: "show" }];
+      const replies: string[] = [];
+      const onReply = (reply: { inReplyToEvent?: string }) => void replies.push(String(reply.inReplyToEvent));
+      const old = await ui.eventHub.publish(new Event("ftrack.action.discover", { selection }), { onReply });
+      await waitFor(
+        async () => (await store.listEvents({ topic: LEECH_TOPIC, limit: 50 })).some((e) => e.hash === old),
+        "the stored discovery",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      // The processor comes back: the old discovery is passed over, a new one answered.
+      const { handlers } = await discoverHandlers([BUILTIN_HANDLERS]);
+      await using _processor = await startProcessor({
+        store,
+        session: await openSession(running),
+        handlers,
+        log: createLogger({ name: "processor", level: "error" }),
+        settingsRefreshMs: 20,
+      });
+      const fresh = await ui.eventHub.publish(new Event("ftrack.action.discover", { selection }), { onReply });
+      await waitFor(() => replies.includes(fresh), "the reply to the fresh discovery");
+      deepStrictEqual(replies, [fresh], "no reply to the discovery older than 1 s");
+      await leecher.drain();
+    } finally {
+      ui.eventHub.disconnect();
+    }
+  },
+});
+
+async function userId(session: Session, username: string): Promise<string> {
+  return String((await session.query(`select id from User where username is "${username}"`)).data[0]!.id);
+}

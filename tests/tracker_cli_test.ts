@@ -30,9 +30,9 @@ async function tracker(args: string[], env: Record<string, string> = {}) {
 }
 
 /** `deno task tracker` running on `data` until disposed. */
-async function runningTracker(data: string) {
+async function runningTracker(data: string, extra: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "--port", "0", "--data", data],
+    args: ["run", "--allow-all", MAIN, "--port", "0", "--data", data, ...extra],
     stdout: "null",
     stderr: "inherit",
   }).spawn();
@@ -127,6 +127,22 @@ Deno.test("deno task tracker user add on the data folder of a running tracker gi
   const again = await tracker(["user", "add", "artist", "--data", data]);
   strictEqual(again.code, 1, again.stderr);
   assertOneClearLine(again.stderr, "artist");
+});
+
+Deno.test("deno task tracker --no-content-reuse answers as an ftrack site: no content reuse offered or done", async () => {
+  await using folder = await temporaryFolder();
+  for (const [extra, offered] of [[[], true], [["--no-content-reuse"], false]] as const) {
+    const data = join(folder.path, `tracker-${offered}`);
+    await using running = await runningTracker(data, [...extra]);
+    const session = await openSession(running);
+    const information = (session as unknown as { serverInformation: Record<string, unknown> }).serverInformation;
+    strictEqual(information.ferry_content_reuse === true, offered, JSON.stringify(information));
+    const answer = session.call([
+      { action: "ferry_reuse_component_data", component_id: crypto.randomUUID(), sha1: "0".repeat(40) },
+    ] as never[]);
+    if (offered) await answer;
+    else await answer.then(() => ok(false, "the action is refused"), (error) => ok(/ferry_reuse/.test(String(error))));
+  }
 });
 
 Deno.test("deno task tracker user add without a running tracker writes the data folder; the next start knows the user", async () => {

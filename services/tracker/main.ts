@@ -19,7 +19,7 @@ import { databaseProblem } from "./data_folder.ts";
 
 export const USAGE = `Usage:
   deno task tracker [--port 8070] [--host 127.0.0.1] [--data <dir>] [--api-user <name> --api-key <key>]
-                    [--cors-origin <origin> …] [--web-url <url>]
+                    [--cors-origin <origin> …] [--web-url <url>] [--no-content-reuse]
   deno task tracker user add <username> [--first-name <name>] [--last-name <name>] [--email <address>]
                     [--role administrator|user|read-only] [--data <dir>]
   deno task tracker user role <username> administrator|user|read-only [--data <dir>]
@@ -47,6 +47,9 @@ Options:
                       an origin (scheme://host[:port]) whose web pages may call the tracker from a
                       browser, with credentials; repeat for several. Default: none ('null' and '*'
                       are never allowed)
+  --no-content-reuse  answer uploads exactly as an ftrack site does: no ferry_content_reuse in the
+                      server information, no linking of content the tracker holds already (every
+                      file is sent; it is still stored once on disk). Default: reuse on
   -h, --help          show this help
 
 The data folder is private to its user (folder 0700, files 0600); it holds the database, the
@@ -101,6 +104,7 @@ const ServeFlags = z.object({
       context.addIssue({ code: "custom", message: (error as Error).message });
     }
   }),
+  "no-content-reuse": z.boolean().default(false),
   help: z.boolean().default(false),
 });
 
@@ -215,6 +219,7 @@ export async function main(args: string[]): Promise<number> {
       "web-url": { type: "string" },
       "max-request-size": { type: "string" },
       "cors-origin": { type: "string", multiple: true },
+      "no-content-reuse": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     }, ServeFlags);
     if (flags.help) {
@@ -233,6 +238,7 @@ export async function main(args: string[]): Promise<number> {
       maxRequestSize: flags["max-request-size"],
       corsOrigins: flags["cors-origin"],
       webUrl: flags["web-url"],
+      contentReuse: !flags["no-content-reuse"],
     });
     console.log(
       `ferry tracker listening\n  FTRACK_SERVER=${running.url}\n  FTRACK_API_USER=${running.apiUser}\n  FTRACK_API_KEY=${running.apiKey}\n  data: ${data}`,

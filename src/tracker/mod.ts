@@ -19,6 +19,7 @@ export { TrackerConnectionError, type TrackerProblem } from "./tracker_connectio
 export { ContextNotFoundError, type Entity, resolveContext, type ResolvedContext } from "./resolve_context.ts";
 export { offersContentReuse, type ReuseCandidate, reuseContent } from "./reuse_content.ts";
 export { type TrackerCredentials, trackerFromEnv } from "./tracker_credentials.ts";
+export { uploadFiles, type UploadFilesItem, type UploadFilesOptions, type UploadOutcome } from "./upload_files.ts";
 export {
   type CacheStats,
   type CacheTags,

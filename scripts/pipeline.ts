@@ -15,6 +15,7 @@ import { ferryHome } from "../src/config/ferry_home.ts";
 import type { Entity } from "../src/store/entity.ts";
 import { openStore } from "../src/store/open_store.ts";
 import { PipelineOpError, PipelineOps } from "../src/sync/pipeline_ops.ts";
+import { linksOf } from "../src/sync/link_sync.ts";
 import { pipelineApi } from "../services/transmitter/pipeline_api.ts";
 
 export const USAGE = `Usage:
@@ -30,6 +31,8 @@ export const USAGE = `Usage:
   deno task pipeline comment delete <project> <comment id>
   deno task pipeline comment list <project> <path>
   deno task pipeline thumbnail <project> <path> <image>
+  deno task pipeline link <project> <from path> <to path>
+  deno task pipeline unlink <project> <from path> <to path>
   deno task pipeline lists <project>
   deno task pipeline lists create <project> <name> [<path>…] [--type version|context] [--category <name>]
   deno task pipeline lists add|remove <project> <list> <path>…
@@ -44,16 +47,18 @@ case-insensitively). Each change is recorded as 'entity.*' events written by a u
 versions) become tracker notes, edited and deleted with them; a thumbnail (a .jpg, .png, .gif or
 .webp on a folder, task or version) is uploaded to the tracker. Lists (of versions for review,
 or of folders and tasks with --type context) become tracker lists in the category named by
---category. 'deno task pipeline comment --help' tells more about comments.
+--category. A link makes the folder or task at <to path> depend on the one at <from path> (a
+tracker TypedContextLink from → to; kept on the target's data.links); unlink removes it.
+'deno task pipeline comment --help' tells more about comments.
 
 'serve' offers the same over HTTP on 127.0.0.1 (routes under /projects/<project>/: GET entity
 and children ?path=, PATCH entity {path, attributes, status, assignees}, POST folders {parent,
 name, folderType}, tasks {parent, name, taskType}, comments {path, text, author, replyTo}, PUT
-thumbnail {path, image}; GET comments?path=, PATCH and DELETE comments/<id>; GET and POST lists
-{name, listType, category, items}, PATCH lists/<list> {name, open, category, add, remove},
-DELETE lists/<list>), each with
-'Authorization: Bearer <token>'. The token: --token, else FERRY_PIPELINE_TOKEN, else a new one
-written with the URL to $FERRY_HOME/pipeline_api.json.
+thumbnail {path, image}; GET links?path=, POST links {from, to}, DELETE links?from=&to=;
+GET comments?path=, PATCH and DELETE comments/<id>; GET and POST lists {name, listType,
+category, items}, PATCH lists/<list> {name, open, category, add, remove}, DELETE lists/<list>),
+each with 'Authorization: Bearer <token>'. The token: --token, else FERRY_PIPELINE_TOKEN, else a
+new one written with the URL to $FERRY_HOME/pipeline_api.json.
 
 Options:
   --store <where>    SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
@@ -130,6 +135,8 @@ const ARITY: Record<string, [number, number]> = {
   assign: [3, Infinity],
   comment: [2, 4],
   thumbnail: [3, 3],
+  link: [3, 3],
+  unlink: [3, 3],
   lists: [1, Infinity],
   serve: [0, 0],
 };
@@ -142,7 +149,9 @@ function line(entity: Entity): string {
     : entity.type;
   return `${entity.name}  ${entity.type} (${extra})  status=${entity.status ?? "-"}  ${
     entity.assignees.length ? `assignees=${entity.assignees.join(",")}  ` : ""
-  }tracker=${entity.trackerId ?? "-"}  id=${entity.id}`;
+  }${linksOf(entity).length ? `links-from=${linksOf(entity).map((link) => link.from).join(",")}  ` : ""}tracker=${
+    entity.trackerId ?? "-"
+  }  id=${entity.id}`;
 }
 
 function parseAssignments(pairs: string[]): Record<string, unknown> {
@@ -280,6 +289,17 @@ export async function main(args: string[], write = (text: string) => console.log
       case "thumbnail":
         show(await ops.setThumbnail(project, path, rest[2]!));
         break;
+      case "link":
+      case "unlink": {
+        const to = command === "link"
+          ? await ops.link(project, path, rest[2]!)
+          : await ops.unlink(project, path, rest[2]!);
+        if (flags.json) show(to);
+        else {write(
+            `${command === "link" ? "Linked" : "Unlinked"} ${path} → ${rest[2]} (links into it: ${linksOf(to).length})`,
+          );}
+        break;
+      }
       case "lists":
         await listsCommand(ops, rest, flags, write);
         break;

@@ -15,6 +15,7 @@ import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
 import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../src/sync/sync_settings.ts";
 import { allowedStatusId, configurationId, one, q, userIds } from "./_lookups.ts";
 import { applyComment } from "./apply_comment.ts";
+import { applyLinks, linksChanged } from "./apply_links.ts";
 import { applyList } from "./apply_list.ts";
 import { applyThumbnail, thumbnailChanged } from "./apply_thumbnail.ts";
 import { applyVersion } from "./apply_version.ts";
@@ -55,7 +56,8 @@ const trackerType = (entity: Pick<Entity, "type">) => entity.type === "project" 
  * Applies one pipeline `entity.*` event to the tracker. Projects, folders and tasks here:
  * attributes (dates and description to the native fields, mapped ones to custom attributes),
  * status (by name among those the entity's workflow allows, case-insensitively), assignees (by
- * email, then username), name and parent, task type, thumbnail; creations and deletions when the
+ * email, then username), name and parent, task type, thumbnail, links (`data.links` ↔
+ * TypedContextLink); creations and deletions when the
  * settings allow. Comments go to {@linkcode applyComment}, lists to {@linkcode applyList},
  * products and versions to {@linkcode applyVersion}. Throws {@linkcode UnappliableChange} with
  * the reason when it cannot be applied (also for an entity type the transmitter does not carry).
@@ -110,9 +112,24 @@ export async function applyChange(options: {
   if (change === "created" || entity.trackerId === null) {
     if (entity.trackerId !== null) return { summary: `already in the tracker as ${entity.trackerId}` };
     if (!transmitter.createDeleted) return { summary: "creation not carried (handlers.transmitter.createDeleted off)" };
-    return await create(session, store, entity, sync.idAttribute, options.sender, sync.attributes);
+    const created = await create(session, store, entity, sync.idAttribute, options.sender, sync.attributes);
+    // Its links too (a link made before the entity reached the tracker comes as this data_changed).
+    const fresh = await store.getEntity(entity.id);
+    const before = change === "data_changed" ? payload.old : {};
+    const after = change === "data_changed" ? payload.new : fresh?.data;
+    if (!fresh?.trackerId || !linksChanged(before, after)) return created;
+    const links = await applyLinks({ session, store, entity: fresh, before, after, sender: options.sender });
+    return { summary: `${created.summary}; ${links.summary}` };
   }
-  return await applyRecorded(session, store, change, payload, recorded(change, entity, payload), sync.attributes);
+  return await applyRecorded(
+    session,
+    store,
+    change,
+    payload,
+    recorded(change, entity, payload),
+    sync.attributes,
+    options.sender,
+  );
 }
 
 /**
@@ -146,6 +163,7 @@ async function applyRecorded(
   payload: Payload,
   entity: Entity,
   mapping: Array<{ tracker: string; pipeline: string }>,
+  sender: string,
 ): Promise<Applied> {
   const trackerId = entity.trackerId!;
   const type = trackerType(entity);
@@ -184,6 +202,9 @@ async function applyRecorded(
       }
       if (entity.type !== "project" && thumbnailChanged(before, after)) {
         done.push((await applyThumbnail(session, entity, "TypedContext")).summary);
+      }
+      if (entity.type !== "project" && linksChanged(before, after)) {
+        done.push((await applyLinks({ session, store, entity, before, after, sender })).summary);
       }
       return { summary: done.join("; ") || "data kept in the pipeline" };
     }

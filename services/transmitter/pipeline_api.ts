@@ -37,7 +37,8 @@ const hook = (result: { success: boolean; error?: { issues: Array<{ path: Proper
 /**
  * A small HTTP API on the pipeline store for studio tools: read entities by path, set attributes
  * and status, assign users, create folders and tasks, add, edit, delete and list comments, set
- * thumbnails (an image path the service can read), make and change lists. The changes are recorded as
+ * thumbnails (an image path the service can read), link and unlink folders and tasks, make and
+ * change lists. The changes are recorded as
  * `entity.*` events (sender type `user`) the transmitter carries to the tracker.
  * Token-protected like the bridge, loopback `Host` only unless told otherwise.
  *
@@ -188,6 +189,34 @@ export function pipelineApi(options: PipelineApiOptions): Hono {
     async (c) => {
       const body = c.req.valid("json");
       return c.json(await ops.setThumbnail(c.req.param("project"), body.path, body.image));
+    },
+  );
+  app.get(
+    "/projects/:project/links",
+    zValidator("query", z.object({ path: z.string().min(1, "is empty") }), hook),
+    async (c) => c.json(await ops.links(c.req.param("project"), c.req.valid("query").path)),
+  );
+  app.post(
+    "/projects/:project/links",
+    zValidator(
+      "json",
+      z.object({
+        from: z.string().min(1, "is empty"),
+        to: z.string().min(1, "is empty"),
+      }).strict(),
+      hook,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      return c.json(await ops.link(c.req.param("project"), body.from, body.to), 201);
+    },
+  );
+  app.delete(
+    "/projects/:project/links",
+    zValidator("query", z.object({ from: z.string().min(1, "is empty"), to: z.string().min(1, "is empty") }), hook),
+    async (c) => {
+      const query = c.req.valid("query");
+      return c.json(await ops.unlink(c.req.param("project"), query.from, query.to));
     },
   );
   app.get("/projects/:project/lists", async (c) => c.json(await ops.lists(c.req.param("project"))));

@@ -68,7 +68,8 @@ export function linksOf(entity: Entity): PipelineLink[] {
 /**
  * Sets the tracker links of pipeline folders and tasks: each target's `data.links` holds
  * `{ from, type, trackerId }` for every tracker link into it whose source is synced (links made
- * in the pipeline, without a tracker id, stay). `targets` are the tracker ids whose links are
+ * in the pipeline, without a tracker id, stay; one the tracker now has from the same source
+ * becomes that tracker link). The tracker's links have no type: they get the settings' `linkType`. `targets` are the tracker ids whose links are
  * recomputed (every synced entity for a full sync); `links` holds all their tracker links.
  */
 export async function syncLinks(sync: ProjectSync, targets: string[], links: TrackerLink[]): Promise<void> {
@@ -98,7 +99,17 @@ export async function syncLinks(sync: ProjectSync, targets: string[], links: Tra
       labels.set(link.id, `${await sync.index.pathOf(from)} → ${targetPath} (${type})`);
     }
     const before = linksOf(target);
-    const own = before.filter((link) => link.trackerId === null || link.trackerId === undefined);
+    // A link made in the pipeline that the tracker has now (the transmitter made it) is that link.
+    const adopted = new Map<string, string>();
+    for (const link of before) {
+      if (link.trackerId) continue;
+      const same = wanted.find((candidate) => candidate.from === link.from && !adopted.has(candidate.trackerId!));
+      if (same) adopted.set(same.trackerId!, link.from);
+    }
+    const own = before.filter((link) =>
+      (link.trackerId === null || link.trackerId === undefined) &&
+      ![...adopted.values()].includes(link.from)
+    );
     const tracked = before.filter((link) => link.trackerId);
     const after = [...own, ...wanted];
     if (JSON.stringify(after) === JSON.stringify(before)) continue;

@@ -4,6 +4,7 @@ import { extname, resolve } from "node:path";
 import type { Entity, EntityInput, Writer } from "../store/entity.ts";
 import type { PipelineStore } from "../store/pipeline_store.ts";
 import { COMMENT_NAME, COMMENTABLE_TYPES } from "./comment_sync.ts";
+import { linksOf, type PipelineLink } from "./link_sync.ts";
 
 /** The image types a thumbnail may be (by file extension). */
 export const THUMBNAIL_EXTENSIONS: ReadonlySet<string> = new Set([".jpg", ".jpeg", ".png", ".gif", ".webp"]);
@@ -400,6 +401,54 @@ export class PipelineOps {
         ...(change.category !== undefined ? { category: change.category } : {}),
       } as Entity["data"],
     });
+  }
+
+  /**
+   * Links two folders or tasks: the one at `toPath` depends on the one at `fromPath` (a tracker
+   * TypedContextLink from → to). Kept on the target's `data.links` as `{ from, type, trackerId:
+   * null }` until the transmitter has made the tracker link. A link that exists already (any
+   * type) is refused with a 400 error, as is a link of an entity to itself. `type` should be the
+   * sync's `linkType` (the tracker's links have no type: the sync gives them that one).
+   */
+  async link(project: string, fromPath: string, toPath: string, type = "dependency"): Promise<Entity> {
+    const [from, to] = await this.#linkEnds(project, fromPath, toPath);
+    if (from.id === to.id) throw new PipelineOpError(`'${fromPath}' cannot be linked to itself`);
+    if (!type.trim()) throw new PipelineOpError(`A link needs a type, not '${type}'`);
+    const links = linksOf(to);
+    if (links.some((link) => link.from === from.id)) {
+      throw new PipelineOpError(`'${toPath}' is linked from '${fromPath}' already in project '${project}'`);
+    }
+    return await this.#write(to, {
+      data: { ...to.data, links: [...links, { from: from.id, type: type.trim(), trackerId: null }] } as Entity["data"],
+    });
+  }
+
+  /** Removes the link from `fromPath` into `toPath` (the transmitter deletes the tracker link); a 404 error when there is none. */
+  async unlink(project: string, fromPath: string, toPath: string): Promise<Entity> {
+    const [from, to] = await this.#linkEnds(project, fromPath, toPath);
+    const links = linksOf(to);
+    const kept = links.filter((link) => link.from !== from.id);
+    if (kept.length === links.length) {
+      throw new PipelineOpError(`'${toPath}' is not linked from '${fromPath}' in project '${project}'`, 404);
+    }
+    const data: Record<string, unknown> = { ...to.data, links: kept };
+    if (kept.length === 0) delete data.links;
+    return await this.#write(to, { data: data as Entity["data"] });
+  }
+
+  /** The links into the entity at a path (`{ from, type, trackerId }`, `from` a pipeline id). */
+  async links(project: string, path: string): Promise<PipelineLink[]> {
+    return linksOf(await this.get(project, path));
+  }
+
+  async #linkEnds(project: string, fromPath: string, toPath: string): Promise<[Entity, Entity]> {
+    const ends = [await this.get(project, fromPath), await this.get(project, toPath)] as [Entity, Entity];
+    for (const [entity, path] of [[ends[0], fromPath], [ends[1], toPath]] as const) {
+      if (entity.type !== "folder" && entity.type !== "task") {
+        throw new PipelineOpError(`Only folders and tasks are linked; '${path}' is a ${entity.type}`);
+      }
+    }
+    return ends;
   }
 
   /** Deletes a list (the transmitter deletes its tracker list). */

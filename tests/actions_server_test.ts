@@ -12,7 +12,9 @@ import { LEECH_TOPIC, PROC_TOPIC } from "../src/store/mod.ts";
 import { createLogger } from "../src/cli/service_log.ts";
 import { startLeecher } from "../services/leecher/leecher.ts";
 import { discoverHandlers } from "../services/processor/discover_handlers.ts";
-import { startProcessor } from "../services/processor/processor.ts";
+import { EAGER_TOPIC, startProcessor } from "../services/processor/processor.ts";
+import { defineHandler } from "../services/processor/define_handler.ts";
+import { discoverActions } from "../services/processor/handlers/discover_actions.ts";
 import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
 
 interface Reply {
@@ -237,3 +239,69 @@ Deno.test({
 async function userId(session: Session, username: string): Promise<string> {
   return String((await session.query(`select id from User where username is "${username}"`)).data[0]!.id);
 }
+
+Deno.test({
+  name: "startProcessor() answers a discovery ahead of its turn while a long job runs, once",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const session = await openSession(running);
+    const shot = await makeShot(session, "epsilon");
+    const { apiKey } = running.tracker.addUser({ username: "artist" });
+    let connects = 0;
+    await using _leecher = await startLeecher({
+      store,
+      credentials: { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey },
+      log: createLogger({ name: "leecher", level: "error" }),
+      onConnect: (n) => (connects = n),
+    });
+    await waitFor(() => connects >= 1, "the leecher");
+    let slow: "waiting" | "running" | "done" = "waiting";
+    const release = Promise.withResolvers<void>();
+    const long = defineHandler({
+      name: "long-job",
+      subscription: "topic=ferry.long",
+      async handle() {
+        slow = "running";
+        await release.promise;
+        slow = "done";
+      },
+    });
+    await using _processor = await startProcessor({
+      store,
+      session: await openSession(running),
+      handlers: [long, discoverActions],
+      log: createLogger({ name: "processor", level: "error" }),
+      settingsRefreshMs: 20,
+    });
+    const ui = await openSession(running, { eventHub: true, apiUser: "artist", apiKey });
+    try {
+      await ui.eventHub.publish(new Event("ferry.long", {}));
+      await waitFor(() => slow === "running", "the long job");
+      const replies: Reply[] = [];
+      const asked = await ui.eventHub.publish(
+        new Event("ftrack.action.discover", { selection: [{ entityId: shot.project.id, entityType: "show" }] }),
+        { onReply: (reply) => void replies.push(reply as Reply) },
+      );
+      await waitFor(() => replies.length === 1, "the reply while the long job runs", 10_000);
+      strictEqual(slow, "running", "answered before the long job ended");
+      strictEqual(replies[0]!.inReplyToEvent, asked);
+      deepStrictEqual(replies[0]!.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
+      release.resolve();
+      // In its turn, the discovery's job finds it handled: no second reply.
+      const stored = await store.countEvents({ topic: LEECH_TOPIC });
+      await waitFor(
+        async () => await store.countEvents({ topic: PROC_TOPIC, status: "finished" }) >= stored,
+        "the queue",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      strictEqual(replies.length, 1);
+      strictEqual(await store.countEvents({ topic: EAGER_TOPIC }), 1, "one claim");
+    } finally {
+      ui.eventHub.disconnect();
+    }
+  },
+});

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import process from "node:process";
 import type { Session } from "@ftrack/api";
-import { EventSchema } from "../../src/events/event.ts";
+import { EventSchema, type HubEvent } from "../../src/events/event.ts";
 import { ExpressionCache } from "../../src/events/subscription_expression.ts";
 import { createLogger, type Logger } from "../../src/cli/service_log.ts";
 import type { Job } from "../../src/store/event_record.ts";
@@ -33,9 +33,21 @@ export interface ProcessorOptions {
   stopTimeoutMs?: number;
   /** The per-process cache of tracker reads behind each event's layer. @default {a new one, 30 s bound} */
   trackerCache?: TrackerCache;
+  /**
+   * Topics of events handled ahead of their turn while a job has run longer than `eagerAfterMs`
+   * (a full sync): ftrack's action discoveries, which a user waits on and which change nothing.
+   * Each such event is claimed once across processors (a `processor.eager` event), so its
+   * handlers run once, ahead or in turn. @default {["ftrack.action.discover"]}
+   */
+  eagerTopics?: string[];
+  /** How long a job runs before events of `eagerTopics` are looked for ahead of their turn. @default {250} */
+  eagerAfterMs?: number;
   /** Called after each job, for tests and benchmarks. */
   onJob?: (job: Job, outcome: "finished" | "failed" | "lost" | "released") => void;
 }
+
+/** The topic of the claims of events handled ahead of their turn (hash `processor.eager:<source id>`). */
+export const EAGER_TOPIC = "processor.eager";
 
 /** A running processor. */
 export interface RunningProcessor extends AsyncDisposable {
@@ -64,7 +76,9 @@ function pidAlive(pid: number): boolean {
  * matches each event, lowest priority first. A handler that throws fails the job with its error
  * and stack; the job is retried with backoff up to `processor.maxRetries`, the handlers that
  * already succeeded being skipped, and is then left failed. Jobs of a crashed processor of this
- * machine are taken back at start; other machines' wait for their lease to expire.
+ * machine are taken back at start; other machines' wait for their lease to expire. While a job
+ * runs longer than `eagerAfterMs` (a full sync), events of `eagerTopics` (ftrack's action
+ * discoveries, which someone waits on) are handled ahead of their turn, once.
  *
  * @example
  * ```ts
@@ -96,7 +110,9 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     stopTimeoutMs = 10_000,
     onJob,
     trackerCache = new TrackerCache(),
+    eagerAfterMs = 250,
   } = options;
+  const eagerTopics = new Set(options.eagerTopics ?? ["ftrack.action.discover"]);
   if (session) useTrackerCache(session, trackerCache);
   const host = hostname();
   const holder = `${host}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -180,7 +196,117 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     }
   };
 
+  /** Runs the matching handlers on an event (those in `succeeded` left out), collecting their errors. */
+  const runHandlers = async (
+    event: HubEvent,
+    job: Job,
+    settings: Settings,
+    succeeded: Set<string>,
+    errors: Array<{ handler: string; error: Error }>,
+  ) => {
+    const cache = new Map<string, unknown>();
+    // What the event says changed is not served from the cache any more, to any handler.
+    trackerCache.updated(event);
+    using eventCache = trackerCache.layer();
+    for (const handler of ordered) {
+      if (succeeded.has(handler.name) || cancelled.signal.aborted) continue;
+      let matches: boolean;
+      try {
+        matches = expressions.matches(handler.subscription, event);
+      } catch {
+        matches = false;
+      }
+      if (!matches) continue;
+      const handlerSettings = { enabled: true, ...settings.handlers[handler.settingsKey] };
+      if (handlerSettings.enabled === false) continue;
+      const context: HandlerContext = {
+        session,
+        store,
+        variant,
+        settings: handlerSettings,
+        projectSettings: settings,
+        project: job.source.project,
+        log: log.child(handler.name),
+        cache,
+        trackerCache: eventCache,
+        job,
+        signal: cancelled.signal,
+      };
+      try {
+        await handler.handle(event, context);
+        succeeded.add(handler.name);
+      } catch (error) {
+        errors.push({ handler: handler.name, error: error instanceof Error ? error : new Error(String(error)) });
+        if (!cancelled.signal.aborted) {
+          metrics.handlerErrors++;
+          log.warn("a handler failed", { handler: handler.name, job: job.event.id, error: String(error) });
+        }
+      }
+    }
+  };
+
+  /** Claims a source event for its handlers to run once (ahead of its turn or in it): undefined when it was claimed already. */
+  const claimEager = async (source: Job["source"], ahead = false) => {
+    const claim = await store.dispatch({
+      topic: EAGER_TOPIC,
+      hash: `${EAGER_TOPIC}:${source.id}`,
+      sender,
+      dependsOn: source.id,
+      project: source.project,
+      payload: { holder, ahead },
+      description: `Claimed ${source.description || source.topic} for its handlers${
+        ahead ? " (ahead of its turn)" : ""
+      }`,
+    });
+    return claim.duplicate ? undefined : claim.event;
+  };
+
+  // Jobs running now and since when: a long one lets events of `eagerTopics` be handled ahead of their turn.
+  const runningSince = new Map<string, number>();
+  const eagerSeen = new Set<string>();
+  let eagerLooking = false;
+  const eagerLook = async () => {
+    if (eagerLooking || stopping.signal.aborted || eagerTopics.size === 0) return;
+    const now = Date.now();
+    if (![...runningSince.values()].some((since) => now - since >= eagerAfterMs)) return;
+    eagerLooking = true;
+    try {
+      const recent = await store.listEvents({ topic: LEECH_TOPIC, newestFirst: true, limit: 50 });
+      for (const source of recent.reverse()) {
+        if (stopping.signal.aborted) break;
+        const topic = (source.payload as { topic?: unknown } | null)?.topic;
+        if (eagerSeen.has(source.id) || typeof topic !== "string" || !eagerTopics.has(topic)) continue;
+        eagerSeen.add(source.id);
+        if (now - source.createdAt > 120_000) continue; // in turn, if ever: nobody waits for it now
+        const parsed = EventSchema.safeParse(source.payload);
+        if (!parsed.success) continue;
+        const settings = await settingsFor(source.project);
+        if (source.project !== null && !settings.enabled) continue;
+        const claim = await claimEager(source, true);
+        if (claim === undefined) continue;
+        // Its errors are the handlers' to log (counted in handlerErrors); its job, in turn, is then finished as done.
+        await runHandlers(parsed.data, { event: claim, source }, settings, new Set(), []);
+        log.debug("handled ahead of its turn", { event: source.id, topic });
+      }
+    } catch (error) {
+      log.warn("cannot look for events to handle ahead of their turn", { error: (error as Error).message });
+    } finally {
+      if (eagerSeen.size > 10_000) eagerSeen.clear();
+      eagerLooking = false;
+    }
+  };
+  const eagerTimer = setInterval(eagerLook, 50);
+
   const runJob = async (job: Job): Promise<Finish | undefined> => {
+    runningSince.set(job.event.id, Date.now());
+    try {
+      return await runJobNow(job);
+    } finally {
+      runningSince.delete(job.event.id);
+    }
+  };
+
+  const runJobNow = async (job: Job): Promise<Finish | undefined> => {
     const started = Date.now();
     metrics.lagSeconds = Math.max(0, started - job.source.createdAt) / 1000;
     metrics.maxLagSeconds = Math.max(metrics.maxLagSeconds, metrics.lagSeconds);
@@ -200,47 +326,14 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
         });
       } else if (job.source.project !== null && !settings.enabled) {
         log.debug("skipped: the event services are off for the project", { project: job.source.project });
+      } else if (eagerTopics.has(parsed.data.topic) && (await claimEager(job.source)) === undefined) {
+        log.debug("handled ahead of its turn already", { event: job.source.id });
+        return {
+          description: `Processed ${job.source.description || job.source.topic} (ahead of its turn)`,
+          payload: { succeeded: [...succeeded], ahead: true },
+        };
       } else {
-        const event = parsed.data;
-        const cache = new Map<string, unknown>();
-        // What the event says changed is not served from the cache any more, to any handler.
-        trackerCache.updated(event);
-        using eventCache = trackerCache.layer();
-        for (const handler of ordered) {
-          if (succeeded.has(handler.name) || cancelled.signal.aborted) continue;
-          let matches: boolean;
-          try {
-            matches = expressions.matches(handler.subscription, event);
-          } catch {
-            matches = false;
-          }
-          if (!matches) continue;
-          const handlerSettings = { enabled: true, ...settings.handlers[handler.settingsKey] };
-          if (handlerSettings.enabled === false) continue;
-          const context: HandlerContext = {
-            session,
-            store,
-            variant,
-            settings: handlerSettings,
-            projectSettings: settings,
-            project: job.source.project,
-            log: log.child(handler.name),
-            cache,
-            trackerCache: eventCache,
-            job,
-            signal: cancelled.signal,
-          };
-          try {
-            await handler.handle(event, context);
-            succeeded.add(handler.name);
-          } catch (error) {
-            errors.push({ handler: handler.name, error: error instanceof Error ? error : new Error(String(error)) });
-            if (!cancelled.signal.aborted) {
-              metrics.handlerErrors++;
-              log.warn("a handler failed", { handler: handler.name, job: job.event.id, error: String(error) });
-            }
-          }
-        }
+        await runHandlers(parsed.data, job, settings, succeeded, errors);
       }
       if (cancelled.signal.aborted && !lostJobs.has(job.event.id)) {
         // Stopped part-way (an error now is the abort's): give the job back; the handlers done are remembered.
@@ -397,6 +490,7 @@ export async function startProcessor(options: ProcessorOptions): Promise<Running
     stopped ??= (async () => {
       stopping.abort();
       clearInterval(depthTimer);
+      clearInterval(eagerTimer);
       // Waits for the workers, at most `ms`; true when they are done.
       const within = async (ms: number) => {
         let timer: ReturnType<typeof setTimeout> | undefined;

@@ -84,6 +84,7 @@ export class EntityStore {
       if (!this.#tables.has(type.table)) this.#tables.set(type.table, new Table(indexedColumns(type.table)));
     }
     this.#migrate();
+    this.#guardAgainstOlderFerry();
     const load = this.#db.prepare("SELECT seq, tbl, key, type, data FROM entity_rows ORDER BY seq");
     for (
       const record of load.iterate() as Iterable<{ tbl: string; key: string; type: string; seq: number; data: string }>
@@ -131,6 +132,16 @@ export class EntityStore {
       this.#db.exec("ROLLBACK");
       throw error;
     }
+  }
+
+  /**
+   * An earlier ferry keeps its rows in a table `entities` and would make it anew, empty, beside
+   * `entity_rows`: a tracker that has lost everything. A read-only view of that name holds it off:
+   * its `CREATE TABLE IF NOT EXISTS entities` does nothing, and its first write at start fails
+   * loudly ("cannot modify entities because it is a view") instead.
+   */
+  #guardAgainstOlderFerry(): void {
+    this.#db.exec("CREATE VIEW IF NOT EXISTS entities AS SELECT tbl, key, type, seq, data FROM entity_rows");
   }
 
   /** The underlying database, for the tracker's own small tables (users' keys, files). */

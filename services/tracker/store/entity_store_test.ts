@@ -88,6 +88,20 @@ Deno.test("EntityStore moves a database of an earlier ferry (table 'entities') o
   const reopened = new EntityStore(path);
   deepEqual(contents(reopened, "Context").map((row) => row.name), ["first", "second", "changed"]);
   reopened.close();
+
+  // An earlier ferry opening the moved database fails loudly at its first write rather than
+  // starting on an empty table of its own.
+  const earlier = new DatabaseSync(path);
+  earlier.exec(`CREATE TABLE IF NOT EXISTS entities (
+    tbl TEXT NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (tbl, key)
+  )`);
+  throws(
+    () => earlier.exec("DELETE FROM entities WHERE tbl = 'NoteLabel'"),
+    /cannot modify entities because it is a view/,
+  );
+  equal(earlier.prepare("SELECT count(*) AS n FROM entities WHERE tbl = 'Context'").get()?.n, 3);
+  earlier.close();
 });
 
 Deno.test("EntityStore.transaction leaves memory as the database holds it when storing the batch fails", async () => {

@@ -67,7 +67,8 @@ const withoutRoles = new WeakSet<object>();
 /**
  * The security roles of a tracker user (lower-case): what the tracker tells
  * (`user_security_roles.security_role.name`, as ayon-ftrack reads them) plus the settings'
- * `userRoles` for the username.
+ * `userRoles` for the username. The session's own API user (the service's) counts as an
+ * administrator: whoever holds its key can do through the API all that an action does.
  */
 export async function securityRolesOf(
   session: Session,
@@ -75,6 +76,7 @@ export async function securityRolesOf(
   settings: ServerActionsSettings,
 ): Promise<Set<string>> {
   const roles = new Set((settings.userRoles[username] ?? []).map((role) => role.toLowerCase()));
+  if (username !== "" && username === (session as { apiUser?: unknown }).apiUser) roles.add("administrator");
   if (withoutRoles.has(session)) return roles;
   try {
     const user = (await session.query(

@@ -168,6 +168,11 @@ async function launched(
     run: () => Promise<SyncReport>;
   },
 ): Promise<void> {
+  // A reply that cannot be sent is logged: it must not fail (and so re-run) an action that ran.
+  const reply = (data: { success: boolean; message: string }) =>
+    replyTo(context.session, event, data).catch((error: Error) =>
+      context.log.warn("cannot reply to a launched action", { event: event.id, error: error.message })
+    );
   const settings = serverActionsSettings(context.projectSettings.handlers[SERVER_ACTIONS_SETTINGS_KEY]);
   const user = sourceUser(event);
   const roles = await securityRolesOf(context.session, user.username, settings);
@@ -176,7 +181,7 @@ async function launched(
       action.roles(settings).join(", ")
     })`;
     context.log.warn("refused a launched action", { user: user.username, action: action.what });
-    await replyTo(context.session, event, { success: false, message });
+    await reply({ success: false, message });
     return;
   }
   const job = await trackerJob(context.session, { userId: user.id, description: `ferry – ${action.what}: running` });
@@ -186,12 +191,12 @@ async function launched(
   } catch (error) {
     const message = `${action.what} failed: ${(error as Error).message}`;
     await job.finish("failed", message);
-    if (context.job.event.retries === 0) await replyTo(context.session, event, { success: false, message });
+    if (context.job.event.retries === 0) await reply({ success: false, message });
     throw error;
   }
   const message = `${action.what}${report.project ? ` '${report.project}'` : ""}: ${reportSummary(report)}`;
   await job.finish("done", message);
-  await replyTo(context.session, event, { success: true, message });
+  await reply({ success: true, message });
 }
 
 async function projectNameOf(context: HandlerContext, data: Record<string, unknown>): Promise<string | undefined> {
@@ -203,7 +208,8 @@ async function projectNameOf(context: HandlerContext, data: Record<string, unkno
       const found = await findTrackerProject(context.session, { id: item.entityId });
       if (found) return String(found.name);
     }
-    const row = (await context.session.query(`select project.name from TypedContext where id is "${item.entityId}"`))
+    const id = item.entityId.replace(/["\\]/g, "");
+    const row = (await context.session.query(`select project.name from TypedContext where id is "${id}"`))
       .data[0] as { project?: { name?: string } } | undefined;
     if (row?.project?.name) return row.project.name;
   }

@@ -84,10 +84,17 @@ Deno.test({
         });
         unanswered.push(id);
       }
-      const handled = async () =>
-        (await store.listEvents({ topic: PROC_TOPIC, limit: 50 })).filter((job) => job.status === "finished").length;
-      const stored = await store.countEvents({ topic: LEECH_TOPIC });
-      await waitFor(async () => (await handled()) >= stored, "the unanswerable discoveries to be handled");
+      // Both stored and their jobs finished (the handler ran and chose not to answer).
+      const finished = async (hash: string) => {
+        const source = (await store.listEvents({ topic: LEECH_TOPIC, newestFirst: true, limit: 50 }))
+          .find((event) => event.hash === hash);
+        if (!source) return false;
+        return (await store.listEvents({ topic: PROC_TOPIC, dependsOn: source.id }))[0]?.status === "finished";
+      };
+      await waitFor(
+        async () => (await finished(unanswered[0]!)) && (await finished(unanswered[1]!)),
+        "the unanswerable discoveries to be handled",
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       ok(!unanswered.includes("replied"), "no reply without an action to offer");
 

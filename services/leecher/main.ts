@@ -34,7 +34,12 @@ Options:
 
 Stops on SIGINT / SIGTERM after storing what it received.
 
-${exitCodesHelp({ 0: "stopped on a signal", 3: "the store could not be opened, or the tracker refused the credentials" })}`;
+${
+  exitCodesHelp({
+    0: "stopped on a signal",
+    3: "the store could not be opened, or the tracker refused the credentials",
+  })
+}`;
 
 const FlagsSchema = z.object({
   store: z.string().min(1).optional(),

@@ -601,7 +601,8 @@ export const IntegrateVersion = definePlugin({
             // embedded tracker; an ftrack site is sent everything): files unchanged since the last
             // version (same origin, size and modification time) by the SHA-1 recorded then, without
             // reading them; other files small enough to hold in memory by the SHA-1 of their bytes,
-            // read once and sent from the same buffer when the tracker does not hold them.
+            // read once and sent from the same buffer when the tracker does not hold them; larger
+            // files by their probe (size and sampled blocks), hashed whole only when it matches.
             const known = pending.length > 0
               ? await previousFingerprints(session, asset.id, version.id, locationId)
               : new Map();
@@ -623,6 +624,7 @@ export const IntegrateVersion = definePlugin({
             }
             const byId = new Map(pending.map((file) => [file.componentId, file]));
             const byContent = { files: 0, bytes: 0 };
+            const probed = { reused: 0, falseCandidates: 0 };
             await uploadFiles(
               session,
               pending.map((file) => {
@@ -653,6 +655,9 @@ export const IntegrateVersion = definePlugin({
                       byContent.files++;
                       byContent.bytes += outcome.size;
                     }
+                    if (outcome.probed) probed.reused++;
+                  } else if (outcome.probed) {
+                    probed.falseCandidates++;
                   }
                   if (verifiedFiles.length >= 100) await flush();
                 },
@@ -662,7 +667,14 @@ export const IntegrateVersion = definePlugin({
               const unchanged = reused.files - byContent.files;
               log.info(
                 `${reused.files} file(s), ${reused.bytes.toLocaleString("en")} bytes the tracker holds already: ` +
-                  `linked, not sent (${unchanged} unchanged since the last version, ${byContent.files} found by content)`,
+                  `linked, not sent (${unchanged} unchanged since the last version, ${byContent.files} found by content` +
+                  `${probed.reused > 0 ? `, ${probed.reused} of them large files found by their probe` : ""})`,
+              );
+            }
+            if (probed.falseCandidates > 0) {
+              log.info(
+                `${probed.falseCandidates} large file(s) matched stored content by size and sampled blocks but not ` +
+                  "by SHA-1: hashed, then sent (read twice)",
               );
             }
           } else if (transferTarget.kind === "disk") {

@@ -1,13 +1,16 @@
 /**
  * Component data stored once per distinct content: files named by their SHA-1 under `objects/`,
  * each component linked to one, with a count of the components referring to it. A content's file
- * is removed only when the last component referring to it is released.
+ * is removed only when the last component referring to it is released. Contents from
+ * `PROBE_MIN_SIZE` also keep their probe (see `src/tracker/content_probe.ts`), by which an uploader
+ * finds a large file's possible twin without reading the whole file.
  *
  * @module
  */
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { join } from "node:path";
+import { PROBE_MIN_SIZE, probeFile } from "../../src/tracker/content_probe.ts";
 
 const SHA1 = /^[0-9a-f]{40}$/;
 
@@ -17,6 +20,8 @@ export interface StoredContent {
   size: number;
   /** How many components refer to it. */
   refs: number;
+  /** Its probe's digest (contents from `PROBE_MIN_SIZE`; undefined until computed). */
+  probe?: string;
 }
 
 /** What {@linkcode ContentStore.adopt} did with a file. */
@@ -35,7 +40,7 @@ function checkSha1(sha1: string): string {
 
 /**
  * The content-addressed part of the embedded tracker's storage, its records in the tracker's
- * SQLite database (`contents`: sha1, size, refs; `content_links`: component → sha1).
+ * SQLite database (`contents`: sha1, size, refs, probe; `content_links`: component → sha1).
  *
  * @example
  * ```ts
@@ -73,6 +78,9 @@ export class ContentStore {
     db.exec(`CREATE TABLE IF NOT EXISTS content_links (
       component_id TEXT PRIMARY KEY, sha1 TEXT NOT NULL REFERENCES contents (sha1)
     )`);
+    const columns = db.prepare("PRAGMA table_info(contents)").all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === "probe")) db.exec("ALTER TABLE contents ADD COLUMN probe TEXT");
+    db.exec("CREATE INDEX IF NOT EXISTS contents_by_probe ON contents (size, probe)");
   }
 
   /** Prepared statements, compiled once per SQL text. */
@@ -103,10 +111,56 @@ export class ContentStore {
 
   /** The content with this SHA-1, if stored. */
   content(sha1: string): StoredContent | undefined {
-    const row = this.#prepare("SELECT sha1, size, refs FROM contents WHERE sha1 = ?").get(checkSha1(sha1)) as
-      | { sha1: string; size: number; refs: number }
+    const row = this.#prepare("SELECT sha1, size, refs, probe FROM contents WHERE sha1 = ?").get(checkSha1(sha1)) as
+      | { sha1: string; size: number; refs: number; probe: string | null }
       | undefined;
-    return row ? { sha1: row.sha1, size: Number(row.size), refs: Number(row.refs) } : undefined;
+    return row
+      ? {
+        sha1: row.sha1,
+        size: Number(row.size),
+        refs: Number(row.refs),
+        ...(row.probe !== null ? { probe: row.probe } : {}),
+      }
+      : undefined;
+  }
+
+  /**
+   * The SHA-1s of stored contents of `size` bytes whose probe is `digest` (candidates: the same
+   * size and sampled blocks; only the whole file's SHA-1 says whether one is the same content).
+   * Contents of that size stored without a probe (before probes were kept) get theirs first.
+   */
+  async withProbe(size: number, digest: string): Promise<string[]> {
+    if (size < PROBE_MIN_SIZE) return [];
+    const missing = this.#prepare("SELECT sha1 FROM contents WHERE size = ? AND probe IS NULL").all(size) as Array<
+      { sha1: string }
+    >;
+    for (const { sha1 } of missing) await this.#fillProbe(sha1, size);
+    const rows = this.#prepare("SELECT sha1 FROM contents WHERE size = ? AND probe = ?").all(
+      size,
+      String(digest).toLowerCase(),
+    ) as Array<{ sha1: string }>;
+    return rows.map((row) => row.sha1);
+  }
+
+  /**
+   * Computes the probes of all contents from `PROBE_MIN_SIZE` stored without one (contents stored
+   * before probes were kept); returns how many. Run once by the data folder's layout step.
+   */
+  async fillProbes(): Promise<number> {
+    const rows = this.#prepare("SELECT sha1, size FROM contents WHERE size >= ? AND probe IS NULL").all(
+      PROBE_MIN_SIZE,
+    ) as Array<{ sha1: string; size: number }>;
+    let filled = 0;
+    for (const row of rows) if (await this.#fillProbe(row.sha1, Number(row.size))) filled++;
+    return filled;
+  }
+
+  /** Reads a stored content's sampled blocks and records its probe; false when its file is gone. */
+  async #fillProbe(sha1: string, size: number): Promise<boolean> {
+    const probe = await probeOfFile(this.objectPath(sha1), size);
+    if (probe === undefined) return false;
+    this.#prepare("UPDATE contents SET probe = ? WHERE sha1 = ? AND probe IS NULL").run(probe, sha1);
+    return true;
   }
 
   /** The SHA-1 a component's data is, if linked. */
@@ -206,9 +260,14 @@ export class ContentStore {
 
   /**
    * Stores a received file (verified to have `digests`) as `componentId`'s data: moved to its
-   * content's name, or removed when that content is stored already.
+   * content's name, or removed when that content is stored already. The probe (contents from
+   * `PROBE_MIN_SIZE`) is the one computed as the bytes arrived, or read from the file when not given.
    */
-  async adopt(componentId: string, file: string, digests: { sha1: string; size: number }): Promise<Adopted> {
+  async adopt(
+    componentId: string,
+    file: string,
+    digests: { sha1: string; size: number; probe?: string | undefined },
+  ): Promise<Adopted> {
     const hex = checkSha1(digests.sha1);
     const target = this.objectPath(hex);
     let released: string | undefined;
@@ -219,9 +278,14 @@ export class ContentStore {
         await rm(file, { force: true });
         return { sha1: hex, size: digests.size, reused: true };
       }
+      const probe = digests.size < PROBE_MIN_SIZE ? undefined : digests.probe ?? await probeOfFile(file, digests.size);
       await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
       await rename(file, target);
-      this.#prepare("INSERT OR IGNORE INTO contents (sha1, size, refs) VALUES (?, ?, 0)").run(hex, digests.size);
+      this.#prepare("INSERT OR IGNORE INTO contents (sha1, size, refs, probe) VALUES (?, ?, 0, ?)").run(
+        hex,
+        digests.size,
+        probe ?? null,
+      );
       const relinked = this.#linkNow(componentId, hex);
       if (relinked !== false) released = relinked.released;
       return { sha1: hex, size: digests.size, reused: false };
@@ -282,5 +346,18 @@ export class ContentStore {
       if (done.reused) saved += info.size;
     }
     return saved;
+  }
+}
+
+/** The probe digest of a file of `size` bytes, or undefined when it cannot be read (gone, shorter). */
+async function probeOfFile(path: string, size: number): Promise<string | undefined> {
+  const handle = await open(path, "r").catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    return (await probeFile(handle, size)).digest;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
   }
 }

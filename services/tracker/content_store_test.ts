@@ -4,7 +4,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { PROBE_MIN_SIZE, ProbeHasher } from "../../src/tracker/content_probe.ts";
 import { ContentStore } from "./content_store.ts";
+import { FileStore } from "./file_store.ts";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 
@@ -123,4 +125,89 @@ Deno.test("ContentStore.linkMany() links every component whose content is stored
   strictEqual(f.store.content(sha1("frame 1002")), undefined);
   deepStrictEqual(await f.objects(), [sha1("frame 1001")], "the content nothing refers to any more is removed");
   strictEqual(f.store.sha1Of("c4"), undefined);
+});
+
+/** Seeded bytes: every call with the same seed gives the same bytes. */
+function bytesOf(seed: number, size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  return data;
+}
+
+/** The probe of `data` as the uploader takes it (its sampled blocks). */
+function probeOfBytes(data: Uint8Array): string {
+  const hasher = new ProbeHasher(data.length);
+  for (const [start, end] of hasher.ranges) hasher.update(data.subarray(start, end), start);
+  return hasher.digest();
+}
+
+const hexOf = (data: Uint8Array) => createHash("sha1").update(data).digest("hex");
+
+Deno.test("ContentStore.adopt() records the probe of a large content (given, or read from the file); it goes with the content", async () => {
+  await using f = await fixture();
+  const large = bytesOf(1, PROBE_MIN_SIZE + 12345);
+  const other = bytesOf(2, PROBE_MIN_SIZE + 12345);
+  const [a, b, small] = [join(f.folder, "a"), join(f.folder, "b"), join(f.folder, "s")];
+  await writeFile(a, large);
+  await writeFile(b, other);
+  await writeFile(small, "small");
+  await f.store.adopt("c1", a, { sha1: hexOf(large), size: large.length });
+  await f.store.adopt("c2", b, { sha1: hexOf(other), size: other.length, probe: probeOfBytes(other) });
+  await f.store.adopt("c3", small, { sha1: sha1("small"), size: 5 });
+  strictEqual(f.store.content(hexOf(large))?.probe, probeOfBytes(large), "read from the file");
+  strictEqual(f.store.content(hexOf(other))?.probe, probeOfBytes(other), "as given");
+  strictEqual(f.store.content(sha1("small"))?.probe, undefined, "no probe below PROBE_MIN_SIZE");
+  deepStrictEqual(await f.store.withProbe(large.length, probeOfBytes(large)), [hexOf(large)]);
+  deepStrictEqual(await f.store.withProbe(large.length, probeOfBytes(other)), [hexOf(other)]);
+  deepStrictEqual(await f.store.withProbe(large.length + 1, probeOfBytes(large)), [], "another size");
+  ok(await f.store.link("c4", hexOf(large)));
+  await f.store.release("c1");
+  deepStrictEqual(await f.store.withProbe(large.length, probeOfBytes(large)), [hexOf(large)], "still referred to");
+  await f.store.release("c4");
+  deepStrictEqual(await f.store.withProbe(large.length, probeOfBytes(large)), [], "gone with its content");
+});
+
+Deno.test("ContentStore.withProbe() and fillProbes() compute the probes of contents stored before probes were kept", async () => {
+  await using f = await fixture();
+  const contents = [bytesOf(3, PROBE_MIN_SIZE), bytesOf(4, PROBE_MIN_SIZE), bytesOf(5, PROBE_MIN_SIZE + 1)];
+  for (const [i, data] of contents.entries()) {
+    const path = join(f.folder, `u${i}`);
+    await writeFile(path, data);
+    await f.store.adopt(`c${i}`, path, { sha1: hexOf(data), size: data.length });
+  }
+  f.db.exec("UPDATE contents SET probe = NULL");
+  strictEqual(f.store.content(hexOf(contents[0]!))?.probe, undefined);
+  // Asked about one size: the contents of that size get their probes first.
+  deepStrictEqual(await f.store.withProbe(PROBE_MIN_SIZE, probeOfBytes(contents[1]!)), [hexOf(contents[1]!)]);
+  strictEqual(f.store.content(hexOf(contents[0]!))?.probe, probeOfBytes(contents[0]!));
+  strictEqual(f.store.content(hexOf(contents[2]!))?.probe, undefined, "another size is left for later");
+  strictEqual(await f.store.fillProbes(), 1);
+  strictEqual(f.store.content(hexOf(contents[2]!))?.probe, probeOfBytes(contents[2]!));
+});
+
+Deno.test("FileStore opening a layout-3 data folder records the probes of its large contents once (layout 4)", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "ferry-files-"));
+  const db = new DatabaseSync(":memory:");
+  try {
+    const data = bytesOf(6, PROBE_MIN_SIZE + 7);
+    const first = await FileStore.open(db, folder);
+    await first.write("c1", data);
+    strictEqual(first.probeOf(hexOf(data)), probeOfBytes(data), "recorded when stored");
+    // As a ferry before probes left it.
+    db.exec("UPDATE contents SET probe = NULL");
+    db.exec("UPDATE file_layout SET version = 3");
+    strictEqual(first.probeOf(hexOf(data)), undefined);
+    const reopened = await FileStore.open(db, folder);
+    strictEqual(reopened.probeOf(hexOf(data)), probeOfBytes(data));
+    strictEqual((db.prepare("SELECT version FROM file_layout").get() as { version: number }).version, 4);
+    deepStrictEqual(await reopened.candidates(data.length, probeOfBytes(data)), [hexOf(data)]);
+    strictEqual(hexOf(await readFile(reopened.path("c1"))), hexOf(data), "the data is untouched");
+  } finally {
+    db.close();
+    await rm(folder, { recursive: true, force: true });
+  }
 });

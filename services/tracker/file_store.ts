@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { mapLimit } from "../../src/async/map_limit.ts";
 import { BufferPool } from "../../src/buffers/buffer_pool.ts";
+import { PROBE_MIN_SIZE, ProbeHasher } from "../../src/tracker/content_probe.ts";
 import { ContentStore } from "./content_store.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
 import { GatheredWriter } from "./gathered_writer.ts";
@@ -94,9 +95,10 @@ const PARTIAL_FOLDER = ".partial";
 /**
  * Layout version: 2 names files by the SHA-256 of the component id, private modes; 3 makes each
  * such file a hard link of its content's file in `objects/` (see {@linkcode ContentStore}), so
- * that a content is stored once however many components hold it.
+ * that a content is stored once however many components hold it; 4 records the probe of each
+ * content from `PROBE_MIN_SIZE` (computed once for contents stored before).
  */
-const LAYOUT = 3;
+const LAYOUT = 4;
 
 /** The file name of a component's data: the SHA-256 of its id, so that no two ids share a file. */
 function fileNameOf(componentId: string): string {
@@ -243,6 +245,8 @@ export class FileStore {
     const partial = join(this.#dir, PARTIAL_FOLDER, `${token.slice(0, 16)}.part`);
     const sha1 = createHash("sha1");
     const md5 = grant.md5Base64 || contentMd5 ? createHash("md5") : undefined;
+    // The probe of a large content, taken as its bytes arrive (see `ContentStore.withProbe`).
+    const probe = grant.size >= PROBE_MIN_SIZE ? new ProbeHasher(grant.size) : undefined;
     let size = 0;
     let nextYield = fixedLength ? YIELD_BYTES : Infinity;
     let out: Deno.FsFile | undefined;
@@ -272,6 +276,7 @@ export class FileStore {
         }
         sha1.update(value);
         md5?.update(value);
+        probe?.update(value, size - value.length);
         writer.push(value);
         if (writer.pendingBytes > BEHIND_BYTES) await writer.whenBelow(BEHIND_BYTES / 2);
         if (size >= nextYield) {
@@ -297,7 +302,7 @@ export class FileStore {
       // Recorded (possibly meanwhile) in a location, or replaced by someone else: refuse now.
       this.#refuseReplacing(componentId, grant.userId, (message) => new UploadError(409, message));
       const digests = { sha1: sha1.digest("hex"), md5: md5Digest?.toString("hex") };
-      await this.#place(componentId, partial, digests.sha1, size);
+      await this.#place(componentId, partial, digests.sha1, size, probe?.digest());
       this.#record(componentId, size, digests, grant.userId);
       return digests;
     } catch (error) {
@@ -322,10 +327,10 @@ export class FileStore {
    * file moved there, or dropped when the content is stored already) and the component's file is a
    * hard link of it (a copy where the file system has no hard links).
    */
-  async #place(componentId: string, file: string, sha1: string, size: number): Promise<void> {
+  async #place(componentId: string, file: string, sha1: string, size: number, probe?: string): Promise<void> {
     const final = this.path(componentId);
     await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
-    await this.#contents.adopt(componentId, file, { sha1, size });
+    await this.#contents.adopt(componentId, file, { sha1, size, probe });
     await rm(final, { force: true });
     await linkOrCopy(this.#contents.objectPath(sha1), final);
   }
@@ -418,6 +423,19 @@ export class FileStore {
       String(sha1).toLowerCase(),
     ) as Array<{ component_id: string; stored_by: string | null }>;
     return rows.map((row) => ({ componentId: row.component_id, storedBy: row.stored_by ?? undefined }));
+  }
+
+  /**
+   * The SHA-1s of stored contents of `size` bytes with this probe digest: possibly the same content
+   * as a large file the uploader has not read whole (see `ContentStore.withProbe`).
+   */
+  candidates(size: number, probe: string): Promise<string[]> {
+    return this.#contents.withProbe(size, probe);
+  }
+
+  /** The probe digest recorded for a stored content (from `PROBE_MIN_SIZE`). */
+  probeOf(sha1: string): string | undefined {
+    return /^[0-9a-f]{40}$/i.test(sha1) ? this.#contents.content(sha1)?.probe : undefined;
   }
 
   /** Whether a content is stored (by its SHA-1), and its size. */
@@ -534,7 +552,9 @@ export class FileStore {
     const found = this.#db.prepare("SELECT version FROM file_layout").get() as { version: number } | undefined;
     if (found !== undefined && found.version >= LAYOUT) return;
     if (found === undefined || found.version < 2) await this.#migrateLayout1();
-    await this.#migrateToContents();
+    if (found === undefined || found.version < 3) await this.#migrateToContents();
+    // Layout 3 → 4: the probes of contents stored before they were kept.
+    await this.#contents.fillProbes();
     this.#db.exec("DELETE FROM file_layout");
     this.#db.prepare("INSERT INTO file_layout (version) VALUES (?)").run(LAYOUT);
   }

@@ -48,7 +48,7 @@ export interface TrackerOpenOptions {
   webUrl?: string;
   /**
    * Offer ferry's content reuse (`ferry_content_reuse` in `query_server_information`,
-   * `ferry_reuse_component_data`, `ferry_sha1` on `get_upload_metadata`). Off, the tracker answers
+   * `ferry_reuse_component_data`, `ferry_sha1` and `ferry_probe` on `get_upload_metadata`). Off, the tracker answers
    * as an ftrack site does: every file is uploaded. @default {true}
    */
   contentReuse?: boolean;
@@ -106,6 +106,11 @@ const schemas = {
     parts: z.number().int().nullish(),
     // ferry's extension: the SHA-1 of the bytes the uploader holds (see `#reuseContents`).
     ferry_sha1: z.string().regex(/^[0-9a-fA-F]{40}$/, "must be a SHA-1 (40 hex digits)").nullish(),
+    // ferry's extension: the probe of a large file (size and sampled blocks, see `#reuseContents`).
+    ferry_probe: z.object({
+      size: z.number().int().min(0),
+      digest: z.string().regex(/^[0-9a-fA-F]{40}$/, "must be a SHA-1 (40 hex digits)"),
+    }).nullish(),
   }),
   complete_multipart_upload: z.object({
     action: z.literal("complete_multipart_upload"),
@@ -183,6 +188,11 @@ export class Tracker {
    * with a `ferry_sha1`, linked before their batch runs.
    */
   #reused = new WeakMap<object, boolean>();
+  /**
+   * `get_upload_metadata` operations with a `ferry_probe` (and no `ferry_sha1`) for which a stored
+   * content readable by the caller has the same size and probe, found before their batch runs.
+   */
+  #probed = new WeakMap<object, boolean>();
   /** Multi-part uploads being joined, by upload id. */
   #completing = new Map<string, Promise<void>>();
   readonly hub = new EventHub();
@@ -497,11 +507,17 @@ export class Tracker {
    * could read it anyway: some component holding it is in no private project hidden from them, or
    * they stored it themselves. Anything else is answered "not held" and uploaded as usual (stored
    * once all the same), so a SHA-1 alone neither gives nor reveals content of a private project.
+   *
+   * A `get_upload_metadata` with a `ferry_probe` instead (a large file's size and the digest of a
+   * few sampled blocks, see `src/tracker/content_probe.ts`) is answered `ferry_candidate: true`,
+   * without an upload URL, when a stored content readable by the caller (same rule) has that size
+   * and probe: the uploader then hashes the whole file and asks again with its `ferry_sha1`.
    */
   async #reuseContents(body: unknown[], context: CallContext): Promise<void> {
     if (!this.contentReuse) return;
     const operations: object[] = [];
     const requests: Array<{ componentId: string; sha1: string }> = [];
+    const probes: Array<{ operation: object; componentId: string; size: number; digest: string }> = [];
     for (const operation of body) {
       const action = (operation as { action?: unknown } | null)?.action;
       if (action === "ferry_reuse_component_data") {
@@ -512,14 +528,40 @@ export class Tracker {
         const request = validated(schemas.get_upload_metadata, operation);
         operations.push(operation as object);
         requests.push({ componentId: request.component_id, sha1: request.ferry_sha1!.toLowerCase() });
+      } else if (action === "get_upload_metadata" && (operation as { ferry_probe?: unknown }).ferry_probe != null) {
+        const request = validated(schemas.get_upload_metadata, operation);
+        const probe = request.ferry_probe!;
+        if (probe.size !== request.file_size) {
+          throw new TrackerError(
+            "ValidationError",
+            `Cannot probe component '${request.component_id}': ferry_probe.size ${probe.size} is not its file_size ${request.file_size}`,
+          );
+        }
+        probes.push({
+          operation: operation as object,
+          componentId: request.component_id,
+          size: probe.size,
+          digest: probe.digest.toLowerCase(),
+        });
       }
     }
-    if (requests.length === 0) return;
+    if (requests.length === 0 && probes.length === 0) return;
     const userId = String(context.user.id);
     const access = this.#access(userId);
-    access.mayWrite(String((operations[0] as { action: string }).action));
-    for (const request of requests) this.#mayChangeComponent(access, request.componentId, "upload data for");
+    access.mayWrite(String((operations[0] as { action?: string } | undefined)?.action ?? "get_upload_metadata"));
+    for (const request of [...requests, ...probes]) {
+      this.#mayChangeComponent(access, request.componentId, "upload data for");
+    }
     const readable = new Map<string, boolean>();
+    for (const probe of probes) {
+      let found = false;
+      for (const sha1 of await this.files.candidates(probe.size, probe.digest)) {
+        if (!readable.has(sha1)) readable.set(sha1, this.#mayReadContent(access, sha1));
+        if ((found = readable.get(sha1)!)) break;
+      }
+      this.#probed.set(probe.operation, found);
+    }
+    if (requests.length === 0) return;
     const allowed: number[] = [];
     requests.forEach((request, index) => {
       if (!readable.has(request.sha1)) readable.set(request.sha1, this.#mayReadContent(access, request.sha1));
@@ -704,6 +746,13 @@ export class Tracker {
         if (request.ferry_sha1 != null && this.#reused.get(operation as object) === true) {
           // The tracker holds this content and linked the component to it: nothing to send.
           return { action: "get_upload_metadata", component_id: request.component_id, ferry_reused: true };
+        }
+        if (
+          request.ferry_sha1 == null && request.ferry_probe != null && this.#probed.get(operation as object) === true
+        ) {
+          // A stored content the caller may read has this size and probe: the uploader hashes the
+          // whole file and asks again with its SHA-1 (no upload URL now).
+          return { action: "get_upload_metadata", component_id: request.component_id, ferry_candidate: true };
         }
         if (request.parts != null && request.parts > 1) {
           // Refused now when the component's data is stored already (the grant itself is not used).

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Session } from "@ftrack/api";
 import { mapLimit } from "../async/map_limit.ts";
+import { HashPool } from "../fingerprint/hash_pool.ts";
 import { giveReadBuffer, takeReadBuffer, WHOLE_FILE_LIMIT } from "./_read_buffers.ts";
+import { type ContentProbe, PROBE_MIN_SIZE, probeFile } from "./content_probe.ts";
 import { offersContentReuse } from "./reuse_content.ts";
 import {
   type HeldContent,
@@ -32,13 +34,24 @@ export interface UploadFilesItem {
 
 /** What became of one file. */
 export type UploadOutcome =
-  | { kind: "uploaded"; hex: string; size: number }
+  | {
+    kind: "uploaded";
+    hex: string;
+    size: number;
+    /**
+     * A large file whose probe matched stored content that its SHA-1 then did not (a false
+     * candidate): read twice, hashed then sent.
+     */
+    probed?: true;
+  }
   | {
     kind: "reused";
     hex: string;
     size: number;
     /** Found by reading and hashing the file (else by the SHA-1 it came with). */
     hashed: boolean;
+    /** A large file found by its probe, then hashed whole (see {@linkcode uploadFiles}). */
+    probed?: true;
   };
 
 /** Options of {@linkcode uploadFiles}. */
@@ -52,20 +65,29 @@ export interface UploadFilesOptions {
   memoryBytes?: number;
   /**
    * Files up to this size are read into memory whole: hashed once, asked about, and sent from the
-   * same buffer. Larger files are streamed and asked about only with a known SHA-1.
+   * same buffer. Larger files (from `PROBE_MIN_SIZE`, 2 MiB) are asked about by their probe (size
+   * and a few sampled blocks), hashed whole only when the tracker has a candidate, else streamed.
    * @default {33554432} (32 MiB)
    */
   wholeFileLimit?: number;
+  /**
+   * Where large files found as candidates by their probe are hashed: a given pool of worker
+   * threads; `"workers"`: a pool of up to `concurrency` threads started at the first candidate and
+   * closed at the end; `"this-thread"`: read through `openFile` on this thread (a test counting
+   * reads). @default {"workers"}
+   */
+  hashLarge?: HashPool | "workers" | "this-thread";
   /** Most files asked about in one call. @default {200} */
   askBatch?: number;
   /**
    * Bytes that will be transferred, told once the files with a known SHA-1 were asked about (those
-   * the tracker holds are not counted).
+   * the tracker holds are not counted); told again with a large file's size when it must be sent
+   * after it was hashed whole (a false candidate, read twice).
    */
   onExpect?: (bytes: number) => void;
   /**
-   * Bytes done as they go: sent, or found held by the tracker after the file was read (bytes
-   * counted in `onExpect` that need no sending).
+   * Bytes done as they go: sent, hashed (a large file found as a candidate), or found held by the
+   * tracker after the file was read (bytes counted in `onExpect` that need no sending).
    */
   onProgress?: (bytes: number) => void;
   /** Each file once it is stored, uploaded or reused; awaited before that lane goes on. */
@@ -82,11 +104,18 @@ interface Pending {
   file: UploadFilesItem;
   content?: HeldContent;
   target?: UploadTarget;
+  /** A large file's probe, asked about instead of a SHA-1. */
+  probe?: ContentProbe;
+  /** The tracker has a candidate for the probe: the file is to be hashed whole and asked again. */
+  candidate?: boolean;
+  /** The SHA-1 of a large file hashed whole (after its probe found a candidate). */
+  hex?: string;
 }
 
-/** `get_upload_metadata`'s answer from a tracker that holds the content (see `ferry_sha1`). */
+/** `get_upload_metadata`'s answer from a tracker that holds the content (see `ferry_sha1`, `ferry_probe`). */
 interface Granted extends Partial<UploadTarget> {
   ferry_reused?: boolean;
+  ferry_candidate?: boolean;
 }
 
 /**
@@ -98,7 +127,13 @@ interface Granted extends Partial<UploadTarget> {
  * component to it and answers `ferry_reused` instead of a URL: nothing is sent. Files with a known
  * SHA-1 are asked about first, without being read. Other files up to `wholeFileLimit` are read once
  * into memory (at most `memoryBytes` at a time), hashed, asked about in batches, and sent from the
- * same buffer when not held. Larger files are never read just to ask: they stream as usual.
+ * same buffer when not held. Larger files are not read whole just to ask: they are asked about by
+ * their probe (`ferry_probe`: the size and the SHA-1 of four sampled 256 KiB blocks, see
+ * `content_probe.ts`), and stream as usual when the tracker has no content of that size and probe
+ * readable by the caller. When it has (a candidate), the file is hashed whole (on worker threads,
+ * see `hashLarge`) and asked about by its SHA-1: held, it is linked and read once; not held (a false
+ * candidate: same size and sampled blocks, other bytes elsewhere, which is rare) it is sent, the
+ * only case a file is read twice.
  *
  * On any other tracker (an ftrack site), the grants are asked in batches and every file is
  * uploaded, exactly as {@linkcode uploadFile} does one.
@@ -133,6 +168,7 @@ export async function uploadFiles(
     signal,
     idleTimeout,
     openFile = openForReading,
+    hashLarge = "workers",
   } = options;
   for (const [name, value] of [["concurrency", concurrency], ["askBatch", askBatch]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
@@ -150,8 +186,44 @@ export async function uploadFiles(
     outcomes.set(file.componentId, outcome);
     await onFile?.(file, outcome);
   };
+  let startedPool: HashPool | undefined;
+  /** The SHA-1 of a whole large file, hashed as `hashLarge` says; its bytes are counted as done. */
+  const hashWhole = async (file: UploadFilesItem): Promise<string> => {
+    if (hashLarge === "this-thread") return await hashThroughOpener(file, { openFile, onProgress, signal });
+    const pool = hashLarge === "workers"
+      ? (startedPool ??= new HashPool({ size: Math.min(concurrency, 2) }))
+      : hashLarge;
+    const digest = await pool.hash(file.path, { algorithm: "sha1", chunkSize: 2 * 1024 * 1024, onProgress });
+    if (digest.size !== file.size) {
+      throw new UploadError(
+        file.path,
+        `it changed while it was hashed (${file.size} bytes expected, ${digest.size} read)`,
+      );
+    }
+    return digest.hex;
+  };
   const upload = async (item: Pending) => {
     signal?.throwIfAborted();
+    if (item.candidate) {
+      // The tracker holds content of this size and probe: the whole file's SHA-1 says if it is this one.
+      const hex = await hashWhole(item.file);
+      signal?.throwIfAborted();
+      const [toSend] = await ask([{ file: item.file, hex }], true);
+      if (toSend === undefined) return;
+      onExpect?.(item.file.size);
+      const uploaded = await uploadFile(session, {
+        componentId: item.file.componentId,
+        path: item.file.path,
+        fileName: item.file.fileName,
+        onProgress,
+        signal,
+        target: toSend.target,
+        idleTimeout,
+        openFile,
+      });
+      await finish(item.file, { kind: "uploaded", hex: uploaded.hex, size: uploaded.size, probed: true });
+      return;
+    }
     const uploaded = await uploadFile(session, {
       componentId: item.file.componentId,
       path: item.file.path,
@@ -173,28 +245,40 @@ export async function uploadFiles(
     return outcomes;
   }
 
-  /** Asks for the grants of `items` (with their SHA-1 where known); returns those still to send. */
+  /**
+   * Asks for the grants of `items` (with their SHA-1 where known, else their probe); returns those
+   * still to send, and those whose probe found a candidate (`candidate`, no grant).
+   */
   const ask = async (items: Pending[], hashed: boolean): Promise<Pending[]> => {
     const answers = await session.call<Granted>(items.map((item) => {
-      const sha1 = item.content?.hex ?? item.file.sha1;
+      const sha1 = item.content?.hex ?? item.hex ?? item.file.sha1;
       return {
         action: "get_upload_metadata",
         component_id: item.file.componentId,
         file_name: item.file.fileName,
         file_size: item.content?.size ?? item.file.size,
-        ...(sha1 ? { ferry_sha1: sha1 } : {}),
+        ...(sha1 ? { ferry_sha1: sha1 } : item.probe ? { ferry_probe: item.probe } : {}),
       };
     }) as never[]);
     const toSend: Pending[] = [];
     try {
       for (const [at, item] of items.entries()) {
         const answer = answers[at];
-        const sha1 = item.content?.hex ?? item.file.sha1;
+        const sha1 = item.content?.hex ?? item.hex ?? item.file.sha1;
         if (answer?.ferry_reused === true && sha1) {
           const size = item.content?.size ?? item.file.size;
           item.content?.release();
-          if (hashed) onProgress?.(size);
-          await finish(item.file, { kind: "reused", hex: sha1, size, hashed });
+          // A large file hashed whole had its bytes counted as it was hashed.
+          if (hashed && item.hex === undefined) onProgress?.(size);
+          await finish(item.file, {
+            kind: "reused",
+            hex: sha1,
+            size,
+            hashed,
+            ...(item.hex !== undefined ? { probed: true } : {}),
+          });
+        } else if (answer?.ferry_candidate === true && !sha1 && item.probe) {
+          toSend.push({ ...item, candidate: true });
         } else {
           if (!answer?.url) {
             item.content?.release();
@@ -220,9 +304,64 @@ export async function uploadFiles(
     granted.push(...await ask(known.slice(i, i + askBatch).map((file) => ({ file })), false));
   }
   onExpect?.([...granted.map((item) => item.file), ...rest].reduce((sum, file) => sum + file.size, 0));
-  await new ReadAhead(rest, granted, { concurrency, memoryBytes, wholeFileLimit, askBatch, signal, openFile })
-    .run((items) => ask(items, true), upload);
+  try {
+    await new ReadAhead(rest, granted, { concurrency, memoryBytes, wholeFileLimit, askBatch, signal, openFile })
+      .run((items) => ask(items, true), upload);
+  } finally {
+    await startedPool?.close();
+  }
   return outcomes;
+}
+
+/** The SHA-1 of a whole file read through `openFile` on this thread, checked not to change meanwhile. */
+async function hashThroughOpener(
+  file: UploadFilesItem,
+  options: { openFile: OpenFile; onProgress?: ((bytes: number) => void) | undefined; signal?: AbortSignal | undefined },
+): Promise<string> {
+  const { openFile, onProgress, signal } = options;
+  const handle = await openFile(file.path).catch((error: NodeJS.ErrnoException) => {
+    throw new UploadError(file.path, error.code === "ENOENT" ? "it does not exist" : error.message, { cause: error });
+  });
+  try {
+    const before = await handle.stat();
+    const hash = createHash("sha1");
+    const buffer = new Uint8Array(Math.min(2 * 1024 * 1024, Math.max(before.size, 1)));
+    let position = 0;
+    while (position < before.size) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, before.size - position), position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      onProgress?.(bytesRead);
+    }
+    const after = await handle.stat();
+    if (position !== file.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+      throw new UploadError(
+        file.path,
+        `it changed while it was hashed (${file.size} bytes expected, ${position} read, ${after.size} now)`,
+      );
+    }
+    return hash.digest("hex");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A large file's probe (its sampled blocks read through `openFile`), checked against its planned size. */
+async function probeOf(file: UploadFilesItem, openFile: OpenFile): Promise<ContentProbe> {
+  const handle = await openFile(file.path).catch((error: NodeJS.ErrnoException) => {
+    throw new UploadError(file.path, error.code === "ENOENT" ? "it does not exist" : error.message, { cause: error });
+  });
+  try {
+    const { size } = await handle.stat();
+    if (size !== file.size) {
+      throw new UploadError(file.path, `it changed since it was planned (${file.size} bytes expected, ${size} now)`);
+    }
+    return await probeFile(handle, size);
+  } finally {
+    await handle.close();
+  }
 }
 
 interface ReadAheadOptions {
@@ -343,6 +482,9 @@ class ReadAhead {
             }
             const content = await this.#read(file);
             this.#batch.push({ file, content });
+          } else if (file.size >= PROBE_MIN_SIZE) {
+            // Asked about by its probe (a few sampled blocks), not read whole just to ask.
+            this.#batch.push({ file, probe: await probeOf(file, this.#options.openFile) });
           } else {
             this.#batch.push({ file });
           }

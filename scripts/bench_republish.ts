@@ -5,6 +5,9 @@
  * read) and sends the changed ones. Target: the second ≤ 10 % of the first's time. A third publish,
  * of the same frames copied to another folder under another asset (new paths and modification
  * times), shows the cost of finding content by reading and hashing it (nothing sent either).
+ * Then large files (8 × 64 MiB, above the uploader's 32 MiB whole-file limit; --quick: 2) are
+ * published, copied to another folder and published under another asset: found by their probe
+ * (size and sampled blocks), hashed whole on worker threads and linked, nothing sent.
  *
  * @module
  */
@@ -27,13 +30,14 @@ async function publish(
   plugins: ResolvedPlugin[],
   folder: string,
   asset = "beauty",
+  pattern = "beauty.####.bin",
 ): Promise<{ seconds: number; sent: number; reused: { files: number; bytes: number } }> {
   const received = running.tracker.files.receivedBytes;
   const start = performance.now();
   const { report } = await runPublish({
     request: parsePublishRequest({
       context: { path: "bench/sh010", task: "lighting" },
-      instances: [{ family: "upload", name: asset, files: [join(folder, "beauty.####.bin")] }],
+      instances: [{ family: "upload", name: asset, files: [join(folder, pattern)] }],
     }),
     session,
     plugins,
@@ -105,6 +109,32 @@ export async function benchPublishRepublish(quick: boolean): Promise<void> {
     );
     console.log(`  contents stored  ${stored} (${frames + changed} distinct)`);
     console.log(`target: second ≤ 10 % of the first`);
+
+    // Large files (plates of 4K EXR frames, movies): above the whole-file limit, found by their probe.
+    const count = quick ? 2 : 8;
+    const largeSize = 64 * 1024 * 1024;
+    const large = join(folder, "large");
+    const largeCopy = join(folder, "large_copy");
+    await mkdir(large);
+    await mkdir(largeCopy);
+    const block = new Uint8Array(largeSize);
+    for (let i = 1; i <= count; i++) {
+      for (let at = 0; at < largeSize; at += 65536) crypto.getRandomValues(block.subarray(at, at + 65536));
+      await writeFile(join(large, `plate.${String(i).padStart(4, "0")}.exr`), block);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const largeFirst = await publish(running, session, plugins, large, "plate", "plate.####.exr");
+    for (const name of await readdir(large)) await copyFile(join(large, name), join(largeCopy, name));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const largeCopied = await publish(running, session, plugins, largeCopy, "plate_copy", "plate.####.exr");
+    console.log(`publish of ${count} × 64 MiB (above the 32 MiB whole-file limit), then copied to a new folder:`);
+    console.log(`  first publish    ${largeFirst.seconds.toFixed(2).padStart(7)} s   sent ${mib(largeFirst.sent)}`);
+    console.log(
+      `  copied, new asset ${largeCopied.seconds.toFixed(2).padStart(6)} s   sent ${mib(largeCopied.sent)}, ` +
+        `reused ${largeCopied.reused.files} file(s) / ${mib(largeCopied.reused.bytes)} found by probe, hashed once   ${
+          (100 * largeCopied.seconds / largeFirst.seconds).toFixed(1)
+        } % of the first`,
+    );
   } finally {
     await rm(folder, { recursive: true, force: true });
     await rm(data, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { concreteTypes, entityType, findAttribute, isA, TrackerError } from "./schema/catalog.ts";
-import { ENTITY_TYPES } from "./schema/definitions.ts";
+import { DERIVED_TABLES, ENTITY_TYPES } from "./schema/definitions.ts";
+import { SecurityRoleRows } from "./security_roles.ts";
 import type { Attribute, EntityType } from "./schema/model.ts";
 import { type EntityStore, type Row, rowKey } from "./store/entity_store.ts";
 
@@ -25,9 +26,19 @@ export class Graph {
     thumbnailUrl: (id) => (id ? `/component/thumbnail?id=${id}` : "/img/thumbnail2.png"),
   };
   #concrete = new Map<string, Set<string>>();
+  #securityRoles: SecurityRoleRows | undefined;
 
   constructor(store: EntityStore) {
     this.store = store;
+  }
+
+  /** The rows of the derived security role types (`SecurityRole`, …): worked out from the stored roles, not stored. */
+  get #roles(): SecurityRoleRows {
+    return this.#securityRoles ??= new SecurityRoleRows(this.store.database, {
+      users: () => this.store.rows("User"),
+      userCount: () => this.store.count("User"),
+      projectExists: (id) => this.byKey("Project", id) !== undefined,
+    });
   }
 
   /** The schema of a row. */
@@ -43,6 +54,7 @@ export class Graph {
   /** The row of type `typeId` (or a subtype) with this key, if any. */
   byKey(typeId: string, key: string): Row | undefined {
     const type = entityType(typeId);
+    if (DERIVED_TABLES.has(type.table)) return this.#roles.byKey(type.id, key);
     const row = this.store.get(type.table, key);
     return row !== undefined && this.#isOf(row, typeId) ? row : undefined;
   }
@@ -50,12 +62,17 @@ export class Graph {
   /** Every row of `typeId` and its subtypes, in creation order. */
   *rowsOf(typeId: string): Generator<Row> {
     const type = entityType(typeId);
+    if (DERIVED_TABLES.has(type.table)) {
+      yield* this.#roles.rows(type.id);
+      return;
+    }
     for (const row of this.store.rows(type.table)) if (this.#isOf(row, typeId)) yield row;
   }
 
   /** Rows of `typeId` whose indexed `column` is `value`; undefined when the column has no index. */
   lookup(typeId: string, column: string, value: unknown): Row[] | undefined {
     const type = entityType(typeId);
+    if (DERIVED_TABLES.has(type.table)) return this.#roles.rows(type.id).filter((row) => row[column] === value);
     const found = this.store.lookup(type.table, column, value);
     if (found === undefined) return undefined;
     const rows: Row[] = [];

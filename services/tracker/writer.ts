@@ -4,9 +4,10 @@ import type { Graph } from "./graph.ts";
 import { customAttributeValueType } from "./graph.ts";
 import { entityType, isA, TrackerError } from "./schema/catalog.ts";
 import { checkScalar, quoteValue } from "./schema/check_scalar.ts";
-import { bareRecord, LOCATION_IDS } from "./schema/definitions.ts";
+import { bareRecord, DERIVED_TABLES, LOCATION_IDS } from "./schema/definitions.ts";
 import type { EntityType, ScalarAttribute } from "./schema/model.ts";
 import type { Access } from "./access.ts";
+import { refuseSecurityRoleWrite } from "./security_roles.ts";
 import { type Row, rowKey } from "./store/entity_store.ts";
 
 /** Who is writing: the authenticated user, for `user_id`, `created_by`, defaults and permissions. */
@@ -153,6 +154,7 @@ export class Writer {
         `Cannot create '${typeId}': it is an abstract type, create a concrete subtype.`,
       );
     }
+    if (DERIVED_TABLES.has(type.table)) refuseSecurityRoleWrite(typeId, "create");
     if (type.table === "User") this.#mayChangeUser(undefined, "create users");
     if (type.table === "CustomAttributeValue") return this.#upsertCustomAttribute(type, data, undefined);
     const { scalars, deferred } = this.#decode(type, data);
@@ -194,6 +196,7 @@ export class Writer {
   /** Updates an entity (custom attribute values are upserted); returns its row and the attributes set. */
   update(typeId: string, entityKey: unknown, data: Record<string, unknown>): { row: Row; changed: string[] } {
     const type = entityType(typeId);
+    if (DERIVED_TABLES.has(type.table)) refuseSecurityRoleWrite(typeId, "update");
     const key = readEntityKey(type, entityKey);
     if (type.table === "CustomAttributeValue") {
       const row = this.#upsertCustomAttribute(type, data, entityKey);
@@ -254,6 +257,7 @@ export class Writer {
   /** Deletes an entity and what it owns; `ValidationError` when something still needs it. */
   delete(typeId: string, entityKey: unknown): void {
     const type = entityType(typeId);
+    if (DERIVED_TABLES.has(type.table)) refuseSecurityRoleWrite(typeId, "delete");
     const key = readEntityKey(type, entityKey);
     const row = this.#graph.byKey(typeId, key);
     if (row === undefined) {
@@ -363,6 +367,7 @@ export class Writer {
             );
           }
           const target = entityType(attribute.target);
+          if (DERIVED_TABLES.has(target.table)) refuseSecurityRoleWrite(target.id, `set '${type.id}.${name}' and so`);
           const keys = raw.map((item) => referencedKey(item, target)).filter((key): key is string => key !== null);
           deferred.push((owner) => this.#setCollection(owner, attribute.target, attribute.via, keys));
           break;

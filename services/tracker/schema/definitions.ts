@@ -411,6 +411,7 @@ const workflowTypes: EntityType[] = [
       allocations: many("Appointment", "resource_id", { filter: { attribute: "type", value: "allocation" } }),
       metadata: metadata(),
       custom_attributes: customAttributes("UserCustomAttributeValue"),
+      user_security_roles: many("UserSecurityRole", "user_id"),
     },
     required: ["id", "username"],
   }),
@@ -791,7 +792,70 @@ const noteTypes: EntityType[] = [
   }),
 ];
 
+// --- security roles (read-only, derived from the tracker's own roles: see ../security_roles.ts) -------
+/**
+ * The tables whose rows are not stored but worked out from the roles the tracker keeps with its API
+ * keys: nothing is indexed or written in them; the graph answers for them.
+ */
+export const DERIVED_TABLES: ReadonlySet<string> = new Set([
+  "SecurityRole",
+  "UserSecurityRole",
+  "UserSecurityRoleProject",
+]);
+
+const securityRoleTypes: EntityType[] = [
+  type({
+    id: "SecurityRole",
+    table: "SecurityRole",
+    legacy: "role",
+    primaryKey: ["id"],
+    defaultProjections: ["id", "name"],
+    aliasFor: "Auth_Role",
+    attributes: {
+      id: id(),
+      name: str(),
+      type: str({ legacy: "typeid" }),
+      user_security_roles: many("UserSecurityRole", "security_role_id"),
+    },
+  }),
+  type({
+    id: "UserSecurityRole",
+    table: "UserSecurityRole",
+    legacy: "userrole",
+    primaryKey: ["id"],
+    defaultProjections: ["id", "user_id", "security_role_id"],
+    aliasFor: "Auth_UserRole",
+    attributes: {
+      id: id(),
+      user_id: fk("User", "userid"),
+      user: ref("User", "user_id"),
+      security_role_id: fk("SecurityRole", "roleid"),
+      security_role: ref("SecurityRole", "security_role_id", "role"),
+      is_all_projects: bool(),
+      is_all_open_projects: bool(),
+      user_security_role_projects: many("UserSecurityRoleProject", "user_security_role_id"),
+    },
+  }),
+  type({
+    id: "UserSecurityRoleProject",
+    table: "UserSecurityRoleProject",
+    legacy: "userroleproject",
+    primaryKey: ["id"],
+    defaultProjections: ["id", "user_security_role_id", "project_id"],
+    aliasFor: "UserRoleProject",
+    attributes: {
+      id: id(),
+      user_security_role_id: fk("UserSecurityRole", "user_role_id"),
+      user_security_role: ref("UserSecurityRole", "user_security_role_id", "user_role"),
+      project_id: fk("Project"),
+      project: ref("Project", "project_id"),
+    },
+  }),
+];
+
 /** Every entity type the embedded tracker serves, by schema id. */
 export const ENTITY_TYPES: ReadonlyMap<string, EntityType> = new Map(
-  [...contextTypes, ...assetTypes, ...workflowTypes, ...noteTypes].map((entity) => [entity.id, entity]),
+  [...contextTypes, ...assetTypes, ...workflowTypes, ...noteTypes, ...securityRoleTypes].map((
+    entity,
+  ) => [entity.id, entity]),
 );

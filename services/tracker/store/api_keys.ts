@@ -11,6 +11,80 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 /** A user's security role: administrator, normal user, or read-only API user. */
 export type SecurityRole = "administrator" | "user" | "read_only";
 
+/** How many times the roles or project access kept in each database changed (by this process). */
+const roleGenerations = new WeakMap<DatabaseSync, number>();
+
+/**
+ * A number that changes whenever a security role or a private-project access kept in `db` changes
+ * through {@linkcode ApiKeys} in this process: what is derived from them can be kept until it moves.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { DatabaseSync } from "node:sqlite";
+ * import { ApiKeys, roleGeneration } from "./api_keys.ts";
+ *
+ * const db = new DatabaseSync(":memory:");
+ * const keys = new ApiKeys(db);
+ * const before = roleGeneration(db);
+ * keys.setRole("user-1", "administrator");
+ * ok(roleGeneration(db) !== before);
+ * ```
+ */
+export function roleGeneration(db: DatabaseSync): number {
+  return roleGenerations.get(db) ?? 0;
+}
+
+function changedRoles(db: DatabaseSync): void {
+  roleGenerations.set(db, roleGeneration(db) + 1);
+}
+
+/** Every role other than `user` (the default) by user id, and every private-project access, as stored. */
+export interface RoleAssignments {
+  roles: Map<string, Exclude<SecurityRole, "user">>;
+  /** Project ids by user id. */
+  projects: Map<string, string[]>;
+}
+
+/**
+ * Reads the roles and private-project accesses {@linkcode ApiKeys} keeps in `db` (nothing when
+ * its tables are not made yet).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { DatabaseSync } from "node:sqlite";
+ * import { ApiKeys, readRoleAssignments } from "./api_keys.ts";
+ *
+ * const db = new DatabaseSync(":memory:");
+ * const keys = new ApiKeys(db);
+ * keys.setRole("u1", "read_only");
+ * keys.setProjectAccess("p1", "u1", true);
+ * const read = readRoleAssignments(db);
+ * ok(read.roles.get("u1") === "read_only" && read.projects.get("u1")?.[0] === "p1");
+ * ```
+ */
+export function readRoleAssignments(db: DatabaseSync): RoleAssignments {
+  const found: RoleAssignments = { roles: new Map(), projects: new Map() };
+  const made = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'project_access'").get();
+  if (made === undefined) return found;
+  for (const row of db.prepare("SELECT user_id FROM read_only_users").all() as Array<{ user_id: string }>) {
+    found.roles.set(row.user_id, "read_only");
+  }
+  for (const row of db.prepare("SELECT user_id FROM administrators").all() as Array<{ user_id: string }>) {
+    found.roles.set(row.user_id, "administrator");
+  }
+  const access = db.prepare("SELECT project_id, user_id FROM project_access ORDER BY rowid").all() as Array<
+    { project_id: string; user_id: string }
+  >;
+  for (const row of access) {
+    const projects = found.projects.get(row.user_id) ?? [];
+    projects.push(row.project_id);
+    found.projects.set(row.user_id, projects);
+  }
+  return found;
+}
+
 function hashOf(key: string): Buffer {
   return createHash("sha256").update(key, "utf8").digest();
 }
@@ -110,6 +184,7 @@ export class ApiKeys {
     this.setRole(userId, "user");
     this.#prepared("DELETE FROM project_access WHERE user_id = ?").run(userId);
     this.#session.delete(userId);
+    changedRoles(this.#db);
   }
 
   /** Grants or withdraws administration (withdrawn, the user is a normal user). */
@@ -127,6 +202,7 @@ export class ApiKeys {
     this.#prepared("DELETE FROM read_only_users WHERE user_id = ?").run(userId);
     if (role === "administrator") this.#prepared("INSERT INTO administrators (user_id) VALUES (?)").run(userId);
     if (role === "read_only") this.#prepared("INSERT INTO read_only_users (user_id) VALUES (?)").run(userId);
+    changedRoles(this.#db);
   }
 
   /** The user's security role (see {@linkcode setRole}). */
@@ -144,6 +220,7 @@ export class ApiKeys {
         userId,
       );
     } else this.#prepared("DELETE FROM project_access WHERE project_id = ? AND user_id = ?").run(projectId, userId);
+    changedRoles(this.#db);
   }
 
   /** The projects the user was given access to. */

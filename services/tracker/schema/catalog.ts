@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ENTITY_TYPES } from "./definitions.ts";
+import { DERIVED_TABLES, ENTITY_TYPES } from "./definitions.ts";
 import { pythonJsonDumps } from "./python_json.ts";
 import type { Attribute, EntityType, ScalarAttribute } from "./model.ts";
 
@@ -60,7 +60,7 @@ export function findAttribute(type: EntityType, name: string): Attribute | undef
 export function indexedColumns(table: string): string[] {
   const columns = new Set<string>();
   for (const type of ENTITY_TYPES.values()) {
-    if (type.table !== table) continue;
+    if (type.table !== table || DERIVED_TABLES.has(table)) continue;
     for (const [name, attribute] of Object.entries(type.attributes)) {
       if (attribute.kind !== "scalar") continue;
       if (attribute.format === "foreign_key" || name.endsWith("_id") || ["name", "username", "key"].includes(name)) {

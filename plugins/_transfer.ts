@@ -6,6 +6,8 @@ import type { Session } from "@ftrack/api";
 import { sessionTimeout } from "../src/tracker/open_session.ts";
 import { type HeldContent, uploadFile, type UploadTarget, WHOLE_FILE_LIMIT } from "../src/tracker/upload_file.ts";
 import { readHeldContent } from "../src/tracker/upload_files.ts";
+import { PROBE_MIN_SIZE, probeFile } from "../src/tracker/content_probe.ts";
+import { fingerprintFile } from "../src/fingerprint/fingerprint_file.ts";
 import { mapLimit } from "../src/async/map_limit.ts";
 import { pathInsideRoot } from "./_structure.ts";
 import type { ByteProgress } from "./_contract.ts";
@@ -155,6 +157,13 @@ export interface DiskFile {
 export interface Placed extends Transferred {
   /** A hard link (or copy) of content the location held already: nothing was written from the file. */
   reused: boolean;
+  /**
+   * A large file's probe, `<size>:<digest>` (see `src/tracker/content_probe.ts`): recorded as the
+   * component's `ferry_probe` metadata, by which a later publish finds the same content.
+   */
+  probe?: string;
+  /** A large file whose probe matched a file the location holds but whose SHA-1 did not: read twice. */
+  falseCandidate?: boolean;
 }
 
 /** Options of {@linkcode placeInDisk}. */
@@ -167,6 +176,8 @@ export interface PlaceInDiskOptions<F extends DiskFile = DiskFile> {
   onFile: (file: F, placed: Placed) => void | Promise<void>;
   /** Bytes of files held in memory at once (a batch). @default {67108864} (64 MiB) */
   memoryBytes?: number;
+  /** Files up to this size are read whole; larger ones are found by their probe. @default {33554432} (32 MiB) */
+  wholeFileLimit?: number;
 }
 
 /**
@@ -175,8 +186,12 @@ export interface PlaceInDiskOptions<F extends DiskFile = DiskFile> {
  * already (a file of any version the tracker records there with the same `ferry_fingerprint` that
  * the user may see, of the same size, or an earlier file of this call) becomes a hard link of it (a
  * copy where the file system has none), else it is written from the same buffer. Larger files are
- * copied while they are hashed. Files published in a location are never changed in place, which is
- * what makes a recorded fingerprint stand for the file's bytes.
+ * asked about by their probe (size and SHA-1 of a few sampled blocks, recorded as `ferry_probe`
+ * metadata of the components placed): when the location records a file with the same probe, the
+ * file is hashed whole and, if its SHA-1 is that file's, becomes a hard link of it (read once);
+ * otherwise (no candidate) it is copied while it is hashed, or (a false candidate, rare) copied
+ * after it was hashed, the only case a file is read twice. Files published in a location are never
+ * changed in place, which is what makes a recorded fingerprint stand for the file's bytes.
  */
 export async function placeInDisk<F extends DiskFile>(
   session: Session,
@@ -184,10 +199,17 @@ export async function placeInDisk<F extends DiskFile>(
   files: ReadonlyArray<F>,
   options: PlaceInDiskOptions<F>,
 ): Promise<void> {
-  const { concurrency = 4, progress, signal, onFile, memoryBytes = 64 * 1024 * 1024 } = options;
+  const {
+    concurrency = 4,
+    progress,
+    signal,
+    onFile,
+    memoryBytes = 64 * 1024 * 1024,
+    wholeFileLimit = WHOLE_FILE_LIMIT,
+  } = options;
   const { root, locationId } = target;
-  const small = files.filter((file) => file.size <= WHOLE_FILE_LIMIT);
-  const large = files.filter((file) => file.size > WHOLE_FILE_LIMIT);
+  const small = files.filter((file) => file.size <= wholeFileLimit);
+  const large = files.filter((file) => file.size > wholeFileLimit);
   /** Contents placed by this call: SHA-1 → where. */
   const placed = new Map<string, string>();
   const link = async (file: F, held: HeldContent, from: string): Promise<boolean> => {
@@ -239,11 +261,99 @@ export async function placeInDisk<F extends DiskFile>(
       for (const content of held) content.release();
     }
   }
-  await mapLimit(large, concurrency, async (file) => {
+  // Large files: their probes (a few sampled blocks each), then one question for all of them.
+  const probes = await mapLimit(large, concurrency, async (file) => {
     signal.throwIfAborted();
-    const copied = await copyHashing(file.path, root, file.relativePath, progress);
-    await onFile(file, { ...copied, resourceIdentifier: file.relativePath, reused: false });
+    if (file.size < PROBE_MIN_SIZE) return undefined;
+    const handle = await open(file.path, "r");
+    try {
+      const { digest } = await probeFile(handle, file.size);
+      return `${file.size}:${digest}`;
+    } finally {
+      await handle.close();
+    }
   });
+  const candidates = await contentByProbe(session, locationId, [
+    ...new Set(probes.filter((probe) => probe !== undefined)),
+  ]);
+  await mapLimit(large.map((file, index) => ({ file, probe: probes[index] })), concurrency, async ({ file, probe }) => {
+    signal.throwIfAborted();
+    const found = probe === undefined ? [] : candidates.get(probe) ?? [];
+    let falseCandidate = false;
+    if (found.length > 0) {
+      // The location holds a file of this size and probe: the whole file's SHA-1 says if it is this one.
+      const { hex, size } = await fingerprintFile(file.path, { onProgress: (bytes) => progress.done(bytes), signal });
+      for (const candidate of found.filter((candidate) => candidate.hex === hex)) {
+        const source = await stat(pathInsideRoot(root, candidate.resource)).catch(() => undefined);
+        if (source?.size !== size) continue;
+        const linked = await reuseInDisk(root, candidate.resource, file.relativePath).then(() => true, () => false);
+        if (!linked) continue;
+        await onFile(file, {
+          hex,
+          size,
+          resourceIdentifier: file.relativePath,
+          reused: true,
+          ...(probe ? { probe } : {}),
+        });
+        return;
+      }
+      falseCandidate = true;
+      progress.expect(file.size);
+    }
+    const copied = await copyHashing(file.path, root, file.relativePath, progress);
+    await onFile(file, {
+      ...copied,
+      resourceIdentifier: file.relativePath,
+      reused: false,
+      ...(probe && copied.size === file.size ? { probe } : {}),
+      ...(falseCandidate ? { falseCandidate } : {}),
+    });
+  });
+}
+
+/**
+ * Probe (`<size>:<digest>`) → SHA-1 and resource identifier of files the tracker records in a
+ * location with that probe (`ferry_probe` of their components), among what the session's user may see.
+ */
+async function contentByProbe(
+  session: Session,
+  locationId: string,
+  probes: readonly string[],
+): Promise<Map<string, Array<{ hex: string; resource: string }>>> {
+  const found = new Map<string, Array<{ hex: string; resource: string }>>();
+  for (let i = 0; i < probes.length; i += 100) {
+    const values = probes.slice(i, i + 100).map((probe) => `"${probe}"`).join(", ");
+    const records = (await session.query(
+      `select parent_id, value from Metadata where key is "ferry_probe" and value in (${values})`,
+    )).data as Array<{ parent_id: string; value: string }>;
+    if (records.length === 0) continue;
+    const ids = [...new Set(records.map((record) => `"${record.parent_id}"`))].join(", ");
+    const [fingerprints, locations] = await Promise.all([
+      session.query(`select parent_id, value from Metadata where key is "ferry_fingerprint" and parent_id in (${ids})`),
+      session.query(
+        `select component_id, resource_identifier from ComponentLocation where location_id is "${locationId}" and component_id in (${ids})`,
+      ),
+    ]);
+    const hexOf = new Map(
+      (fingerprints.data as Array<{ parent_id: string; value: string }>).map((
+        record,
+      ) => [record.parent_id, record.value.replace(/^sha1:/, "")]),
+    );
+    const resourceOf = new Map(
+      (locations.data as Array<{ component_id: string; resource_identifier: string | null }>).map((
+        record,
+      ) => [record.component_id, record.resource_identifier]),
+    );
+    for (const record of records) {
+      const hex = hexOf.get(record.parent_id);
+      const resource = resourceOf.get(record.parent_id);
+      if (!hex || !resource) continue;
+      const list = found.get(record.value) ?? [];
+      if (!list.some((known) => known.hex === hex)) list.push({ hex, resource });
+      found.set(record.value, list);
+    }
+  }
+  return found;
 }
 
 /**

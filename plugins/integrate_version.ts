@@ -538,7 +538,13 @@ export const IntegrateVersion = definePlugin({
         let verifiedOps: Operation[] = [];
         let verifiedFiles: PlannedFile[] = [];
         // The component's `size` and `name` (a member's frame) say the rest: no metadata repeats them.
-        const record = (file: PlannedFile, hex: string, size: number, resourceIdentifier: string) => {
+        const record = (
+          file: PlannedFile,
+          hex: string,
+          size: number,
+          resourceIdentifier: string,
+          probe?: string,
+        ) => {
           file.hex = hex;
           if (size !== file.size) {
             // The file changed since it was planned (and was sent whole as it is now).
@@ -550,6 +556,8 @@ export const IntegrateVersion = definePlugin({
               ferry_fingerprint: `sha1:${hex}`,
               ferry_origin: fileLocator(file.path),
               ferry_source: file.stamp,
+              // A large file's probe in a disk location: how a later publish finds this content (see placeInDisk).
+              ...(probe !== undefined ? { ferry_probe: probe } : {}),
             }),
             create("ComponentLocation", {
               component_id: file.componentId,
@@ -682,18 +690,20 @@ export const IntegrateVersion = definePlugin({
             // this publish) become hard links of it; the others are written (each file read once).
             progress.expect(pending.reduce((sum, file) => sum + file.size, 0));
             const byContent = { files: 0, bytes: 0 };
+            let falseCandidates = 0;
             await placeInDisk(session, { root: transferTarget.root, locationId }, pending, {
               concurrency: settings.uploadConcurrency,
               progress,
               signal,
               onFile: async (file, placed) => {
-                record(file, placed.hex, placed.size, placed.resourceIdentifier);
+                record(file, placed.hex, placed.size, placed.resourceIdentifier, placed.probe);
                 if (placed.reused) {
                   reused.files++;
                   reused.bytes += placed.size;
                   byContent.files++;
                   byContent.bytes += placed.size;
                 }
+                if (placed.falseCandidate) falseCandidates++;
                 if (verifiedFiles.length >= 100) await flush();
               },
             });
@@ -702,6 +712,12 @@ export const IntegrateVersion = definePlugin({
                 `${byContent.files} file(s), ${
                   byContent.bytes.toLocaleString("en")
                 } bytes the disk location holds already (found by content): hard links, not copied`,
+              );
+            }
+            if (falseCandidates > 0) {
+              log.info(
+                `${falseCandidates} large file(s) matched a file of the disk location by size and sampled blocks but ` +
+                  "not by SHA-1: hashed, then copied (read twice)",
               );
             }
           } else {

@@ -331,3 +331,55 @@ Deno.test({
     strictEqual(await download(running, component.id), sha1(data));
   },
 });
+
+Deno.test({
+  ...options,
+  name:
+    "IntegrateVersion to a disk location hard-links a large file copied to a new folder found by its probe; a false candidate is copied",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    await using root = await tempFolder("ferry-large-disk-");
+    const session = await openSession(running);
+    await makeShot(session);
+    const data = bytesOf(6, 32 * MiB + 4096);
+    const publishDisk = async (path: string, asset: string) => {
+      const result = await publishWith(session, {
+        context: { path: "demo/sq010/sh010", task: "lighting" },
+        location: { disk: root.path },
+        instances: [{ family: "plate", name: asset, files: [path] }],
+      }, { settings: { tools: NO_REVIEW_TOOLS } });
+      ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
+      const created = result.report.created[0] as E;
+      const [component] = (await session.query(
+        `select component_locations.resource_identifier from Component where version_id is "${created.versionId}"`,
+      )).data as E[];
+      const messages = result.report.results.flatMap((r: E) => r.records.map((record: E) => record.message as string));
+      return {
+        reused: created.reused,
+        placed: join(root.path, component.component_locations[0].resource_identifier),
+        messages,
+      };
+    };
+    const path = join(folder.path, "plate.mov");
+    await writeFile(path, data);
+    const first = await publishDisk(path, "plate");
+    deepStrictEqual(first.reused, { files: 0, bytes: 0 });
+
+    const copy = join(folder.path, "moved.mov");
+    await copyFile(path, copy);
+    const second = await publishDisk(copy, "plate_copy");
+    deepStrictEqual(second.reused, { files: 1, bytes: data.length });
+    ok(first.placed !== second.placed);
+    strictEqual((await Deno.stat(first.placed)).ino, (await Deno.stat(second.placed)).ino, "a hard link");
+
+    const twin = sameProbe(data);
+    const twinPath = join(folder.path, "twin.mov");
+    await writeFile(twinPath, twin);
+    const third = await publishDisk(twinPath, "plate_twin");
+    deepStrictEqual(third.reused, { files: 0, bytes: 0 });
+    ok((await Deno.stat(third.placed)).ino !== (await Deno.stat(first.placed)).ino);
+    strictEqual(sha1(await Deno.readFile(third.placed)), sha1(twin), "the false candidate's own bytes");
+    ok(third.messages.some((message: string) => message.includes("read twice")), third.messages.join(" | "));
+  },
+});

@@ -36,7 +36,10 @@ export function offersContentReuse(session: Session): boolean {
  * links content only when the caller could read it anyway (some component holding it is in no
  * private project hidden from them, or they stored it); other content is answered "not reused",
  * exactly as content it does not hold, and must be uploaded. `uploadFiles` asks the same question
- * inside the upload grant (`get_upload_metadata` with `ferry_sha1`).
+ * inside the upload grant (`get_upload_metadata` with `ferry_sha1`), and for a large file it has not
+ * read whole first asks by its probe (`ferry_probe`: size and the digest of four sampled blocks, see
+ * `content_probe.ts`), which the tracker answers `ferry_candidate` under the same rule; a probe
+ * only says which file is worth hashing, never links anything.
  */
 export async function reuseContent(
   session: Session,

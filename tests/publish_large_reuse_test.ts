@@ -188,6 +188,29 @@ Deno.test({
 
 Deno.test({
   ...options,
+  name: "uploadFiles() sends a large content given twice in one call once: the second copy waits, then is linked",
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using folder = await tempFolder();
+    const session = await openSession(running);
+    await makeShot(session);
+    const data = bytesOf(7, SIZE);
+    const items = [
+      await largeItem(session, folder.path, "a", data),
+      await largeItem(session, folder.path, "b", data),
+      await largeItem(session, folder.path, "c", bytesOf(8, SIZE)),
+    ];
+    const { openFile, read } = countingReader();
+    const outcomes = await uploadFiles(session, items, { ...LARGE, openFile });
+    deepStrictEqual(items.map((item) => outcomes.get(item.componentId)?.kind), ["uploaded", "reused", "uploaded"]);
+    strictEqual(running.tracker.files.receivedBytes, 2 * SIZE, "the repeated content is sent once");
+    for (const item of items) strictEqual(read.get(item.path), PROBE_READ + SIZE, `${item.fileName} read once`);
+    strictEqual(await download(running, items[1]!.componentId), sha1(data));
+  },
+});
+
+Deno.test({
+  ...options,
   name: "uploadFiles() hashes candidates on worker threads by default and links many large copies at once",
   fn: async () => {
     await using running = await memoryTracker();

@@ -313,6 +313,12 @@ export async function uploadFiles(
   return outcomes;
 }
 
+/** What files of one content share in a run: the SHA-1 of bytes held, else a large file's probe. */
+function keyOf(item: Pending): string | undefined {
+  if (item.content !== undefined) return item.content.hex;
+  return item.probe === undefined ? undefined : `probe:${item.probe.size}:${item.probe.digest}`;
+}
+
 /** The SHA-1 of a whole file read through `openFile` on this thread, checked not to change meanwhile. */
 async function hashThroughOpener(
   file: UploadFilesItem,
@@ -385,8 +391,9 @@ class ReadAhead {
   #options: ReadAheadOptions;
   #batch: Pending[] = [];
   /**
-   * Contents (by SHA-1) met in this run and not yet stored: later files with the same bytes (the
-   * black frames of a plate) wait here until the first is, then are asked about again and linked.
+   * Contents (by SHA-1, or by probe for large files) met in this run and not yet stored: later
+   * files with the same bytes (the black frames of a plate, a movie given twice) wait here until
+   * the first is, then are asked about again and linked.
    */
   #duplicates = new Map<string, Pending[]>();
   #held = 0;
@@ -426,7 +433,7 @@ class ReadAhead {
     const askNow = async (items: Pending[]) => {
       const first: Pending[] = [];
       for (const item of items) {
-        const hex = item.content?.hex;
+        const hex = keyOf(item);
         const waiting = hex === undefined ? undefined : this.#duplicates.get(hex);
         if (waiting) waiting.push(item);
         else {
@@ -438,9 +445,9 @@ class ReadAhead {
       this.#ready.push(...toSend);
       this.#wake();
       // Contents the tracker holds already: their duplicates are asked about at once.
-      const sending = new Set(toSend.map((item) => item.content?.hex));
+      const sending = new Set(toSend.map(keyOf));
       for (const item of first) {
-        const hex = item.content?.hex;
+        const hex = keyOf(item);
         if (hex !== undefined && !sending.has(hex)) await stored(hex);
       }
     };
@@ -519,7 +526,8 @@ class ReadAhead {
           busy++;
           try {
             await upload(item);
-            if (item.content !== undefined) await stored(item.content.hex);
+            const key = keyOf(item);
+            if (key !== undefined) await stored(key);
           } finally {
             busy--;
           }

@@ -16,6 +16,11 @@ import { EAGER_TOPIC, startProcessor } from "../services/processor/processor.ts"
 import { defineHandler } from "../services/processor/define_handler.ts";
 import { discoverActions } from "../services/processor/handlers/discover_actions.ts";
 import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
+import {
+  securityRolesOf,
+  serverActionsSettings,
+  userSecurityRoles,
+} from "../services/processor/handlers/_server_actions.ts";
 
 interface Reply {
   topic: string;
@@ -44,11 +49,8 @@ Deno.test({
     const shot = await makeShot(session, "alpha");
     await makeShot(session, "beta");
     const artist = running.tracker.addUser({ username: "artist" });
+    // An administrator of the tracker (not the services' API user): its role is read from the tracker, no setting.
     const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
-    // The embedded tracker does not tell security roles through its API: the settings give them.
-    await store.setSettings("production", {
-      handlers: { "server-actions": { userRoles: { supervisor: ["Administrator"] } } },
-    });
     await using _services = await startServices(running, store);
     // The web UI's users (the services' own credentials share one socket in this process).
     const admin = await openSession(running, { eventHub: true, apiUser: "supervisor", apiKey: supervisor.apiKey });
@@ -107,6 +109,36 @@ Deno.test({
         selection: [{ entityId: shot.project.id, entityType: "show" }],
       });
       deepStrictEqual(off.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.users"]);
+
+      // A role changed on the tracker counts at the next discovery: the artist made an administrator.
+      const fromBeta = { selection: [{ entityId: beta.id, entityType: "show" }] };
+      running.tracker.setRole("artist", "administrator");
+      deepStrictEqual(
+        (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
+        [
+          "ferry.sync.project",
+          "ferry.sync.users",
+        ],
+      );
+      running.tracker.setRole("artist", "user");
+      deepStrictEqual(
+        (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
+        [
+          "ferry.sync.project",
+        ],
+      );
+      // The settings' userRoles still add a role the tracker does not give.
+      await store.setSettings("production", {
+        handlers: { "server-actions": { userRoles: { artist: ["Administrator"] } } },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
+      deepStrictEqual(
+        (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
+        [
+          "ferry.sync.project",
+          "ferry.sync.users",
+        ],
+      );
     } finally {
       admin.eventHub.disconnect();
       artistHub.eventHub.disconnect();
@@ -127,9 +159,6 @@ Deno.test({
     const shot = await makeShot(session, "gamma");
     const artist = running.tracker.addUser({ username: "artist" });
     const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
-    await store.setSettings("production", {
-      handlers: { "server-actions": { userRoles: { supervisor: ["administrator"] } } },
-    });
     await using _services = await startServices(running, store);
     const admin = await openSession(running, { eventHub: true, apiUser: "supervisor", apiKey: supervisor.apiKey });
     const artistHub = await openSession(running, { eventHub: true, apiUser: "artist", apiKey: artist.apiKey });
@@ -311,4 +340,29 @@ Deno.test({
       ui.eventHub.disconnect();
     }
   },
+});
+
+Deno.test("securityRolesOf() reads the embedded tracker's roles as on an ftrack site, and follows their changes", async () => {
+  await using running = await memoryTracker();
+  const session = await openSession(running);
+  const settings = serverActionsSettings({ userRoles: { viewer: ["Supervisor"] } });
+  running.tracker.addUser({ username: "boss" }, { role: "administrator" });
+  running.tracker.addUser({ username: "artist" });
+  running.tracker.addUser({ username: "viewer" }, { role: "read_only" });
+  deepStrictEqual([...await securityRolesOf(session, "boss", settings)], ["administrator"]);
+  deepStrictEqual([...await securityRolesOf(session, "artist", settings)], ["user"]);
+  deepStrictEqual([...await securityRolesOf(session, "viewer", settings)].sort(), ["read only", "supervisor"]);
+  // Private-project access is the same role on those projects: nothing more there.
+  const schema = (await session.query("select id from ProjectSchema")).data[0]!;
+  const secret = (await session.create("Project", {
+    name: "secret",
+    full_name: "secret",
+    project_schema_id: schema.id,
+    is_private: true,
+  })).data;
+  running.tracker.setProjectAccess("secret", "artist", true);
+  const roles = await userSecurityRoles(session, "artist", settings);
+  deepStrictEqual([[...roles.all], [...roles.byProject]], [["user"], [[secret.id, new Set(["user"])]]]);
+  running.tracker.setRole("artist", "administrator");
+  deepStrictEqual([...await securityRolesOf(session, "artist", settings, { projectId: secret.id })], ["administrator"]);
 });

@@ -33,8 +33,9 @@ export const ServerActionsSettingsSchema = z.object({
   /** "ferry – Sync users to pipeline": administrators only by default. */
   syncUsers: z.object({ enabled: z.boolean().default(true), roles: Roles.default(["Administrator"]) }).prefault({}),
   /**
-   * Security roles by username, added to those the tracker tells (`User.user_security_roles`). A
-   * tracker that does not tell them (the embedded tracker) gives a user only these.
+   * Security roles by username, added to those the tracker tells (`User.user_security_roles`, on
+   * an ftrack site and on the embedded tracker), on every project: an override, for a role the
+   * tracker does not give someone. A tracker that does not tell roles gives a user only these.
    */
   userRoles: z.record(z.string(), Roles).default({}),
 });
@@ -61,35 +62,88 @@ export function serverActionsSettings(raw: unknown): ServerActionsSettings {
   return parsed.data;
 }
 
-/** Sessions whose tracker has no `User.user_security_roles` (the embedded tracker): asked once. */
+/** Sessions whose tracker has no `User.user_security_roles` (an embedded tracker before ferry had them): asked once. */
 const withoutRoles = new WeakSet<object>();
 
 /**
- * The security roles of a tracker user (lower-case): what the tracker tells
- * (`user_security_roles.security_role.name`, as ayon-ftrack reads them) plus the settings'
- * `userRoles` for the username. The session's own API user (the service's) counts as an
- * administrator: whoever holds its key can do through the API all that an action does.
+ * A tracker user's security roles (lower-case): `all` those for every open project, `byProject`
+ * those given for some projects only (`is_all_projects` false, `user_security_role_projects`).
  */
-export async function securityRolesOf(
+export interface UserSecurityRoles {
+  all: Set<string>;
+  byProject: Map<string, Set<string>>;
+}
+
+type RoleRow = {
+  security_role?: { name?: unknown };
+  is_all_projects?: unknown;
+  user_security_role_projects?: Array<{ project_id?: unknown }>;
+};
+
+/**
+ * Reads a tracker user's security roles as ayon-ftrack does
+ * (`User.user_security_roles.security_role.name`, `is_all_projects`,
+ * `user_security_role_projects`), on an ftrack site and on the embedded tracker alike, plus the
+ * settings' `userRoles` for the username (an override: they count on every project). The
+ * session's own API user (the service's) counts as an administrator: whoever holds its key can do
+ * through the API all that an action does. A tracker without `user_security_roles` gives the
+ * settings' roles alone.
+ */
+export async function userSecurityRoles(
   session: Session,
   username: string,
   settings: ServerActionsSettings,
-): Promise<Set<string>> {
-  const roles = new Set((settings.userRoles[username] ?? []).map((role) => role.toLowerCase()));
-  if (username !== "" && username === (session as { apiUser?: unknown }).apiUser) roles.add("administrator");
-  if (withoutRoles.has(session)) return roles;
+): Promise<UserSecurityRoles> {
+  const found: UserSecurityRoles = {
+    all: new Set((settings.userRoles[username] ?? []).map((role) => role.toLowerCase())),
+    byProject: new Map(),
+  };
+  if (username !== "" && username === (session as { apiUser?: unknown }).apiUser) found.all.add("administrator");
+  if (withoutRoles.has(session)) return found;
   try {
     const user = (await session.query(
-      `select user_security_roles.security_role.name from User where username is "${username.replace(/["\\]/g, "")}"`,
-    )).data[0] as { user_security_roles?: Array<{ security_role?: { name?: unknown } }> } | undefined;
+      "select user_security_roles.security_role.name, user_security_roles.is_all_projects, " +
+        "user_security_roles.user_security_role_projects.project_id " +
+        `from User where username is "${username.replace(/["\\]/g, "")}"`,
+    )).data[0] as { user_security_roles?: RoleRow[] } | undefined;
     for (const role of user?.user_security_roles ?? []) {
-      if (typeof role.security_role?.name === "string") roles.add(role.security_role.name.toLowerCase());
+      if (typeof role.security_role?.name !== "string") continue;
+      const name = role.security_role.name.toLowerCase();
+      // ftrack's API leaves is_all_projects out of a role for every project on some versions: only false limits it.
+      if (role.is_all_projects !== false) {
+        found.all.add(name);
+        continue;
+      }
+      for (const link of role.user_security_role_projects ?? []) {
+        if (typeof link.project_id !== "string") continue;
+        const names = found.byProject.get(link.project_id) ?? new Set();
+        found.byProject.set(link.project_id, names.add(name));
+      }
     }
   } catch (error) {
     if (!/user_security_roles/.test((error as Error).message)) throw error;
     withoutRoles.add(session);
   }
-  return roles;
+  return found;
+}
+
+/** The roles a user has on a project (those for every project and those given for it), or everywhere (no project). */
+export function rolesIn(roles: UserSecurityRoles, projectId?: string): Set<string> {
+  const onProject = projectId === undefined ? undefined : roles.byProject.get(projectId);
+  return onProject === undefined ? new Set(roles.all) : new Set([...roles.all, ...onProject]);
+}
+
+/**
+ * The security roles of a tracker user (lower-case) on a project, or for every project when none
+ * is given: see {@linkcode userSecurityRoles}.
+ */
+export async function securityRolesOf(
+  session: Session,
+  username: string,
+  settings: ServerActionsSettings,
+  options: { projectId?: string } = {},
+): Promise<Set<string>> {
+  return rolesIn(await userSecurityRoles(session, username, settings), options.projectId);
 }
 
 /** Whether a user with `roles` may see and launch an action allowed to `allowed` (empty: everyone). */

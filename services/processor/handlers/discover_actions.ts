@@ -11,12 +11,13 @@ import {
   allowed,
   projectOfSelection,
   replyTo,
-  securityRolesOf,
+  rolesIn,
   SERVER_ACTIONS_SETTINGS_KEY,
   serverActionsSettings,
   sourceUser,
   SYNC_ACTION,
   SYNC_USERS_ACTION,
+  userSecurityRoles,
 } from "./_server_actions.ts";
 
 /** One entry of ftrack's Actions menu, as a discovery reply carries it. */
@@ -33,11 +34,14 @@ export const ACTIONS_LABEL = "ferry";
 
 /**
  * Answers `ftrack.action.discover` from ftrack's web UI with ferry's server actions: "ferry –
- * Sync to pipeline" when the selection lies in one project (project, shots, tasks, versions;
- * the whole project is synced) whose settings leave the sync on, and "ferry – Sync users to pipeline" for the roles the settings
- * allow (administrators by default). Nothing is answered when no action fits, when the event
- * hub's user is unknown, or when the discovery is older than `discoverMaxAgeSeconds` (30 s) by
- * the time the processor handles it: the asker has gone.
+ * Sync to pipeline" when the selection lies in one project (project, shots, tasks, versions; the
+ * whole project is synced) whose settings leave the sync on, to users with a role `sync.roles`
+ * allows there (everyone by default; a role given for some projects only counts on them), and
+ * "ferry – Sync users to pipeline" to users with a site-wide role `syncUsers.roles` allows
+ * (administrators by default). Roles are the tracker's (`User.user_security_roles`, on an ftrack
+ * site and on the embedded tracker) plus the settings' `userRoles`. Nothing is answered when no
+ * action fits, when the event hub's user is unknown, or when the discovery is older than
+ * `discoverMaxAgeSeconds` (30 s) by the time the processor handles it: the asker has gone.
  */
 export const discoverActions = defineHandler({
   name: "discover-actions",
@@ -54,14 +58,22 @@ export const discoverActions = defineHandler({
     const source = event.source as { id?: unknown } | undefined;
     const { username } = sourceUser(event);
     if (typeof source?.id !== "string" || !username) return;
-    const roles = await securityRolesOf(context.session, username, settings);
+    const roles = await userSecurityRoles(context.session, username, settings);
     const data = (event.data ?? {}) as { selection?: unknown };
     const items: ActionItem[] = [];
-    if (settings.sync.enabled && allowed(roles, settings.sync.roles)) {
+    // A role given for some projects only counts on them: the sync's check waits for the selection's project.
+    const mayEverSync = allowed(
+      new Set([...roles.all, ...[...roles.byProject.values()].flatMap((names) => [...names])]),
+      settings.sync.roles,
+    );
+    if (settings.sync.enabled && mayEverSync) {
       const project = await projectOfSelection(context.session, data.selection);
       // Not offered where the processor would not run it: the services or the sync off for the project.
       const projectSettings = project && await context.store.getSettings(context.variant, { project: project.name });
-      if (project && projectSettings?.enabled && projectSettings.handlers[SYNC_SETTINGS_KEY]?.enabled !== false) {
+      if (
+        project && allowed(rolesIn(roles, project.id), settings.sync.roles) && projectSettings?.enabled &&
+        projectSettings.handlers[SYNC_SETTINGS_KEY]?.enabled !== false
+      ) {
         items.push({
           label: ACTIONS_LABEL,
           variant: "– Sync to pipeline",
@@ -71,7 +83,8 @@ export const discoverActions = defineHandler({
         });
       }
     }
-    if (settings.syncUsers.enabled && allowed(roles, settings.syncUsers.roles)) {
+    // The users' sync concerns the whole site: roles for every project only.
+    if (settings.syncUsers.enabled && allowed(rolesIn(roles), settings.syncUsers.roles)) {
       items.push({
         label: ACTIONS_LABEL,
         variant: "– Sync users to pipeline",

@@ -36,6 +36,17 @@ Handlers: ferry's own (services/processor/handlers), the folders of FERRY_HANDLE
 by '${delimiter}') and --handlers, and the handler archives of the variant ('deno task handlers add').
 Modules starting with '_' are skipped; one that fails to load is reported and skipped.
 
+Server actions: ferry's handlers answer ftrack's Actions menu ('ftrack.action.discover') with
+"ferry – Sync to pipeline" (a selection in one project) and "ferry – Sync users to pipeline"
+(administrators), by the asking user's security roles (User.user_security_roles, on an ftrack site
+and on the embedded tracker; settings handlers.server-actions: sync.roles, syncUsers.roles,
+userRoles to add roles) and run them when launched ('ftrack.action.launch'), replying when done
+with a tracker Job showing the report. A discovery is answered in its turn, or ahead of it while
+a job has run longer than --eager-after-ms (a full sync): claimed once across processors (a
+'processor.eager' event), so it is answered once. One older than
+handlers.server-actions.discoverMaxAgeSeconds (30 s) when reached is not answered: the asker
+has gone.
+
 Options:
   --store <where>        SQLite file or postgres:// URL (default: FERRY_STORE, else $FERRY_HOME/store.db)
   --variant <name>       settings variant (default: FERRY_VARIANT, else production)
@@ -44,6 +55,8 @@ Options:
   --no-builtin           leave out ferry's own handlers
   --sender <name>        service name written on the jobs (default: processor@<host>)
   --poll-ms <n>          longest pause between looks at an empty queue (default 20)
+  --eager-after-ms <n>   how long a job runs before action discoveries are answered ahead of
+                         their turn (default 250)
   --log-level <level>    debug | info | warn | error (default info)
   --json-log             log JSON lines
   -h, --help             show this help
@@ -68,6 +81,7 @@ const FlagsSchema = z.object({
   "no-builtin": z.boolean().default(false),
   sender: z.string().min(1).optional(),
   "poll-ms": z.coerce.number().int().min(1).max(10_000).default(20),
+  "eager-after-ms": z.coerce.number().int().min(0).max(600_000).default(250),
   "log-level": z.enum(["debug", "info", "warn", "error"]).default("info"),
   "json-log": z.boolean().default(false),
   help: z.boolean().default(false),
@@ -84,6 +98,7 @@ export async function main(args: string[]): Promise<number> {
       "no-builtin": { type: "boolean" },
       sender: { type: "string" },
       "poll-ms": { type: "string" },
+      "eager-after-ms": { type: "string" },
     },
     schema: FlagsSchema,
     usage: USAGE,
@@ -129,6 +144,7 @@ export async function main(args: string[]): Promise<number> {
       sender: flags.sender,
       log,
       pollMs: flags["poll-ms"],
+      eagerAfterMs: flags["eager-after-ms"],
     });
     const startedAt = new Date().toISOString();
     const schemaVersion = await store.schemaVersion();

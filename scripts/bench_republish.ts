@@ -7,7 +7,8 @@
  * times), shows the cost of finding content by reading and hashing it (nothing sent either).
  * Then large files (8 × 64 MiB, above the uploader's 32 MiB whole-file limit; --quick: 2) are
  * published, copied to another folder and published under another asset: found by their probe
- * (size and sampled blocks), hashed whole on worker threads and linked, nothing sent.
+ * (size and sampled blocks), hashed whole on worker threads and linked, nothing sent; then the same
+ * into a disk location (hard links, nothing written).
  *
  * @module
  */
@@ -31,12 +32,14 @@ async function publish(
   folder: string,
   asset = "beauty",
   pattern = "beauty.####.bin",
+  disk?: string,
 ): Promise<{ seconds: number; sent: number; reused: { files: number; bytes: number } }> {
   const received = running.tracker.files.receivedBytes;
   const start = performance.now();
   const { report } = await runPublish({
     request: parsePublishRequest({
       context: { path: "bench/sh010", task: "lighting" },
+      ...(disk !== undefined ? { location: { disk } } : {}),
       instances: [{ family: "upload", name: asset, files: [join(folder, pattern)] }],
     }),
     session,
@@ -134,6 +137,25 @@ export async function benchPublishRepublish(quick: boolean): Promise<void> {
         `reused ${largeCopied.reused.files} file(s) / ${mib(largeCopied.reused.bytes)} found by probe, hashed once   ${
           (100 * largeCopied.seconds / largeFirst.seconds).toFixed(1)
         } % of the first`,
+    );
+    // The same into a disk location: hard links of what it holds, found by probe.
+    const disk = join(folder, "disk");
+    await mkdir(disk);
+    const diskFirst = await publish(running, session, plugins, large, "plate_disk", "plate.####.exr", disk);
+    const diskCopied = await publish(running, session, plugins, largeCopy, "plate_disk_copy", "plate.####.exr", disk);
+    const total = count * largeSize;
+    console.log(`the same into a disk location:`);
+    console.log(
+      `  first publish    ${diskFirst.seconds.toFixed(2).padStart(7)} s   written ${
+        mib(total - diskFirst.reused.bytes)
+      }`,
+    );
+    console.log(
+      `  copied, new asset ${diskCopied.seconds.toFixed(2).padStart(6)} s   written ${
+        mib(total - diskCopied.reused.bytes)
+      }, hard-linked ${diskCopied.reused.files} file(s) / ${
+        mib(diskCopied.reused.bytes)
+      } found by probe, hashed once   ${(100 * diskCopied.seconds / diskFirst.seconds).toFixed(1)} % of the first`,
     );
   } finally {
     await rm(folder, { recursive: true, force: true });

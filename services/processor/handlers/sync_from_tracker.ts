@@ -20,6 +20,7 @@ import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
 import type { HubEvent } from "../../../src/events/event.ts";
 import {
   allowed,
+  projectOfSelection,
   replyTo,
   securityRolesOf,
   SERVER_ACTIONS_SETTINGS_KEY,
@@ -165,6 +166,8 @@ async function launched(
   action: {
     what: string;
     roles: (settings: ReturnType<typeof serverActionsSettings>) => string[];
+    /** Whether roles given for the selection's project only count (as in the discovery). */
+    projectRoles?: boolean;
     run: () => Promise<SyncReport>;
   },
 ): Promise<void> {
@@ -175,7 +178,9 @@ async function launched(
     );
   const settings = serverActionsSettings(context.projectSettings.handlers[SERVER_ACTIONS_SETTINGS_KEY]);
   const user = sourceUser(event);
-  const roles = await securityRolesOf(context.session, user.username, settings);
+  const selection = (event.data as { selection?: unknown } | undefined)?.selection;
+  const projectId = action.projectRoles ? (await projectOfSelection(context.session, selection))?.id : undefined;
+  const roles = await securityRolesOf(context.session, user.username, settings, { projectId });
   if (!allowed(roles, action.roles(settings))) {
     const message = `${action.what}: '${user.username}' may not launch it (roles allowed: ${
       action.roles(settings).join(", ")
@@ -243,6 +248,7 @@ export const syncAction = defineHandler({
     launched(event, context, {
       what: "Sync to pipeline",
       roles: (settings) => settings.sync.roles,
+      projectRoles: true,
       run: () => runFull(event, context, "sync action"),
     }),
 });

@@ -2,6 +2,14 @@
  * The probe of a large file's content: its size and the SHA-1 of a few sampled blocks, a cheap
  * way to find stored content that may be the same before reading a whole file (see `uploadFiles`).
  *
+ * Why these blocks: the start holds a file's header (an EXR header and its offset table, a
+ * movie's first atoms), the end what is written last (a movie's index, an EXR's last tiles), and
+ * two blocks evenly between sample the image data, which frames of one shot do not share even when
+ * their headers and black borders match (start and end alone would find many false candidates in
+ * a plate). 256 KiB each keeps the cost at 1 MiB per file (about 1.5 % of a 64 MiB frame) where
+ * reading is what costs (network storage); the size, part of the probe, tells most other files
+ * apart already. A probe only says which file is worth hashing whole: the SHA-1 decides.
+ *
  * @module
  */
 import { createHash, type Hash } from "node:crypto";

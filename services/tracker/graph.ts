@@ -72,7 +72,7 @@ export class Graph {
   /** Rows of `typeId` whose indexed `column` is `value`; undefined when the column has no index. */
   lookup(typeId: string, column: string, value: unknown): Row[] | undefined {
     const type = entityType(typeId);
-    if (DERIVED_TABLES.has(type.table)) return this.#roles.rows(type.id).filter((row) => row[column] === value);
+    if (DERIVED_TABLES.has(type.table)) return this.#roles.lookup(type.id, column, value);
     const found = this.store.lookup(type.table, column, value);
     if (found === undefined) return undefined;
     const rows: Row[] = [];

@@ -88,6 +88,8 @@ interface Snapshot {
   version: string;
   byType: Map<string, Row[]>;
   byId: Map<string, Row>;
+  /** Rows by type, column and value, made on first use (`User.user_security_roles` of many users). */
+  indexes: Map<string, Map<unknown, Row[]>>;
 }
 
 /**
@@ -130,6 +132,24 @@ export class SecurityRoleRows {
   /** Every row of one of the three types, in a stable order (accesses to deleted projects left out). */
   rows(typeId: string): Row[] {
     const rows = this.#current().byType.get(typeId) ?? [];
+    return typeId === "UserSecurityRoleProject" ? rows.filter((row) => this.#shown(row)) : rows;
+  }
+
+  /** The rows of one of the three types whose `column` is `value`, in the order of {@linkcode rows}. */
+  lookup(typeId: string, column: string, value: unknown): Row[] {
+    const snapshot = this.#current();
+    const key = `${typeId}\0${column}`;
+    let index = snapshot.indexes.get(key);
+    if (index === undefined) {
+      index = new Map();
+      for (const row of snapshot.byType.get(typeId) ?? []) {
+        const rows = index.get(row[column]) ?? [];
+        rows.push(row);
+        index.set(row[column], rows);
+      }
+      snapshot.indexes.set(key, index);
+    }
+    const rows = index.get(value) ?? [];
     return typeId === "UserSecurityRoleProject" ? rows.filter((row) => this.#shown(row)) : rows;
   }
 
@@ -198,6 +218,6 @@ export class SecurityRoleRows {
         });
       }
     }
-    return { version, byType, byId };
+    return { version, byType, byId, indexes: new Map() };
   }
 }

@@ -4,7 +4,7 @@
  * has a candidate, and sends it only when the candidate is not the same content. "Large" is lowered
  * here (`wholeFileLimit`) so that 4 MiB files stand for plates of 64 MiB frames.
  */
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -404,5 +404,32 @@ Deno.test({
     ok((await Deno.stat(third.placed)).ino !== (await Deno.stat(first.placed)).ino);
     strictEqual(sha1(await Deno.readFile(third.placed)), sha1(twin), "the false candidate's own bytes");
     ok(third.messages.some((message: string) => message.includes("read twice")), third.messages.join(" | "));
+  },
+});
+
+Deno.test({
+  ...options,
+  name: "get_upload_metadata refuses a ferry_probe whose size is not the file_size, or whose digest is not a SHA-1",
+  fn: async () => {
+    await using running = await memoryTracker();
+    const session = await openSession(running);
+    await makeShot(session);
+    const componentId = await newComponent(session, "asked");
+    const ask = (probe: unknown) =>
+      session.call<E>([{
+        action: "get_upload_metadata",
+        component_id: componentId,
+        file_name: "a.exr",
+        file_size: SIZE,
+        ferry_probe: probe,
+      }] as never[]);
+    await rejects(
+      ask({ size: SIZE + 1, digest: "0".repeat(40) }),
+      (error: Error) => /ferry_probe\.size 4194305 is not its file_size 4194304/.test(error.message),
+    );
+    await rejects(ask({ size: SIZE, digest: "probe" }), (error: Error) => /SHA-1/.test(error.message));
+    // A probe nothing matches: an upload URL, as usual.
+    const [answer] = await ask({ size: SIZE, digest: "0".repeat(40) });
+    ok(answer.url && answer.ferry_candidate === undefined);
   },
 });

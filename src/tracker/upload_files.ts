@@ -193,7 +193,15 @@ export async function uploadFiles(
     const pool = hashLarge === "workers"
       ? (startedPool ??= new HashPool({ size: Math.min(concurrency, 2) }))
       : hashLarge;
-    const digest = await pool.hash(file.path, { algorithm: "sha1", chunkSize: 2 * 1024 * 1024, onProgress });
+    const hashing = pool.hash(file.path, { algorithm: "sha1", chunkSize: 2 * 1024 * 1024, onProgress });
+    // An abort does not wait for a large file's hashing to end (a pool started here is closed then).
+    const aborted = signal === undefined ? undefined : new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    aborted?.catch(() => {});
+    hashing.catch(() => {});
+    const digest = await (aborted === undefined ? hashing : Promise.race([hashing, aborted]));
     if (digest.size !== file.size) {
       throw new UploadError(
         file.path,

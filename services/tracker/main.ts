@@ -66,7 +66,8 @@ is refused every write (create, update, delete, uploads, encode_media) with ftra
 A private project (Project.is_private) is seen only by administrators and the users given access
 with 'project access <project> <username>' (the project by name or id; --revoke takes it back), and
 by whoever made it private: others do not see it or anything in it in queries, searches, events or
-downloads, and cannot write to it.
+downloads, and cannot write to it. Clients read the roles as on ftrack (User.user_security_roles:
+"Administrator", "User", "Read Only"; read-only through the API).
 
 ${
   exitCodesHelp({

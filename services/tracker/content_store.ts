@@ -142,6 +142,14 @@ export class ContentStore {
     return rows.map((row) => row.sha1);
   }
 
+  /** How many contents from `PROBE_MIN_SIZE` have no probe yet (see {@linkcode fillProbes}). */
+  missingProbes(): number {
+    const row = this.#prepare("SELECT count(*) AS n FROM contents WHERE size >= ? AND probe IS NULL").get(
+      PROBE_MIN_SIZE,
+    ) as { n: number };
+    return Number(row.n);
+  }
+
   /**
    * Computes the probes of all contents from `PROBE_MIN_SIZE` stored without one (contents stored
    * before probes were kept); returns how many. Run once by the data folder's layout step.

@@ -185,7 +185,9 @@ Deno.test("ContentStore.withProbe() and fillProbes() compute the probes of conte
   deepStrictEqual(await f.store.withProbe(PROBE_MIN_SIZE, probeOfBytes(contents[1]!)), [hexOf(contents[1]!)]);
   strictEqual(f.store.content(hexOf(contents[0]!))?.probe, probeOfBytes(contents[0]!));
   strictEqual(f.store.content(hexOf(contents[2]!))?.probe, undefined, "another size is left for later");
+  strictEqual(f.store.missingProbes(), 1);
   strictEqual(await f.store.fillProbes(), 1);
+  strictEqual(f.store.missingProbes(), 0);
   strictEqual(f.store.content(hexOf(contents[2]!))?.probe, probeOfBytes(contents[2]!));
 });
 

@@ -553,7 +553,11 @@ export class FileStore {
     if (found !== undefined && found.version >= LAYOUT) return;
     if (found === undefined || found.version < 2) await this.#migrateLayout1();
     if (found === undefined || found.version < 3) await this.#migrateToContents();
-    // Layout 3 → 4: the probes of contents stored before they were kept.
+    // Layout 3 → 4: the probes of contents stored before they were kept (1 MiB read of each).
+    const missing = this.#contents.missingProbes();
+    if (missing > 0) {
+      console.warn(`tracker: recording the probes of ${missing} large content(s) stored by an earlier ferry (once) …`);
+    }
     await this.#contents.fillProbes();
     this.#db.exec("DELETE FROM file_layout");
     this.#db.prepare("INSERT INTO file_layout (version) VALUES (?)").run(LAYOUT);

@@ -45,7 +45,9 @@ const USAGE =
   publish --republish
                 1,000 frames of 1 MiB published, then published again with 1 % of them changed,
                 in one run: the second publish reuses what the tracker holds (target ≤ 10 % of the
-                first's time); --quick uses 200 frames
+                first's time); --quick uses 200 frames. Then 8 × 64 MiB (--quick: 2) published,
+                copied to a new folder and published under another asset, to ftrack.server and to a
+                disk location: found by their probe and linked, nothing sent or written
   publish --large
                 one 1 GiB file published to ftrack.server on the tracker as its own process, beside
                 \`curl -T\` of the same file to a signed upload URL and \`sha1sum\` of it (target:

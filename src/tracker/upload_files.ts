@@ -195,13 +195,20 @@ export async function uploadFiles(
       : hashLarge;
     const hashing = pool.hash(file.path, { algorithm: "sha1", chunkSize: 2 * 1024 * 1024, onProgress });
     // An abort does not wait for a large file's hashing to end (a pool started here is closed then).
+    let stop: (() => void) | undefined;
     const aborted = signal === undefined ? undefined : new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      stop = () => reject(signal.reason);
+      if (signal.aborted) stop();
+      else signal.addEventListener("abort", stop, { once: true });
     });
     aborted?.catch(() => {});
     hashing.catch(() => {});
-    const digest = await (aborted === undefined ? hashing : Promise.race([hashing, aborted]));
+    let digest;
+    try {
+      digest = await (aborted === undefined ? hashing : Promise.race([hashing, aborted]));
+    } finally {
+      if (stop !== undefined) signal?.removeEventListener("abort", stop);
+    }
     if (digest.size !== file.size) {
       throw new UploadError(
         file.path,

@@ -1,12 +1,20 @@
 /**
  * Tracker look-ups the transmitter's appliers share: one row, a status the entity's workflow
  * allows (from `workflowStatuses`, which the status automations use too), users by email then
- * username, custom attribute configurations, what kind of tracker entity an id is.
+ * username, the custom attribute configuration a mapped attribute is written to, what kind of tracker entity an id is.
  *
  * @module
  */
 import type { Session } from "@ftrack/api";
 import { workflowStatuses } from "../../src/tracker/workflow_statuses.ts";
+import {
+  type AttributeConfiguration,
+  type AttributeTarget,
+  configurationFor,
+  mappingApplies,
+} from "../../src/sync/attribute_mapping.ts";
+import type { AttributeMapping } from "../../src/sync/sync_settings.ts";
+import { readAttributeConfigurations } from "../../src/sync/tracker_project.ts";
 import { UnappliableChange } from "./unappliable_change.ts";
 
 /** A tracker row as the client returns it. */
@@ -67,8 +75,89 @@ export async function userIds(session: Session, names: string[]): Promise<Map<st
   return found;
 }
 
-/** The id of the custom attribute configuration with a key (for an object type, when given). */
-export async function configurationId(session: Session, key: string): Promise<string | undefined> {
-  const row = await one(session, `select id from CustomAttributeConfiguration where key is "${q(key)}"`);
-  return row ? String(row.id) : undefined;
+/** The tracker entity kinds mapped attributes are written on. */
+export type AttributeHolder = "Project" | "TypedContext" | "AssetVersion";
+
+/**
+ * Which custom attribute configuration a mapped pipeline attribute is written to on a tracker
+ * entity, by the sync's attribute mapping (`handlers.sync-from-tracker.attributes`): the
+ * hierarchical one, or the per-object-type one of the entity's own object type (see
+ * {@linkcode configurationFor}). Configurations and entities are read once per lookup: make one
+ * per job.
+ */
+export class AttributeLookup {
+  readonly #session: Session;
+  readonly #mappings: AttributeMapping[];
+  readonly #configurations = new Map<string, Promise<AttributeConfiguration[]>>();
+  readonly #targets = new Map<string, Promise<AttributeTarget>>();
+
+  constructor(session: Session, mappings: AttributeMapping[]) {
+    this.#session = session;
+    this.#mappings = mappings;
+  }
+
+  /** Whether a pipeline attribute has a mapping at all. */
+  mapped(pipeline: string): boolean {
+    return this.#mappings.some((mapping) => mapping.pipeline === pipeline);
+  }
+
+  /**
+   * The configuration id a pipeline attribute is written to on a tracker entity; undefined when
+   * the attribute is not mapped; an {@linkcode UnappliableChange} naming the attribute, the key
+   * and the object type when no mapping of it has a configuration for the entity.
+   */
+  async configurationId(pipeline: string, trackerId: string, holder: AttributeHolder): Promise<string | undefined> {
+    const mappings = this.#mappings.filter((mapping) => mapping.pipeline === pipeline);
+    if (mappings.length === 0) return undefined;
+    const target = await this.#target(trackerId, holder);
+    // The reason of a mapping that applies to the object type says more than that of one limited to others.
+    let applying: string | undefined;
+    let other: string | undefined;
+    for (const mapping of mappings) {
+      const choice = configurationFor(mapping, await this.#ofKey(mapping.tracker), target);
+      if ("configuration" in choice) return choice.configuration.id;
+      if (mappingApplies(mapping, target.objectType)) applying ??= choice.reason;
+      else other ??= choice.reason;
+    }
+    throw new UnappliableChange((applying ?? other)!);
+  }
+
+  /** The hierarchical configuration id of a key (the pipeline's id and path attributes), or undefined. */
+  async hierarchicalId(key: string): Promise<string | undefined> {
+    return (await this.#ofKey(key)).find((configuration) => configuration.isHierarchical)?.id;
+  }
+
+  #ofKey(key: string): Promise<AttributeConfiguration[]> {
+    let found = this.#configurations.get(key);
+    if (!found) this.#configurations.set(key, found = readAttributeConfigurations(this.#session, [key]));
+    return found;
+  }
+
+  #target(trackerId: string, holder: AttributeHolder): Promise<AttributeTarget> {
+    const cacheKey = `${holder}:${trackerId}`;
+    let found = this.#targets.get(cacheKey);
+    if (!found) this.#targets.set(cacheKey, found = this.#read(trackerId, holder));
+    return found;
+  }
+
+  async #read(trackerId: string, holder: AttributeHolder): Promise<AttributeTarget> {
+    if (holder === "Project") {
+      return { entityType: "show", objectType: "Project", objectTypeId: null, projectId: trackerId };
+    }
+    if (holder === "AssetVersion") {
+      return { entityType: "assetversion", objectType: "AssetVersion", objectTypeId: null, projectId: null };
+    }
+    const row = await one(
+      this.#session,
+      `select object_type_id, object_type.name, project_id from TypedContext where id is "${q(trackerId)}"`,
+    );
+    if (!row) throw new UnappliableChange(`tracker entity ${trackerId} is gone`);
+    const objectType = (row.object_type as Row | null | undefined)?.name;
+    return {
+      entityType: "task",
+      objectType: typeof objectType === "string" ? objectType : String(row.__entity_type__ ?? "TypedContext"),
+      objectTypeId: typeof row.object_type_id === "string" ? row.object_type_id : null,
+      projectId: typeof row.project_id === "string" ? row.project_id : null,
+    };
+  }
 }

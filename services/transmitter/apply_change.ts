@@ -12,8 +12,8 @@ import type { StoredEvent } from "../../src/store/event_record.ts";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
 import type { Settings } from "../../src/store/settings.ts";
 import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
-import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../src/sync/sync_settings.ts";
-import { allowedStatusId, configurationId, one, q, userIds } from "./_lookups.ts";
+import { syncSettingsOf } from "../../src/sync/sync_settings.ts";
+import { allowedStatusId, AttributeLookup, one, q, userIds } from "./_lookups.ts";
 import { applyComment } from "./apply_comment.ts";
 import { applyLinks, linksChanged } from "./apply_links.ts";
 import { applyList } from "./apply_list.ts";
@@ -73,7 +73,8 @@ export async function applyChange(options: {
   const change = event.topic.split(".").pop()!;
   const payload = event.payload as Payload;
   const transmitter = TransmitterSettingsSchema.parse(options.settings.handlers[TRANSMITTER_SETTINGS_KEY] ?? {});
-  const sync = SyncSettingsSchema.parse(options.settings.handlers[SYNC_SETTINGS_KEY] ?? {});
+  const sync = syncSettingsOf(options.settings);
+  const attributes = new AttributeLookup(session, sync.attributes);
   const context: ChangeContext = {
     session,
     store,
@@ -81,7 +82,7 @@ export async function applyChange(options: {
     payload,
     sender: options.sender,
     createDeleted: transmitter.createDeleted,
-    mapping: sync.attributes,
+    attributes,
   };
   switch (payload.entityType) {
     case "comment":
@@ -112,7 +113,7 @@ export async function applyChange(options: {
   if (change === "created" || entity.trackerId === null) {
     if (entity.trackerId !== null) return { summary: `already in the tracker as ${entity.trackerId}` };
     if (!transmitter.createDeleted) return { summary: "creation not carried (handlers.transmitter.createDeleted off)" };
-    const created = await create(session, store, entity, sync.idAttribute, options.sender, sync.attributes);
+    const created = await create(session, store, entity, sync.idAttribute, options.sender, attributes);
     // Its links too (a link made before the entity reached the tracker comes as this data_changed).
     const fresh = await store.getEntity(entity.id);
     const before = change === "data_changed" ? payload.old : {};
@@ -127,7 +128,7 @@ export async function applyChange(options: {
     change,
     payload,
     recorded(change, entity, payload),
-    sync.attributes,
+    attributes,
     options.sender,
   );
 }
@@ -162,12 +163,11 @@ async function applyRecorded(
   change: string,
   payload: Payload,
   entity: Entity,
-  mapping: Array<{ tracker: string; pipeline: string }>,
+  attributes: AttributeLookup,
   sender: string,
 ): Promise<Applied> {
   const trackerId = entity.trackerId!;
   const type = trackerType(entity);
-  const sync = { attributes: mapping };
   switch (change) {
     case "renamed":
       await session.update(type, [trackerId], { name: entity.name });
@@ -187,7 +187,7 @@ async function applyRecorded(
         entity,
         trackerId,
         Object.keys((payload.new ?? {}) as Record<string, unknown>),
-        sync.attributes,
+        attributes,
       );
     case "data_changed": {
       const done: string[] = [];
@@ -232,7 +232,7 @@ async function create(
   entity: Entity,
   idAttribute: string,
   sender: string,
-  mapping: Array<{ tracker: string; pipeline: string }>,
+  attributes: AttributeLookup,
 ): Promise<Applied> {
   if (entity.type === "project") throw new UnappliableChange("projects are created in the tracker, then synced");
   const parentId = await parentTracker(store, entity);
@@ -256,7 +256,7 @@ async function create(
       );
       if (taskType) data.type_id = taskType.id;
     }
-    const configuration = await configurationId(session, idAttribute);
+    const configuration = await attributes.hierarchicalId(idAttribute);
     trackerId = String(data.id);
     await session.call([
       operation.create(String(objectType.name), data),
@@ -270,7 +270,10 @@ async function create(
     if (entity.status) applied.push((await applyStatus(session, entity, trackerId)).summary);
     if (entity.assignees.length) applied.push((await applyAssignees(session, entity, trackerId)).summary);
     const keys = Object.keys(entity.attributes).filter((key) => entity.attributes[key] !== null);
-    if (keys.length) applied.push((await applyAttributes(session, entity, trackerId, keys, mapping)).summary);
+    // The entity is made: attributes with no configuration for its object type are reported, not failed.
+    if (keys.length) {
+      applied.push((await applyAttributes(session, entity, trackerId, keys, attributes, { lenient: true })).summary);
+    }
     if (typeof entity.data.thumbnail === "string") {
       applied.push((await applyThumbnail(session, { ...entity, trackerId }, "TypedContext")).summary);
     }
@@ -313,31 +316,43 @@ async function applyAttributes(
   entity: Entity,
   trackerId: string,
   keys: string[],
-  mapping: Array<{ tracker: string; pipeline: string }>,
+  attributes: AttributeLookup,
+  options: { lenient?: boolean } = {},
 ): Promise<Applied> {
   const native: Record<string, unknown> = {};
   const operations = [];
-  const skipped: string[] = [];
+  const applied: string[] = [];
+  const notMapped: string[] = [];
+  const unwritten: string[] = [];
+  const holder = entity.type === "project" ? "Project" : "TypedContext";
   for (const key of keys) {
     const value = entity.attributes[key] ?? null;
     if (NATIVE[key]) {
       native[NATIVE[key]] = value;
+      applied.push(key);
       continue;
     }
-    const mapped = mapping.find((m) => m.pipeline === key);
-    if (!mapped) {
-      skipped.push(key);
+    let configuration: string | undefined;
+    try {
+      configuration = await attributes.configurationId(key, trackerId, holder);
+    } catch (error) {
+      // Lenient (a creation's attributes): reported in the summary, the others still written.
+      if (!options.lenient || !(error instanceof UnappliableChange)) throw error;
+      unwritten.push(error.message);
       continue;
     }
-    const configuration = await configurationId(session, mapped.tracker);
-    if (!configuration) throw new UnappliableChange(`the tracker has no custom attribute '${mapped.tracker}'`);
+    if (!configuration) {
+      notMapped.push(key);
+      continue;
+    }
     operations.push(operation.update("ContextCustomAttributeValue", [configuration, trackerId], { value }));
+    applied.push(key);
   }
   if (Object.keys(native).length) operations.push(operation.update(trackerType(entity), [trackerId], native));
   if (operations.length) await session.call(operations);
   return {
-    summary: `attributes ${keys.filter((k) => !skipped.includes(k)).join(", ") || "(none)"}${
-      skipped.length ? `; not mapped: ${skipped.join(", ")}` : ""
-    }`,
+    summary: `attributes ${applied.join(", ") || "(none)"}${
+      notMapped.length ? `; not mapped: ${notMapped.join(", ")}` : ""
+    }${unwritten.length ? `; not written: ${unwritten.join("; ")}` : ""}`,
   };
 }

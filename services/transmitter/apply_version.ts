@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import type { Entity, EntityInput, Writer } from "../../src/store/entity.ts";
 import { TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
 import type { ChangeContext } from "./change_context.ts";
-import { allowedStatusId, configurationId, one, q, type Row } from "./_lookups.ts";
+import { allowedStatusId, one, q, type Row } from "./_lookups.ts";
 import { applyThumbnail, thumbnailChanged } from "./apply_thumbnail.ts";
 import { UnappliableChange } from "./unappliable_change.ts";
 
@@ -123,13 +123,11 @@ async function versionAttributes(
       applied.push(key);
       continue;
     }
-    const mapped = context.mapping.find((m) => m.pipeline === key);
-    if (!mapped) {
+    const configuration = await context.attributes.configurationId(key, trackerId, "AssetVersion");
+    if (!configuration) {
       skipped.push(key);
       continue;
     }
-    const configuration = await configurationId(context.session, mapped.tracker);
-    if (!configuration) throw new UnappliableChange(`the tracker has no custom attribute '${mapped.tracker}'`);
     operations.push(operation.update("CustomAttributeValue", [configuration, trackerId], { value }));
     applied.push(key);
   }

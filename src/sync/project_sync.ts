@@ -6,6 +6,7 @@ import type { NotesSyncReport } from "./comment_sync.ts";
 import { PipelineIndex } from "./pipeline_index.ts";
 import type { SyncSettings } from "./sync_settings.ts";
 import { chunk, queryAll, quoted, type TrackerNode } from "./tracker_project.ts";
+import { type AttributeSources, mappedAttributes } from "./attribute_mapping.ts";
 import { pipelineIdOf } from "./pipeline_id.ts";
 
 /** What a sync did to one kind of thing: labels of what was created, updated and removed. */
@@ -297,13 +298,20 @@ export class ProjectSync {
     return entity;
   }
 
-  #mapped(values: Record<string, unknown>, defaults: boolean): Record<string, unknown> {
-    const attributes: Record<string, unknown> = {};
-    for (const { tracker, pipeline } of this.#settings.attributes) {
-      const value = values[tracker];
-      if (value !== undefined && value !== null && value !== "") attributes[pipeline] = value;
-      else if (defaults && this.#settings.defaults[pipeline] !== undefined) {
-        attributes[pipeline] = this.#settings.defaults[pipeline];
+  /**
+   * The mapped attributes of a tracker entity (each mapping reading the configuration it names for
+   * the entity's object type); the project gets the defaults for those the tracker leaves empty.
+   */
+  #mapped(
+    entity: { objectType: string; values: Record<string, unknown>; sources?: AttributeSources },
+    defaults: boolean,
+  ): Record<string, unknown> {
+    const attributes = mappedAttributes(this.#settings.attributes, entity);
+    if (defaults) {
+      for (const { pipeline } of this.#settings.attributes) {
+        if (attributes[pipeline] === undefined && this.#settings.defaults[pipeline] !== undefined) {
+          attributes[pipeline] = this.#settings.defaults[pipeline];
+        }
       }
     }
     return attributes;
@@ -315,6 +323,8 @@ export class ProjectSync {
     name: string;
     fullName: string;
     values: Record<string, unknown>;
+    /** The values split by configuration (hierarchical, `show`); absent: read by key whatever the configuration. */
+    sources?: AttributeSources;
     ownFerryId: string | null;
     statuses?: string[];
     objectTypes?: string[];
@@ -327,7 +337,7 @@ export class ProjectSync {
     if (tracker.statuses) data.statuses = mergeNames(data.statuses, tracker.statuses);
     if (tracker.objectTypes) data.folderTypes = mergeNames(data.folderTypes, tracker.objectTypes);
     if (tracker.taskTypes) data.taskTypes = mergeNames(data.taskTypes, tracker.taskTypes);
-    const attributes = { ...(before?.attributes ?? {}), ...this.#mapped(tracker.values, true) };
+    const attributes = { ...(before?.attributes ?? {}), ...this.#mapped({ ...tracker, objectType: "Project" }, true) };
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     // Unchanged (most incremental events): no write, not even a transaction.
     const entity = before !== undefined && before.trackerId === tracker.id && same(before.attributes, attributes) &&
@@ -416,7 +426,7 @@ export class ProjectSync {
     const taskTypes = Array.isArray(data.taskTypes) ? data.taskTypes.map(String) : [];
     const attributes = {
       ...(existing?.attributes ?? {}),
-      ...this.#mapped(node.values, false),
+      ...this.#mapped(node, false),
       startDate: node.startDate,
       endDate: node.endDate,
       description: node.description,

@@ -180,14 +180,11 @@ export async function syncTrackerUpdate(
     if (!ids.has(id) && (await sync.index.byTrackerId(id)) === undefined) ids.add(id);
   }
   // The project (is auto-sync on?) and the entities in one round trip.
-  const { project, nodes } = await readProjectAndNodes(session, options.project, [...ids], {
+  const { project, projectValues, nodes } = await readProjectAndNodes(session, options.project, [...ids], {
     idAttribute: settings.idAttribute,
   });
   if (project === undefined) return undefined;
-  const values: Record<string, unknown> = {};
-  for (const value of (project.custom_attributes ?? []) as Array<{ key: string; value: unknown }>) {
-    values[value.key] = value.value;
-  }
+  const { values, sources } = projectValues;
   if (!autoSyncOn(values, settings)) return undefined;
   if (scope.turnedOn) return await fullSync(options);
   const ownId = values[settings.idAttribute];
@@ -196,6 +193,7 @@ export async function syncTrackerUpdate(
     name: String(project.name),
     fullName: String(project.full_name ?? project.name),
     values,
+    sources,
     ownFerryId: typeof ownId === "string" && ownId !== "" ? ownId : null,
   });
   const found = new Set(nodes.map((node) => node.id));

@@ -4,14 +4,36 @@ import type { Settings } from "../store/settings.ts";
 /** The settings key of the tracker → pipeline sync (`handlers.sync-from-tracker`). */
 export const SYNC_SETTINGS_KEY = "sync-from-tracker";
 
-/** One mapped attribute: the tracker custom attribute's key and the pipeline attribute's name. */
-export const AttributeMappingSchema = z.object({
-  tracker: z.string().min(1, "is empty"),
-  pipeline: z.string().min(1, "is empty"),
+/**
+ * One mapped attribute: the pipeline attribute's name, the tracker custom attribute's key, and
+ * which of the tracker's configurations of that key it means:
+ *
+ * - `kind: "hierarchical"`: the hierarchical attribute (inherited from the parents, dense);
+ * - `kind: "standard"`: the per-object-type attribute of the entity's own object type (Shot,
+ *   Asset Build, Task …; `show` for the project, `assetversion` for versions);
+ * - no `kind` (the `{tracker, pipeline}` of earlier settings): the hierarchical attribute when the
+ *   key has one, else the entity's per-object-type one; read, the hierarchical value wins when it
+ *   is set, else the per-object-type value is taken (ayon-ftrack's rule).
+ *
+ * `objectTypes` limits the mapping to entities of those object types (names matched
+ * case-insensitively, spaces ignored: `Asset Build` = `assetbuild`; `Project` for the project,
+ * `AssetVersion` for versions). Several mappings may name one pipeline attribute (`fstart` on
+ * Shot, `ab_fstart` on Asset Build …): the first that applies to an entity and has a value is
+ * read, the first that applies is written.
+ */
+export const AttributeMappingSchema = z.strictObject({
+  pipeline: z.string().trim().min(1, "is empty"),
+  tracker: z.string().trim().min(1, "is empty"),
+  kind: z.enum(["hierarchical", "standard"], { error: 'is neither "hierarchical" nor "standard"' }).optional(),
+  objectTypes: z.array(z.string().trim().min(1, "is empty")).min(1, "is empty: leave it out to map every object type")
+    .optional(),
 });
 
+/** One mapped attribute, validated (see {@linkcode AttributeMappingSchema}). */
+export type AttributeMapping = z.output<typeof AttributeMappingSchema>;
+
 /** The attributes mapped when the settings name none (ayon-ftrack's defaults). */
-export const DEFAULT_ATTRIBUTE_MAPPING: Array<z.infer<typeof AttributeMappingSchema>> = [
+export const DEFAULT_ATTRIBUTE_MAPPING: AttributeMapping[] = [
   "fps",
   "frameStart",
   "frameEnd",

@@ -1,4 +1,5 @@
 import { operation, type Session } from "@ftrack/api";
+import { type AttributeConfiguration, type AttributeSources, splitValues } from "./attribute_mapping.ts";
 
 /** A tracker hierarchy entity as the sync reads it. */
 export interface TrackerNode {
@@ -16,8 +17,13 @@ export interface TrackerNode {
   description: string | null;
   startDate: string | null;
   endDate: string | null;
-  /** Custom attribute values (dense: inherited and defaults included), by key. */
+  /**
+   * Custom attribute values (dense: inherited and defaults included), by key; where a key has a
+   * hierarchical and a per-object-type configuration, the hierarchical value when set.
+   */
   values: Record<string, unknown>;
+  /** The same values split by configuration: hierarchical, and the entity's own object type's (absent: unknown). */
+  sources?: AttributeSources;
   /** The entity's own value of the pipeline id attribute (never inherited). */
   ownFerryId: string | null;
   /** Assigned users' usernames. */
@@ -30,6 +36,8 @@ export interface TrackerProject {
   name: string;
   fullName: string;
   values: Record<string, unknown>;
+  /** The project's values split by configuration (hierarchical, and the `show` ones). */
+  sources?: AttributeSources;
   ownFerryId: string | null;
   statuses: string[];
   objectTypes: string[];
@@ -62,21 +70,77 @@ export function isoDate(value: unknown): string | null {
 const name = (value: unknown): string | null =>
   value && typeof value === "object" && typeof (value as Row).name === "string" ? String((value as Row).name) : null;
 
-function valuesOf(row: Row): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const value of (row.custom_attributes ?? []) as Row[]) {
-    if (typeof value.key === "string" && (values[value.key] === undefined || value.value !== null)) {
-      values[value.key] = value.value ?? null;
-    }
-  }
-  return values;
+/** Which configuration ids are hierarchical (those not known count as per object type). */
+export type HierarchicalIds = { has(configurationId: string): boolean };
+
+/** An entity row's custom attribute values, by key and split by configuration (see {@linkcode splitValues}). */
+export function valuesOf(
+  row: Row,
+  hierarchical: HierarchicalIds,
+): { values: Record<string, unknown>; sources: AttributeSources } {
+  return splitValues((row.custom_attributes ?? []) as Row[], (id) => hierarchical.has(id));
+}
+
+const CONFIGURATION_FIELDS = "id, key, is_hierarchical, entity_type, object_type_id, project_id";
+const CONFIGURATIONS_QUERY = `select ${CONFIGURATION_FIELDS} from CustomAttributeConfiguration`;
+
+const configurationOf = (row: Row): AttributeConfiguration => ({
+  id: String(row.id),
+  key: String(row.key),
+  isHierarchical: row.is_hierarchical === true,
+  entityType: String(row.entity_type ?? ""),
+  objectTypeId: typeof row.object_type_id === "string" && row.object_type_id !== "" ? row.object_type_id : null,
+  projectId: typeof row.project_id === "string" && row.project_id !== "" ? row.project_id : null,
+});
+
+/** Whether each configuration id is hierarchical, by session (a configuration never changes kind). */
+const KINDS = new WeakMap<Session, Map<string, boolean>>();
+
+function kindsOf(session: Session, configurations?: Row[]): Map<string, boolean> {
+  const kinds = KINDS.get(session) ?? new Map<string, boolean>();
+  KINDS.set(session, kinds);
+  for (const row of configurations ?? []) kinds.set(String(row.id), row.is_hierarchical === true);
+  return kinds;
+}
+
+/**
+ * Which configurations of some entity rows' `custom_attributes` are hierarchical: known from
+ * earlier reads of the session, the configurations read again only when a row holds one not
+ * known yet (made since), so an incremental sync costs no extra request.
+ */
+async function hierarchicalIdsFor(session: Session, rows: Array<Row | undefined>): Promise<HierarchicalIds> {
+  const kinds = kindsOf(session);
+  const unknown = rows.some((row) =>
+    ((row?.custom_attributes ?? []) as Row[]).some((value) => !kinds.has(String(value.configuration_id)))
+  );
+  if (unknown) kindsOf(session, await queryAll(session, CONFIGURATIONS_QUERY));
+  return { has: (id) => kinds.get(id) === true };
+}
+
+/** The tracker's custom attribute configurations (of some keys, when given). */
+export async function readAttributeConfigurations(
+  session: Session,
+  keys?: string[],
+): Promise<AttributeConfiguration[]> {
+  const rows = keys === undefined
+    ? await queryAll(session, CONFIGURATIONS_QUERY)
+    : keys.length === 0
+    ? []
+    : await queryAll(session, `${CONFIGURATIONS_QUERY} where key in (${quoted(keys)})`);
+  return rows.map(configurationOf);
 }
 
 const NODE_FIELDS =
   "id, name, parent_id, project_id, object_type.name, type.name, status.name, description, start_date, end_date, custom_attributes";
 
 /** Turns a TypedContext row into a node. */
-export function nodeOf(row: Row, ownFerryIds: Map<string, string>, assignees: Map<string, string[]>): TrackerNode {
+export function nodeOf(
+  row: Row,
+  ownFerryIds: Map<string, string>,
+  assignees: Map<string, string[]>,
+  hierarchical: HierarchicalIds,
+): TrackerNode {
+  const { values, sources } = valuesOf(row, hierarchical);
   const objectType = name(row.object_type) ?? String(row.__entity_type__ ?? "Folder");
   const id = String(row.id);
   return {
@@ -90,7 +154,8 @@ export function nodeOf(row: Row, ownFerryIds: Map<string, string>, assignees: Ma
     description: typeof row.description === "string" && row.description !== "" ? row.description : null,
     startDate: isoDate(row.start_date),
     endDate: isoDate(row.end_date),
-    values: valuesOf(row),
+    values,
+    sources,
     ownFerryId: ownFerryIds.get(id) ?? null,
     assignees: (assignees.get(id) ?? []).sort(),
   };
@@ -164,24 +229,29 @@ export async function readTrackerProject(
   const project = await findTrackerProject(session, { name: projectName });
   if (project === undefined) throw new RangeError(`There is no tracker project named '${projectName}'`);
   const projectId = String(project.id);
-  const [rows, ownIds, assignees, statuses, objectTypes, types] = await Promise.all([
+  const [rows, ownIds, assignees, statuses, objectTypes, types, configurations] = await Promise.all([
     queryAll(session, `select ${NODE_FIELDS} from TypedContext where project_id is "${projectId}" order by id`),
     ownValues(session, options.idAttribute),
     assignmentsOf(session, `context.project_id is "${projectId}"`),
     queryAll(session, "select name, sort from Status order by sort"),
     queryAll(session, "select name, sort from ObjectType order by sort"),
     queryAll(session, "select name, sort from Type order by sort"),
+    queryAll(session, CONFIGURATIONS_QUERY),
   ]);
+  const kinds = kindsOf(session, configurations);
+  const hierarchical: HierarchicalIds = { has: (id) => kinds.get(id) === true };
+  const { values, sources } = valuesOf(project, hierarchical);
   return {
     id: projectId,
     name: String(project.name),
     fullName: String(project.full_name ?? project.name),
-    values: valuesOf(project),
+    values,
+    sources,
     ownFerryId: ownIds.get(projectId) ?? null,
     statuses: statuses.map((row) => String(row.name)),
     objectTypes: objectTypes.map((row) => String(row.name)).filter((n) => n !== "Task" && n !== "Milestone"),
     taskTypes: types.map((row) => String(row.name)),
-    nodes: rows.map((row) => nodeOf(row, ownIds, assignees)),
+    nodes: rows.map((row) => nodeOf(row, ownIds, assignees, hierarchical)),
   };
 }
 
@@ -202,7 +272,7 @@ const nodeQueries = (ids: string[], idAttribute: string): string[] => [
   `select context_id, resource.username from Appointment where type is "assignment" and context_id in (${quoted(ids)})`,
 ];
 
-function nodesOf(rows: Row[], values: Row[], appointments: Row[]): TrackerNode[] {
+function nodesOf(rows: Row[], values: Row[], appointments: Row[], hierarchical: HierarchicalIds): TrackerNode[] {
   const ownIds = new Map<string, string>();
   for (const row of values) {
     if (typeof row.value === "string" && row.value !== "") ownIds.set(String(row.entity_id), row.value);
@@ -215,7 +285,7 @@ function nodesOf(rows: Row[], values: Row[], appointments: Row[]): TrackerNode[]
     if (!list.includes(username)) list.push(username);
     assignees.set(String(row.context_id), list);
   }
-  return rows.map((row) => nodeOf(row, ownIds, assignees));
+  return rows.map((row) => nodeOf(row, ownIds, assignees, hierarchical));
 }
 
 /** Reads some TypedContext entities of a project (those still there), with their own ids and assignees. */
@@ -227,7 +297,7 @@ export async function readTrackerNodes(
   const nodes: TrackerNode[] = [];
   for (const part of chunk([...new Set(ids)], 200)) {
     const [rows, values, appointments] = await queryMany(session, nodeQueries(part, options.idAttribute));
-    nodes.push(...nodesOf(rows!, values!, appointments!));
+    nodes.push(...nodesOf(rows!, values!, appointments!, await hierarchicalIdsFor(session, rows!)));
   }
   return nodes;
 }
@@ -241,14 +311,21 @@ export async function readProjectAndNodes(
   projectName: string,
   ids: string[],
   options: { idAttribute: string },
-): Promise<{ project: Row | undefined; nodes: TrackerNode[] }> {
+): Promise<{
+  project: Row | undefined;
+  /** The project's values, by key and split by configuration. */
+  projectValues: { values: Record<string, unknown>; sources: AttributeSources };
+  nodes: TrackerNode[];
+}> {
   const unique = [...new Set(ids)];
   const first = unique.slice(0, 200);
   const [projects, rows, values, appointments] = await queryMany(session, [
     `select id, name, full_name, custom_attributes from Project where name is "${projectName.replace(/"/g, "")}"`,
     ...(first.length ? nodeQueries(first, options.idAttribute) : []),
   ]);
-  const nodes = first.length ? nodesOf(rows!, values!, appointments!) : [];
+  const project = projects![0];
+  const hierarchical = await hierarchicalIdsFor(session, [project, ...(rows ?? [])]);
+  const nodes = first.length ? nodesOf(rows!, values!, appointments!, hierarchical) : [];
   if (unique.length > 200) nodes.push(...await readTrackerNodes(session, unique.slice(200), options));
-  return { project: projects![0], nodes };
+  return { project, projectValues: valuesOf(project ?? {}, hierarchical), nodes };
 }

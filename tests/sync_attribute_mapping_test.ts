@@ -1,0 +1,208 @@
+/**
+ * Mapped attributes, hierarchical or per object type, tracker → pipeline, on the embedded tracker
+ * with both store adapters (PostgreSQL skipped loudly when unreachable): the settings' shapes and
+ * their errors; a full sync reading a hierarchical `fps` and each entity's own per-object-type
+ * `fstart` (Shot, Asset Build); the hierarchical value winning where a key has both and the
+ * mapping does not say; the old `{tracker, pipeline}` shape; project defaults; an incremental
+ * change of one shot's `fstart` reaching only that shot.
+ */
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import type { Session } from "@ftrack/api";
+import type { PipelineStore } from "../src/store/mod.ts";
+import { parseSettings } from "../src/store/settings.ts";
+import { fullSync } from "../src/sync/sync_from_tracker.ts";
+import { type AttributeMapping, syncSettingsOf, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { storeKinds } from "./_store.ts";
+import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeConfiguration } from "./_attributes.ts";
+
+// deno-lint-ignore no-explicit-any
+type Row = Record<string, any>;
+
+const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
+
+/**
+ * A project `name` with a sequence, two shots, a lighting task and an asset build; per-object-type
+ * `fstart` on Shot and on Asset Build (each entity its own value), a hierarchical and a Shot
+ * `fend` (the key with both), a hierarchical `fps`.
+ */
+async function makeProject(session: Session, name: string) {
+  const made = await makeShot(session, name);
+  const shot2 = (await session.create("Shot", { name: "sh020", parent_id: made.sequence.id })).data as Row;
+  const build = (await session.create("AssetBuild", { name: "hero", parent_id: made.project.id })).data as Row;
+  const shotFstart = await makeConfiguration(session, "fstart", { objectType: "Shot" });
+  const buildFstart = await makeConfiguration(session, "fstart", { objectType: "AssetBuild" });
+  const fendHierarchical = await makeConfiguration(session, "fend", {});
+  const fendShot = await makeConfiguration(session, "fend", { objectType: "Shot" });
+  const value = (configuration: string, id: string, v: unknown) =>
+    session.update("ContextCustomAttributeValue", [configuration, id], { value: v });
+  await value(shotFstart, made.shot.id, 1010);
+  await value(shotFstart, shot2.id, 1020);
+  await value(buildFstart, build.id, 5);
+  await value(fendHierarchical, made.sequence.id, 1200);
+  await value(fendShot, made.shot.id, 1111);
+  await setValue(session, "fps", made.sequence.id, 30);
+  return { ...made, shot2, build, shotFstart, buildFstart, fendHierarchical, fendShot };
+}
+
+const MAPPING: AttributeMapping[] = [
+  { pipeline: "fps", tracker: "fps", kind: "hierarchical" },
+  { pipeline: "frameStart", tracker: "fstart", kind: "standard", objectTypes: ["Shot", "Asset Build"] },
+  { pipeline: "frameEnd", tracker: "fend" },
+  { pipeline: "shotEnd", tracker: "fend", kind: "standard" },
+];
+
+Deno.test("syncSettingsOf() reads hierarchical and per-object-type mappings, and the old {tracker, pipeline} shape", () => {
+  const settings = syncSettingsOf(parseSettings({
+    handlers: {
+      "sync-from-tracker": {
+        attributes: [{ tracker: "fps", pipeline: "fps" }, {
+          pipeline: "frameStart",
+          tracker: "fstart",
+          kind: "standard",
+          objectTypes: ["Shot"],
+        }],
+      },
+    },
+  }, "t"));
+  deepStrictEqual(settings.attributes, [
+    { tracker: "fps", pipeline: "fps" },
+    { pipeline: "frameStart", tracker: "fstart", kind: "standard", objectTypes: ["Shot"] },
+  ]);
+  ok(SyncSettingsSchema.parse({}).attributes.every((mapping) => mapping.kind === undefined), "defaults: no kind");
+});
+
+Deno.test("syncSettingsOf() refuses a bad mapping, naming the field and the value", () => {
+  const of = (mapping: unknown) => () =>
+    syncSettingsOf(parseSettings({ handlers: { "sync-from-tracker": { attributes: [mapping] } } }, "t"));
+  throws(of({ pipeline: "frameStart", tracker: "fstart", kind: "per-type" }), (error: Error) => {
+    ok(error instanceof TypeError);
+    ok(error.message.includes('handlers.sync-from-tracker.attributes.0.kind "per-type"'), error.message);
+    ok(error.message.includes('is neither "hierarchical" nor "standard"'), error.message);
+    return true;
+  });
+  throws(
+    of({ pipeline: "frameStart", tracker: "fstart", objectTypes: [] }),
+    /attributes\.0\.objectTypes \[\]: is empty/,
+  );
+  throws(of({ pipeline: "frameStart", tracker: "" }), /attributes\.0\.tracker "": is empty/);
+  throws(
+    of({ name: "frameStart", attr_type: "standard", pipeline: "frameStart", tracker: "fstart" }),
+    /attributes\.0.*Unrecognized key/,
+  );
+});
+
+for (const { kind, site, ignore } of await storeKinds()) {
+  Deno.test({
+    name:
+      `fullSync() reads each mapping's configuration: hierarchical, the entity's own object type's, hierarchical first (${kind})`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await site();
+      await using store = await place.open();
+      const session = await openSession(running);
+      const made = await makeProject(session, "mapped");
+      const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
+      await fullSync({ session, store, project: "mapped", settings, sender: "test-sync" });
+
+      const shot = (await byTracker(store, made.shot.id))!;
+      const shot2 = (await byTracker(store, made.shot2.id))!;
+      const build = (await byTracker(store, made.build.id))!;
+      const sequence = (await byTracker(store, made.sequence.id))!;
+      const task = (await byTracker(store, made.task.id))!;
+      const project = (await store.findEntities({ type: "project", project: "mapped" }))[0]!;
+      strictEqual(shot.attributes.frameStart, 1010, "the Shot configuration's value");
+      strictEqual(shot2.attributes.frameStart, 1020, "each shot its own");
+      strictEqual(build.attributes.frameStart, 5, "the Asset Build configuration's value");
+      strictEqual(sequence.attributes.frameStart, undefined, "a Sequence has no fstart");
+      strictEqual(task.attributes.frameStart, undefined, "a Task has none either (not inherited: per object type)");
+      strictEqual(shot.attributes.fps, 30, "hierarchical: inherited from the sequence");
+      strictEqual(task.attributes.fps, 30);
+      strictEqual(build.attributes.fps, 24, "hierarchical: the configuration's default");
+      strictEqual(shot.attributes.frameEnd, 1200, "no kind: the hierarchical value wins over the Shot's 1111");
+      strictEqual(shot.attributes.shotEnd, 1111, "standard: the Shot's own");
+      strictEqual(sequence.attributes.shotEnd, undefined);
+      // Project level: the defaults for mapped attributes the tracker leaves empty.
+      strictEqual(project.attributes.frameStart, 1001, "default");
+      strictEqual(project.attributes.fps, 24, "the tracker's value");
+    },
+  });
+
+  Deno.test({
+    name:
+      `fullSync() with {tracker, pipeline} mappings reads the hierarchical value, else the per-object-type one (${kind})`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await site();
+      await using store = await place.open();
+      const session = await openSession(running);
+      const made = await makeProject(session, "legacy");
+      const settings = SyncSettingsSchema.parse({
+        attributes: [
+          { tracker: "fstart", pipeline: "frameStart" },
+          { tracker: "fend", pipeline: "frameEnd" },
+          { tracker: "fps", pipeline: "fps" },
+        ],
+        defaults: { frameStart: 1, fps: 25 },
+      });
+      await fullSync({ session, store, project: "legacy", settings, sender: "test-sync" });
+      const shot = (await byTracker(store, made.shot.id))!;
+      strictEqual(shot.attributes.frameStart, 1010, "only a per-object-type fstart: read");
+      strictEqual((await byTracker(store, made.build.id))!.attributes.frameStart, 5);
+      strictEqual(shot.attributes.frameEnd, 1200, "both: the hierarchical one");
+      strictEqual(shot.attributes.fps, 30);
+      const project = (await store.findEntities({ type: "project", project: "legacy" }))[0]!;
+      strictEqual(project.attributes.frameStart, 1, "the project's default");
+      strictEqual(project.attributes.fps, 24, "the tracker's value over the default");
+    },
+  });
+
+  Deno.test({
+    name: `sync-from-tracker handler: a change of one shot's per-object-type value updates only that shot (${kind})`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await site();
+      await using store = await place.open();
+      await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
+      const session = await openSession(running);
+      const made = await makeProject(session, "inc");
+      await using _services = await startServices(running, store);
+      await setValue(session, "ferry_auto_sync", made.project.id, true);
+      await waitFor(async () => (await byTracker(store, made.build.id)) !== undefined, "the full sync");
+      await settle(store);
+      const before = {
+        shot2: (await byTracker(store, made.shot2.id))!,
+        build: (await byTracker(store, made.build.id))!,
+      };
+      strictEqual(before.build.attributes.frameStart, 5);
+
+      await session.update("ContextCustomAttributeValue", [made.shotFstart, made.shot.id], { value: 1015 });
+      await waitFor(
+        async () => (await byTracker(store, made.shot.id))?.attributes.frameStart === 1015,
+        "the shot's new frameStart",
+      );
+      await session.update("ContextCustomAttributeValue", [made.buildFstart, made.build.id], { value: 7 });
+      await waitFor(
+        async () => (await byTracker(store, made.build.id))?.attributes.frameStart === 7,
+        "the asset build's new frameStart",
+      );
+      await settle(store);
+      const shot2 = (await byTracker(store, made.shot2.id))!;
+      strictEqual(shot2.attributes.frameStart, 1020, "the other shot keeps its own");
+      strictEqual(shot2.updatedAt, before.shot2.updatedAt, "the other shot is not written at all");
+      strictEqual((await byTracker(store, made.shot.id))!.attributes.frameStart, 1015);
+      const task = (await byTracker(store, made.task.id))!;
+      strictEqual(task.attributes.frameStart, undefined, "its task has no fstart of its own");
+    },
+  });
+}

@@ -1,5 +1,6 @@
 import type { Session } from "@ftrack/api";
 import type { PipelineStore } from "../../src/store/pipeline_store.ts";
+import type { AttributeLookup } from "./_lookups.ts";
 
 /** What one pipeline change is, as the appliers get it. */
 export interface ChangeContext {
@@ -12,6 +13,6 @@ export interface ChangeContext {
   sender: string;
   /** Whether pipeline creations and deletions reach the tracker. */
   createDeleted: boolean;
-  /** Pipeline attributes mapped to tracker custom attributes (the sync's settings). */
-  mapping: Array<{ tracker: string; pipeline: string }>;
+  /** Where pipeline attributes mapped to tracker custom attributes are written (the sync's settings; one per job). */
+  attributes: AttributeLookup;
 }

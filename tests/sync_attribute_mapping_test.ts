@@ -4,7 +4,8 @@
  * their errors; a full sync reading a hierarchical `fps` and each entity's own per-object-type
  * `fstart` (Shot, Asset Build); the hierarchical value winning where a key has both and the
  * mapping does not say; the old `{tracker, pipeline}` shape; project defaults; an incremental
- * change of one shot's `fstart` reaching only that shot.
+ * change of one shot's `fstart` reaching only that shot; a hierarchical change on a sequence or
+ * the project reaching the entities below that inherit it.
  */
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import type { Session } from "@ftrack/api";
@@ -165,7 +166,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
   });
 
   Deno.test({
-    name: `sync-from-tracker handler: a change of one shot's per-object-type value updates only that shot (${kind})`,
+    name:
+      `sync-from-tracker handler: a per-object-type change reaches only its entity, a hierarchical one those inheriting it (${kind})`,
     ignore,
     sanitizeOps: false,
     sanitizeResources: false,
@@ -203,6 +205,24 @@ for (const { kind, site, ignore } of await storeKinds()) {
       strictEqual((await byTracker(store, made.shot.id))!.attributes.frameStart, 1015);
       const task = (await byTracker(store, made.task.id))!;
       strictEqual(task.attributes.frameStart, undefined, "its task has no fstart of its own");
+
+      // A hierarchical value changed on the sequence: the shots and the task below inherit it.
+      strictEqual(task.attributes.fps, 30);
+      await setValue(session, "fps", made.sequence.id, 60);
+      await waitFor(
+        async () => (await byTracker(store, made.task.id))?.attributes.fps === 60,
+        "the task's inherited fps",
+      );
+      await settle(store);
+      strictEqual((await byTracker(store, made.shot2.id))!.attributes.fps, 60, "the other shot inherits it too");
+      strictEqual((await byTracker(store, made.build.id))!.attributes.fps, 24, "not under the sequence: unchanged");
+      // On the project: the project and every entity inheriting it (the asset build), not those with their own.
+      await setValue(session, "fps", made.project.id, 25);
+      await waitFor(async () => (await byTracker(store, made.build.id))?.attributes.fps === 25, "the build's fps");
+      await settle(store);
+      const project = (await store.findEntities({ type: "project", project: "inc" }))[0]!;
+      strictEqual(project.attributes.fps, 25);
+      strictEqual((await byTracker(store, made.shot.id))!.attributes.fps, 60, "the sequence's own value still wins");
     },
   });
 }

@@ -4,6 +4,7 @@ import type { Settings } from "../store/settings.ts";
 import { NOTES_SETTINGS_KEY, syncProjectNotes } from "./comment_sync.ts";
 import { readLinksTo, readProjectLinks, syncLinks } from "./link_sync.ts";
 import { pruneListItems, readTrackerLists, removeLists, syncLists } from "./list_sync.ts";
+import type { PipelineIndex } from "./pipeline_index.ts";
 import { ProjectSync, type SyncReport } from "./project_sync.ts";
 import { readProjectVersions, readVersions, versionsOfComponents } from "./tracker_versions.ts";
 import { projectWork, type UpdateScope, updateScope } from "./update_scope.ts";
@@ -158,6 +159,24 @@ export function autoSyncOn(values: Record<string, unknown>, settings: SyncSettin
   return value === true || value === "true" || value === 1;
 }
 
+/** The tracker ids of the synced folders and tasks below some tracker entities (the project: all of them). */
+async function inheritingTrackerIds(index: PipelineIndex, trackerIds: Iterable<string>): Promise<Set<string>> {
+  const found = new Set<string>();
+  const below = async (parentId: string | null): Promise<void> => {
+    for (const child of await index.children(parentId)) {
+      if (child.type !== "folder" && child.type !== "task") continue;
+      if (child.trackerId !== null) found.add(child.trackerId);
+      if (child.type === "folder") await below(child.id);
+    }
+  };
+  for (const trackerId of trackerIds) {
+    const entity = await index.byTrackerId(trackerId);
+    if (entity?.type === "project") await below(null);
+    else if (entity?.type === "folder") await below(entity.id);
+  }
+  return found;
+}
+
 /**
  * An incremental sync from one `ftrack.update` event for a project with auto-sync on: the
  * hierarchy entities it adds, changes, moves or removes (and their assignees and attributes),
@@ -179,6 +198,8 @@ export async function syncTrackerUpdate(
   for (const id of scope.ancestors) {
     if (!ids.has(id) && (await sync.index.byTrackerId(id)) === undefined) ids.add(id);
   }
+  // A hierarchical value changed: the synced entities below, which may inherit it, are read again.
+  for (const id of await inheritingTrackerIds(sync.index, scope.inherited)) ids.add(id);
   // The project (is auto-sync on?) and the entities in one round trip.
   const { project, projectValues, nodes } = await readProjectAndNodes(session, options.project, [...ids], {
     idAttribute: settings.idAttribute,

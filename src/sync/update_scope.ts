@@ -30,6 +30,11 @@ export interface UpdateScope {
   /** Folders and tasks added or changed, and those removed. */
   changed: Set<string>;
   removed: Set<string>;
+  /**
+   * The project, folders and tasks whose value of a key a hierarchical mapping (or one without a
+   * kind) reads changed: their descendants, which may inherit it, are read again too.
+   */
+  inherited: Set<string>;
   /** The tracker parents of changed folders and tasks (synced too when the pipeline lacks them). */
   ancestors: Set<string>;
   assets: Set<string>;
@@ -48,7 +53,8 @@ const both = (change: { old?: unknown; new?: unknown } | undefined): string[] =>
 /**
  * Sorts the entries of an `ftrack.update` event into what a sync looks at: hierarchy changes and
  * removals, assets, versions, components (a location or metadata change counts for its
- * component), link targets, lists (a ListObject for its list), users. Changes of only ignored
+ * component), link targets, lists (a ListObject for its list), users; the project and the
+ * entities whose hierarchically mapped values changed (their descendants may inherit them). Changes of only ignored
  * keys (thumbnail, priority, the pipeline's own id, path and failure flag written back) are left
  * out.
  *
@@ -72,6 +78,7 @@ export function updateScope(data: unknown, settings: SyncSettings): UpdateScope 
     turnedOn: false,
     changed: new Set(),
     removed: new Set(),
+    inherited: new Set(),
     ancestors: new Set(),
     assets: new Set(),
     versions: new Set(),
@@ -84,6 +91,7 @@ export function updateScope(data: unknown, settings: SyncSettings): UpdateScope 
   const entries = (data as { entities?: unknown } | null)?.entities ?? [];
   if (!Array.isArray(entries)) return scope;
   const ignored = new Set([...IGNORED_KEYS, settings.idAttribute, settings.pathAttribute, settings.failedAttribute]);
+  const inheritable = new Set(settings.attributes.filter((m) => m.kind !== "standard").map((m) => m.tracker));
   for (const entry of entries as UpdateEntry[]) {
     if (typeof entry?.entityId !== "string") continue;
     const keys = Array.isArray(entry.keys) ? entry.keys : [];
@@ -93,6 +101,7 @@ export function updateScope(data: unknown, settings: SyncSettings): UpdateScope 
     if (entry.entityType === "show") {
       const change = changes[settings.autoSyncAttribute];
       if (change && (change.new === true || change.new === "true") && change.old !== true) scope.turnedOn = true;
+      if (keys.some((key) => inheritable.has(key))) scope.inherited.add(entry.entityId);
       continue;
     }
     if (type === "Appointment") {
@@ -122,6 +131,7 @@ export function updateScope(data: unknown, settings: SyncSettings): UpdateScope 
         continue;
       }
       scope.changed.add(entry.entityId);
+      if (keys.some((key) => inheritable.has(key))) scope.inherited.add(entry.entityId);
       for (const parent of entry.parents ?? []) {
         if (parent.entityType === "task" && typeof parent.entityId === "string" && parent.entityId !== entry.entityId) {
           scope.ancestors.add(parent.entityId);
@@ -149,6 +159,7 @@ export function projectWork(scope: UpdateScope): boolean {
   return scope.turnedOn ||
     [
       scope.changed,
+      scope.inherited,
       scope.removed,
       scope.assets,
       scope.versions,

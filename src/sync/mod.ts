@@ -35,6 +35,16 @@ export {
 } from "./project_sync.ts";
 export { PipelineIndex } from "./pipeline_index.ts";
 export {
+  type AttributeConfiguration,
+  type AttributeSources,
+  type AttributeTarget,
+  configurationFor,
+  mappedAttributes,
+  mappedValue,
+  mappingApplies,
+} from "./attribute_mapping.ts";
+export {
+  type AttributeMapping,
   AttributeMappingSchema,
   DEFAULT_ATTRIBUTE_MAPPING,
   SYNC_SETTINGS_KEY,
@@ -42,7 +52,13 @@ export {
   syncSettingsOf,
   SyncSettingsSchema,
 } from "./sync_settings.ts";
-export { readTrackerNodes, readTrackerProject, type TrackerNode, type TrackerProject } from "./tracker_project.ts";
+export {
+  readAttributeConfigurations,
+  readTrackerNodes,
+  readTrackerProject,
+  type TrackerNode,
+  type TrackerProject,
+} from "./tracker_project.ts";
 export { type UpdateScope, updateScope } from "./update_scope.ts";
 export { syncUsers, usernameOf, type UserSyncOptions, type UserSyncReport } from "./user_sync.ts";
 export { versionName, VersionSync } from "./version_sync.ts";

@@ -3,7 +3,8 @@
  * the entity's object type, on the embedded tracker with both store adapters: a shot's
  * `frameStart` into the Shot's per-object-type `fstart` (not the Asset Build's, not the
  * hierarchical one), an asset build's into its own, `fps` into the hierarchical one; a Sequence,
- * which has no `fstart`, fails with the reason; the old `{tracker, pipeline}` shape writes the
+ * which has no `fstart`, fails with the reason (a Sequence made in the pipeline is made, that
+ * attribute named as not written); the old `{tracker, pipeline}` shape writes the
  * hierarchical configuration when there is one, else the entity's own object type's.
  */
 import { ok, strictEqual } from "node:assert/strict";
@@ -92,7 +93,33 @@ for (const { kind, site, ignore } of await storeKinds()) {
       );
       ok(job!.error!.message.includes("'frameStart'"), "the pipeline attribute is named");
       strictEqual(await own(session, made.hierarchicalFstart!, made.sequence.id), undefined, "nothing written");
-      ok((await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" })) === 1, "only the sequence failed");
+      strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 1, "only the sequence failed");
+
+      // A folder made in the pipeline is made in the tracker; an attribute its object type has no configuration for
+      // is named in the job's description, the others written.
+      const project = (await store.findEntities({ type: "project", project: "tx" }))[0]!;
+      const created = (await store.writeEntity({
+        type: "folder",
+        project: "tx",
+        parentId: null,
+        name: "sq020",
+        attributes: { frameStart: 1001, fps: 12 },
+        data: { folderType: "Sequence" },
+      }, USER_WRITER)).entity;
+      await transmitted(store);
+      const createdJob = await jobFor(store, "entity.folder.created", created.id);
+      strictEqual(createdJob?.status, "finished", createdJob?.error?.message);
+      ok(
+        createdJob!.description.includes("not written: no custom attribute 'fstart' for object type 'Sequence'"),
+        createdJob!.description,
+      );
+      const trackerId = (await store.getEntity(created.id))!.trackerId!;
+      const row =
+        (await session.query(`select parent_id, object_type.name from TypedContext where id is "${trackerId}"`))
+          .data[0]!;
+      strictEqual(row.parent_id, project.trackerId);
+      strictEqual(row.object_type.name, "Sequence");
+      strictEqual(await own(session, made.fps, trackerId), 12, "fps written (hierarchical)");
     },
   });
 

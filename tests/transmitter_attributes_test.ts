@@ -5,16 +5,19 @@
  * hierarchical one), an asset build's into its own, `fps` into the hierarchical one; a Sequence,
  * which has no `fstart`, fails with the reason (a Sequence made in the pipeline is made, that
  * attribute named as not written); the old `{tracker, pipeline}` shape writes the
- * hierarchical configuration when there is one, else the entity's own object type's.
+ * hierarchical configuration when there is one, else the entity's own object type's; with the
+ * sync and `push-hierarchical-values` running, a standard mapping and the push agree (no loop).
  */
 import { ok, strictEqual } from "node:assert/strict";
+import { LEECH_TOPIC } from "../src/store/mod.ts";
 import type { Session } from "@ftrack/api";
 import type { Entity, EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { storeKinds } from "./_store.ts";
+import { sqliteSite, storeKinds } from "./_store.ts";
+import { settle, setValue, startServices, waitFor } from "./_sync.ts";
 import { jobFor, transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 import { makeConfiguration } from "./_attributes.ts";
 
@@ -160,3 +163,54 @@ for (const { kind, site, ignore } of await storeKinds()) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "startTransmitter() with a standard mapping and push-hierarchical-values running: both values follow, the sync agrees, nothing loops",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    await store.setSettings("production", {
+      handlers: {
+        "sync-from-tracker": { attributes: [{ pipeline: "frameStart", tracker: "frameStart", kind: "standard" }] },
+        "push-hierarchical-values": { attributes: ["frameStart"], objectTypes: ["Shot"] },
+      },
+    });
+    const session = await openSession(running);
+    const shotFrameStart = await makeConfiguration(session, "frameStart", { objectType: "Shot" });
+    const hierarchical = String(
+      (await session.query(
+        'select id from CustomAttributeConfiguration where key is "frameStart" and is_hierarchical is true',
+      ))
+        .data[0]!.id,
+    );
+    await using _services = await startServices(running, store);
+    await using _transmitter = await transmitter(running, store);
+    const made = await makeShot(session, "push");
+    await session.update("ContextCustomAttributeValue", [shotFrameStart, made.shot.id], { value: 1001 });
+    await setValue(session, "ferry_auto_sync", made.project.id, true);
+    await waitFor(
+      async () => (await store.findEntities({ trackerId: made.shot.id }))[0]?.attributes.frameStart === 1001,
+      "the full sync",
+    );
+    await settle(store);
+    await transmitted(store);
+
+    await setAttributes(store, await byTracker(store, made.shot.id), { frameStart: 1050 });
+    await waitFor(
+      async () => (await own(session, hierarchical, made.shot.id)) === 1050,
+      "the push to the hierarchical",
+    );
+    const events = await settle(store);
+    await transmitted(store);
+    strictEqual(await own(session, shotFrameStart, made.shot.id), 1050, "the Shot configuration (the mapping's)");
+    strictEqual((await byTracker(store, made.shot.id)).attributes.frameStart, 1050, "the sync reads the same value");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    strictEqual(await settle(store), events, "the event count settles: nothing echoes");
+    strictEqual(await store.countEvents({ topic: LEECH_TOPIC }), events);
+    strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0);
+  },
+});

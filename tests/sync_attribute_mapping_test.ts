@@ -107,8 +107,16 @@ for (const { kind, site, ignore } of await storeKinds()) {
       await using store = await place.open();
       const session = await openSession(running);
       const made = await makeProject(session, "mapped");
-      const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
-      await fullSync({ session, store, project: "mapped", settings, sender: "test-sync" });
+      const settings = SyncSettingsSchema.parse({
+        attributes: [...MAPPING, { pipeline: "clipIn", tracker: "fstart", objectTypes: ["Shoot"] }],
+      });
+      const report = await fullSync({ session, store, project: "mapped", settings, sender: "test-sync" });
+      ok(
+        report.skipped.some((item) =>
+          item.kind === "attribute" && item.reason.includes("'clipIn' names object type 'Shoot', which the tracker")
+        ),
+        "a mapping's unknown object type is reported",
+      );
 
       const shot = (await byTracker(store, made.shot.id))!;
       const shot2 = (await byTracker(store, made.shot2.id))!;
@@ -127,6 +135,7 @@ for (const { kind, site, ignore } of await storeKinds()) {
       strictEqual(shot.attributes.frameEnd, 1200, "no kind: the hierarchical value wins over the Shot's 1111");
       strictEqual(shot.attributes.shotEnd, 1111, "standard: the Shot's own");
       strictEqual(sequence.attributes.shotEnd, undefined);
+      strictEqual(shot.attributes.clipIn, undefined, "mapped for an object type no entity has");
       // Project level: the defaults for mapped attributes the tracker leaves empty.
       strictEqual(project.attributes.frameStart, 1001, "default");
       strictEqual(project.attributes.fps, 24, "the tracker's value");

@@ -62,6 +62,32 @@ export function mappingApplies(mapping: AttributeMapping, objectType: string): b
 }
 
 /**
+ * The object type names of mappings' `objectTypes` that none of `known` matches (typos such as
+ * `Shoot`), each with the pipeline attribute naming it.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { unknownObjectTypes } from "./attribute_mapping.ts";
+ *
+ * const mappings = [{ pipeline: "frameStart", tracker: "fstart", objectTypes: ["Shoot", "Asset Build"] }];
+ * deepStrictEqual(unknownObjectTypes(mappings, ["Shot", "AssetBuild"]), [{ pipeline: "frameStart", objectType: "Shoot" }]);
+ * ```
+ */
+export function unknownObjectTypes(
+  mappings: AttributeMapping[],
+  known: string[],
+): Array<{ pipeline: string; objectType: string }> {
+  const names = new Set(known.map(objectTypeKey));
+  return mappings.flatMap((mapping) =>
+    (mapping.objectTypes ?? []).filter((name) => !names.has(objectTypeKey(name))).map((objectType) => ({
+      pipeline: mapping.pipeline,
+      objectType,
+    }))
+  );
+}
+
+/**
  * The tracker value one mapping reads on an entity: the hierarchical value (`kind:
  * "hierarchical"`), the entity's own object type's value (`kind: "standard"`), or the
  * hierarchical value when set, else the per-object-type one (no kind). Undefined when the mapping

@@ -28,7 +28,7 @@ export interface SkippedItem {
   path: string;
   reason: string;
   /** What it was: the hierarchy when left out. */
-  kind?: "hierarchy" | "version" | "link" | "list" | "user";
+  kind?: "hierarchy" | "version" | "link" | "list" | "user" | "attribute";
 }
 
 /**

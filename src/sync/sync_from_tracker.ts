@@ -4,6 +4,7 @@ import type { Settings } from "../store/settings.ts";
 import { NOTES_SETTINGS_KEY, syncProjectNotes } from "./comment_sync.ts";
 import { readLinksTo, readProjectLinks, syncLinks } from "./link_sync.ts";
 import { pruneListItems, readTrackerLists, removeLists, syncLists } from "./list_sync.ts";
+import { unknownObjectTypes } from "./attribute_mapping.ts";
 import type { PipelineIndex } from "./pipeline_index.ts";
 import { ProjectSync, type SyncReport } from "./project_sync.ts";
 import { readProjectVersions, readVersions, versionsOfComponents } from "./tracker_versions.ts";
@@ -74,6 +75,18 @@ export async function fullSync(options: SyncOptions): Promise<SyncReport> {
   const sync = new ProjectSync({ ...options, mode: "full" });
   await sync.index.preload();
   await sync.syncProject(tracker);
+  // A mapping limited to an object type the tracker does not have (a typo) maps nothing: said in the report.
+  const known = [...tracker.objectTypes, "Task", "Milestone", "Project", "AssetVersion"];
+  for (const { pipeline, objectType } of unknownObjectTypes(settings.attributes, known)) {
+    sync.skip(
+      "attribute",
+      tracker.id,
+      "/",
+      `the mapping of pipeline attribute '${pipeline}' names object type '${objectType}', which the tracker does not have (${
+        tracker.objectTypes.join(", ")
+      }, Task)`,
+    );
+  }
   const trackerIds = new Set(tracker.nodes.map((node) => node.id));
   await sync.syncNodes(parentsFirst(tracker.nodes), { staleTrackerIds: (id) => !trackerIds.has(id) });
   if (settings.syncVersions) {

@@ -89,8 +89,8 @@ Deno.test("syncSettingsOf() refuses a bad mapping, naming the field and the valu
   );
   throws(of({ pipeline: "frameStart", tracker: "" }), /attributes\.0\.tracker "": is empty/);
   throws(
-    of({ name: "frameStart", attr_type: "standard", pipeline: "frameStart", tracker: "fstart" }),
-    /attributes\.0.*Unrecognized key/,
+    of({ name: "frameStart", attr_type: "standard", hierarchical: "frameStart", standard: ["fstart"] }),
+    /attributes\.0 \{"name":"frameStart".*\}: is ayon-ftrack's attributes_mapping shape: write \{"pipeline": name, "tracker": key, "kind": attr_type\}/,
   );
 });
 

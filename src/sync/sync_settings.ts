@@ -27,6 +27,11 @@ export const AttributeMappingSchema = z.strictObject({
   kind: z.enum(["hierarchical", "standard"], { error: 'is neither "hierarchical" nor "standard"' }).optional(),
   objectTypes: z.array(z.string().trim().min(1, "is empty")).min(1, "is empty: leave it out to map every object type")
     .optional(),
+}, {
+  error: (issue) =>
+    issue.code === "unrecognized_keys" && issue.keys.some((key) => key === "attr_type" || key === "name")
+      ? `is ayon-ftrack's attributes_mapping shape: write {"pipeline": name, "tracker": key, "kind": attr_type}, one entry per standard key`
+      : undefined,
 });
 
 /** One mapped attribute, validated (see {@linkcode AttributeMappingSchema}). */

@@ -112,7 +112,23 @@ export type SyncSettings = z.output<typeof SyncSettingsSchema>;
  * ```
  */
 export function syncSettingsOf(settings: Settings): SyncSettings {
-  const raw = settings.handlers[SYNC_SETTINGS_KEY] ?? {};
+  return parseSyncSettings(settings.handlers[SYNC_SETTINGS_KEY] ?? {});
+}
+
+/**
+ * The sync's own settings (`handlers.sync-from-tracker`, as a handler gets them); a bad value is a
+ * `TypeError` naming the field and the value.
+ *
+ * @example
+ * ```ts
+ * import { ok, throws } from "node:assert/strict";
+ * import { parseSyncSettings } from "./sync_settings.ts";
+ *
+ * ok(parseSyncSettings({ writeBack: false }).writeBack === false);
+ * throws(() => parseSyncSettings({ writeBack: "no" }), /handlers.sync-from-tracker.writeBack "no"/);
+ * ```
+ */
+export function parseSyncSettings(raw: unknown): SyncSettings {
   const parsed = SyncSettingsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {

@@ -31,6 +31,13 @@ export const firstVersionStatus = defineHandler({
         `select id, asset_id, task_id, task.name, task.type.name, status_id from AssetVersion where id is "${entry.entityId}"`,
       )).data[0];
       if (!version?.task_id) continue;
+      // Handled late (a processor catching up), the version may have had its status changed by
+      // someone since it was made: that change stands.
+      const created = (entry.changes?.statusid ?? entry.changes?.status_id)?.new;
+      if (typeof created === "string" && created !== version.status_id) {
+        log.info(`version ${version.id}: its status changed since it was made; left as it is`);
+        continue;
+      }
       const others = (await session.query(
         `select id from AssetVersion where asset_id is "${version.asset_id}" and task_id is "${version.task_id}"`,
       )).data.filter((other) => other.id !== version.id);

@@ -15,7 +15,7 @@ import { autoSyncProjects, fullSync, mergeUsers, syncTrackerUpdate } from "../..
 import { emptyReport, reportChanged, reportSummary, type SyncReport } from "../../../src/sync/project_sync.ts";
 import { projectOfUpdate, projectWork, updateScope } from "../../../src/sync/update_scope.ts";
 import { syncUsers, type UserSyncReport } from "../../../src/sync/user_sync.ts";
-import { SYNC_SETTINGS_KEY, SyncSettingsSchema } from "../../../src/sync/sync_settings.ts";
+import { parseSyncSettings, SYNC_SETTINGS_KEY, syncSettingsOf } from "../../../src/sync/sync_settings.ts";
 import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
 import type { HubEvent } from "../../../src/events/event.ts";
 import {
@@ -36,15 +36,7 @@ export const SYNC_FINISHED_TOPIC = "ferry.sync.finished";
 export { SYNC_ACTION, SYNC_USERS_ACTION };
 
 function settingsOf(context: HandlerContext) {
-  const parsed = SyncSettingsSchema.safeParse(context.settings);
-  if (!parsed.success) {
-    throw new TypeError(
-      `Invalid settings handlers.${SYNC_SETTINGS_KEY}: ${
-        parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")
-      }`,
-    );
-  }
-  return parsed.data;
+  return parseSyncSettings(context.settings ?? {});
 }
 
 async function record(context: HandlerContext, report: SyncReport, reason: string, dependsOn?: string) {
@@ -116,7 +108,7 @@ export const syncFromTracker = defineHandler({
       const projectSettings = await context.store.getSettings(context.variant, { project });
       const own = projectSettings.handlers[SYNC_SETTINGS_KEY];
       if (!projectSettings.enabled || own?.enabled === false) return;
-      settings = SyncSettingsSchema.parse(own ?? {});
+      settings = syncSettingsOf(projectSettings);
     }
     const report = await syncTrackerUpdate({
       session: context.session,
@@ -230,7 +222,7 @@ async function runFull(event: { data: unknown }, context: HandlerContext, reason
     session: context.session,
     store: context.store,
     project,
-    settings: SyncSettingsSchema.parse(projectSettings.handlers[SYNC_SETTINGS_KEY] ?? {}),
+    settings: syncSettingsOf(projectSettings),
     sender: context.job.event.sender ?? "processor",
     projectSettings,
   });
@@ -291,7 +283,7 @@ export const syncOnReconcile = defineHandler({
           session: context.session,
           store: context.store,
           project,
-          settings: SyncSettingsSchema.parse(projectSettings.handlers[SYNC_SETTINGS_KEY] ?? {}),
+          settings: syncSettingsOf(projectSettings),
           sender: context.job.event.sender ?? "processor",
           projectSettings,
         });

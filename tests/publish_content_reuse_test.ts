@@ -5,58 +5,18 @@
  * file; content in a private project is not reusable by those who cannot read it.
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
-import { type RunningTracker, startTracker } from "../services/tracker/server.ts";
-import { type OpenFile, openForReading } from "../src/tracker/upload_file.ts";
+import { startTracker } from "../services/tracker/server.ts";
 import { uploadFiles } from "../src/tracker/upload_files.ts";
 import { NO_REVIEW_TOOLS, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { bytesOf, countingReader, demoShotWorkspace, download, sha1 } from "./_content_reuse.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
 const options = { sanitizeOps: false, sanitizeResources: false };
-const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest("hex");
-
-/** Bytes that differ from any other call's (a seeded pattern). */
-function bytesOf(seed: number, size: number): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
-  return data;
-}
-
-/** `openForReading` counting the bytes read of each path. */
-function countingReader(): { openFile: OpenFile; read: Map<string, number> } {
-  const read = new Map<string, number>();
-  const openFile: OpenFile = async (path) => {
-    const file = await openForReading(path);
-    return {
-      stat: () => file.stat(),
-      close: () => file.close(),
-      async read(buffer, offset, length, position) {
-        const done = await file.read(buffer, offset, length, position);
-        read.set(path, (read.get(path) ?? 0) + done.bytesRead);
-        return done;
-      },
-    };
-  };
-  return { openFile, read };
-}
-
-/** The SHA-1 of what the tracker gives back for a component. */
-async function download(running: RunningTracker, componentId: string): Promise<string> {
-  const response = await fetch(
-    `${running.url}/component/get?id=${componentId}&username=${running.apiUser}&apiKey=${running.apiKey}`,
-  );
-  strictEqual(response.status, 200, `component ${componentId} downloads`);
-  return sha1(new Uint8Array(await response.arrayBuffer()));
-}
 
 /** A FileComponent of its own version in the demo shot, to upload data for. */
 async function newComponent(session: Session, name: string): Promise<string> {
@@ -89,10 +49,8 @@ Deno.test({
   name:
     "IntegrateVersion publishes a plate copied to a new folder, under another asset and project, sending nothing; its downloads match",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     await makeShot(session, "other");
     const frames = [1001, 1002, 1003, 1004, 1005];
     const paths = await writeFrames(join(folder.path, "scans"), frames, { name: "plate", bytes: 64 * 1024 });
@@ -143,10 +101,8 @@ Deno.test({
   ...options,
   name: "IntegrateVersion sends the bytes of identical frames of one publish once (black frames of a plate)",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const black = new Uint8Array(20_000);
     const frames = [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008];
     const content = (frame: number) => frame % 2 === 0 ? black : bytesOf(frame, 20_000);
@@ -169,11 +125,9 @@ Deno.test({
   name:
     "IntegrateVersion to a disk location hard-links a copied plate and repeated frames to the content it holds, writing the rest",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
+    await using workspace = await demoShotWorkspace();
+    const { folder, session } = workspace;
     await using root = await tempFolder("ferry-content-disk-");
-    const session = await openSession(running);
-    await makeShot(session);
     const black = new Uint8Array(8192);
     const frames = [1001, 1002, 1003, 1004];
     const content = (frame: number) => frame >= 1003 ? black : bytesOf(frame, 8192);
@@ -222,10 +176,8 @@ Deno.test({
   name:
     "IntegrateVersion does not trust a racy stamp: a frame rewritten with the same size and modification time is sent",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const frames = [1001, 1002, 1003];
     // Published the moment they are written: their stamps are racy.
     const paths = await writeFrames(folder.path, frames, { bytes: 4096 });
@@ -251,10 +203,8 @@ Deno.test({
   ...options,
   name: "uploadFiles() reads a small file once: hashed, asked about and sent from the same buffer, or linked",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const data = bytesOf(2, 300 * 1024);
     const [a, b] = [join(folder.path, "a.bin"), join(folder.path, "b.bin")];
     await writeFile(a, data);
@@ -291,10 +241,8 @@ Deno.test({
   ...options,
   name: "uploadFiles() does not read a large file to ask about it: it streams once, or is linked by a known SHA-1",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const data = bytesOf(3, 256 * 1024);
     const path = join(folder.path, "large.bin");
     await writeFile(path, data);
@@ -334,10 +282,8 @@ Deno.test({
   name:
     "uploadFiles() with a small memory budget and small batches reads and sends each of many files once; progress adds up",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const { openFile, read } = countingReader();
     const items = [];
     for (let i = 0; i < 24; i++) {
@@ -369,10 +315,8 @@ Deno.test({
   ...options,
   name: "uploadFiles() fails naming a file that went missing, once the uploads in flight have settled",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { folder, session } = workspace;
     const items = [];
     for (let i = 0; i < 6; i++) {
       const path = join(folder.path, `f${i}.bin`);

@@ -5,65 +5,25 @@
  * here (`wholeFileLimit`) so that 4 MiB files stand for plates of 64 MiB frames.
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Session } from "@ftrack/api";
-import { type RunningTracker, startTracker } from "../services/tracker/server.ts";
+import { startTracker } from "../services/tracker/server.ts";
 import { PROBE_BLOCK, PROBE_BLOCKS, probeRanges } from "../src/tracker/content_probe.ts";
-import { type OpenFile, openForReading } from "../src/tracker/upload_file.ts";
 import { uploadFiles, type UploadFilesItem } from "../src/tracker/upload_files.ts";
 import { NO_REVIEW_TOOLS, publishWith, tempFolder } from "./_publish.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { bytesOf, countingReader, demoShotWorkspace, download, sha1 } from "./_content_reuse.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
 const options = { sanitizeOps: false, sanitizeResources: false };
-const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest("hex");
 const MiB = 1024 * 1024;
 const SIZE = 4 * MiB;
 /** Files above 1 MiB are "large" in these tests (the default is 32 MiB). */
 const LARGE = { wholeFileLimit: MiB, hashLarge: "this-thread" as const };
 /** Bytes a probe reads of a `SIZE`-byte file. */
 const PROBE_READ = PROBE_BLOCKS * PROBE_BLOCK;
-
-/** Bytes that differ from any other call's (a seeded pattern). */
-function bytesOf(seed: number, size: number): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
-  return data;
-}
-
-/** `openForReading` counting the bytes read of each path. */
-function countingReader(): { openFile: OpenFile; read: Map<string, number> } {
-  const read = new Map<string, number>();
-  const openFile: OpenFile = async (path) => {
-    const file = await openForReading(path);
-    return {
-      stat: () => file.stat(),
-      close: () => file.close(),
-      async read(buffer, offset, length, position) {
-        const done = await file.read(buffer, offset, length, position);
-        read.set(path, (read.get(path) ?? 0) + done.bytesRead);
-        return done;
-      },
-    };
-  };
-  return { openFile, read };
-}
-
-/** The SHA-1 of what the tracker gives back for a component. */
-async function download(running: RunningTracker, componentId: string): Promise<string> {
-  const response = await fetch(
-    `${running.url}/component/get?id=${componentId}&username=${running.apiUser}&apiKey=${running.apiKey}`,
-  );
-  strictEqual(response.status, 200, `component ${componentId} downloads`);
-  return sha1(new Uint8Array(await response.arrayBuffer()));
-}
 
 /** Asset ids by project and name, made once per session. */
 const assets = new WeakMap<Session, Map<string, string>>();
@@ -112,10 +72,8 @@ Deno.test({
   name:
     "uploadFiles() links a large file copied to a new path under another asset by its probe: nothing sent, read once",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const data = bytesOf(1, SIZE);
     const first = await largeItem(session, folder.path, "plate", data, { asset: "plate" });
     const { openFile, read } = countingReader();
@@ -157,10 +115,8 @@ Deno.test({
   name:
     "uploadFiles() sends a false candidate (same size and sampled blocks, other bytes between): read twice, stored as the file is",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const data = bytesOf(2, SIZE);
     const twin = sameProbe(data);
     ok(sha1(twin) !== sha1(data));
@@ -190,10 +146,8 @@ Deno.test({
   ...options,
   name: "uploadFiles() sends a large content given twice in one call once: the second copy waits, then is linked",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const data = bytesOf(7, SIZE);
     const items = [
       await largeItem(session, folder.path, "a", data),
@@ -213,10 +167,8 @@ Deno.test({
   ...options,
   name: "uploadFiles() hashes candidates on worker threads by default and links many large copies at once",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     const contents = [0, 1, 2, 3].map((i) => bytesOf(10 + i, 3 * MiB + i));
     const originals = [];
     for (const [i, data] of contents.entries()) originals.push(await largeItem(session, folder.path, `o${i}`, data));
@@ -320,10 +272,8 @@ Deno.test({
   ...options,
   name: "IntegrateVersion publishes a large plate copied to a new folder under another asset without sending it",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const session = await openSession(running);
-    await makeShot(session);
+    await using workspace = await demoShotWorkspace();
+    const { running, folder, session } = workspace;
     // Just above the default whole-file limit (32 MiB): the plugin's own path, no option lowered.
     const data = bytesOf(5, 32 * MiB + 4096);
     const path = join(folder.path, "plate.mov");
@@ -360,11 +310,9 @@ Deno.test({
   name:
     "IntegrateVersion to a disk location hard-links a large file copied to a new folder found by its probe; a false candidate is copied",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
+    await using workspace = await demoShotWorkspace();
+    const { folder, session } = workspace;
     await using root = await tempFolder("ferry-large-disk-");
-    const session = await openSession(running);
-    await makeShot(session);
     const data = bytesOf(6, 32 * MiB + 4096);
     const publishDisk = async (path: string, asset: string) => {
       const result = await publishWith(session, {

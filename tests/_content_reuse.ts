@@ -1,0 +1,74 @@
+/**
+ * Content reuse tests' helpers: seeded bytes, a reader that counts what it reads, the SHA-1 of a
+ * component as the tracker gives it back, and a tracker with the demo shot beside a temporary folder.
+ */
+import { strictEqual } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import type { Session } from "@ftrack/api";
+import type { RunningTracker } from "../services/tracker/server.ts";
+import { type OpenFile, openForReading } from "../src/tracker/upload_file.ts";
+import { tempFolder } from "./_publish.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+
+/** The SHA-1 of `data`, in hex. */
+export const sha1 = (data: Uint8Array): string => createHash("sha1").update(data).digest("hex");
+
+/** Bytes that differ from any other call's (a seeded pattern). */
+export function bytesOf(seed: number, size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  return data;
+}
+
+/** `openForReading` counting the bytes read of each path. */
+export function countingReader(): { openFile: OpenFile; read: Map<string, number> } {
+  const read = new Map<string, number>();
+  const openFile: OpenFile = async (path) => {
+    const file = await openForReading(path);
+    return {
+      stat: () => file.stat(),
+      close: () => file.close(),
+      async read(buffer, offset, length, position) {
+        const done = await file.read(buffer, offset, length, position);
+        read.set(path, (read.get(path) ?? 0) + done.bytesRead);
+        return done;
+      },
+    };
+  };
+  return { openFile, read };
+}
+
+/** The SHA-1 of what the tracker gives back for a component. */
+export async function download(running: RunningTracker, componentId: string): Promise<string> {
+  const response = await fetch(
+    `${running.url}/component/get?id=${componentId}&username=${running.apiUser}&apiKey=${running.apiKey}`,
+  );
+  strictEqual(response.status, 200, `component ${componentId} downloads`);
+  return sha1(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** A tracker in memory, a temporary folder and a session on the tracker. */
+export interface DemoShotWorkspace extends AsyncDisposable {
+  running: RunningTracker;
+  folder: AsyncDisposable & { path: string };
+  session: Session;
+}
+
+/**
+ * A tracker in memory holding the demo shot (`makeShot(session)`), a temporary folder and a
+ * session; disposing removes the folder, then stops the tracker, and a set-up that fails half-way
+ * undoes what it made.
+ */
+export async function demoShotWorkspace(): Promise<DemoShotWorkspace> {
+  await using made = new AsyncDisposableStack();
+  const running = made.use(await memoryTracker());
+  const folder = made.use(await tempFolder());
+  const session = await openSession(running);
+  await makeShot(session);
+  const owned = made.move();
+  return { running, folder, session, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}

@@ -72,3 +72,27 @@ export async function demoShotWorkspace(): Promise<DemoShotWorkspace> {
   const owned = made.move();
   return { running, folder, session, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }
+
+/** A tracker in memory, a temporary folder and an administrator's session. */
+export interface PrivateShotWorkspace extends AsyncDisposable {
+  running: RunningTracker;
+  folder: AsyncDisposable & { path: string };
+  admin: Session;
+}
+
+/**
+ * A tracker in memory holding a private project `secret` (with `makeShot`'s shot) and the demo shot,
+ * a temporary folder and the administrator's session that made them; disposing removes the folder,
+ * then stops the tracker.
+ */
+export async function privateShotWorkspace(): Promise<PrivateShotWorkspace> {
+  await using made = new AsyncDisposableStack();
+  const running = made.use(await memoryTracker());
+  const folder = made.use(await tempFolder());
+  const admin = await openSession(running);
+  const secret = await makeShot(admin, "secret");
+  await admin.update("Project", [secret.project.id], { is_private: true });
+  await makeShot(admin, "demo");
+  const owned = made.move();
+  return { running, folder, admin, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}

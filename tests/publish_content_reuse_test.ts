@@ -11,8 +11,8 @@ import type { Session } from "@ftrack/api";
 import { startTracker } from "../services/tracker/server.ts";
 import { uploadFiles } from "../src/tracker/upload_files.ts";
 import { NO_REVIEW_TOOLS, publishWith, tempFolder, writeFrames } from "./_publish.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { bytesOf, countingReader, demoShotWorkspace, download, sha1 } from "./_content_reuse.ts";
+import { makeShot, openSession } from "./_tracker.ts";
+import { bytesOf, countingReader, demoShotWorkspace, download, privateShotWorkspace, sha1 } from "./_content_reuse.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -373,12 +373,8 @@ Deno.test({
   name:
     "get_upload_metadata with ferry_sha1 does not give a user content of a private project they cannot read; access given, it does",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const admin = await openSession(running);
-    const secret = await makeShot(admin, "secret");
-    await admin.update("Project", [secret.project.id], { is_private: true });
-    await makeShot(admin, "demo");
+    await using workspace = await privateShotWorkspace();
+    const { running, folder, admin } = workspace;
     const [data, later] = [bytesOf(4, 5000), bytesOf(5, 5000)];
     const [path, laterPath] = [join(folder.path, "secret.bin"), join(folder.path, "secret.txt")];
     await writeFile(path, data);

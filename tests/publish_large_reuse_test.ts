@@ -13,7 +13,7 @@ import { PROBE_BLOCK, PROBE_BLOCKS, probeRanges } from "../src/tracker/content_p
 import { uploadFiles, type UploadFilesItem } from "../src/tracker/upload_files.ts";
 import { NO_REVIEW_TOOLS, publishWith, tempFolder } from "./_publish.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { bytesOf, countingReader, demoShotWorkspace, download, sha1 } from "./_content_reuse.ts";
+import { bytesOf, countingReader, demoShotWorkspace, download, privateShotWorkspace, sha1 } from "./_content_reuse.ts";
 
 // deno-lint-ignore no-explicit-any
 type E = any;
@@ -200,12 +200,8 @@ Deno.test({
   name:
     "uploadFiles() does not find by probe a large content of a private project for a user without access; with access it does",
   fn: async () => {
-    await using running = await memoryTracker();
-    await using folder = await tempFolder();
-    const admin = await openSession(running);
-    const secret = await makeShot(admin, "secret");
-    await admin.update("Project", [secret.project.id], { is_private: true });
-    await makeShot(admin, "demo");
+    await using workspace = await privateShotWorkspace();
+    const { running, folder, admin } = workspace;
     const data = bytesOf(3, SIZE);
     const stored = await largeItem(admin, folder.path, "secret", data, { project: "secret" });
     await uploadFiles(admin, [stored], LARGE);

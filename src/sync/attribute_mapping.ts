@@ -243,3 +243,59 @@ export function configurationFor(
     }`,
   };
 }
+
+/** The object type name mappings give versions (`objectTypes: ["AssetVersion"]`). */
+export const VERSION_OBJECT_TYPE = "AssetVersion";
+
+/**
+ * Whether a mapping applies to tracker AssetVersions: when its `objectTypes` name `AssetVersion`;
+ * when it names none, only when the key has an AssetVersion configuration of its own (a
+ * per-object-type value among the version's `sources.standard`). So the default, type-less
+ * mappings (`fps`, `frameStart` … hierarchical on the shots) do not stamp every version with the
+ * value it inherits from its shot, while a studio's version attribute is read without listing it.
+ * Which value an applying mapping reads is {@linkcode mappedValue}'s rule, the one
+ * {@linkcode configurationFor} writes by (hierarchical when no kind and the key has one), so what
+ * the transmitter writes is what the sync reads back.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { versionMappingApplies } from "./attribute_mapping.ts";
+ *
+ * const sources = { hierarchical: { fps: 25 }, standard: { intent: "wip" } };
+ * ok(versionMappingApplies({ pipeline: "intent", tracker: "intent" }, sources));
+ * ok(!versionMappingApplies({ pipeline: "fps", tracker: "fps" }, sources), "hierarchical only: not the version's own");
+ * ok(versionMappingApplies({ pipeline: "fps", tracker: "fps", objectTypes: ["AssetVersion"] }, sources));
+ * ok(!versionMappingApplies({ pipeline: "intent", tracker: "intent", objectTypes: ["Shot"] }, sources));
+ * ```
+ */
+export function versionMappingApplies(mapping: AttributeMapping, sources: AttributeSources): boolean {
+  if (mapping.objectTypes !== undefined) return mappingApplies(mapping, VERSION_OBJECT_TYPE);
+  return Object.hasOwn(sources.standard, mapping.tracker);
+}
+
+/**
+ * The pipeline attributes of a tracker AssetVersion's custom attribute values, by the mappings
+ * that apply to versions ({@linkcode versionMappingApplies}), read as
+ * {@linkcode mappedAttributes} reads them (first applying mapping with a value wins, empty values
+ * left out).
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { versionAttributes } from "./attribute_mapping.ts";
+ *
+ * const version = { values: { fps: 25, intent: "wip" }, sources: { hierarchical: { fps: 25 }, standard: { intent: "wip" } } };
+ * const mappings = [{ pipeline: "fps", tracker: "fps" }, { pipeline: "intent", tracker: "intent" }];
+ * deepStrictEqual(versionAttributes(mappings, version), { intent: "wip" });
+ * ```
+ */
+export function versionAttributes(
+  mappings: AttributeMapping[],
+  version: { values: Record<string, unknown>; sources: AttributeSources },
+): Record<string, unknown> {
+  return mappedAttributes(
+    mappings.filter((mapping) => versionMappingApplies(mapping, version.sources)),
+    { objectType: VERSION_OBJECT_TYPE, ...version },
+  );
+}

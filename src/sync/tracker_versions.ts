@@ -1,4 +1,5 @@
 import type { Session } from "@ftrack/api";
+import { type AttributeSources, splitValues } from "./attribute_mapping.ts";
 import { chunk, isoDate, queryAll, quoted } from "./tracker_project.ts";
 
 type Row = Record<string, unknown>;
@@ -25,6 +26,13 @@ export interface TrackerVersion {
   author: string | null;
   date: string | null;
   published: boolean;
+  /** Its custom attribute values by key (the hierarchical one winning where a key has both). */
+  values: Record<string, unknown>;
+  /**
+   * Its values split by configuration: hierarchical (inherited from its context when not set on
+   * it), and its own AssetVersion (`assetversion`) configurations'.
+   */
+  sources: AttributeSources;
 }
 
 /** One file of a component: where it is, its size and ferry's fingerprint (`sha1:…`) when recorded. */
@@ -70,7 +78,38 @@ function assetOf(row: Row): TrackerAsset {
   };
 }
 
-function versionOf(row: Row): TrackerVersion {
+/** Whether each configuration id is hierarchical, by session (a configuration never changes kind). */
+const KINDS = new WeakMap<Session, Map<string, boolean>>();
+
+/**
+ * Which configurations of some version rows' `custom_attributes` are hierarchical: known from
+ * earlier reads of the session, the configurations read again only when a row holds one not
+ * known yet (so an incremental sync of a version costs no extra request).
+ */
+async function hierarchicalIds(session: Session, rows: Row[]): Promise<(id: string) => boolean> {
+  let kinds = KINDS.get(session);
+  if (kinds === undefined) KINDS.set(session, kinds = new Map());
+  const unknown = rows.some((row) =>
+    ((row.custom_attributes ?? []) as Row[]).some((value) => !kinds.has(String(value.configuration_id)))
+  );
+  if (unknown) {
+    for (
+      const configuration of await queryAll(session, "select id, is_hierarchical from CustomAttributeConfiguration")
+    ) {
+      kinds.set(String(configuration.id), configuration.is_hierarchical === true);
+    }
+  }
+  return (id) => kinds.get(id) === true;
+}
+
+/** Version rows as {@linkcode TrackerVersion}s, their custom attribute values split by configuration. */
+async function versionsOf(session: Session, rows: Row[]): Promise<TrackerVersion[]> {
+  const isHierarchical = await hierarchicalIds(session, rows);
+  return rows.map((row) => versionOf(row, isHierarchical));
+}
+
+function versionOf(row: Row, isHierarchical: (id: string) => boolean): TrackerVersion {
+  const { values, sources } = splitValues((row.custom_attributes ?? []) as Row[], isHierarchical);
   return {
     id: String(row.id),
     assetId: String(row.asset_id),
@@ -81,6 +120,8 @@ function versionOf(row: Row): TrackerVersion {
     author: text(object(row.user).username),
     date: isoDate(row.date),
     published: row.is_published !== false,
+    values,
+    sources,
   };
 }
 
@@ -147,7 +188,8 @@ async function componentsOf(session: Session, versionIds: string[]): Promise<Tra
 }
 
 const ASSET_FIELDS = "id, name, context_id, type.name, type.short";
-const VERSION_FIELDS = "id, version, asset_id, task_id, status.name, comment, user.username, date, is_published";
+const VERSION_FIELDS =
+  "id, version, asset_id, task_id, status.name, comment, user.username, date, is_published, custom_attributes";
 
 /** Reads every asset, version and component of a tracker project. */
 export async function readProjectVersions(session: Session, projectId: string): Promise<TrackerVersions> {
@@ -163,11 +205,13 @@ export async function readProjectVersions(session: Session, projectId: string): 
   const versions: TrackerVersion[] = [];
   for (const part of chunk(all.map((asset) => asset.id), 200)) {
     versions.push(
-      ...(await queryAll(
+      ...await versionsOf(
         session,
-        `select ${VERSION_FIELDS} from AssetVersion where asset_id in (${quoted(part)}) order by id`,
-      ))
-        .map(versionOf),
+        await queryAll(
+          session,
+          `select ${VERSION_FIELDS} from AssetVersion where asset_id in (${quoted(part)}) order by id`,
+        ),
+      ),
     );
   }
   return { assets: all, versions, components: await componentsOf(session, versions.map((version) => version.id)) };
@@ -184,9 +228,10 @@ export async function readVersions(
   const versions: TrackerVersion[] = [];
   for (const part of chunk([...new Set(ids.versionIds)], 200)) {
     versions.push(
-      ...(await session.query(`select ${VERSION_FIELDS} from AssetVersion where id in (${quoted(part)})`)).data.map((
-        row,
-      ) => versionOf(row as Row)),
+      ...await versionsOf(
+        session,
+        (await session.query(`select ${VERSION_FIELDS} from AssetVersion where id in (${quoted(part)})`)).data as Row[],
+      ),
     );
   }
   const assetIds = [...new Set([...ids.assetIds, ...versions.map((version) => version.assetId)])];

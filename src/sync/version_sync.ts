@@ -1,6 +1,7 @@
 import type { Entity, EntityInput } from "../store/entity.ts";
 import type { ProjectSync } from "./project_sync.ts";
 import { pipelineIdOf } from "./pipeline_id.ts";
+import { versionAttributes } from "./attribute_mapping.ts";
 import type {
   TrackerAsset,
   TrackerComponent,
@@ -81,9 +82,11 @@ function sameFiles(a: unknown, b: Array<{ path: string }>): boolean {
 
 /**
  * Syncs tracker assets, versions and components into pipeline products, versions and
- * representations, matched by tracker id first, then (as a ferry publish records them) a product
- * by name under its folder, a version by number under its product, a representation by name
- * under its version, so a publish's records are updated, never duplicated.
+ * representations (a version's comment as its `comment` and `description`, its mapped custom
+ * attributes as theirs: see {@linkcode versionAttributes}), matched by tracker id first, then (as
+ * a ferry publish records them) a product by name under its folder, a version by number under its
+ * product, a representation by name under its version, so a publish's records are updated, never
+ * duplicated.
  */
 export class VersionSync {
   readonly #sync: ProjectSync;
@@ -155,7 +158,12 @@ export class VersionSync {
       (entity.data as { version?: number }).version === version.version
     );
     const task = version.taskId ? await this.#sync.index.byTrackerId(version.taskId) : undefined;
-    const attributes: Record<string, unknown> = { ...(existing?.attributes ?? {}) };
+    // The mapped custom attributes (see versionAttributes: those of the key's AssetVersion
+    // configuration, or of mappings naming AssetVersion), merged over what the pipeline holds.
+    const attributes: Record<string, unknown> = {
+      ...(existing?.attributes ?? {}),
+      ...versionAttributes(this.#sync.settings.attributes, version),
+    };
     attributes.comment = version.comment ?? "";
     attributes.description = version.comment ?? "";
     return await this.#sync.writeIn(

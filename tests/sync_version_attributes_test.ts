@@ -1,0 +1,207 @@
+/**
+ * A tracker AssetVersion's mapped custom attributes → the pipeline version's attributes, on the
+ * embedded tracker with both store adapters (PostgreSQL skipped loudly when unreachable): a full
+ * sync reads the key's AssetVersion configuration (no `objectTypes` needed), a mapping naming
+ * `AssetVersion` reads even a hierarchical key, a mapping limited to other object types or a key
+ * with no AssetVersion configuration does not apply; an incremental change of one version's
+ * value reaches only that version; a value set in the pipeline goes to the tracker through the
+ * transmitter and comes back as one value, nothing looping.
+ */
+import { ok, strictEqual } from "node:assert/strict";
+import type { Session } from "@ftrack/api";
+import type { Entity, EntityInput, PipelineStore } from "../src/store/mod.ts";
+import { LEECH_TOPIC } from "../src/store/mod.ts";
+import { fullSync } from "../src/sync/sync_from_tracker.ts";
+import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
+import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
+import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { sqliteSite, storeKinds } from "./_store.ts";
+import { makeVersion, settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
+
+const byTracker = async (store: PipelineStore, trackerId: string): Promise<Entity | undefined> =>
+  (await store.findEntities({ trackerId }))[0];
+
+/** A per-object-type number configuration of AssetVersions (`entity_type: "assetversion"`). */
+async function versionConfiguration(session: Session, key: string): Promise<string> {
+  const type = (await session.query('select id from CustomAttributeType where name is "number"')).data[0]!;
+  const created = await session.create("CustomAttributeConfiguration", {
+    key,
+    label: `${key} (version)`,
+    entity_type: "assetversion",
+    object_type_id: null,
+    is_hierarchical: false,
+    type_id: type.id,
+    config: JSON.stringify({ isdecimal: true }),
+    default: null,
+  });
+  return String(created.data.id);
+}
+
+/** Sets a version's own value of a configuration. */
+const setVersionValue = (session: Session, configuration: string, versionId: string, value: unknown) =>
+  session.update("AssetVersionCustomAttributeValue", [configuration, versionId], { value });
+
+/** The own value of one configuration on an entity (undefined: none stored). */
+async function own(session: Session, configuration: string, entityId: string): Promise<unknown> {
+  return (await session.query(
+    `select value from CustomAttributeValue where configuration_id is "${configuration}" and entity_id is "${entityId}"`,
+  )).data[0]?.value;
+}
+
+/**
+ * A shot with two versions of `beauty`; `vfps` and `take` AssetVersion configurations with values
+ * on the first version (`vfps` on the second too); the hierarchical `fps` 30 on the sequence.
+ */
+async function makeProject(session: Session, name: string) {
+  const made = await makeShot(session, name);
+  const vfps = await versionConfiguration(session, "vfps");
+  const take = await versionConfiguration(session, "take");
+  const first = await makeVersion(session, { contextId: made.shot.id, taskId: made.task.id, comment: "first look" });
+  const second = await makeVersion(session, { contextId: made.shot.id, version: 2 });
+  await setVersionValue(session, vfps, first.versionId, 23.976);
+  await setVersionValue(session, vfps, second.versionId, 25);
+  await setVersionValue(session, take, first.versionId, 3);
+  await setValue(session, "fps", made.sequence.id, 30);
+  return { ...made, vfps, take, first, second };
+}
+
+const MAPPING: AttributeMapping[] = [
+  // No objectTypes: applies to versions because `vfps` has an AssetVersion configuration.
+  { pipeline: "fps", tracker: "vfps" },
+  // Limited to shots: not read on versions, though `take` has an AssetVersion configuration with a value.
+  { pipeline: "take", tracker: "take", objectTypes: ["Shot"] },
+  // No objectTypes, only a hierarchical configuration: not a version's own value, not read on versions.
+  { pipeline: "shotFps", tracker: "fps" },
+  // Naming AssetVersion: read on versions whatever the configuration (here the inherited hierarchical value).
+  { pipeline: "contextFps", tracker: "fps", kind: "hierarchical", objectTypes: ["AssetVersion"] },
+];
+
+for (const { kind, site, ignore } of await storeKinds()) {
+  Deno.test({
+    name:
+      `fullSync() reads a version's mapped custom attributes: its AssetVersion configuration's, mappings naming AssetVersion, not those limited to other types (${kind})`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await site();
+      await using store = await place.open();
+      const session = await openSession(running);
+      const made = await makeProject(session, "vattrs");
+      const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
+      await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
+
+      const first = (await byTracker(store, made.first.versionId))!;
+      const second = (await byTracker(store, made.second.versionId))!;
+      strictEqual(first.type, "version");
+      strictEqual(first.attributes.fps, 23.976, "the version's own vfps");
+      strictEqual(second.attributes.fps, 25, "each version its own");
+      strictEqual(first.attributes.take, undefined, "a mapping limited to Shot does not apply to versions");
+      strictEqual(first.attributes.shotFps, undefined, "a hierarchical-only key without objectTypes: not read");
+      strictEqual(first.attributes.contextFps, 30, "objectTypes naming AssetVersion: read (inherited)");
+      strictEqual(first.attributes.comment, "first look", "the comment is kept");
+      strictEqual(first.attributes.description, "first look");
+      const shot = (await byTracker(store, made.shot.id))!;
+      strictEqual(shot.attributes.shotFps, 30, "the shot reads the hierarchical mapping");
+      strictEqual(shot.attributes.fps, undefined, "a shot has no vfps");
+
+      // A second full sync with nothing changed writes nothing.
+      const again = await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
+      strictEqual(again.updated.length, 0, `nothing updated: ${again.updated.join(", ")}`);
+      strictEqual((await byTracker(store, made.first.versionId))!.updatedAt, first.updatedAt);
+    },
+  });
+
+  Deno.test({
+    name:
+      `sync-from-tracker handler: a version's custom attribute change updates only that version, a Shot-only mapping stays out (${kind})`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await using running = await memoryTracker();
+      await using place = await site();
+      await using store = await place.open();
+      await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
+      const session = await openSession(running);
+      const made = await makeProject(session, "vinc");
+      await using _services = await startServices(running, store);
+      await setValue(session, "ferry_auto_sync", made.project.id, true);
+      await waitFor(async () => (await byTracker(store, made.second.versionId)) !== undefined, "the full sync");
+      await settle(store);
+      const second = (await byTracker(store, made.second.versionId))!;
+      strictEqual(second.attributes.fps, 25);
+
+      await setVersionValue(session, made.vfps, made.first.versionId, 48);
+      await waitFor(
+        async () => (await byTracker(store, made.first.versionId))?.attributes.fps === 48,
+        "the first version's new fps",
+      );
+      await setVersionValue(session, made.take, made.first.versionId, 4);
+      await settle(store);
+      const first = (await byTracker(store, made.first.versionId))!;
+      strictEqual(first.attributes.fps, 48);
+      strictEqual(first.attributes.take, undefined, "the Shot-only mapping is not read on the version");
+      strictEqual(first.attributes.comment, "first look");
+      const after = (await byTracker(store, made.second.versionId))!;
+      strictEqual(after.attributes.fps, 25, "the other version keeps its own");
+      strictEqual(after.updatedAt, second.updatedAt, "the other version is not written at all");
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "startTransmitter() and the sync: a version attribute set in the pipeline reaches the tracker and comes back as one value, nothing loops",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
+    const session = await openSession(running);
+    const made = await makeProject(session, "vround");
+    await using _services = await startServices(running, store);
+    await using _transmitter = await transmitter(running, store);
+    await setValue(session, "ferry_auto_sync", made.project.id, true);
+    await waitFor(
+      async () => (await byTracker(store, made.first.versionId))?.attributes.fps === 23.976,
+      "the full sync",
+    );
+    await settle(store);
+    await transmitted(store);
+
+    // Pipeline → transmitter → tracker → sync (a no-op: the value is the pipeline's already).
+    const version = (await byTracker(store, made.first.versionId))!;
+    const { entity: written } = await store.writeEntity(
+      { ...version, attributes: { ...version.attributes, fps: 50 } } as EntityInput,
+      USER_WRITER,
+    );
+    await waitFor(async () => (await own(session, made.vfps, made.first.versionId)) === 50, "the tracker's vfps");
+    const events = await settle(store);
+    await transmitted(store);
+    const back = (await byTracker(store, made.first.versionId))!;
+    strictEqual(back.attributes.fps, 50, "one value on both sides");
+    strictEqual(back.updatedAt, written.updatedAt, "the sync wrote nothing back");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    strictEqual(await settle(store), events, "the event count settles: nothing echoes");
+    strictEqual(await store.countEvents({ topic: LEECH_TOPIC }), events);
+
+    // Tracker → sync → pipeline: the sync's write (sender type tracker) is not carried back.
+    await setVersionValue(session, made.vfps, made.first.versionId, 60);
+    await waitFor(
+      async () => (await byTracker(store, made.first.versionId))?.attributes.fps === 60,
+      "the tracker's change in the pipeline",
+    );
+    const later = await settle(store);
+    await transmitted(store);
+    strictEqual(await own(session, made.vfps, made.first.versionId), 60, "the tracker keeps its value");
+    ok(later > events, "the tracker's change was one more event");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    strictEqual(await settle(store), later, "and nothing after it");
+    strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0, "no transmitter job failed");
+  },
+});

@@ -285,7 +285,8 @@ export function versionMappingApplies(mapping: AttributeMapping, sources: Attrib
  * import { deepStrictEqual } from "node:assert/strict";
  * import { versionAttributes } from "./attribute_mapping.ts";
  *
- * const version = { values: { fps: 25, intent: "wip" }, sources: { hierarchical: { fps: 25 }, standard: { intent: "wip" } } };
+ * const sources = { hierarchical: { fps: 25 }, standard: { intent: "wip" } };
+ * const version = { values: { fps: 25, intent: "wip" }, sources };
  * const mappings = [{ pipeline: "fps", tracker: "fps" }, { pipeline: "intent", tracker: "intent" }];
  * deepStrictEqual(versionAttributes(mappings, version), { intent: "wip" });
  * ```
@@ -298,4 +299,47 @@ export function versionAttributes(
     mappings.filter((mapping) => versionMappingApplies(mapping, version.sources)),
     { objectType: VERSION_OBJECT_TYPE, ...version },
   );
+}
+
+/**
+ * The configuration one mapping writes on a tracker AssetVersion, by the rule the sync reads
+ * versions with ({@linkcode versionMappingApplies}): a mapping without `objectTypes` whose key
+ * has no AssetVersion configuration (`entity_type: "assetversion"`) is not the version's, and
+ * the reason says so; otherwise {@linkcode configurationFor}'s choice. A transmitter using it
+ * writes on versions exactly what the sync reads back.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { versionConfigurationFor } from "./attribute_mapping.ts";
+ *
+ * const fps = { id: "h", key: "fps", isHierarchical: true, entityType: "show", objectTypeId: null, projectId: null };
+ * const vfps = { ...fps, id: "v", key: "vfps", isHierarchical: false, entityType: "assetversion" };
+ * const version = { entityType: "assetversion", objectType: "AssetVersion", objectTypeId: null, projectId: null };
+ * const own = versionConfigurationFor({ pipeline: "fps", tracker: "vfps" }, [fps, vfps], version);
+ * ok("configuration" in own && own.configuration.id === "v");
+ * const inherited = versionConfigurationFor({ pipeline: "fps", tracker: "fps" }, [fps, vfps], version);
+ * ok("reason" in inherited && inherited.reason.includes("no AssetVersion configuration"));
+ * const mapping = { pipeline: "fps", tracker: "fps", objectTypes: ["AssetVersion"] };
+ * const named = versionConfigurationFor(mapping, [fps], version);
+ * ok("configuration" in named && named.configuration.id === "h");
+ * ```
+ */
+export function versionConfigurationFor(
+  mapping: AttributeMapping,
+  configurations: AttributeConfiguration[],
+  target: AttributeTarget,
+): ConfigurationChoice {
+  const own = configurations.some((configuration) =>
+    configuration.key === mapping.tracker && !configuration.isHierarchical &&
+    configuration.entityType === "assetversion" &&
+    (configuration.projectId === null || target.projectId === null || configuration.projectId === target.projectId)
+  );
+  if (mapping.objectTypes === undefined && !own) {
+    return {
+      reason:
+        `custom attribute '${mapping.tracker}' (pipeline attribute '${mapping.pipeline}') has no AssetVersion configuration and the mapping does not name AssetVersion in objectTypes: not a version's attribute`,
+    };
+  }
+  return configurationFor(mapping, configurations, target);
 }

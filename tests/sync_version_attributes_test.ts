@@ -91,7 +91,12 @@ for (const { kind, site, ignore } of await storeKinds()) {
       const session = await openSession(running);
       const made = await makeProject(session, "vattrs");
       const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
-      await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
+      const report = await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
+      strictEqual(
+        report.skipped.filter((item) => item.kind === "attribute").length,
+        0,
+        "AssetVersion is an object type mappings may name",
+      );
 
       const first = (await byTracker(store, made.first.versionId))!;
       const second = (await byTracker(store, made.second.versionId))!;

@@ -5,11 +5,49 @@
 import type { Session } from "@ftrack/api";
 import { createLogger } from "../src/cli/service_log.ts";
 import { LEECH_TOPIC, type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
-import { startLeecher } from "../services/leecher/leecher.ts";
+import { type RunningLeecher, startLeecher } from "../services/leecher/leecher.ts";
 import { discoverHandlers } from "../services/processor/discover_handlers.ts";
 import { startProcessor } from "../services/processor/processor.ts";
 import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
-import { openSession } from "./_tracker.ts";
+import type { RunningTracker } from "../services/tracker/server.ts";
+import { memoryTracker, openSession } from "./_tracker.ts";
+import { sqliteSite, type StoreSite } from "./_store.ts";
+
+/** An embedded tracker, a store site with a store open on it, and an official-client session on the tracker. */
+export interface TrackerAndStore extends AsyncDisposable {
+  running: RunningTracker;
+  place: StoreSite;
+  store: PipelineStore;
+  session: Session;
+}
+
+/**
+ * A tracker in memory, a store opened on a fresh `site` (SQLite unless told) and a session on the
+ * tracker; disposing closes the store, removes the site, then stops the tracker (as `await using`
+ * of each would), and a set-up that fails half-way undoes what it made.
+ */
+export async function trackerAndStore(site: () => Promise<StoreSite> = sqliteSite): Promise<TrackerAndStore> {
+  await using made = new AsyncDisposableStack();
+  const running = made.use(await memoryTracker());
+  const place = made.use(await site());
+  const store = made.use(await place.open());
+  const session = await openSession(running);
+  const owned = made.move();
+  return { running, place, store, session, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+/** Runs `scripts/sync.ts` with `args` against `running` (its credentials in the environment), output piped. */
+export function runSyncScript(
+  running: { url: string; apiUser: string; apiKey: string },
+  args: string[],
+): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL("../scripts/sync.ts", import.meta.url).pathname, ...args],
+    env: { FTRACK_SERVER: running.url, FTRACK_API_USER: running.apiUser, FTRACK_API_KEY: running.apiKey },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
 
 /** Polls until `condition` holds, failing with `what` after `timeoutMs`. */
 export async function waitFor(
@@ -31,21 +69,34 @@ export async function setValue(session: Session, key: string, entityId: string, 
   await session.update("ContextCustomAttributeValue", [configuration.id, entityId], { value });
 }
 
+/** A leecher storing `running`'s events in `store`, once its event hub has connected (closed if it never does). */
+export async function connectedLeecher(
+  running: { url: string; apiUser: string; apiKey: string },
+  store: PipelineStore,
+): Promise<RunningLeecher> {
+  let connects = 0;
+  const leecher = await startLeecher({
+    store,
+    credentials: { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey },
+    log: createLogger({ name: "leecher", level: "error" }),
+    onConnect: (n) => (connects = n),
+  });
+  try {
+    await waitFor(() => connects >= 1, "the leecher");
+  } catch (error) {
+    await leecher.close();
+    throw error;
+  }
+  return leecher;
+}
+
 /** Leecher and processor with ferry's own handlers, stopped when disposed. */
 export async function startServices(
   running: { url: string; apiUser: string; apiKey: string },
   store: PipelineStore,
   options: { variant?: "production" | "staging" | "dev" } = {},
 ): Promise<AsyncDisposable & { session: Session }> {
-  const credentials = { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey };
-  let connects = 0;
-  const leecher = await startLeecher({
-    store,
-    credentials,
-    log: createLogger({ name: "leecher", level: "error" }),
-    onConnect: (n) => (connects = n),
-  });
-  await waitFor(() => connects >= 1, "the leecher");
+  const leecher = await connectedLeecher(running, store);
   const { handlers } = await discoverHandlers([BUILTIN_HANDLERS]);
   const session = await openSession(running);
   const processor = await startProcessor({

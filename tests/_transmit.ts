@@ -6,7 +6,6 @@
 import type { Session } from "@ftrack/api";
 import { createLogger } from "../src/cli/service_log.ts";
 import type { Entity, PipelineStore } from "../src/store/mod.ts";
-import { startLeecher } from "../services/leecher/leecher.ts";
 import { startProcessor } from "../services/processor/processor.ts";
 import { syncNotes } from "../services/processor/handlers/sync_notes.ts";
 import {
@@ -17,7 +16,7 @@ import {
 } from "../services/transmitter/transmitter.ts";
 import { encodePng } from "../scripts/_png.ts";
 import { openSession } from "./_tracker.ts";
-import { waitFor } from "./_sync.ts";
+import { connectedLeecher, waitFor } from "./_sync.ts";
 
 /** How the sync writes: on the tracker's behalf. */
 export const TRACKER_WRITER = { sender: "sync", senderType: "tracker" };
@@ -105,14 +104,7 @@ export async function notesServices(
   running: { url: string; apiUser: string; apiKey: string },
   store: PipelineStore,
 ): Promise<AsyncDisposable> {
-  let connects = 0;
-  const leecher = await startLeecher({
-    store,
-    credentials: { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey },
-    log: createLogger({ name: "leecher", level: "error" }),
-    onConnect: (n) => (connects = n),
-  });
-  await waitFor(() => connects >= 1, "the leecher");
+  const leecher = await connectedLeecher(running, store);
   const processor = await startProcessor({
     store,
     session: await openSession(running),

@@ -9,9 +9,9 @@ import type { PipelineStore } from "../src/store/mod.ts";
 import { COMMENT_ID_METADATA, syncProjectNotes } from "../src/sync/comment_sync.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite, storeKinds } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeShot } from "./_tracker.ts";
+import { storeKinds } from "./_store.ts";
+import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
 
@@ -22,10 +22,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       const { project, shot, task } = await makeShot(session, "notes");
       await fullSync({ session, store, project: "notes", settings: SyncSettingsSchema.parse({}), sender: "sync" });
       const note =
@@ -113,10 +111,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using site = await sqliteSite();
-    await using store = await site.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     await using _services = await startServices(running, store);
     const { project, task } = await makeShot(session, "live");
     await setValue(session, "ferry_auto_sync", project.id, true);

@@ -8,8 +8,7 @@
 import { ok, strictEqual } from "node:assert/strict";
 import type { Session } from "@ftrack/api";
 import { memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { settle, startServices, waitFor } from "./_sync.ts";
+import { settle, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 import type { PipelineStore } from "../src/store/mod.ts";
 
 async function statusOf(session: Session, type: string, id: string): Promise<string> {
@@ -47,9 +46,8 @@ function trackerTest(name: string, fn: (workspace: Workspace) => Promise<void>):
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await sqliteSite();
-      await using store = await place.open();
+      await using fixture = await trackerAndStore();
+      const { running, store } = fixture;
       await fn(await workspace(running, store));
     },
   });

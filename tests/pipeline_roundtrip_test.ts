@@ -6,15 +6,14 @@
  * event count settles (nothing loops). Both store adapters.
  */
 import { ok, strictEqual } from "node:assert/strict";
-import { createLogger } from "../src/cli/service_log.ts";
 import { type PipelineStore } from "../src/store/mod.ts";
-import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "../services/transmitter/transmitter.ts";
+import { TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "../services/transmitter/transmitter.ts";
 import { main as pipeline } from "../scripts/pipeline.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { makeShot } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 import { tempFolder } from "./_publish.ts";
-import { writePng } from "./_transmit.ts";
+import { transmitter, writePng } from "./_transmit.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
 
@@ -25,17 +24,10 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { running, place, store, session } = fixture;
       await using _services = await startServices(running, store);
-      await using _transmitter = startTransmitter({
-        store,
-        session: await openSession(running),
-        log: createLogger({ name: "transmitter", level: "error" }),
-        pollMs: 10,
-      });
+      await using _transmitter = await transmitter(running, store);
       const { project, sequence, task } = await makeShot(session, "round");
       await setValue(session, "ferry_auto_sync", project.id, true);
       await waitFor(async () => (await byTracker(store, task.id)) !== undefined, "the full sync");

@@ -5,19 +5,16 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { Event } from "@ftrack/api";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { startServices, waitFor } from "./_sync.ts";
+import { makeShot, openSession } from "./_tracker.ts";
+import { startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 Deno.test({
   name: "sync-action and sync-requested handlers run a full sync of the named project and record its report",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     const one = await makeShot(session, "one");
     const two = await makeShot(session, "two");
     await using _services = await startServices(running, store);

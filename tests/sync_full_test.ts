@@ -11,6 +11,7 @@ import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import type { PipelineStore } from "../src/store/mod.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
+import { runSyncScript, trackerAndStore } from "./_sync.ts";
 
 const settings = SyncSettingsSchema.parse({});
 
@@ -36,10 +37,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { store, session } = fixture;
       const { project, sequence, shot, task } = await makeShot(session, "alpha");
       const statuses = (await session.query("select id, name from Status")).data;
       const inProgress = statuses.find((s) => s.name === "In progress")!;
@@ -130,11 +129,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    const { sqliteSite } = await import("./_store.ts");
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { store, session } = fixture;
     let message = "";
     await fullSync({ session, store, project: "nope", settings, sender: "t" }).catch((e) => (message = e.message));
     strictEqual(message, "There is no tracker project named 'nope'");
@@ -152,13 +148,7 @@ Deno.test({
     const session = await openSession(running);
     const { project } = await makeShot(session, "delta");
     await session.create("Task", { name: "stray", parent_id: project.id });
-    const run = (args: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", new URL("../scripts/sync.ts", import.meta.url).pathname, ...args],
-        env: { FTRACK_SERVER: running.url, FTRACK_API_USER: running.apiUser, FTRACK_API_KEY: running.apiKey },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+    const run = (args: string[]) => runSyncScript(running, args);
     const result = await run(["delta", "--store", place.location]);
     const out = new TextDecoder().decode(result.stdout);
     strictEqual(result.code, 0, new TextDecoder().decode(result.stderr));

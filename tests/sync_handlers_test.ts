@@ -6,9 +6,8 @@
  */
 import { strictEqual } from "node:assert/strict";
 import type { Session } from "@ftrack/api";
-import { memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { settle, startServices, waitFor } from "./_sync.ts";
+import { openSession } from "./_tracker.ts";
+import { settle, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 async function statusOf(session: Session, type: string, id: string): Promise<string> {
   return String((await session.query(`select status.name from ${type} where id is "${id}"`)).data[0]!.status.name);
@@ -19,9 +18,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store } = fixture;
     await store.setSettings("production", {
       handlers: {
         "version-to-task-status": {
@@ -107,9 +105,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store } = fixture;
     await store.setSettings("production", {
       handlers: { "push-hierarchical-values": { attributes: ["frameStart"], objectTypes: ["Shot"] } },
     });

@@ -7,9 +7,9 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { RECONCILE_TOPIC } from "../src/store/mod.ts";
 import type { PipelineStore } from "../src/store/mod.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { makeShot } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
 
@@ -20,10 +20,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       // Auto-sync on before any leecher runs: the leecher's start reconciles it.
       const early = await makeShot(session, "early");
       await setValue(session, "ferry_auto_sync", early.project.id, true);

@@ -8,9 +8,9 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import type { EntityInput, PipelineStore } from "../src/store/mod.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { makeShot } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
-import { makeVersion, settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeVersion, settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 const settings = SyncSettingsSchema.parse({});
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
@@ -24,10 +24,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { store, session } = fixture;
       const { project, sequence, shot, task } = await makeShot(session, "links");
       const comp = (await session.create("Task", { name: "comp", parent_id: shot.id })).data;
       const milestone = (await session.create("Milestone", { name: "delivery", parent_id: project.id })).data;
@@ -145,10 +143,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       const { project, shot, task } = await makeShot(session, "livelinks");
       const comp = (await session.create("Task", { name: "comp", parent_id: shot.id })).data;
       await setValue(session, "ferry_auto_sync", project.id, true);

@@ -12,7 +12,7 @@ import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { PipelineOps } from "../src/sync/pipeline_ops.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 import { sqliteSite, storeKinds } from "./_store.ts";
-import { makeVersion, settle, startServices, waitFor } from "./_sync.ts";
+import { makeVersion, runSyncScript, settle, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 const settings = SyncSettingsSchema.parse({});
 
@@ -23,10 +23,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       await makeShot(session, "people");
       const ana = (await session.create("User", {
         username: "ana",
@@ -106,10 +104,8 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       await using _services = await startServices(running, store);
       const eve = (await session.create("User", { username: "eve", email: "eve@studio.test", is_active: true })).data;
       await waitFor(async () => (await store.findUsers({ trackerId: eve.id })).length === 1, "the new user");
@@ -161,13 +157,7 @@ Deno.test({
     await using place = await sqliteSite();
     const session = await openSession(running);
     await session.create("User", { username: "gus", email: "gus@studio.test", is_active: true });
-    const run = (args: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", new URL("../scripts/sync.ts", import.meta.url).pathname, ...args],
-        env: { FTRACK_SERVER: running.url, FTRACK_API_USER: running.apiUser, FTRACK_API_KEY: running.apiKey },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+    const run = (args: string[]) => runSyncScript(running, args);
     const users = await run(["--users", "--store", place.location]);
     const usersOut = new TextDecoder().decode(users.stdout);
     strictEqual(users.code, 0, new TextDecoder().decode(users.stderr));

@@ -7,14 +7,14 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Session } from "@ftrack/api";
-import { createLogger } from "../src/cli/service_log.ts";
 import type { Entity, EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
-import { startTransmitter, TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
+import { makeShot } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
-import { waitFor } from "./_sync.ts";
+import { trackerAndStore, waitFor } from "./_sync.ts";
+import { transmitter } from "./_transmit.ts";
 
 const user = { sender: "studio-tool", senderType: "user" };
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0]!;
@@ -33,11 +33,9 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       await store.setSettings("production", { processor: { maxRetries: 0, retryBackoffMs: 10 } });
-      const session = await openSession(running);
       const { shot, task, sequence } = await makeShot(session, "tx");
       await fullSync({ session, store, project: "tx", settings: SyncSettingsSchema.parse({}), sender: "sync" });
       const settled = async () =>
@@ -46,12 +44,7 @@ for (const { kind, site, ignore } of await storeKinds()) {
           TRANSMIT_TOPIC,
           { maxRetries: 0 },
         )) === 0;
-      await using _transmitter = startTransmitter({
-        store,
-        session: await openSession(running),
-        log: createLogger({ name: "transmitter", level: "error" }),
-        pollMs: 10,
-      });
+      await using _transmitter = await transmitter(running, store);
       await waitFor(settled, "the sync's own events to be left alone");
       strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC }), 0, "events of sender type tracker are ignored");
 

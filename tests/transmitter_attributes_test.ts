@@ -15,9 +15,9 @@ import type { Entity, EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite, storeKinds } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeShot } from "./_tracker.ts";
+import { storeKinds } from "./_store.ts";
+import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 import { jobFor, transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 import { makeConfiguration } from "./_attributes.ts";
 
@@ -61,14 +61,12 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       await store.setSettings("production", {
         processor: { maxRetries: 0, retryBackoffMs: 10 },
         handlers: { "sync-from-tracker": { attributes: MAPPING } },
       });
-      const session = await openSession(running);
       const made = await makeProject(session, "tx", { hierarchicalFstart: true });
       const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
       await fullSync({ session, store, project: "tx", settings, sender: "sync" });
@@ -133,15 +131,13 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       const mapping = [{ tracker: "fstart", pipeline: "frameStart" }, { tracker: "fps", pipeline: "fps" }];
       await store.setSettings("production", {
         processor: { maxRetries: 0, retryBackoffMs: 10 },
         handlers: { "sync-from-tracker": { attributes: mapping } },
       });
-      const session = await openSession(running);
       const made = await makeProject(session, "old", { hierarchicalFstart: false });
       await fullSync({
         session,
@@ -170,16 +166,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     await store.setSettings("production", {
       handlers: {
         "sync-from-tracker": { attributes: [{ pipeline: "frameStart", tracker: "frameStart", kind: "standard" }] },
         "push-hierarchical-values": { attributes: ["frameStart"], objectTypes: ["Shot"] },
       },
     });
-    const session = await openSession(running);
     const shotFrameStart = await makeConfiguration(session, "frameStart", { objectType: "Shot" });
     const hierarchical = String(
       (await session.query(

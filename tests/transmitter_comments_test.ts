@@ -8,9 +8,9 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { PipelineStore } from "../src/store/mod.ts";
 import { PipelineOps } from "../src/sync/pipeline_ops.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { makeShot, openSession } from "./_tracker.ts";
 import { storeKinds } from "./_store.ts";
-import { settle, waitFor } from "./_sync.ts";
+import { settle, trackerAndStore, waitFor } from "./_sync.ts";
 import { jobFor, mirrorShot, notesServices, transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 
 const note = async (session: Awaited<ReturnType<typeof openSession>>, id: string) =>
@@ -26,11 +26,9 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       await store.setSettings("production", { processor: { maxRetries: 0, retryBackoffMs: 10 } });
-      const session = await openSession(running);
       running.tracker.addUser({ username: "ana", email: "ana@studio.example" });
       const made = await makeShot(session, "talk");
       const mirrored = await mirrorShot(store, made);

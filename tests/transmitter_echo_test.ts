@@ -7,9 +7,8 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import type { EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { PipelineOps } from "../src/sync/pipeline_ops.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeShot } from "./_tracker.ts";
+import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 import { ids, transmitted, transmitter, USER_WRITER, writePng } from "./_transmit.ts";
 import { tempFolder } from "./_publish.ts";
 
@@ -22,11 +21,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     await using images = await tempFolder("ferry-echo-");
-    const session = await openSession(running);
     await using _services = await startServices(running, store);
     await using _transmitter = await transmitter(running, store);
     const { project, shot, task } = await makeShot(session, "echo");

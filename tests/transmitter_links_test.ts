@@ -5,16 +5,13 @@
  * in the tracker reach `data.links`; nothing echoes (the event count settles).
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { createLogger } from "../src/cli/service_log.ts";
 import type { EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { linksOf } from "../src/sync/link_sync.ts";
-import { startTransmitter } from "../services/transmitter/transmitter.ts";
 import { pipelineApi } from "../services/transmitter/pipeline_api.ts";
 import { main as pipeline } from "../scripts/pipeline.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
-import { transmitted } from "./_transmit.ts";
+import { makeShot } from "./_tracker.ts";
+import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
+import { transmitted, transmitter } from "./_transmit.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0]!;
 
@@ -23,17 +20,10 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, place, store, session } = fixture;
     await using _services = await startServices(running, store);
-    await using _transmitter = startTransmitter({
-      store,
-      session: await openSession(running),
-      log: createLogger({ name: "transmitter", level: "error" }),
-      pollMs: 10,
-    });
+    await using _transmitter = await transmitter(running, store);
     const { project, sequence, shot, task } = await makeShot(session, "links");
     const layout = (await session.create("Shot", { name: "sh020", parent_id: sequence.id })).data;
     const comp = (await session.create("Task", { name: "comp", parent_id: shot.id })).data;

@@ -11,8 +11,9 @@ import type { EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { PipelineOps } from "../src/sync/pipeline_ops.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { makeShot } from "./_tracker.ts";
 import { sqliteSite, storeKinds } from "./_store.ts";
+import { trackerAndStore } from "./_sync.ts";
 import { ids, jobFor, mirrorShot, transmitted, transmitter, USER_WRITER, writePng } from "./_transmit.ts";
 
 const written = async (store: PipelineStore, input: EntityInput) =>
@@ -26,12 +27,10 @@ for (const { kind, site, ignore } of await storeKinds()) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
+      await using fixture = await trackerAndStore(site);
+      const { running, store, session } = fixture;
       await using images = await tempFolder("ferry-thumbs-");
       await store.setSettings("production", { processor: { maxRetries: 0, retryBackoffMs: 10 } });
-      const session = await openSession(running);
       const made = await makeShot(session, "prod");
       const other = (await session.create("Shot", { name: "sh020", parent_id: made.sequence.id })).data;
       const compTask = (await session.create("Task", { name: "comp", parent_id: made.shot.id })).data;
@@ -164,11 +163,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     await store.setSettings("production", { processor: { maxRetries: 0, retryBackoffMs: 10 } });
-    const session = await openSession(running);
     const made = await makeShot(session, "lists");
     const mirrored = await mirrorShot(store, made);
     const asset = (await session.create("Asset", { name: "plate", context_id: made.shot.id })).data;

@@ -18,6 +18,16 @@ export async function openSession(
   return session;
 }
 
+/** An official-client session on the event hub as `apiUser`, disconnected from the hub when disposed. */
+export async function hubSession(
+  running: { url: string; apiUser: string; apiKey: string },
+  apiUser: string,
+  apiKey: string,
+): Promise<Session & Disposable> {
+  const session = await openSession(running, { eventHub: true, apiUser, apiKey });
+  return Object.assign(session, { [Symbol.dispose]: () => session.eventHub.disconnect() });
+}
+
 /** A project with a sequence, a shot and a lighting task, made through the official client. */
 export async function makeShot(session: Session, name = "demo") {
   const schema = (await session.query("select id from ProjectSchema")).data[0]!;

@@ -5,12 +5,10 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Event, type Session } from "@ftrack/api";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { startServices, waitFor } from "./_sync.ts";
+import { hubSession, makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { connectedLeecher, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 import { LEECH_TOPIC, PROC_TOPIC } from "../src/store/mod.ts";
 import { createLogger } from "../src/cli/service_log.ts";
-import { startLeecher } from "../services/leecher/leecher.ts";
 import { discoverHandlers } from "../services/processor/discover_handlers.ts";
 import { EAGER_TOPIC, startProcessor } from "../services/processor/processor.ts";
 import { defineHandler } from "../services/processor/define_handler.ts";
@@ -42,10 +40,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     const shot = await makeShot(session, "alpha");
     await makeShot(session, "beta");
     const artist = running.tracker.addUser({ username: "artist" });
@@ -53,96 +49,91 @@ Deno.test({
     const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
     await using _services = await startServices(running, store);
     // The web UI's users (the services' own credentials share one socket in this process).
-    const admin = await openSession(running, { eventHub: true, apiUser: "supervisor", apiKey: supervisor.apiKey });
-    const artistHub = await openSession(running, { eventHub: true, apiUser: "artist", apiKey: artist.apiKey });
-    try {
-      const reply = await ask(admin, "ftrack.action.discover", {
-        selection: [{ entityId: shot.project.id, entityType: "show" }],
-      });
-      strictEqual(reply.topic, "ftrack.meta.reply");
-      deepStrictEqual(reply.data.items!.map((item) => [item.label, item.variant, item.actionIdentifier]), [
-        ["ferry", "– Sync to pipeline", "ferry.sync.project"],
-        ["ferry", "– Sync users to pipeline", "ferry.sync.users"],
-      ]);
-      ok(reply.data.items![0]!.description.includes("'alpha'"), reply.data.items![0]!.description);
+    using admin = await hubSession(running, "supervisor", supervisor.apiKey);
+    using artistHub = await hubSession(running, "artist", artist.apiKey);
+    const reply = await ask(admin, "ftrack.action.discover", {
+      selection: [{ entityId: shot.project.id, entityType: "show" }],
+    });
+    strictEqual(reply.topic, "ftrack.meta.reply");
+    deepStrictEqual(reply.data.items!.map((item) => [item.label, item.variant, item.actionIdentifier]), [
+      ["ferry", "– Sync to pipeline", "ferry.sync.project"],
+      ["ferry", "– Sync users to pipeline", "ferry.sync.users"],
+    ]);
+    ok(reply.data.items![0]!.description.includes("'alpha'"), reply.data.items![0]!.description);
 
-      // A task of the project offers the (whole-project) sync too; an artist gets no users action.
-      const fromTask = await ask(artistHub, "ftrack.action.discover", {
-        selection: [{ entityId: shot.task.id, entityType: "task" }],
-      });
-      deepStrictEqual(fromTask.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
+    // A task of the project offers the (whole-project) sync too; an artist gets no users action.
+    const fromTask = await ask(artistHub, "ftrack.action.discover", {
+      selection: [{ entityId: shot.task.id, entityType: "task" }],
+    });
+    deepStrictEqual(fromTask.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
 
-      // Two projects at once, or a selection of nothing: nothing to offer the artist, so no reply.
-      const beta = (await session.query('select id from Project where name is "beta"')).data[0]!;
-      const unanswered: string[] = [];
-      for (
-        const selection of [
-          [{ entityId: shot.project.id, entityType: "show" }, { entityId: beta.id, entityType: "show" }],
-          [],
-        ]
-      ) {
-        const id = await artistHub.eventHub.publish(new Event("ftrack.action.discover", { selection }), {
-          onReply: () => unanswered.push("replied"),
-        });
-        unanswered.push(id);
-      }
-      // Both stored and their jobs finished (the handler ran and chose not to answer).
-      const finished = async (hash: string) => {
-        const source = (await store.listEvents({ topic: LEECH_TOPIC, newestFirst: true, limit: 50 }))
-          .find((event) => event.hash === hash);
-        if (!source) return false;
-        return (await store.listEvents({ topic: PROC_TOPIC, dependsOn: source.id }))[0]?.status === "finished";
-      };
-      await waitFor(
-        async () => (await finished(unanswered[0]!)) && (await finished(unanswered[1]!)),
-        "the unanswerable discoveries to be handled",
-      );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      ok(!unanswered.includes("replied"), "no reply without an action to offer");
-
-      // Sync turned off for the project: not offered there.
-      await store.setSettings("production", { handlers: { "sync-from-tracker": { enabled: false } } }, {
-        project: "alpha",
+    // Two projects at once, or a selection of nothing: nothing to offer the artist, so no reply.
+    const beta = (await session.query('select id from Project where name is "beta"')).data[0]!;
+    const unanswered: string[] = [];
+    for (
+      const selection of [
+        [{ entityId: shot.project.id, entityType: "show" }, { entityId: beta.id, entityType: "show" }],
+        [],
+      ]
+    ) {
+      const id = await artistHub.eventHub.publish(new Event("ftrack.action.discover", { selection }), {
+        onReply: () => unanswered.push("replied"),
       });
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
-      const off = await ask(admin, "ftrack.action.discover", {
-        selection: [{ entityId: shot.project.id, entityType: "show" }],
-      });
-      deepStrictEqual(off.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.users"]);
-
-      // A role changed on the tracker counts at the next discovery: the artist made an administrator.
-      const fromBeta = { selection: [{ entityId: beta.id, entityType: "show" }] };
-      running.tracker.setRole("artist", "administrator");
-      deepStrictEqual(
-        (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
-        [
-          "ferry.sync.project",
-          "ferry.sync.users",
-        ],
-      );
-      running.tracker.setRole("artist", "user");
-      deepStrictEqual(
-        (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
-        [
-          "ferry.sync.project",
-        ],
-      );
-      // The settings' userRoles still add a role the tracker does not give.
-      await store.setSettings("production", {
-        handlers: { "server-actions": { userRoles: { artist: ["Administrator"] } } },
-      });
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
-      deepStrictEqual(
-        (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
-        [
-          "ferry.sync.project",
-          "ferry.sync.users",
-        ],
-      );
-    } finally {
-      admin.eventHub.disconnect();
-      artistHub.eventHub.disconnect();
+      unanswered.push(id);
     }
+    // Both stored and their jobs finished (the handler ran and chose not to answer).
+    const finished = async (hash: string) => {
+      const source = (await store.listEvents({ topic: LEECH_TOPIC, newestFirst: true, limit: 50 }))
+        .find((event) => event.hash === hash);
+      if (!source) return false;
+      return (await store.listEvents({ topic: PROC_TOPIC, dependsOn: source.id }))[0]?.status === "finished";
+    };
+    await waitFor(
+      async () => (await finished(unanswered[0]!)) && (await finished(unanswered[1]!)),
+      "the unanswerable discoveries to be handled",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ok(!unanswered.includes("replied"), "no reply without an action to offer");
+
+    // Sync turned off for the project: not offered there.
+    await store.setSettings("production", { handlers: { "sync-from-tracker": { enabled: false } } }, {
+      project: "alpha",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
+    const off = await ask(admin, "ftrack.action.discover", {
+      selection: [{ entityId: shot.project.id, entityType: "show" }],
+    });
+    deepStrictEqual(off.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.users"]);
+
+    // A role changed on the tracker counts at the next discovery: the artist made an administrator.
+    const fromBeta = { selection: [{ entityId: beta.id, entityType: "show" }] };
+    running.tracker.setRole("artist", "administrator");
+    deepStrictEqual(
+      (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
+      [
+        "ferry.sync.project",
+        "ferry.sync.users",
+      ],
+    );
+    running.tracker.setRole("artist", "user");
+    deepStrictEqual(
+      (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
+      [
+        "ferry.sync.project",
+      ],
+    );
+    // The settings' userRoles still add a role the tracker does not give.
+    await store.setSettings("production", {
+      handlers: { "server-actions": { userRoles: { artist: ["Administrator"] } } },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
+    deepStrictEqual(
+      (await ask(artistHub, "ftrack.action.discover", fromBeta)).data.items!.map((item) => item.actionIdentifier),
+      [
+        "ferry.sync.project",
+        "ferry.sync.users",
+      ],
+    );
   },
 });
 
@@ -152,72 +143,65 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     const shot = await makeShot(session, "gamma");
     const artist = running.tracker.addUser({ username: "artist" });
     const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
     await using _services = await startServices(running, store);
-    const admin = await openSession(running, { eventHub: true, apiUser: "supervisor", apiKey: supervisor.apiKey });
-    const artistHub = await openSession(running, { eventHub: true, apiUser: "artist", apiKey: artist.apiKey });
-    try {
-      strictEqual((await store.findEntities({ trackerId: shot.task.id })).length, 0);
-      const launched = await ask(artistHub, "ftrack.action.launch", {
-        actionIdentifier: "ferry.sync.project",
-        selection: [{ entityId: shot.project.id, entityType: "show" }],
-      }, 60);
-      strictEqual(launched.data.success, true, launched.data.message);
-      ok(/^Sync to pipeline 'gamma': \d+ created/.test(launched.data.message!), launched.data.message);
-      // Stored in the project's lane (with processor.parallelProjects, discoveries need not wait behind it).
-      const leeched = await store.listEvents({ topic: LEECH_TOPIC, limit: 100 });
-      strictEqual(
-        leeched.find((event) => (event.payload as { topic?: string }).topic === "ftrack.action.launch")?.project,
-        "gamma",
-      );
-      // Replied once the sync is done: the pipeline has the project's task now.
-      ok((await store.findEntities({ trackerId: shot.task.id }))[0], "the task is in the pipeline");
-      const jobs = (await session.query(
-        `select status, data from Job where user_id is "${(await userId(session, "artist"))}"`,
-      )).data;
-      strictEqual(jobs.length, 1);
-      strictEqual(jobs[0]!.status, "done");
-      strictEqual(JSON.parse(jobs[0]!.data).description, launched.data.message);
+    using admin = await hubSession(running, "supervisor", supervisor.apiKey);
+    using artistHub = await hubSession(running, "artist", artist.apiKey);
+    strictEqual((await store.findEntities({ trackerId: shot.task.id })).length, 0);
+    const launched = await ask(artistHub, "ftrack.action.launch", {
+      actionIdentifier: "ferry.sync.project",
+      selection: [{ entityId: shot.project.id, entityType: "show" }],
+    }, 60);
+    strictEqual(launched.data.success, true, launched.data.message);
+    ok(/^Sync to pipeline 'gamma': \d+ created/.test(launched.data.message!), launched.data.message);
+    // Stored in the project's lane (with processor.parallelProjects, discoveries need not wait behind it).
+    const leeched = await store.listEvents({ topic: LEECH_TOPIC, limit: 100 });
+    strictEqual(
+      leeched.find((event) => (event.payload as { topic?: string }).topic === "ftrack.action.launch")?.project,
+      "gamma",
+    );
+    // Replied once the sync is done: the pipeline has the project's task now.
+    ok((await store.findEntities({ trackerId: shot.task.id }))[0], "the task is in the pipeline");
+    const jobs = (await session.query(
+      `select status, data from Job where user_id is "${(await userId(session, "artist"))}"`,
+    )).data;
+    strictEqual(jobs.length, 1);
+    strictEqual(jobs[0]!.status, "done");
+    strictEqual(JSON.parse(jobs[0]!.data).description, launched.data.message);
 
-      // The users action: refused to an artist (even launched without the menu), run for an administrator.
-      const refused = await ask(artistHub, "ftrack.action.launch", {
-        actionIdentifier: "ferry.sync.users",
-        selection: [],
-      });
-      strictEqual(refused.data.success, false);
-      ok(refused.data.message!.includes("'artist' may not launch it"), refused.data.message);
-      const usersSyncs = async () =>
-        (await store.listEvents({ topic: "ferry.sync.finished", limit: 50 }))
-          .filter((event) => (event.payload as { reason?: string }).reason === "users sync action").length;
-      strictEqual(await usersSyncs(), 0, "no users sync for the artist");
-      // A user the full sync did not see yet: the users action brings it in.
-      running.tracker.addUser({ username: "newcomer" });
-      const users = await ask(admin, "ftrack.action.launch", { actionIdentifier: "ferry.sync.users", selection: [] });
-      strictEqual(users.data.success, true, users.data.message);
-      ok(/^Sync users to pipeline: /.test(users.data.message!), users.data.message);
-      strictEqual(await usersSyncs(), 1);
-      ok((await store.listUsers()).some((user) => user.username === "newcomer"));
+    // The users action: refused to an artist (even launched without the menu), run for an administrator.
+    const refused = await ask(artistHub, "ftrack.action.launch", {
+      actionIdentifier: "ferry.sync.users",
+      selection: [],
+    });
+    strictEqual(refused.data.success, false);
+    ok(refused.data.message!.includes("'artist' may not launch it"), refused.data.message);
+    const usersSyncs = async () =>
+      (await store.listEvents({ topic: "ferry.sync.finished", limit: 50 }))
+        .filter((event) => (event.payload as { reason?: string }).reason === "users sync action").length;
+    strictEqual(await usersSyncs(), 0, "no users sync for the artist");
+    // A user the full sync did not see yet: the users action brings it in.
+    running.tracker.addUser({ username: "newcomer" });
+    const users = await ask(admin, "ftrack.action.launch", { actionIdentifier: "ferry.sync.users", selection: [] });
+    strictEqual(users.data.success, true, users.data.message);
+    ok(/^Sync users to pipeline: /.test(users.data.message!), users.data.message);
+    strictEqual(await usersSyncs(), 1);
+    ok((await store.listUsers()).some((user) => user.username === "newcomer"));
 
-      // A sync that cannot run: replied with success false and the reason.
-      const broken = await ask(admin, "ftrack.action.launch", {
-        actionIdentifier: "ferry.sync.project",
-        selection: [{ entityId: "no-such-id", entityType: "task" }],
-      });
-      strictEqual(broken.data.success, false);
-      ok(
-        broken.data.message!.startsWith("Sync to pipeline failed: A sync request names no project"),
-        broken.data.message,
-      );
-    } finally {
-      admin.eventHub.disconnect();
-      artistHub.eventHub.disconnect();
-    }
+    // A sync that cannot run: replied with success false and the reason.
+    const broken = await ask(admin, "ftrack.action.launch", {
+      actionIdentifier: "ferry.sync.project",
+      selection: [{ entityId: "no-such-id", entityType: "task" }],
+    });
+    strictEqual(broken.data.success, false);
+    ok(
+      broken.data.message!.startsWith("Sync to pipeline failed: A sync request names no project"),
+      broken.data.message,
+    );
   },
 });
 
@@ -226,49 +210,35 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     const shot = await makeShot(session, "delta");
     const { apiKey } = running.tracker.addUser({ username: "artist" });
     await store.setSettings("production", { handlers: { "server-actions": { discoverMaxAgeSeconds: 1 } } });
-    const credentials = { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey };
-    let connects = 0;
-    await using leecher = await startLeecher({
+    await using leecher = await connectedLeecher(running, store);
+    using ui = await hubSession(running, "artist", apiKey);
+    const selection = [{ entityId: shot.project.id, entityType: "show" }];
+    const replies: string[] = [];
+    const onReply = (reply: { inReplyToEvent?: string }) => void replies.push(String(reply.inReplyToEvent));
+    const old = await ui.eventHub.publish(new Event("ftrack.action.discover", { selection }), { onReply });
+    await waitFor(
+      async () => (await store.listEvents({ topic: LEECH_TOPIC, limit: 50 })).some((e) => e.hash === old),
+      "the stored discovery",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // The processor comes back: the old discovery is passed over, a new one answered.
+    const { handlers } = await discoverHandlers([BUILTIN_HANDLERS]);
+    await using _processor = await startProcessor({
       store,
-      credentials,
-      log: createLogger({ name: "leecher", level: "error" }),
-      onConnect: (n) => (connects = n),
+      session: await openSession(running),
+      handlers,
+      log: createLogger({ name: "processor", level: "error" }),
+      settingsRefreshMs: 20,
     });
-    await waitFor(() => connects >= 1, "the leecher");
-    const ui = await openSession(running, { eventHub: true, apiUser: "artist", apiKey });
-    try {
-      const selection = [{ entityId: shot.project.id, entityType: "show" }];
-      const replies: string[] = [];
-      const onReply = (reply: { inReplyToEvent?: string }) => void replies.push(String(reply.inReplyToEvent));
-      const old = await ui.eventHub.publish(new Event("ftrack.action.discover", { selection }), { onReply });
-      await waitFor(
-        async () => (await store.listEvents({ topic: LEECH_TOPIC, limit: 50 })).some((e) => e.hash === old),
-        "the stored discovery",
-      );
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      // The processor comes back: the old discovery is passed over, a new one answered.
-      const { handlers } = await discoverHandlers([BUILTIN_HANDLERS]);
-      await using _processor = await startProcessor({
-        store,
-        session: await openSession(running),
-        handlers,
-        log: createLogger({ name: "processor", level: "error" }),
-        settingsRefreshMs: 20,
-      });
-      const fresh = await ui.eventHub.publish(new Event("ftrack.action.discover", { selection }), { onReply });
-      await waitFor(() => replies.includes(fresh), "the reply to the fresh discovery");
-      deepStrictEqual(replies, [fresh], "no reply to the discovery older than 1 s");
-      await leecher.drain();
-    } finally {
-      ui.eventHub.disconnect();
-    }
+    const fresh = await ui.eventHub.publish(new Event("ftrack.action.discover", { selection }), { onReply });
+    await waitFor(() => replies.includes(fresh), "the reply to the fresh discovery");
+    deepStrictEqual(replies, [fresh], "no reply to the discovery older than 1 s");
+    await leecher.drain();
   },
 });
 
@@ -281,20 +251,11 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     const shot = await makeShot(session, "epsilon");
     const { apiKey } = running.tracker.addUser({ username: "artist" });
-    let connects = 0;
-    await using _leecher = await startLeecher({
-      store,
-      credentials: { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey },
-      log: createLogger({ name: "leecher", level: "error" }),
-      onConnect: (n) => (connects = n),
-    });
-    await waitFor(() => connects >= 1, "the leecher");
+    await using _leecher = await connectedLeecher(running, store);
     let slow: "waiting" | "running" | "done" = "waiting";
     const release = Promise.withResolvers<void>();
     const long = defineHandler({
@@ -313,32 +274,28 @@ Deno.test({
       log: createLogger({ name: "processor", level: "error" }),
       settingsRefreshMs: 20,
     });
-    const ui = await openSession(running, { eventHub: true, apiUser: "artist", apiKey });
-    try {
-      await ui.eventHub.publish(new Event("ferry.long", {}));
-      await waitFor(() => slow === "running", "the long job");
-      const replies: Reply[] = [];
-      const asked = await ui.eventHub.publish(
-        new Event("ftrack.action.discover", { selection: [{ entityId: shot.project.id, entityType: "show" }] }),
-        { onReply: (reply) => void replies.push(reply as Reply) },
-      );
-      await waitFor(() => replies.length === 1, "the reply while the long job runs", 10_000);
-      strictEqual(slow, "running", "answered before the long job ended");
-      strictEqual(replies[0]!.inReplyToEvent, asked);
-      deepStrictEqual(replies[0]!.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
-      release.resolve();
-      // In its turn, the discovery's job finds it handled: no second reply.
-      const stored = await store.countEvents({ topic: LEECH_TOPIC });
-      await waitFor(
-        async () => await store.countEvents({ topic: PROC_TOPIC, status: "finished" }) >= stored,
-        "the queue",
-      );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      strictEqual(replies.length, 1);
-      strictEqual(await store.countEvents({ topic: EAGER_TOPIC }), 1, "one claim");
-    } finally {
-      ui.eventHub.disconnect();
-    }
+    using ui = await hubSession(running, "artist", apiKey);
+    await ui.eventHub.publish(new Event("ferry.long", {}));
+    await waitFor(() => slow === "running", "the long job");
+    const replies: Reply[] = [];
+    const asked = await ui.eventHub.publish(
+      new Event("ftrack.action.discover", { selection: [{ entityId: shot.project.id, entityType: "show" }] }),
+      { onReply: (reply) => void replies.push(reply as Reply) },
+    );
+    await waitFor(() => replies.length === 1, "the reply while the long job runs", 10_000);
+    strictEqual(slow, "running", "answered before the long job ended");
+    strictEqual(replies[0]!.inReplyToEvent, asked);
+    deepStrictEqual(replies[0]!.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
+    release.resolve();
+    // In its turn, the discovery's job finds it handled: no second reply.
+    const stored = await store.countEvents({ topic: LEECH_TOPIC });
+    await waitFor(
+      async () => await store.countEvents({ topic: PROC_TOPIC, status: "finished" }) >= stored,
+      "the queue",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    strictEqual(replies.length, 1);
+    strictEqual(await store.countEvents({ topic: EAGER_TOPIC }), 1, "one claim");
   },
 });
 

@@ -208,5 +208,31 @@ Deno.test({
     await new Promise((resolve) => setTimeout(resolve, 500));
     strictEqual(await settle(store), later, "and nothing after it");
     strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0, "no transmitter job failed");
+
+    // A mapping that is not a version's (`shotFps`: a hierarchical key, no objectTypes) is kept in the
+    // pipeline: nothing is written on the tracker's AssetVersion, and the job says so.
+    const hierarchical = String(
+      (await session.query(
+        'select id from CustomAttributeConfiguration where key is "fps" and is_hierarchical is true',
+      ))
+        .data[0]!.id,
+    );
+    const current = (await byTracker(store, made.first.versionId))!;
+    await store.writeEntity(
+      { ...current, attributes: { ...current.attributes, shotFps: 12 } } as EntityInput,
+      USER_WRITER,
+    );
+    await transmitted(store);
+    strictEqual(
+      await own(session, hierarchical, made.first.versionId),
+      undefined,
+      "no hierarchical value on the version",
+    );
+    const jobs = await store.listEvents({ topic: TRANSMIT_TOPIC, limit: 1000, newestFirst: true });
+    ok(
+      jobs.some((job) => job.description.includes("kept in the pipeline (no tracker version attribute): shotFps")),
+      JSON.stringify(jobs.slice(0, 3).map((job) => job.description)),
+    );
+    strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0, "and it does not fail");
   },
 });

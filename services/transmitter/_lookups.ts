@@ -12,6 +12,7 @@ import {
   type AttributeTarget,
   configurationFor,
   mappingApplies,
+  versionConfigurationFor,
 } from "../../src/sync/attribute_mapping.ts";
 import type { AttributeMapping } from "../../src/sync/sync_settings.ts";
 import { readAttributeConfigurations } from "../../src/sync/tracker_project.ts";
@@ -113,12 +114,26 @@ export class AttributeLookup {
     // The reason of a mapping that applies to the object type says more than that of one limited to others.
     let applying: string | undefined;
     let other: string | undefined;
+    let versionMappings = 0;
     for (const mapping of mappings) {
-      const choice = configurationFor(mapping, await this.#ofKey(mapping.tracker), target);
+      const configurations = await this.#ofKey(mapping.tracker);
+      if (holder === "AssetVersion") {
+        // Versions follow the rule the sync reads them with: a mapping naming no object types is a
+        // version's only where its key has an AssetVersion configuration (the default `fps` is a
+        // shot's), one naming others is not a version's at all.
+        const choice = versionConfigurationFor(mapping, configurations, target);
+        if ("configuration" in choice) return choice.configuration.id;
+        if (mapping.objectTypes === undefined || !mappingApplies(mapping, target.objectType)) continue;
+        versionMappings++;
+        applying ??= choice.reason;
+        continue;
+      }
+      const choice = configurationFor(mapping, configurations, target);
       if ("configuration" in choice) return choice.configuration.id;
       if (mappingApplies(mapping, target.objectType)) applying ??= choice.reason;
       else other ??= choice.reason;
     }
+    if (holder === "AssetVersion" && versionMappings === 0) return undefined;
     throw new UnappliableChange((applying ?? other)!);
   }
 

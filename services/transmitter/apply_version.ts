@@ -135,7 +135,7 @@ async function versionAttributes(
   if (operations.length) await context.session.call(operations);
   return {
     summary: `attributes ${applied.join(", ") || "(none)"}${
-      skipped.length ? `; not mapped: ${skipped.join(", ")}` : ""
+      skipped.length ? `; kept in the pipeline (no tracker version attribute): ${skipped.join(", ")}` : ""
     }`,
   };
 }

@@ -51,48 +51,40 @@ export async function download(running: RunningTracker, componentId: string): Pr
   return sha1(new Uint8Array(await response.arrayBuffer()));
 }
 
-/** A tracker in memory, a temporary folder and a session on the tracker. */
-export interface DemoShotWorkspace extends AsyncDisposable {
+/** A tracker in memory, a temporary folder and a session on the tracker as its API user. */
+export interface ReuseWorkspace extends AsyncDisposable {
   running: RunningTracker;
   folder: AsyncDisposable & { path: string };
   session: Session;
 }
 
 /**
- * A tracker in memory holding the demo shot (`makeShot(session)`), a temporary folder and a
- * session; disposing removes the folder, then stops the tracker, and a set-up that fails half-way
- * undoes what it made.
+ * A tracker in memory, a temporary folder and a session, filled by `fill`; disposing removes the
+ * folder, then stops the tracker, and a set-up that fails half-way undoes what it made.
  */
-export async function demoShotWorkspace(): Promise<DemoShotWorkspace> {
+async function reuseWorkspace(fill: (session: Session) => Promise<unknown>): Promise<ReuseWorkspace> {
   await using made = new AsyncDisposableStack();
   const running = made.use(await memoryTracker());
   const folder = made.use(await tempFolder());
   const session = await openSession(running);
-  await makeShot(session);
+  await fill(session);
   const owned = made.move();
   return { running, folder, session, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }
 
-/** A tracker in memory, a temporary folder and an administrator's session. */
-export interface PrivateShotWorkspace extends AsyncDisposable {
-  running: RunningTracker;
-  folder: AsyncDisposable & { path: string };
-  admin: Session;
+/** A workspace whose tracker holds the demo shot (`makeShot(session)`). */
+export function demoShotWorkspace(): Promise<ReuseWorkspace> {
+  return reuseWorkspace((session) => makeShot(session));
 }
 
 /**
- * A tracker in memory holding a private project `secret` (with `makeShot`'s shot) and the demo shot,
- * a temporary folder and the administrator's session that made them; disposing removes the folder,
- * then stops the tracker.
+ * A workspace whose tracker holds a private project `secret` (with `makeShot`'s shot), then the
+ * demo shot, both made by the session (the tracker's administrator).
  */
-export async function privateShotWorkspace(): Promise<PrivateShotWorkspace> {
-  await using made = new AsyncDisposableStack();
-  const running = made.use(await memoryTracker());
-  const folder = made.use(await tempFolder());
-  const admin = await openSession(running);
-  const secret = await makeShot(admin, "secret");
-  await admin.update("Project", [secret.project.id], { is_private: true });
-  await makeShot(admin, "demo");
-  const owned = made.move();
-  return { running, folder, admin, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+export function privateShotWorkspace(): Promise<ReuseWorkspace> {
+  return reuseWorkspace(async (admin) => {
+    const secret = await makeShot(admin, "secret");
+    await admin.update("Project", [secret.project.id], { is_private: true });
+    await makeShot(admin, "demo");
+  });
 }

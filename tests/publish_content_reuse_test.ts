@@ -374,7 +374,7 @@ Deno.test({
     "get_upload_metadata with ferry_sha1 does not give a user content of a private project they cannot read; access given, it does",
   fn: async () => {
     await using workspace = await privateShotWorkspace();
-    const { running, folder, admin } = workspace;
+    const { running, folder, session: admin } = workspace;
     const [data, later] = [bytesOf(4, 5000), bytesOf(5, 5000)];
     const [path, laterPath] = [join(folder.path, "secret.bin"), join(folder.path, "secret.txt")];
     await writeFile(path, data);

@@ -201,7 +201,7 @@ Deno.test({
     "uploadFiles() does not find by probe a large content of a private project for a user without access; with access it does",
   fn: async () => {
     await using workspace = await privateShotWorkspace();
-    const { running, folder, admin } = workspace;
+    const { running, folder, session: admin } = workspace;
     const data = bytesOf(3, SIZE);
     const stored = await largeItem(admin, folder.path, "secret", data, { project: "secret" });
     await uploadFiles(admin, [stored], LARGE);

@@ -42,11 +42,16 @@ export {
   mappedAttributes,
   mappedValue,
   mappingApplies,
+  VERSION_OBJECT_TYPE,
+  versionAttributes,
+  versionConfigurationFor,
+  versionMappingApplies,
 } from "./attribute_mapping.ts";
 export {
   type AttributeMapping,
   AttributeMappingSchema,
   DEFAULT_ATTRIBUTE_MAPPING,
+  parseSyncSettings,
   SYNC_SETTINGS_KEY,
   type SyncSettings,
   syncSettingsOf,

@@ -11,7 +11,7 @@ import { startProcessor } from "../services/processor/processor.ts";
 import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
 import type { RunningTracker } from "../services/tracker/server.ts";
 import { memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite, type StoreSite } from "./_store.ts";
+import { sqliteSite, storeKinds, type StoreSite } from "./_store.ts";
 
 /** An embedded tracker, a store site with a store open on it, and an official-client session on the tracker. */
 export interface TrackerAndStore extends AsyncDisposable {
@@ -34,6 +34,26 @@ export async function trackerAndStore(site: () => Promise<StoreSite> = sqliteSit
   const session = await openSession(running);
   const owned = made.move();
   return { running, place, store, session, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+/**
+ * Registers `fn` as a test on each store adapter (`storeKinds()`: PostgreSQL ignored when its server
+ * is unreachable), named `name (kind)`, each run on its own `trackerAndStore` (sanitizers off: the
+ * tracker and the clients keep timers and sockets of their own).
+ */
+export async function storeKindsTest(name: string, fn: (fixture: TrackerAndStore) => Promise<void>): Promise<void> {
+  for (const { kind, site, ignore } of await storeKinds()) {
+    Deno.test({
+      name: `${name} (${kind})`,
+      ignore,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: async () => {
+        await using fixture = await trackerAndStore(site);
+        await fn(fixture);
+      },
+    });
+  }
 }
 
 /** Runs `scripts/sync.ts` with `args` against `running` (its credentials in the environment), output piped. */

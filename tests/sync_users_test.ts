@@ -11,142 +11,129 @@ import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { PipelineOps } from "../src/sync/pipeline_ops.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite, storeKinds } from "./_store.ts";
-import { makeVersion, runSyncScript, settle, startServices, trackerAndStore, waitFor } from "./_sync.ts";
+import { sqliteSite } from "./_store.ts";
+import { makeVersion, runSyncScript, settle, startServices, storeKindsTest, waitFor } from "./_sync.ts";
 
 const settings = SyncSettingsSchema.parse({});
 
-for (const { kind, site, ignore } of await storeKinds()) {
-  Deno.test({
-    name: `fullSync() brings the tracker's users into the pipeline and follows them (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using fixture = await trackerAndStore(site);
-      const { running, store, session } = fixture;
-      await makeShot(session, "people");
-      const ana = (await session.create("User", {
-        username: "ana",
-        email: "Ana@Studio.test",
-        first_name: "Ana",
-        last_name: "Lima",
-        is_active: true,
-      })).data;
-      const ben = (await session.create("User", { username: "ben", email: "ben@studio.test", is_active: true })).data;
-      const cy = (await session.create("User", { username: "cy", is_active: true })).data;
-      const by = { sender: "setup" };
-      // The pipeline knew Ben by email under another username, and has its own 'cy'.
-      const known = (await store.writeUser({ username: "benjamin", email: "BEN@studio.test" }, by)).user;
-      await store.writeUser({ username: "cy", trackerId: "elsewhere" }, by);
+await storeKindsTest(
+  "fullSync() brings the tracker's users into the pipeline and follows them",
+  async ({ running, store, session }) => {
+    await makeShot(session, "people");
+    const ana = (await session.create("User", {
+      username: "ana",
+      email: "Ana@Studio.test",
+      first_name: "Ana",
+      last_name: "Lima",
+      is_active: true,
+    })).data;
+    const ben = (await session.create("User", { username: "ben", email: "ben@studio.test", is_active: true })).data;
+    const cy = (await session.create("User", { username: "cy", is_active: true })).data;
+    const by = { sender: "setup" };
+    // The pipeline knew Ben by email under another username, and has its own 'cy'.
+    const known = (await store.writeUser({ username: "benjamin", email: "BEN@studio.test" }, by)).user;
+    await store.writeUser({ username: "cy", trackerId: "elsewhere" }, by);
 
-      const report = await fullSync({ session, store, project: "people", settings, sender: "sync" });
-      deepStrictEqual(report.users.created.sort(), ["ana", running.apiUser].sort());
-      deepStrictEqual(report.users.updated, ["ben"]);
-      ok(
-        report.skipped.some((s) =>
-          s.kind === "user" && s.trackerId === cy.id && /'cy'.*has that username/.test(s.reason)
-        ),
-        JSON.stringify(report.skipped),
+    const report = await fullSync({ session, store, project: "people", settings, sender: "sync" });
+    deepStrictEqual(report.users.created.sort(), ["ana", running.apiUser].sort());
+    deepStrictEqual(report.users.updated, ["ben"]);
+    ok(
+      report.skipped.some((s) =>
+        s.kind === "user" && s.trackerId === cy.id && /'cy'.*has that username/.test(s.reason)
+      ),
+      JSON.stringify(report.skipped),
+    );
+    const pipelineAna = (await store.findUsers({ trackerId: ana.id }))[0]!;
+    deepStrictEqual(
+      [pipelineAna.username, pipelineAna.email, pipelineAna.firstName, pipelineAna.lastName, pipelineAna.active],
+      ["ana", "Ana@Studio.test", "Ana", "Lima", true],
+    );
+    const pipelineBen = (await store.findUsers({ trackerId: ben.id }))[0]!;
+    deepStrictEqual([pipelineBen.id, pipelineBen.username], [known.id, "ben"], "matched by email, renamed");
+
+    // Changes, deactivation and removal follow; nothing else is touched.
+    await session.update("User", [ana.id], { email: "ana.lima@studio.test" });
+    await session.update("User", [ben.id], { is_active: false });
+    await session.delete("User", [cy.id]);
+    const changed = await fullSync({ session, store, project: "people", settings, sender: "sync" });
+    deepStrictEqual(changed.users.updated.sort(), ["ana", "ben"]);
+    deepStrictEqual(changed.users.removed, []);
+    strictEqual((await store.findUsers({ email: "ANA.LIMA@studio.test" }))[0]?.id, pipelineAna.id);
+    strictEqual((await store.getUser(known.id))!.active, false);
+    await session.delete("User", [ana.id]);
+    const removed = await fullSync({ session, store, project: "people", settings, sender: "sync" });
+    deepStrictEqual(removed.users.removed, ["ana"]);
+    const gone = (await store.getUser(pipelineAna.id))!;
+    deepStrictEqual([gone.active, gone.data.trackerRemoved], [false, true]);
+    const steady = await fullSync({ session, store, project: "people", settings, sender: "sync" });
+    deepStrictEqual(steady.users, { created: [], updated: [], removed: [] });
+
+    // Switched off: left alone.
+    await session.create("User", { username: "dee", is_active: true });
+    const off = await fullSync({
+      session,
+      store,
+      project: "people",
+      settings: SyncSettingsSchema.parse({ syncUsers: false }),
+      sender: "sync",
+    });
+    deepStrictEqual(off.users.created, []);
+    strictEqual((await store.findUsers({ username: "dee" })).length, 0);
+
+    // Known users: a task is assigned by username or email, recorded by username.
+    const ops = new PipelineOps(store, { sender: "tool", senderType: "user" });
+    const assigned = await ops.assign("people", "/sq010/sh010/lighting", ["BEN@studio.test", running.apiUser]);
+    deepStrictEqual(assigned.assignees, ["ben", running.apiUser]);
+    await rejects(
+      ops.assign("people", "/sq010/sh010/lighting", ["ghost@studio.test"]),
+      /Unknown user 'ghost@studio.test'/,
+    );
+  },
+);
+
+await storeKindsTest(
+  "sync-from-tracker handler follows users added and changed; the ferry.sync.users action syncs them all",
+  async ({ running, store, session }) => {
+    await using _services = await startServices(running, store);
+    const eve = (await session.create("User", { username: "eve", email: "eve@studio.test", is_active: true })).data;
+    await waitFor(async () => (await store.findUsers({ trackerId: eve.id })).length === 1, "the new user");
+    await session.update("User", [eve.id], { first_name: "Eve", is_active: false });
+    await waitFor(async () => (await store.findUsers({ trackerId: eve.id }))[0]!.active === false, "the change");
+    strictEqual((await store.findUsers({ trackerId: eve.id }))[0]!.firstName, "Eve");
+    const reports = await store.listEvents({ topic: "ferry.sync.finished", limit: 10 });
+    ok(
+      reports.some((r) => /users \(tracker update\).*users 1 created/.test(r.description)),
+      JSON.stringify(reports.map((r) => r.description)),
+    );
+
+    // The action: every user (the API user was never in an event).
+    const hub = await openSession(running, { eventHub: true });
+    try {
+      await hub.eventHub.publish(
+        new Event("ftrack.action.launch", { actionIdentifier: "ferry.sync.users", selection: [] }),
       );
-      const pipelineAna = (await store.findUsers({ trackerId: ana.id }))[0]!;
-      deepStrictEqual(
-        [pipelineAna.username, pipelineAna.email, pipelineAna.firstName, pipelineAna.lastName, pipelineAna.active],
-        ["ana", "Ana@Studio.test", "Ana", "Lima", true],
+      await waitFor(
+        async () => (await store.findUsers({ username: running.apiUser })).length === 1,
+        "the action's sync of every user",
       );
-      const pipelineBen = (await store.findUsers({ trackerId: ben.id }))[0]!;
-      deepStrictEqual([pipelineBen.id, pipelineBen.username], [known.id, "ben"], "matched by email, renamed");
-
-      // Changes, deactivation and removal follow; nothing else is touched.
-      await session.update("User", [ana.id], { email: "ana.lima@studio.test" });
-      await session.update("User", [ben.id], { is_active: false });
-      await session.delete("User", [cy.id]);
-      const changed = await fullSync({ session, store, project: "people", settings, sender: "sync" });
-      deepStrictEqual(changed.users.updated.sort(), ["ana", "ben"]);
-      deepStrictEqual(changed.users.removed, []);
-      strictEqual((await store.findUsers({ email: "ANA.LIMA@studio.test" }))[0]?.id, pipelineAna.id);
-      strictEqual((await store.getUser(known.id))!.active, false);
-      await session.delete("User", [ana.id]);
-      const removed = await fullSync({ session, store, project: "people", settings, sender: "sync" });
-      deepStrictEqual(removed.users.removed, ["ana"]);
-      const gone = (await store.getUser(pipelineAna.id))!;
-      deepStrictEqual([gone.active, gone.data.trackerRemoved], [false, true]);
-      const steady = await fullSync({ session, store, project: "people", settings, sender: "sync" });
-      deepStrictEqual(steady.users, { created: [], updated: [], removed: [] });
-
-      // Switched off: left alone.
-      await session.create("User", { username: "dee", is_active: true });
-      const off = await fullSync({
-        session,
-        store,
-        project: "people",
-        settings: SyncSettingsSchema.parse({ syncUsers: false }),
-        sender: "sync",
-      });
-      deepStrictEqual(off.users.created, []);
-      strictEqual((await store.findUsers({ username: "dee" })).length, 0);
-
-      // Known users: a task is assigned by username or email, recorded by username.
-      const ops = new PipelineOps(store, { sender: "tool", senderType: "user" });
-      const assigned = await ops.assign("people", "/sq010/sh010/lighting", ["BEN@studio.test", running.apiUser]);
-      deepStrictEqual(assigned.assignees, ["ben", running.apiUser]);
-      await rejects(
-        ops.assign("people", "/sq010/sh010/lighting", ["ghost@studio.test"]),
-        /Unknown user 'ghost@studio.test'/,
+      await waitFor(
+        async () =>
+          (await store.listEvents({ topic: "ferry.sync.finished", limit: 20 })).some((r) =>
+            (r.payload as { reason: string }).reason === "users sync action"
+          ),
+        "the action's report",
       );
-    },
-  });
-
-  Deno.test({
-    name:
-      `sync-from-tracker handler follows users added and changed; the ferry.sync.users action syncs them all (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using fixture = await trackerAndStore(site);
-      const { running, store, session } = fixture;
-      await using _services = await startServices(running, store);
-      const eve = (await session.create("User", { username: "eve", email: "eve@studio.test", is_active: true })).data;
-      await waitFor(async () => (await store.findUsers({ trackerId: eve.id })).length === 1, "the new user");
-      await session.update("User", [eve.id], { first_name: "Eve", is_active: false });
-      await waitFor(async () => (await store.findUsers({ trackerId: eve.id }))[0]!.active === false, "the change");
-      strictEqual((await store.findUsers({ trackerId: eve.id }))[0]!.firstName, "Eve");
-      const reports = await store.listEvents({ topic: "ferry.sync.finished", limit: 10 });
-      ok(
-        reports.some((r) => /users \(tracker update\).*users 1 created/.test(r.description)),
-        JSON.stringify(reports.map((r) => r.description)),
-      );
-
-      // The action: every user (the API user was never in an event).
-      const hub = await openSession(running, { eventHub: true });
-      try {
-        await hub.eventHub.publish(
-          new Event("ftrack.action.launch", { actionIdentifier: "ferry.sync.users", selection: [] }),
-        );
-        await waitFor(
-          async () => (await store.findUsers({ username: running.apiUser })).length === 1,
-          "the action's sync of every user",
-        );
-        await waitFor(
-          async () =>
-            (await store.listEvents({ topic: "ferry.sync.finished", limit: 20 })).some((r) =>
-              (r.payload as { reason: string }).reason === "users sync action"
-            ),
-          "the action's report",
-        );
-      } finally {
-        hub.eventHub.disconnect();
-      }
-      // Switched off: a new user stays out.
-      await store.setSettings("production", { handlers: { "sync-from-tracker": { syncUsers: false } } });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const fay = (await session.create("User", { username: "fay", is_active: true })).data;
-      await settle(store);
-      strictEqual((await store.findUsers({ trackerId: fay.id })).length, 0);
-    },
-  });
-}
+    } finally {
+      hub.eventHub.disconnect();
+    }
+    // Switched off: a new user stays out.
+    await store.setSettings("production", { handlers: { "sync-from-tracker": { syncUsers: false } } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const fay = (await session.create("User", { username: "fay", is_active: true })).data;
+    await settle(store);
+    strictEqual((await store.findUsers({ trackerId: fay.id })).length, 0);
+  },
+);
 
 Deno.test({
   name: "deno task sync prints the versions, links, lists and users it synced; --users syncs the users alone",

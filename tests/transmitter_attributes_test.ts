@@ -16,8 +16,7 @@ import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { makeShot } from "./_tracker.ts";
-import { storeKinds } from "./_store.ts";
-import { settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
+import { settle, setValue, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
 import { jobFor, transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 import { makeConfiguration } from "./_attributes.ts";
 
@@ -53,112 +52,97 @@ const MAPPING: AttributeMapping[] = [
   { pipeline: "frameStart", tracker: "fstart", kind: "standard" },
 ];
 
-for (const { kind, site, ignore } of await storeKinds()) {
-  Deno.test({
-    name:
-      `startTransmitter() writes a mapped attribute to the configuration of the entity's object type, and fails where it has none (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using fixture = await trackerAndStore(site);
-      const { running, store, session } = fixture;
-      await store.setSettings("production", {
-        processor: { maxRetries: 0, retryBackoffMs: 10 },
-        handlers: { "sync-from-tracker": { attributes: MAPPING } },
-      });
-      const made = await makeProject(session, "tx", { hierarchicalFstart: true });
-      const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
-      await fullSync({ session, store, project: "tx", settings, sender: "sync" });
-      await using _transmitter = await transmitter(running, store);
-      await transmitted(store, "the sync's own events to be left alone");
+await storeKindsTest(
+  "startTransmitter() writes a mapped attribute to the configuration of the entity's object type, and fails where it has none",
+  async ({ running, store, session }) => {
+    await store.setSettings("production", {
+      processor: { maxRetries: 0, retryBackoffMs: 10 },
+      handlers: { "sync-from-tracker": { attributes: MAPPING } },
+    });
+    const made = await makeProject(session, "tx", { hierarchicalFstart: true });
+    const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
+    await fullSync({ session, store, project: "tx", settings, sender: "sync" });
+    await using _transmitter = await transmitter(running, store);
+    await transmitted(store, "the sync's own events to be left alone");
 
-      await setAttributes(store, await byTracker(store, made.shot.id), { frameStart: 1050, fps: 48 });
-      await setAttributes(store, await byTracker(store, made.build.id), { frameStart: 7 });
-      await transmitted(store);
-      strictEqual(await own(session, made.shotFstart, made.shot.id), 1050, "the Shot configuration");
-      strictEqual(await own(session, made.buildFstart, made.shot.id), undefined, "not the Asset Build one");
-      strictEqual(await own(session, made.hierarchicalFstart!, made.shot.id), undefined, "not the hierarchical one");
-      strictEqual(await own(session, made.buildFstart, made.build.id), 7, "the asset build: its own configuration");
-      strictEqual(await own(session, made.shotFstart, made.build.id), undefined);
-      strictEqual(await own(session, made.fps, made.shot.id), 48, "fps: the hierarchical configuration");
+    await setAttributes(store, await byTracker(store, made.shot.id), { frameStart: 1050, fps: 48 });
+    await setAttributes(store, await byTracker(store, made.build.id), { frameStart: 7 });
+    await transmitted(store);
+    strictEqual(await own(session, made.shotFstart, made.shot.id), 1050, "the Shot configuration");
+    strictEqual(await own(session, made.buildFstart, made.shot.id), undefined, "not the Asset Build one");
+    strictEqual(await own(session, made.hierarchicalFstart!, made.shot.id), undefined, "not the hierarchical one");
+    strictEqual(await own(session, made.buildFstart, made.build.id), 7, "the asset build: its own configuration");
+    strictEqual(await own(session, made.shotFstart, made.build.id), undefined);
+    strictEqual(await own(session, made.fps, made.shot.id), 48, "fps: the hierarchical configuration");
 
-      const sequence = await byTracker(store, made.sequence.id);
-      await setAttributes(store, sequence, { frameStart: 990 });
-      await transmitted(store);
-      const job = await jobFor(store, "entity.folder.attrib_changed", sequence.id);
-      strictEqual(job?.status, "failed");
-      ok(
-        job!.error!.message.includes("no custom attribute 'fstart' for object type 'Sequence'"),
-        job!.error!.message,
-      );
-      ok(job!.error!.message.includes("'frameStart'"), "the pipeline attribute is named");
-      strictEqual(await own(session, made.hierarchicalFstart!, made.sequence.id), undefined, "nothing written");
-      strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 1, "only the sequence failed");
+    const sequence = await byTracker(store, made.sequence.id);
+    await setAttributes(store, sequence, { frameStart: 990 });
+    await transmitted(store);
+    const job = await jobFor(store, "entity.folder.attrib_changed", sequence.id);
+    strictEqual(job?.status, "failed");
+    ok(
+      job!.error!.message.includes("no custom attribute 'fstart' for object type 'Sequence'"),
+      job!.error!.message,
+    );
+    ok(job!.error!.message.includes("'frameStart'"), "the pipeline attribute is named");
+    strictEqual(await own(session, made.hierarchicalFstart!, made.sequence.id), undefined, "nothing written");
+    strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 1, "only the sequence failed");
 
-      // A folder made in the pipeline is made in the tracker; an attribute its object type has no configuration for
-      // is named in the job's description, the others written.
-      const project = (await store.findEntities({ type: "project", project: "tx" }))[0]!;
-      const created = (await store.writeEntity({
-        type: "folder",
-        project: "tx",
-        parentId: null,
-        name: "sq020",
-        attributes: { frameStart: 1001, fps: 12 },
-        data: { folderType: "Sequence" },
-      }, USER_WRITER)).entity;
-      await transmitted(store);
-      const createdJob = await jobFor(store, "entity.folder.created", created.id);
-      strictEqual(createdJob?.status, "finished", createdJob?.error?.message);
-      ok(
-        createdJob!.description.includes("not written: no custom attribute 'fstart' for object type 'Sequence'"),
-        createdJob!.description,
-      );
-      const trackerId = (await store.getEntity(created.id))!.trackerId!;
-      const row =
-        (await session.query(`select parent_id, object_type.name from TypedContext where id is "${trackerId}"`))
-          .data[0]!;
-      strictEqual(row.parent_id, project.trackerId);
-      strictEqual(row.object_type.name, "Sequence");
-      strictEqual(await own(session, made.fps, trackerId), 12, "fps written (hierarchical)");
-    },
-  });
+    // A folder made in the pipeline is made in the tracker; an attribute its object type has no configuration for
+    // is named in the job's description, the others written.
+    const project = (await store.findEntities({ type: "project", project: "tx" }))[0]!;
+    const created = (await store.writeEntity({
+      type: "folder",
+      project: "tx",
+      parentId: null,
+      name: "sq020",
+      attributes: { frameStart: 1001, fps: 12 },
+      data: { folderType: "Sequence" },
+    }, USER_WRITER)).entity;
+    await transmitted(store);
+    const createdJob = await jobFor(store, "entity.folder.created", created.id);
+    strictEqual(createdJob?.status, "finished", createdJob?.error?.message);
+    ok(
+      createdJob!.description.includes("not written: no custom attribute 'fstart' for object type 'Sequence'"),
+      createdJob!.description,
+    );
+    const trackerId = (await store.getEntity(created.id))!.trackerId!;
+    const row = (await session.query(`select parent_id, object_type.name from TypedContext where id is "${trackerId}"`))
+      .data[0]!;
+    strictEqual(row.parent_id, project.trackerId);
+    strictEqual(row.object_type.name, "Sequence");
+    strictEqual(await own(session, made.fps, trackerId), 12, "fps written (hierarchical)");
+  },
+);
 
-  Deno.test({
-    name:
-      `startTransmitter() with a {tracker, pipeline} mapping writes the hierarchical configuration, else the object type's (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using fixture = await trackerAndStore(site);
-      const { running, store, session } = fixture;
-      const mapping = [{ tracker: "fstart", pipeline: "frameStart" }, { tracker: "fps", pipeline: "fps" }];
-      await store.setSettings("production", {
-        processor: { maxRetries: 0, retryBackoffMs: 10 },
-        handlers: { "sync-from-tracker": { attributes: mapping } },
-      });
-      const made = await makeProject(session, "old", { hierarchicalFstart: false });
-      await fullSync({
-        session,
-        store,
-        project: "old",
-        settings: SyncSettingsSchema.parse({ attributes: mapping }),
-        sender: "sync",
-      });
-      await using _transmitter = await transmitter(running, store);
-      await transmitted(store);
-      await setAttributes(store, await byTracker(store, made.shot.id), { frameStart: 1060, fps: 50 });
-      await setAttributes(store, await byTracker(store, made.build.id), { frameStart: 9 });
-      await transmitted(store);
-      strictEqual(await own(session, made.shotFstart, made.shot.id), 1060, "no hierarchical fstart: the Shot's");
-      strictEqual(await own(session, made.buildFstart, made.build.id), 9, "the Asset Build's");
-      strictEqual(await own(session, made.buildFstart, made.shot.id), undefined);
-      strictEqual(await own(session, made.fps, made.shot.id), 50, "hierarchical fps");
-      strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0);
-    },
-  });
-}
+await storeKindsTest(
+  "startTransmitter() with a {tracker, pipeline} mapping writes the hierarchical configuration, else the object type's",
+  async ({ running, store, session }) => {
+    const mapping = [{ tracker: "fstart", pipeline: "frameStart" }, { tracker: "fps", pipeline: "fps" }];
+    await store.setSettings("production", {
+      processor: { maxRetries: 0, retryBackoffMs: 10 },
+      handlers: { "sync-from-tracker": { attributes: mapping } },
+    });
+    const made = await makeProject(session, "old", { hierarchicalFstart: false });
+    await fullSync({
+      session,
+      store,
+      project: "old",
+      settings: SyncSettingsSchema.parse({ attributes: mapping }),
+      sender: "sync",
+    });
+    await using _transmitter = await transmitter(running, store);
+    await transmitted(store);
+    await setAttributes(store, await byTracker(store, made.shot.id), { frameStart: 1060, fps: 50 });
+    await setAttributes(store, await byTracker(store, made.build.id), { frameStart: 9 });
+    await transmitted(store);
+    strictEqual(await own(session, made.shotFstart, made.shot.id), 1060, "no hierarchical fstart: the Shot's");
+    strictEqual(await own(session, made.buildFstart, made.build.id), 9, "the Asset Build's");
+    strictEqual(await own(session, made.buildFstart, made.shot.id), undefined);
+    strictEqual(await own(session, made.fps, made.shot.id), 50, "hierarchical fps");
+    strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0);
+  },
+);
 
 Deno.test({
   name:

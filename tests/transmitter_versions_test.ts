@@ -12,151 +12,144 @@ import { PipelineOps } from "../src/sync/pipeline_ops.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 import { makeShot } from "./_tracker.ts";
-import { sqliteSite, storeKinds } from "./_store.ts";
-import { trackerAndStore } from "./_sync.ts";
+import { sqliteSite } from "./_store.ts";
+import { storeKindsTest, trackerAndStore } from "./_sync.ts";
 import { ids, jobFor, mirrorShot, transmitted, transmitter, USER_WRITER, writePng } from "./_transmit.ts";
 
 const written = async (store: PipelineStore, input: EntityInput) =>
   (await store.writeEntity(input, USER_WRITER)).entity;
 const trackerIdOf = async (store: PipelineStore, id: string) => (await store.getEntity(id))!.trackerId;
 
-for (const { kind, site, ignore } of await storeKinds()) {
-  Deno.test({
-    name: `transmitter creates, changes and deletes Assets and AssetVersions, and sets thumbnails (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using fixture = await trackerAndStore(site);
-      const { running, store, session } = fixture;
-      await using images = await tempFolder("ferry-thumbs-");
-      await store.setSettings("production", { processor: { maxRetries: 0, retryBackoffMs: 10 } });
-      const made = await makeShot(session, "prod");
-      const other = (await session.create("Shot", { name: "sh020", parent_id: made.sequence.id })).data;
-      const compTask = (await session.create("Task", { name: "comp", parent_id: made.shot.id })).data;
-      const mirrored = await mirrorShot(store, made);
-      const sh020 = await written(store, {
-        type: "folder",
-        project: "prod",
-        parentId: mirrored.sequence.id,
-        name: "sh020",
-        trackerId: other.id,
-      });
-      const comp = await written(store, {
-        type: "task",
-        project: "prod",
-        parentId: mirrored.shot.id,
-        name: "comp",
-        trackerId: compTask.id,
-      });
-      await using _transmitter = await transmitter(running, store);
+await storeKindsTest(
+  "transmitter creates, changes and deletes Assets and AssetVersions, and sets thumbnails",
+  async ({ running, store, session }) => {
+    await using images = await tempFolder("ferry-thumbs-");
+    await store.setSettings("production", { processor: { maxRetries: 0, retryBackoffMs: 10 } });
+    const made = await makeShot(session, "prod");
+    const other = (await session.create("Shot", { name: "sh020", parent_id: made.sequence.id })).data;
+    const compTask = (await session.create("Task", { name: "comp", parent_id: made.shot.id })).data;
+    const mirrored = await mirrorShot(store, made);
+    const sh020 = await written(store, {
+      type: "folder",
+      project: "prod",
+      parentId: mirrored.sequence.id,
+      name: "sh020",
+      trackerId: other.id,
+    });
+    const comp = await written(store, {
+      type: "task",
+      project: "prod",
+      parentId: mirrored.shot.id,
+      name: "comp",
+      trackerId: compTask.id,
+    });
+    await using _transmitter = await transmitter(running, store);
 
-      // Created in the pipeline: an Asset and an AssetVersion with task, comment and status.
-      const product = await written(store, {
-        type: "product",
-        project: "prod",
-        parentId: mirrored.shot.id,
-        name: "plate",
-        data: { productType: "render" },
-      });
-      const version = await written(store, {
-        type: "version",
-        project: "prod",
-        parentId: product.id,
-        name: "v001",
-        status: "pending review",
-        attributes: { comment: "first pass" },
-        data: { version: 1, taskId: mirrored.task.id },
-      });
-      await transmitted(store);
-      const assetId = (await trackerIdOf(store, product.id))!;
-      const versionId = (await trackerIdOf(store, version.id))!;
-      ok(assetId && versionId, "tracker ids written back");
-      const asset = (await session.query(`select name, context_id, type.short from Asset where id is "${assetId}"`))
-        .data[0]!;
-      deepStrictEqual([asset.name, asset.context_id, asset.type.short], ["plate", made.shot.id, "render"]);
-      const row = async () =>
-        (await session.query(
-          `select version, asset_id, task_id, comment, status.name, thumbnail_id from AssetVersion where id is "${versionId}"`,
-        )).data[0]!;
-      const first = await row();
-      deepStrictEqual(
-        [first.version, first.asset_id, first.task_id, first.comment, first.status.name],
-        [1, assetId, made.task.id, "first pass", "Pending Review"],
-      );
-      strictEqual(await store.countEvents({ topic: "entity.product.tracker_id_changed" }), 1);
-
-      // Changed in the pipeline.
-      const ops = new PipelineOps(store, USER_WRITER);
-      await written(store, { ...(await store.getEntity(product.id))!, name: "plate_main" } as EntityInput);
-      await written(store, { ...(await store.getEntity(product.id))!, parentId: sh020.id } as EntityInput);
-      const current = (await store.getEntity(version.id))!;
-      await written(store, {
-        ...current,
-        status: "Approved",
-        attributes: { comment: "final" },
-        data: { ...current.data, taskId: comp.id },
-      } as EntityInput);
-      const thumbnail = await writePng(images.path, "v001", [200, 40, 40]);
-      await ops.setThumbnail("prod", version.id, thumbnail);
-      const shotThumbnail = await writePng(images.path, "sh010", [40, 200, 40]);
-      await ops.setThumbnail("prod", "/sq010/sh010", shotThumbnail);
-      await transmitted(store);
-      const moved = (await session.query(`select name, context_id from Asset where id is "${assetId}"`)).data[0]!;
-      deepStrictEqual([moved.name, moved.context_id], ["plate_main", other.id]);
-      const changed = await row();
-      deepStrictEqual([changed.status.name, changed.comment, changed.task_id], ["Approved", "final", compTask.id]);
-      ok(changed.thumbnail_id, "the version's thumbnail is set");
-      const thumb = (await session.query(
-        `select name, version_id, component_locations.location_id from Component where id is "${changed.thumbnail_id}"`,
+    // Created in the pipeline: an Asset and an AssetVersion with task, comment and status.
+    const product = await written(store, {
+      type: "product",
+      project: "prod",
+      parentId: mirrored.shot.id,
+      name: "plate",
+      data: { productType: "render" },
+    });
+    const version = await written(store, {
+      type: "version",
+      project: "prod",
+      parentId: product.id,
+      name: "v001",
+      status: "pending review",
+      attributes: { comment: "first pass" },
+      data: { version: 1, taskId: mirrored.task.id },
+    });
+    await transmitted(store);
+    const assetId = (await trackerIdOf(store, product.id))!;
+    const versionId = (await trackerIdOf(store, version.id))!;
+    ok(assetId && versionId, "tracker ids written back");
+    const asset = (await session.query(`select name, context_id, type.short from Asset where id is "${assetId}"`))
+      .data[0]!;
+    deepStrictEqual([asset.name, asset.context_id, asset.type.short], ["plate", made.shot.id, "render"]);
+    const row = async () =>
+      (await session.query(
+        `select version, asset_id, task_id, comment, status.name, thumbnail_id from AssetVersion where id is "${versionId}"`,
       )).data[0]!;
-      strictEqual(thumb.name, "thumbnail");
-      strictEqual(thumb.version_id, versionId);
-      strictEqual(thumb.component_locations[0].location_id, "3a372bde-05bc-11e4-8908-20c9d081909b");
-      const download = await fetch(session.getComponentUrl(changed.thumbnail_id)!);
-      deepStrictEqual(new Uint8Array(await download.arrayBuffer()), await Deno.readFile(thumbnail));
-      const shotRow = (await session.query(`select thumbnail_id from Shot where id is "${made.shot.id}"`)).data[0]!;
-      ok(shotRow.thumbnail_id, "the shot's thumbnail is set");
+    const first = await row();
+    deepStrictEqual(
+      [first.version, first.asset_id, first.task_id, first.comment, first.status.name],
+      [1, assetId, made.task.id, "first pass", "Pending Review"],
+    );
+    strictEqual(await store.countEvents({ topic: "entity.product.tracker_id_changed" }), 1);
 
-      // Unappliable: a status the version workflow does not have, a thumbnail that is gone.
-      await written(store, { ...(await store.getEntity(version.id))!, status: "Not started" } as EntityInput);
-      await transmitted(store);
-      const failed = await jobFor(store, "entity.version.status_changed", version.id);
-      strictEqual(failed!.status, "failed");
-      ok(/status 'Not started' is not one the workflow of tracker entity .* allows/.test(failed!.error!.message));
-      const gone = join(images.path, "gone.png");
-      await written(store, {
-        ...(await store.getEntity(mirrored.task.id))!,
-        data: { taskType: "Lighting", thumbnail: gone },
-      } as EntityInput);
-      await transmitted(store);
-      const noImage = await jobFor(store, "entity.task.data_changed", mirrored.task.id);
-      ok(noImage!.error!.message.includes(`cannot read the thumbnail '${gone}'`), noImage!.error!.message);
+    // Changed in the pipeline.
+    const ops = new PipelineOps(store, USER_WRITER);
+    await written(store, { ...(await store.getEntity(product.id))!, name: "plate_main" } as EntityInput);
+    await written(store, { ...(await store.getEntity(product.id))!, parentId: sh020.id } as EntityInput);
+    const current = (await store.getEntity(version.id))!;
+    await written(store, {
+      ...current,
+      status: "Approved",
+      attributes: { comment: "final" },
+      data: { ...current.data, taskId: comp.id },
+    } as EntityInput);
+    const thumbnail = await writePng(images.path, "v001", [200, 40, 40]);
+    await ops.setThumbnail("prod", version.id, thumbnail);
+    const shotThumbnail = await writePng(images.path, "sh010", [40, 200, 40]);
+    await ops.setThumbnail("prod", "/sq010/sh010", shotThumbnail);
+    await transmitted(store);
+    const moved = (await session.query(`select name, context_id from Asset where id is "${assetId}"`)).data[0]!;
+    deepStrictEqual([moved.name, moved.context_id], ["plate_main", other.id]);
+    const changed = await row();
+    deepStrictEqual([changed.status.name, changed.comment, changed.task_id], ["Approved", "final", compTask.id]);
+    ok(changed.thumbnail_id, "the version's thumbnail is set");
+    const thumb = (await session.query(
+      `select name, version_id, component_locations.location_id from Component where id is "${changed.thumbnail_id}"`,
+    )).data[0]!;
+    strictEqual(thumb.name, "thumbnail");
+    strictEqual(thumb.version_id, versionId);
+    strictEqual(thumb.component_locations[0].location_id, "3a372bde-05bc-11e4-8908-20c9d081909b");
+    const download = await fetch(session.getComponentUrl(changed.thumbnail_id)!);
+    deepStrictEqual(new Uint8Array(await download.arrayBuffer()), await Deno.readFile(thumbnail));
+    const shotRow = (await session.query(`select thumbnail_id from Shot where id is "${made.shot.id}"`)).data[0]!;
+    ok(shotRow.thumbnail_id, "the shot's thumbnail is set");
 
-      // Deleted in the pipeline: deleted in the tracker (the version first, then its product).
-      await store.deleteEntity(version.id, USER_WRITER);
-      await store.deleteEntity(product.id, USER_WRITER);
-      await transmitted(store);
-      deepStrictEqual(await ids(session, `select id from AssetVersion where id is "${versionId}"`), []);
-      deepStrictEqual(await ids(session, `select id from Asset where id is "${assetId}"`), []);
+    // Unappliable: a status the version workflow does not have, a thumbnail that is gone.
+    await written(store, { ...(await store.getEntity(version.id))!, status: "Not started" } as EntityInput);
+    await transmitted(store);
+    const failed = await jobFor(store, "entity.version.status_changed", version.id);
+    strictEqual(failed!.status, "failed");
+    ok(/status 'Not started' is not one the workflow of tracker entity .* allows/.test(failed!.error!.message));
+    const gone = join(images.path, "gone.png");
+    await written(store, {
+      ...(await store.getEntity(mirrored.task.id))!,
+      data: { taskType: "Lighting", thumbnail: gone },
+    } as EntityInput);
+    await transmitted(store);
+    const noImage = await jobFor(store, "entity.task.data_changed", mirrored.task.id);
+    ok(noImage!.error!.message.includes(`cannot read the thumbnail '${gone}'`), noImage!.error!.message);
 
-      // createDeleted off: a new product stays in the pipeline; an Asset of that name is matched, not made.
-      await store.setSettings("production", { handlers: { transmitter: { createDeleted: false } } }, {
-        project: "prod",
-      });
-      const local = await written(store, {
-        type: "product",
-        project: "prod",
-        parentId: mirrored.shot.id,
-        name: "local",
-        data: { productType: "render" },
-      });
-      await transmitted(store);
-      strictEqual(await trackerIdOf(store, local.id), null);
-      ok((await jobFor(store, "entity.product.created", local.id))!.description.includes("creation not carried"));
-    },
-  });
-}
+    // Deleted in the pipeline: deleted in the tracker (the version first, then its product).
+    await store.deleteEntity(version.id, USER_WRITER);
+    await store.deleteEntity(product.id, USER_WRITER);
+    await transmitted(store);
+    deepStrictEqual(await ids(session, `select id from AssetVersion where id is "${versionId}"`), []);
+    deepStrictEqual(await ids(session, `select id from Asset where id is "${assetId}"`), []);
+
+    // createDeleted off: a new product stays in the pipeline; an Asset of that name is matched, not made.
+    await store.setSettings("production", { handlers: { transmitter: { createDeleted: false } } }, {
+      project: "prod",
+    });
+    const local = await written(store, {
+      type: "product",
+      project: "prod",
+      parentId: mirrored.shot.id,
+      name: "local",
+      data: { productType: "render" },
+    });
+    await transmitted(store);
+    strictEqual(await trackerIdOf(store, local.id), null);
+    ok((await jobFor(store, "entity.product.created", local.id))!.description.includes("creation not carried"));
+  },
+);
 
 Deno.test({
   name: "transmitter keeps tracker lists in step with pipeline lists, and names what it cannot list",

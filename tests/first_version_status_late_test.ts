@@ -5,13 +5,12 @@
 import { strictEqual } from "node:assert/strict";
 import { createLogger } from "../src/cli/service_log.ts";
 import { LEECH_TOPIC } from "../src/store/mod.ts";
-import { startLeecher } from "../services/leecher/leecher.ts";
 import { discoverHandlers } from "../services/processor/discover_handlers.ts";
 import { startProcessor } from "../services/processor/processor.ts";
 import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
 import { memoryTracker, openSession } from "./_tracker.ts";
 import { sqliteSite } from "./_store.ts";
-import { settle, waitFor } from "./_sync.ts";
+import { connectedLeecher, settle, waitFor } from "./_sync.ts";
 
 Deno.test({
   name: "firstVersionStatus handled late leaves a status changed since the version was made; on time it sets its own",
@@ -42,15 +41,8 @@ Deno.test({
       String((await human.query(`select status.name from AssetVersion where id is "${id}"`)).data[0]!.status.name);
 
     // Only the leecher runs: the version is made, then a person sets its status, then the processor starts.
-    let connects = 0;
-    const leecher = await startLeecher({
-      store,
-      credentials: { server: running.url, apiUser: running.apiUser, apiKey: running.apiKey },
-      log: createLogger({ name: "leecher", level: "error" }),
-      onConnect: (n) => (connects = n),
-    });
+    const leecher = await connectedLeecher(running, store);
     try {
-      await waitFor(() => connects >= 1, "the leecher");
       const stored = await store.countEvents({ topic: LEECH_TOPIC });
       const late = (await human.create("AssetVersion", {
         asset_id: asset.id,

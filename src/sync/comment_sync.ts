@@ -76,7 +76,12 @@ export function noteOf(row: Record<string, unknown>): TrackerNote {
 /** What recording one note did. */
 export type NoteOutcome =
   | { kind: "created" | "updated" | "unchanged"; comment: Entity }
-  | { kind: "skipped"; reason: string };
+  | {
+    kind: "skipped";
+    reason: string;
+    /** Set when the note is on a tracker entity the pipeline does not have (yet): its id. */
+    missingParent?: string;
+  };
 
 /** Options of {@linkcode recordTrackerNote}. */
 export interface RecordNoteOptions {
@@ -137,7 +142,11 @@ export async function recordTrackerNote(options: RecordNoteOptions): Promise<Not
   if (!parentTrackerId) return { kind: "skipped", reason: `note ${note.id} is on nothing` };
   const target = (await store.findEntities({ trackerId: parentTrackerId })).find((e) => COMMENTABLE_TYPES.has(e.type));
   if (!target) {
-    return { kind: "skipped", reason: `note ${note.id} is on tracker entity ${parentTrackerId}, not in the pipeline` };
+    return {
+      kind: "skipped",
+      reason: `note ${note.id} is on tracker entity ${parentTrackerId}, not in the pipeline`,
+      missingParent: parentTrackerId,
+    };
   }
   const data = {
     ...(comment?.data ?? {}),
@@ -257,4 +266,29 @@ export async function readTrackerNote(session: Session, id: string): Promise<Tra
   const row = (await session.query(`select ${NOTE_PROJECTION} from Note where id is "${id.replace(/"/g, "")}"`))
     .data[0];
   return row ? noteOf(row as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The pipeline project of a tracker entity's project (a project, a TypedContext, an asset version, found through
+ * its `link`, whose first entry is its project; an asset, through its context's), when the pipeline
+ * has one: undefined when the tracker has no such entity or its project is not synced. A note on
+ * an entity of a synced project that the pipeline lacks is one whose entity is not recorded
+ * *yet* (a publish's version is recorded after its note may come), see `handlers/sync_notes.ts`.
+ */
+export async function syncedProjectOf(
+  session: Session,
+  store: PipelineStore,
+  trackerId: string,
+): Promise<Entity | undefined> {
+  const id = trackerId.replace(/"/g, "");
+  const linkOf = async (type: string, of: string) =>
+    (await session.query(`select link from ${type} where id is "${of}"`)).data[0]?.link as unknown;
+  let link = await linkOf("Context", id) ?? await linkOf("AssetVersion", id);
+  if (link === undefined) {
+    const asset = (await session.query(`select context_id from Asset where id is "${id}"`)).data[0];
+    if (typeof asset?.context_id === "string") link = await linkOf("Context", asset.context_id.replace(/"/g, ""));
+  }
+  const first = Array.isArray(link) ? link[0] as { id?: unknown } | undefined : undefined;
+  if (typeof first?.id !== "string") return undefined;
+  return (await store.findEntities({ trackerId: first.id })).find((entity) => entity.type === "project");
 }

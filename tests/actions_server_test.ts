@@ -193,15 +193,109 @@ Deno.test({
     ok((await store.listUsers()).some((user) => user.username === "newcomer"));
 
     // A sync that cannot run: replied with success false and the reason.
+    // A selection in no project the service sees: refused with the reason, as the menu would not offer it.
     const broken = await ask(admin, "ftrack.action.launch", {
       actionIdentifier: "ferry.sync.project",
       selection: [{ entityId: "no-such-id", entityType: "task" }],
     });
     strictEqual(broken.data.success, false);
-    ok(
-      broken.data.message!.startsWith("Sync to pipeline failed: A sync request names no project"),
+    strictEqual(
       broken.data.message,
+      "Sync to pipeline: the selection does not lie in one project the service can see",
     );
+  },
+});
+
+Deno.test({
+  name:
+    "discover-actions and sync-action apply the selection's project overrides of handlers.server-actions alike: hidden and refused where off or not allowed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
+    const alpha = await makeShot(session, "alpha");
+    const beta = await makeShot(session, "beta");
+    const artist = running.tracker.addUser({ username: "artist" });
+    const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
+    // Studio: the sync for everyone. alpha: the action off. beta: administrators only.
+    await store.setSettings("production", { handlers: { "server-actions": { sync: { enabled: false } } } }, {
+      project: "alpha",
+    });
+    await store.setSettings("production", { handlers: { "server-actions": { sync: { roles: ["Administrator"] } } } }, {
+      project: "beta",
+    });
+    await using _services = await startServices(running, store);
+    using admin = await hubSession(running, "supervisor", supervisor.apiKey);
+    using artistHub = await hubSession(running, "artist", artist.apiKey);
+    const offered = async (hub: Session, selection: unknown[]) =>
+      (await ask(hub, "ftrack.action.discover", { selection })).data.items!.map((item) => item.actionIdentifier);
+    const show = (shot: { project: { id?: unknown } }) => [{ entityId: String(shot.project.id), entityType: "show" }];
+    const task = (shot: { task: { id?: unknown } }) => [{ entityId: String(shot.task.id), entityType: "task" }];
+
+    // alpha hides "Sync to pipeline" from everyone, from the project and from its tasks; beta shows it.
+    deepStrictEqual(await offered(admin, show(alpha)), ["ferry.sync.users"]);
+    deepStrictEqual(await offered(admin, task(alpha)), ["ferry.sync.users"]);
+    deepStrictEqual(await offered(admin, show(beta)), ["ferry.sync.project", "ferry.sync.users"]);
+    deepStrictEqual(await offered(admin, task(beta)), ["ferry.sync.project", "ferry.sync.users"]);
+    // beta's roles: the artist does not see it there (nothing to offer: no reply), the studio's default elsewhere.
+    const delta = await makeShot(session, "delta");
+    deepStrictEqual(await offered(artistHub, task(delta)), ["ferry.sync.project"]);
+    const artistOnBeta = await artistHub.eventHub.publish(
+      new Event("ftrack.action.discover", { selection: task(beta) }),
+      {
+        onReply: () => {
+          throw new Error("the artist was offered an action on beta");
+        },
+      },
+    );
+    await waitFor(async () => {
+      const source = (await store.listEvents({ topic: LEECH_TOPIC, newestFirst: true, limit: 50 }))
+        .find((event) => event.hash === artistOnBeta);
+      return source !== undefined &&
+        (await store.listEvents({ topic: PROC_TOPIC, dependsOn: source.id }))[0]?.status === "finished";
+    }, "the artist's discovery on beta to be handled");
+
+    // The launch asks the same: refused where the menu hides it, even launched without the menu.
+    const launch = (hub: Session, selection: unknown[]) =>
+      ask(hub, "ftrack.action.launch", { actionIdentifier: "ferry.sync.project", selection }, 60);
+    for (const selection of [show(alpha), task(alpha)]) {
+      const refused = await launch(admin, selection);
+      strictEqual(refused.data.success, false);
+      strictEqual(
+        refused.data.message,
+        "Sync to pipeline: handlers.server-actions.sync is off for project 'alpha'",
+      );
+    }
+    const artistRefused = await launch(artistHub, task(beta));
+    strictEqual(artistRefused.data.success, false);
+    strictEqual(
+      artistRefused.data.message,
+      "Sync to pipeline: 'artist' may not launch it on project 'beta' (roles allowed: Administrator)",
+    );
+    strictEqual((await store.findEntities({ trackerId: alpha.task.id })).length, 0, "alpha not synced");
+    strictEqual((await store.findEntities({ trackerId: beta.task.id })).length, 0, "beta not synced for the artist");
+    // Allowed where offered: the administrator on beta (from a task: the project is the task's).
+    const ran = await launch(admin, task(beta));
+    strictEqual(ran.data.success, true, ran.data.message);
+    ok(ran.data.message!.startsWith("Sync to pipeline 'beta': "), ran.data.message);
+    ok((await store.findEntities({ trackerId: beta.task.id }))[0], "beta's task is in the pipeline");
+
+    // A role given on beta's settings only (userRoles): the artist sees and launches it there, still not on alpha.
+    await store.setSettings("production", {
+      handlers: { "server-actions": { sync: { roles: ["Administrator"] }, userRoles: { artist: ["Administrator"] } } },
+    }, { project: "beta" });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the processor's settings cache (20 ms here)
+    deepStrictEqual(await offered(artistHub, show(beta)), ["ferry.sync.project"]);
+    strictEqual((await launch(artistHub, show(beta))).data.success, true);
+    const stillOff = await launch(artistHub, show(alpha));
+    strictEqual(stillOff.data.success, false, stillOff.data.message);
+    // Turned back on for alpha: offered and launched again.
+    await store.setSettings("production", {}, { project: "alpha" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    deepStrictEqual(await offered(artistHub, task(alpha)), ["ferry.sync.project"]);
+    strictEqual((await launch(artistHub, task(alpha))).data.success, true);
+    ok((await store.findEntities({ trackerId: alpha.task.id }))[0], "alpha's task is in the pipeline");
   },
 });
 

@@ -9,6 +9,11 @@
 import type { Session } from "@ftrack/api";
 import { z } from "zod";
 import type { HubEvent } from "../../../src/events/event.ts";
+import type { PipelineStore } from "../../../src/store/pipeline_store.ts";
+import type { Settings, Variant } from "../../../src/store/settings.ts";
+import { SYNC_SETTINGS_KEY } from "../../../src/sync/sync_settings.ts";
+import { cachedQuery } from "../../../src/tracker/cached_query.ts";
+import type { TrackerCache } from "../../../src/tracker/tracker_cache.ts";
 
 /** The action identifier of a full sync (ftrack's `ftrack.action.launch`). */
 export const SYNC_ACTION = "ferry.sync.project";
@@ -162,38 +167,146 @@ export function sourceUser(event: HubEvent): { username: string; id: string | un
 
 type Row = Record<string, unknown>;
 
+/** What {@linkcode projectOfSelection} takes besides the session and the selection. */
+export interface ProjectOfSelectionOptions {
+  /** Reads through this cache (the processor's per-event layer): a project selected again costs no query. */
+  trackerCache?: TrackerCache;
+}
+
 /**
  * The project (id and name) every entity of an action's selection belongs to: a project
- * (`show`), typed contexts (`task`: shots, folders, tasks …) or asset versions. Undefined when
- * the selection is empty, spans several projects, holds anything else, or names an entity the
- * service cannot see (a private project).
+ * (`show`), typed contexts (`task`: shots, folders, tasks …) or asset versions, read with one
+ * query per kind of entity selected (`id in (…)`), through `trackerCache` when given. Undefined
+ * when the selection is empty, spans several projects, holds anything else, or names an entity
+ * the service cannot see (a private project).
  */
 export async function projectOfSelection(
   session: Session,
   selection: unknown,
+  options: ProjectOfSelectionOptions = {},
 ): Promise<{ id: string; name: string } | undefined> {
   if (!Array.isArray(selection) || selection.length === 0) return undefined;
-  let found: { id: string; name: string } | undefined;
+  const ids = { show: new Set<string>(), task: new Set<string>(), assetversion: new Set<string>() };
   for (const item of selection as Row[]) {
     const id = typeof item?.entityId === "string" ? item.entityId.replace(/["\\]/g, "") : "";
     const type = String(item?.entityType ?? "").toLowerCase();
-    if (!id) return undefined;
-    let project: Row | undefined;
-    if (type === "show") {
-      project = (await session.query(`select id, name from Project where id is "${id}"`)).data[0] as Row | undefined;
-    } else if (type === "task") {
-      const row = (await session.query(`select project.id, project.name from TypedContext where id is "${id}"`))
-        .data[0] as Row | undefined;
-      project = row?.project as Row | undefined;
-    } else if (type === "assetversion") {
-      const row = (await session.query(
-        `select asset.parent.project.id, asset.parent.project.name from AssetVersion where id is "${id}"`,
-      )).data[0] as Row | undefined;
-      project = ((row?.asset as Row | undefined)?.parent as Row | undefined)?.project as Row | undefined;
-    } else return undefined;
-    if (typeof project?.id !== "string") return undefined;
-    if (found && found.id !== project.id) return undefined;
-    found = { id: project.id, name: String(project.name) };
+    if (!id || !(type in ids)) return undefined;
+    ids[type as keyof typeof ids].add(id);
+  }
+  const read = (expression: string) =>
+    options.trackerCache
+      ? cachedQuery(session, expression, { cache: options.trackerCache })
+      : session.query(expression).then((answer) => answer.data as Row[]);
+  const inList = (set: Set<string>) => [...set].map((id) => `"${id}"`).join(", ");
+  const projects: Row[] = [];
+  const counted = (rows: Row[], set: Set<string>) => rows.length === set.size;
+  if (ids.show.size > 0) {
+    const rows = await read(`select id, name from Project where id in (${inList(ids.show)})`);
+    if (!counted(rows, ids.show)) return undefined;
+    projects.push(...rows);
+  }
+  if (ids.task.size > 0) {
+    const rows = await read(`select id, project.id, project.name from TypedContext where id in (${inList(ids.task)})`);
+    if (!counted(rows, ids.task)) return undefined;
+    projects.push(...rows.map((row) => row.project as Row));
+  }
+  if (ids.assetversion.size > 0) {
+    const rows = await read(
+      `select id, asset.parent.project.id, asset.parent.project.name from AssetVersion where id in (${
+        inList(ids.assetversion)
+      })`,
+    );
+    if (!counted(rows, ids.assetversion)) return undefined;
+    projects.push(
+      ...rows.map((row) => ((row.asset as Row | undefined)?.parent as Row | undefined)?.project as Row),
+    );
+  }
+  const first = projects[0];
+  if (typeof first?.id !== "string") return undefined;
+  if (projects.some((project) => project?.id !== first.id)) return undefined;
+  return { id: first.id, name: String(first.name) };
+}
+
+/** The settings roles of `username` (`userRoles`) added to `roles`, for every project: a new value. */
+export function withUserRoles(
+  roles: UserSecurityRoles,
+  settings: ServerActionsSettings,
+  username: string,
+): UserSecurityRoles {
+  return {
+    all: new Set([...roles.all, ...(settings.userRoles[username] ?? []).map((role) => role.toLowerCase())]),
+    byProject: roles.byProject,
+  };
+}
+
+/** Whether "Sync to pipeline" is offered and may be launched on a selection, and for which project. */
+export interface SyncActionAccess {
+  /** The selection's project, when it lies in one. */
+  project?: { id: string; name: string };
+  /** The project's settings (the studio's, with the project's overrides), when there is a project. */
+  projectSettings?: Settings;
+  /** The project's `handlers.server-actions`, when there is a project. */
+  settings?: ServerActionsSettings;
+  /** Why it is not offered or refused (a sentence naming the project, setting or user); undefined when allowed. */
+  refusal?: string;
+}
+
+/** What {@linkcode syncActionAccess} takes. */
+export interface SyncActionAccessOptions {
+  session: Session;
+  store: Pick<PipelineStore, "getSettings">;
+  variant: Variant;
+  /** The action event's `data.selection`. */
+  selection: unknown;
+  username: string;
+  /** The user's tracker roles (see {@linkcode userSecurityRoles}); the project's `userRoles` are added. */
+  roles: UserSecurityRoles;
+  /** The processor's per-event tracker cache. */
+  trackerCache?: TrackerCache;
+  /** A handler context's per-event cache: the answer is kept there, so a second ask costs nothing. */
+  cache?: Map<string, unknown>;
+}
+
+/**
+ * Whether "ferry – Sync to pipeline" is offered on a selection (`ftrack.action.discover`) and may
+ * be launched on it (`ftrack.action.launch`): both ask this, so the menu and the launch agree.
+ * The selection must lie in one project whose settings (the studio's with the project's
+ * overrides) leave the event services on, `handlers.sync-from-tracker` on and
+ * `handlers.server-actions` with `enabled` and `sync.enabled` on, and the user must have a role
+ * `sync.roles` of that project allows (roles given for the project only count; the project's
+ * `userRoles` are added).
+ */
+export async function syncActionAccess(options: SyncActionAccessOptions): Promise<SyncActionAccess> {
+  const key = `server-actions:sync-access:${options.username}`;
+  const cached = options.cache?.get(key) as Promise<SyncActionAccess> | undefined;
+  if (cached) return await cached;
+  const access = resolveSyncAccess(options);
+  options.cache?.set(key, access);
+  return await access;
+}
+
+async function resolveSyncAccess(options: SyncActionAccessOptions): Promise<SyncActionAccess> {
+  const project = await projectOfSelection(options.session, options.selection, { trackerCache: options.trackerCache });
+  if (!project) return { refusal: "the selection does not lie in one project the service can see" };
+  const projectSettings = await options.store.getSettings(options.variant, { project: project.name });
+  const own = projectSettings.handlers[SERVER_ACTIONS_SETTINGS_KEY] as Record<string, unknown> | undefined;
+  const settings = serverActionsSettings(own);
+  const found = { project, projectSettings, settings };
+  const off = (setting: string) => ({ ...found, refusal: `${setting} is off for project '${project.name}'` });
+  if (!projectSettings.enabled) return off("the event services (enabled)");
+  if ((projectSettings.handlers[SYNC_SETTINGS_KEY] as { enabled?: unknown } | undefined)?.enabled === false) {
+    return off(`handlers.${SYNC_SETTINGS_KEY}`);
+  }
+  if (!settings.enabled) return off(`handlers.${SERVER_ACTIONS_SETTINGS_KEY}`);
+  if (!settings.sync.enabled) return off(`handlers.${SERVER_ACTIONS_SETTINGS_KEY}.sync`);
+  const roles = rolesIn(withUserRoles(options.roles, settings, options.username), project.id);
+  if (!allowed(roles, settings.sync.roles)) {
+    return {
+      ...found,
+      refusal: `'${options.username}' may not launch it on project '${project.name}' (roles allowed: ${
+        settings.sync.roles.join(", ")
+      })`,
+    };
   }
   return found;
 }

@@ -5,11 +5,9 @@
  *
  * @module
  */
-import { SYNC_SETTINGS_KEY } from "../../../src/sync/sync_settings.ts";
 import { defineHandler } from "../define_handler.ts";
 import {
   allowed,
-  projectOfSelection,
   replyTo,
   rolesIn,
   SERVER_ACTIONS_SETTINGS_KEY,
@@ -17,6 +15,7 @@ import {
   sourceUser,
   SYNC_ACTION,
   SYNC_USERS_ACTION,
+  syncActionAccess,
   userSecurityRoles,
 } from "./_server_actions.ts";
 
@@ -35,10 +34,11 @@ export const ACTIONS_LABEL = "ferry";
 /**
  * Answers `ftrack.action.discover` from ftrack's web UI with ferry's server actions: "ferry –
  * Sync to pipeline" when the selection lies in one project (project, shots, tasks, versions; the
- * whole project is synced) whose settings leave the sync on, to users with a role `sync.roles`
- * allows there (everyone by default; a role given for some projects only counts on them), and
- * "ferry – Sync users to pipeline" to users with a site-wide role `syncUsers.roles` allows
- * (administrators by default). Roles are the tracker's (`User.user_security_roles`, on an ftrack
+ * whole project is synced) whose settings (with the project's overrides of
+ * `handlers.server-actions`) leave the sync on, to users with a role that project's `sync.roles`
+ * allows (everyone by default; a role given for some projects only counts on them): the launch
+ * asks the same ({@linkcode syncActionAccess}). "ferry – Sync users to pipeline" goes to users
+ * with a site-wide role the studio's `syncUsers.roles` allows (administrators by default). Roles are the tracker's (`User.user_security_roles`, on an ftrack
  * site and on the embedded tracker) plus the settings' `userRoles`. Nothing is answered when no
  * action fits, when the event hub's user is unknown, or when the discovery is older than
  * `discoverMaxAgeSeconds` (30 s) by the time the processor handles it: the asker has gone.
@@ -61,27 +61,27 @@ export const discoverActions = defineHandler({
     const roles = await userSecurityRoles(context.session, username, settings);
     const data = (event.data ?? {}) as { selection?: unknown };
     const items: ActionItem[] = [];
-    // A role given for some projects only counts on them: the sync's check waits for the selection's project.
-    const mayEverSync = allowed(
-      new Set([...roles.all, ...[...roles.byProject.values()].flatMap((names) => [...names])]),
-      settings.sync.roles,
-    );
-    if (settings.sync.enabled && mayEverSync) {
-      const project = await projectOfSelection(context.session, data.selection);
-      // Not offered where the processor would not run it: the services or the sync off for the project.
-      const projectSettings = project && await context.store.getSettings(context.variant, { project: project.name });
-      if (
-        project && allowed(rolesIn(roles, project.id), settings.sync.roles) && projectSettings?.enabled &&
-        projectSettings.handlers[SYNC_SETTINGS_KEY]?.enabled !== false
-      ) {
-        items.push({
-          label: ACTIONS_LABEL,
-          variant: "– Sync to pipeline",
-          description:
-            `Full sync of project '${project.name}' into the pipeline: hierarchy, attributes, statuses, assignees, links, versions, lists`,
-          actionIdentifier: SYNC_ACTION,
-        });
-      }
+    // The selection's project decides, with its overrides of these settings: as the launch does.
+    const sync = await syncActionAccess({
+      session: context.session,
+      store: context.store,
+      variant: context.variant,
+      selection: data.selection,
+      username,
+      roles,
+      trackerCache: context.trackerCache,
+      cache: context.cache,
+    });
+    if (sync.project && !sync.refusal) {
+      items.push({
+        label: ACTIONS_LABEL,
+        variant: "– Sync to pipeline",
+        description:
+          `Full sync of project '${sync.project.name}' into the pipeline: hierarchy, attributes, statuses, assignees, links, versions, lists`,
+        actionIdentifier: SYNC_ACTION,
+      });
+    } else {
+      context.log.debug("sync not offered", { event: event.id, user: username, reason: sync.refusal });
     }
     // The users' sync concerns the whole site: roles for every project only.
     if (settings.syncUsers.enabled && allowed(rolesIn(roles), settings.syncUsers.roles)) {

@@ -20,7 +20,6 @@ import { findTrackerProject } from "../../../src/sync/tracker_project.ts";
 import type { HubEvent } from "../../../src/events/event.ts";
 import {
   allowed,
-  projectOfSelection,
   replyTo,
   securityRolesOf,
   SERVER_ACTIONS_SETTINGS_KEY,
@@ -28,7 +27,9 @@ import {
   sourceUser,
   SYNC_ACTION,
   SYNC_USERS_ACTION,
+  syncActionAccess,
   trackerJob,
+  userSecurityRoles,
 } from "./_server_actions.ts";
 
 /** The topic of a finished sync's report. */
@@ -142,24 +143,39 @@ export const syncUsersAction = defineHandler({
       return report;
     };
     if (event.topic !== "ftrack.action.launch") return run();
-    return launched(event, context, { what: "Sync users to pipeline", roles: (s) => s.syncUsers.roles, run });
+    return launched(event, context, {
+      what: "Sync users to pipeline",
+      // Site-wide, as the discovery offers it: the studio's settings and roles for every project.
+      refusal: async (username) => {
+        const studio = context.project === null
+          ? context.projectSettings
+          : await context.store.getSettings(context.variant);
+        const settings = serverActionsSettings(studio.handlers[SERVER_ACTIONS_SETTINGS_KEY]);
+        if (!settings.syncUsers.enabled) return `handlers.${SERVER_ACTIONS_SETTINGS_KEY}.syncUsers is off`;
+        const roles = await securityRolesOf(context.session, username, settings);
+        return allowed(roles, settings.syncUsers.roles)
+          ? undefined
+          : `'${username}' may not launch it (roles allowed: ${settings.syncUsers.roles.join(", ")})`;
+      },
+      run,
+    });
   },
 });
 
 /**
- * Runs a launched server action as ftrack users expect: only for the roles allowed (else a reply
- * saying so), a tracker Job for the user while it runs (its description becomes the short
- * report), and a reply `{ success, message }` when done. A failure is replied on the first
- * attempt only (the processor's retries would repeat it) and fails the job.
+ * Runs a launched server action as ftrack users expect: only when `refusal` finds nothing against
+ * it (the same check as the discovery's, so what the menu offers runs and what it hides is
+ * refused with a reply saying why), a tracker Job for the user while it runs (its description
+ * becomes the short report), and a reply `{ success, message }` when done. A failure is replied
+ * on the first attempt only (the processor's retries would repeat it) and fails the job.
  */
 async function launched(
   event: HubEvent,
   context: HandlerContext,
   action: {
     what: string;
-    roles: (settings: ReturnType<typeof serverActionsSettings>) => string[];
-    /** Whether roles given for the selection's project only count (as in the discovery). */
-    projectRoles?: boolean;
+    /** Why the user may not launch it (a sentence), or undefined. */
+    refusal: (username: string) => Promise<string | undefined>;
     run: () => Promise<SyncReport>;
   },
 ): Promise<void> {
@@ -168,17 +184,11 @@ async function launched(
     replyTo(context.session, event, data).catch((error: Error) =>
       context.log.warn("cannot reply to a launched action", { event: event.id, error: error.message })
     );
-  const settings = serverActionsSettings(context.projectSettings.handlers[SERVER_ACTIONS_SETTINGS_KEY]);
   const user = sourceUser(event);
-  const selection = (event.data as { selection?: unknown } | undefined)?.selection;
-  const projectId = action.projectRoles ? (await projectOfSelection(context.session, selection))?.id : undefined;
-  const roles = await securityRolesOf(context.session, user.username, settings, { projectId });
-  if (!allowed(roles, action.roles(settings))) {
-    const message = `${action.what}: '${user.username}' may not launch it (roles allowed: ${
-      action.roles(settings).join(", ")
-    })`;
-    context.log.warn("refused a launched action", { user: user.username, action: action.what });
-    await reply({ success: false, message });
+  const refusal = await action.refusal(user.username);
+  if (refusal !== undefined) {
+    context.log.warn("refused a launched action", { user: user.username, action: action.what, refusal });
+    await reply({ success: false, message: `${action.what}: ${refusal}` });
     return;
   }
   const job = await trackerJob(context.session, { userId: user.id, description: `ferry – ${action.what}: running` });
@@ -213,9 +223,14 @@ async function projectNameOf(context: HandlerContext, data: Record<string, unkno
   return context.project ?? undefined;
 }
 
-async function runFull(event: { data: unknown }, context: HandlerContext, reason: string): Promise<SyncReport> {
+async function runFull(
+  event: { data: unknown },
+  context: HandlerContext,
+  reason: string,
+  projectName?: string,
+): Promise<SyncReport> {
   const data = (event.data ?? {}) as Record<string, unknown>;
-  const project = await projectNameOf(context, data);
+  const project = projectName ?? await projectNameOf(context, data);
   if (!project) throw new TypeError(`A sync request names no project: ${JSON.stringify(data).slice(0, 200)}`);
   const projectSettings = await context.store.getSettings(context.variant, { project });
   const report = await fullSync({
@@ -236,13 +251,32 @@ export const syncAction = defineHandler({
   subscription: `topic=ftrack.action.launch and data.actionIdentifier=${SYNC_ACTION}`,
   priority: 10,
   settingsKey: SYNC_SETTINGS_KEY,
-  handle: (event, context) =>
-    launched(event, context, {
+  handle: async (event, context) => {
+    let project: string | undefined;
+    await launched(event, context, {
       what: "Sync to pipeline",
-      roles: (settings) => settings.sync.roles,
-      projectRoles: true,
-      run: () => runFull(event, context, "sync action"),
-    }),
+      // The discovery's check: the selection's project, with its overrides of handlers.server-actions.
+      refusal: async (username) => {
+        const access = await syncActionAccess({
+          session: context.session,
+          store: context.store,
+          variant: context.variant,
+          selection: (event.data as { selection?: unknown } | undefined)?.selection,
+          username,
+          roles: await userSecurityRoles(
+            context.session,
+            username,
+            serverActionsSettings(context.projectSettings.handlers[SERVER_ACTIONS_SETTINGS_KEY]),
+          ),
+          trackerCache: context.trackerCache,
+          cache: context.cache,
+        });
+        project = access.project?.name;
+        return access.refusal;
+      },
+      run: () => runFull(event, context, "sync action", project),
+    });
+  },
 });
 
 /** Full sync of a project on a `ferry.sync.requested` event (`data.project`). */

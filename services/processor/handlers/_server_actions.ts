@@ -293,7 +293,9 @@ async function resolveSyncAccess(options: SyncActionAccessOptions): Promise<Sync
   const settings = serverActionsSettings(own);
   const found = { project, projectSettings, settings };
   const off = (setting: string) => ({ ...found, refusal: `${setting} is off for project '${project.name}'` });
-  if (!projectSettings.enabled) return off("the event services (enabled)");
+  if (!projectSettings.enabled) {
+    return { ...found, refusal: `the event services are off for project '${project.name}'` };
+  }
   if ((projectSettings.handlers[SYNC_SETTINGS_KEY] as { enabled?: unknown } | undefined)?.enabled === false) {
     return off(`handlers.${SYNC_SETTINGS_KEY}`);
   }

@@ -12,6 +12,7 @@ import type { Session } from "@ftrack/api";
 import type { Entity, EntityInput, PipelineStore } from "../src/store/mod.ts";
 import { LEECH_TOPIC } from "../src/store/mod.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
+import { readVersions } from "../src/sync/tracker_versions.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
@@ -234,5 +235,67 @@ Deno.test({
       JSON.stringify(jobs.slice(0, 3).map((job) => job.description)),
     );
     strictEqual(await store.countEvents({ topic: TRANSMIT_TOPIC, status: "failed" }), 0, "and it does not fail");
+  },
+});
+
+/** Records the query expressions `session` sends from now on (the real session still answers them). */
+function recordQueries(session: Session): string[] {
+  const expressions: string[] = [];
+  const query = session.query.bind(session);
+  (session as { query: (expression: string, ...rest: unknown[]) => unknown }).query = (expression, ...rest) => {
+    expressions.push(expression);
+    return (query as (expression: string, ...rest: unknown[]) => unknown)(expression, ...rest);
+  };
+  return expressions;
+}
+
+Deno.test({
+  name:
+    "readVersions() and fullSync() ask for versions' custom attributes only when a mapping can apply to versions, values still synced",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using running = await memoryTracker();
+    await using place = await sqliteSite();
+    await using store = await place.open();
+    const session = await openSession(running);
+    const made = await makeProject(session, "vquery");
+    const expressions = recordQueries(session);
+    const versionQueries = () => expressions.filter((expression) => /\bfrom AssetVersion\b/.test(expression));
+
+    // The default mappings (hierarchical fps, frames …, none with an AssetVersion configuration).
+    const defaults = SyncSettingsSchema.parse({});
+    await fullSync({ session, store, project: "vquery", settings: defaults, sender: "test-sync" });
+    ok(versionQueries().length > 0, "the full sync read the versions");
+    ok(!versionQueries().some((e) => e.includes("custom_attributes")), versionQueries().join("\n"));
+    const first = (await byTracker(store, made.first.versionId))!;
+    strictEqual(first.type, "version", "the versions are synced all the same");
+    strictEqual(first.attributes.fps, undefined);
+    strictEqual(first.attributes.comment, "first look");
+
+    expressions.length = 0;
+    const ids = { assetIds: [], versionIds: [made.first.versionId] };
+    const plain = await readVersions(session, ids, { mappings: defaults.attributes });
+    strictEqual(plain.versions[0]!.id, made.first.versionId);
+    const shotOnly = [{ pipeline: "take", tracker: "take", objectTypes: ["Shot"] }];
+    await readVersions(session, ids, { mappings: shotOnly });
+    ok(!versionQueries().some((e) => e.includes("custom_attributes")), "incremental reads: none asked for either");
+
+    // A mapping applying to versions (`vfps` has an AssetVersion configuration): asked for and synced.
+    expressions.length = 0;
+    const read = await readVersions(session, ids, { mappings: [{ pipeline: "fps", tracker: "vfps" }] });
+    ok(versionQueries().some((e) => e.includes("custom_attributes")));
+    strictEqual(read.versions[0]!.sources.standard.vfps, 23.976);
+    const named = [{ pipeline: "contextFps", tracker: "fps", objectTypes: ["AssetVersion"] }];
+    expressions.length = 0;
+    await readVersions(session, ids, { mappings: named });
+    ok(versionQueries().some((e) => e.includes("custom_attributes")), "a mapping naming AssetVersion asks for them");
+
+    expressions.length = 0;
+    const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
+    await fullSync({ session, store, project: "vquery", settings, sender: "test-sync" });
+    ok(versionQueries().some((e) => e.includes("custom_attributes")));
+    strictEqual((await byTracker(store, made.first.versionId))!.attributes.fps, 23.976, "the version's own vfps");
+    strictEqual((await byTracker(store, made.second.versionId))!.attributes.fps, 25);
   },
 });

@@ -90,7 +90,8 @@ export async function fullSync(options: SyncOptions): Promise<SyncReport> {
   const trackerIds = new Set(tracker.nodes.map((node) => node.id));
   await sync.syncNodes(parentsFirst(tracker.nodes), { staleTrackerIds: (id) => !trackerIds.has(id) });
   if (settings.syncVersions) {
-    const read = await readProjectVersions(session, tracker.id);
+    // Custom attribute values of versions are read only when a mapping can apply to versions.
+    const read = await readProjectVersions(session, tracker.id, { mappings: settings.attributes, fresh: true });
     const live = new Set([
       ...read.assets.map((asset) => asset.id),
       ...read.versions.map((version) => version.id),
@@ -245,7 +246,9 @@ export async function syncTrackerUpdate(
         if (version?.trackerId) versionIds.add(version.trackerId);
       }
     }
-    const read = await readVersions(session, { assetIds: [...scope.assets], versionIds: [...versionIds] });
+    const read = await readVersions(session, { assetIds: [...scope.assets], versionIds: [...versionIds] }, {
+      mappings: settings.attributes,
+    });
     const versions = new VersionSync(sync);
     await versions.sync(read);
     const live = new Set([...read.assets.map((asset) => asset.id), ...read.versions.map((version) => version.id)]);

@@ -1,6 +1,7 @@
 import type { Session } from "@ftrack/api";
-import { type AttributeSources, splitValues } from "./attribute_mapping.ts";
-import { chunk, isoDate, queryAll, quoted } from "./tracker_project.ts";
+import { type AttributeSources, mappingApplies, splitValues, VERSION_OBJECT_TYPE } from "./attribute_mapping.ts";
+import type { AttributeMapping } from "./sync_settings.ts";
+import { chunk, isoDate, queryAll, quoted, readAttributeConfigurations } from "./tracker_project.ts";
 
 type Row = Record<string, unknown>;
 
@@ -188,11 +189,92 @@ async function componentsOf(session: Session, versionIds: string[]): Promise<Tra
 }
 
 const ASSET_FIELDS = "id, name, context_id, type.name, type.short";
-const VERSION_FIELDS =
-  "id, version, asset_id, task_id, status.name, comment, user.username, date, is_published, custom_attributes";
+const VERSION_FIELDS = "id, version, asset_id, task_id, status.name, comment, user.username, date, is_published";
 
-/** Reads every asset, version and component of a tracker project. */
-export async function readProjectVersions(session: Session, projectId: string): Promise<TrackerVersions> {
+/** Options of {@linkcode readProjectVersions} and {@linkcode readVersions}. */
+export interface ReadVersionsOptions {
+  /**
+   * The sync's attribute mappings: the versions' custom attribute values are read only when one
+   * can apply to versions (see {@linkcode versionValuesNeeded}). Unset: always read.
+   */
+  mappings?: AttributeMapping[];
+  /** Read the AssetVersion configurations again rather than use the session's cached ones (a full sync). */
+  fresh?: boolean;
+}
+
+/** How long the AssetVersion configuration keys read for {@linkcode versionValuesNeeded} are kept. */
+const VERSION_KEYS_TTL_MS = 60_000;
+
+/** By session: the keys with an AssetVersion configuration of their own, by key asked, and when read. */
+const VERSION_KEYS = new WeakMap<Session, Map<string, { own: boolean; at: number }>>();
+
+/**
+ * Whether reading versions needs their custom attribute values for `mappings`: when a mapping
+ * names `AssetVersion` in `objectTypes`, or one naming no object type has a key with an
+ * AssetVersion (`assetversion`, not hierarchical) configuration of its own: the mappings
+ * `versionMappingApplies` can let through. The default mappings (hierarchical `fps`, frames …)
+ * need none, so versions are read without their values (`custom_attributes` costs several times
+ * the rest of a version query). The configurations of the keys are read once per session and
+ * kept {@linkcode VERSION_KEYS_TTL_MS} (a configuration made since is seen by then, or at once
+ * with `fresh`).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import type { Session } from "@ftrack/api";
+ * import { versionValuesNeeded } from "./tracker_versions.ts";
+ *
+ * const session = {} as Session; // not queried: the mapping names AssetVersion
+ * ok(await versionValuesNeeded(session, [{ pipeline: "fps", tracker: "fps", objectTypes: ["AssetVersion"] }]));
+ * ok(!(await versionValuesNeeded(session, [{ pipeline: "fps", tracker: "fps", objectTypes: ["Shot"] }])));
+ * ok(!(await versionValuesNeeded(session, [])));
+ * ```
+ */
+export async function versionValuesNeeded(
+  session: Session,
+  mappings: AttributeMapping[] | undefined,
+  options: { fresh?: boolean } = {},
+): Promise<boolean> {
+  if (mappings === undefined) return true;
+  if (mappings.some((mapping) => mapping.objectTypes !== undefined && mappingApplies(mapping, VERSION_OBJECT_TYPE))) {
+    return true;
+  }
+  const keys = [...new Set(mappings.filter((mapping) => mapping.objectTypes === undefined).map((m) => m.tracker))];
+  if (keys.length === 0) return false;
+  let known = VERSION_KEYS.get(session);
+  if (known === undefined) VERSION_KEYS.set(session, known = new Map());
+  const now = Date.now();
+  const stale = keys.filter((key) => {
+    const seen = known.get(key);
+    return options.fresh === true || seen === undefined || now - seen.at > VERSION_KEYS_TTL_MS;
+  });
+  if (stale.length > 0) {
+    const own = new Set(
+      (await readAttributeConfigurations(session, stale))
+        .filter((configuration) => configuration.entityType === "assetversion" && !configuration.isHierarchical)
+        .map((configuration) => configuration.key),
+    );
+    for (const key of stale) known.set(key, { own: own.has(key), at: now });
+  }
+  return keys.some((key) => known.get(key)?.own === true);
+}
+
+/** The fields of a version query: with `custom_attributes` only when the mappings need them. */
+async function versionFields(session: Session, options: ReadVersionsOptions): Promise<string> {
+  return await versionValuesNeeded(session, options.mappings, options)
+    ? `${VERSION_FIELDS}, custom_attributes`
+    : VERSION_FIELDS;
+}
+
+/**
+ * Reads every asset, version and component of a tracker project (the versions' custom attribute
+ * values only when `options.mappings` need them: see {@linkcode versionValuesNeeded}).
+ */
+export async function readProjectVersions(
+  session: Session,
+  projectId: string,
+  options: ReadVersionsOptions = {},
+): Promise<TrackerVersions> {
   const assets = (await queryAll(
     session,
     `select ${ASSET_FIELDS} from Asset where parent.project_id is "${projectId}" order by id`,
@@ -203,13 +285,14 @@ export async function readProjectVersions(session: Session, projectId: string): 
       .map(assetOf);
   const all = [...assets, ...projectAssets];
   const versions: TrackerVersion[] = [];
+  const fields = all.length > 0 ? await versionFields(session, options) : VERSION_FIELDS;
   for (const part of chunk(all.map((asset) => asset.id), 200)) {
     versions.push(
       ...await versionsOf(
         session,
         await queryAll(
           session,
-          `select ${VERSION_FIELDS} from AssetVersion where asset_id in (${quoted(part)}) order by id`,
+          `select ${fields} from AssetVersion where asset_id in (${quoted(part)}) order by id`,
         ),
       ),
     );
@@ -219,18 +302,21 @@ export async function readProjectVersions(session: Session, projectId: string): 
 
 /**
  * Reads some assets and versions (those still there) with what they need: a version's asset, an
- * asset's versions are not read (an asset change renames or moves its product only).
+ * asset's versions are not read (an asset change renames or moves its product only). The
+ * versions' custom attribute values are read only when `options.mappings` need them.
  */
 export async function readVersions(
   session: Session,
   ids: { assetIds: string[]; versionIds: string[] },
+  options: ReadVersionsOptions = {},
 ): Promise<TrackerVersions> {
   const versions: TrackerVersion[] = [];
+  const fields = ids.versionIds.length > 0 ? await versionFields(session, options) : VERSION_FIELDS;
   for (const part of chunk([...new Set(ids.versionIds)], 200)) {
     versions.push(
       ...await versionsOf(
         session,
-        (await session.query(`select ${VERSION_FIELDS} from AssetVersion where id in (${quoted(part)})`)).data as Row[],
+        (await session.query(`select ${fields} from AssetVersion where id in (${quoted(part)})`)).data as Row[],
       ),
     );
   }

@@ -78,7 +78,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "syncNotes skips a note on a version of a project the pipeline does not sync, without a retry",
+  name:
+    "syncNotes skips a note on a version of a project the pipeline does not sync, or on a synced project's milestone, without a retry",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -87,11 +88,23 @@ Deno.test({
     await using _services = await startServices(running, store);
     const { shot, task } = await makeShot(session, "elsewhere");
     const { versionId } = await makeVersion(session, { contextId: shot.id, taskId: task.id });
-    const note =
-      (await session.create("Note", { content: "Looks fine", parent_id: versionId, parent_type: "AssetVersion" }))
-        .data;
+    const note = (await session.create("Note", {
+      content: "Looks fine",
+      parent_id: versionId,
+      parent_type: "AssetVersion",
+    })).data;
+    const synced = await makeShot(session, "kept");
+    await setValue(session, "ferry_auto_sync", synced.project.id, true);
+    await waitFor(async () => (await byTracker(store, synced.task.id)) !== undefined, "the full sync");
+    const milestone = (await session.create("Milestone", { name: "delivery", parent_id: synced.project.id })).data;
+    const onMilestone = (await session.create("Note", {
+      content: "Due Friday",
+      parent_id: milestone.id,
+      parent_type: "TypedContext",
+    })).data;
     await settle(store);
     strictEqual((await comments(store, note.id)).length, 0);
+    strictEqual((await comments(store, onMilestone.id)).length, 0);
     strictEqual(await store.countEvents({ topic: PROC_TOPIC, status: "failed" }), 0, "no job failed");
     ok((await store.countEvents({ topic: PROC_TOPIC, status: "finished" })) > 0);
   },

@@ -269,11 +269,12 @@ export async function readTrackerNote(session: Session, id: string): Promise<Tra
 }
 
 /**
- * The pipeline project of a tracker entity's project (a project, a TypedContext, an asset version, found through
- * its `link`, whose first entry is its project; an asset, through its context's), when the pipeline
- * has one: undefined when the tracker has no such entity or its project is not synced. A note on
- * an entity of a synced project that the pipeline lacks is one whose entity is not recorded
- * *yet* (a publish's version is recorded after its note may come), see `handlers/sync_notes.ts`.
+ * The pipeline project of a tracker entity's project (a project, a TypedContext, an asset
+ * version, found through its `link`, whose first entry is its project; an asset, through its
+ * context's), when the pipeline has one: undefined when the tracker has no such entity, it is a
+ * milestone (never synced) or its project is not synced. A note on an entity of a synced project
+ * that the pipeline lacks is one whose entity is not recorded *yet* (a publish's version is
+ * recorded after its note may come): see `handlers/sync_notes.ts`.
  */
 export async function syncedProjectOf(
   session: Session,
@@ -283,7 +284,11 @@ export async function syncedProjectOf(
   const id = trackerId.replace(/"/g, "");
   const linkOf = async (type: string, of: string) =>
     (await session.query(`select link from ${type} where id is "${of}"`)).data[0]?.link as unknown;
-  let link = await linkOf("Context", id) ?? await linkOf("AssetVersion", id);
+  const context = (await session.query(`select link, object_type.name from TypedContext where id is "${id}"`))
+    .data[0];
+  // Milestones are never synced: a note on one is not waited for.
+  if ((context?.object_type as { name?: unknown } | undefined)?.name === "Milestone") return undefined;
+  let link = context?.link as unknown ?? await linkOf("Context", id) ?? await linkOf("AssetVersion", id);
   if (link === undefined) {
     const asset = (await session.query(`select context_id from Asset where id is "${id}"`)).data[0];
     if (typeof asset?.context_id === "string") link = await linkOf("Context", asset.context_id.replace(/"/g, ""));

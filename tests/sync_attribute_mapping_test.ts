@@ -13,9 +13,8 @@ import type { PipelineStore } from "../src/store/mod.ts";
 import { parseSettings } from "../src/store/settings.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { type AttributeMapping, syncSettingsOf, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { storeKinds } from "./_store.ts";
-import { settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeShot } from "./_tracker.ts";
+import { settle, setValue, startServices, storeKindsTest, waitFor } from "./_sync.ts";
 import { makeConfiguration } from "./_attributes.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -94,144 +93,118 @@ Deno.test("syncSettingsOf() refuses a bad mapping, naming the field and the valu
   );
 });
 
-for (const { kind, site, ignore } of await storeKinds()) {
-  Deno.test({
-    name:
-      `fullSync() reads each mapping's configuration: hierarchical, the entity's own object type's, hierarchical first (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
-      const made = await makeProject(session, "mapped");
-      const settings = SyncSettingsSchema.parse({
-        attributes: [...MAPPING, { pipeline: "clipIn", tracker: "fstart", objectTypes: ["Shoot"] }],
-      });
-      const report = await fullSync({ session, store, project: "mapped", settings, sender: "test-sync" });
-      ok(
-        report.skipped.some((item) =>
-          item.kind === "attribute" && item.reason.includes("'clipIn' names object type 'Shoot', which the tracker")
-        ),
-        "a mapping's unknown object type is reported",
-      );
+await storeKindsTest(
+  "fullSync() reads each mapping's configuration: hierarchical, the entity's own object type's, hierarchical first",
+  async ({ store, session }) => {
+    const made = await makeProject(session, "mapped");
+    const settings = SyncSettingsSchema.parse({
+      attributes: [...MAPPING, { pipeline: "clipIn", tracker: "fstart", objectTypes: ["Shoot"] }],
+    });
+    const report = await fullSync({ session, store, project: "mapped", settings, sender: "test-sync" });
+    ok(
+      report.skipped.some((item) =>
+        item.kind === "attribute" && item.reason.includes("'clipIn' names object type 'Shoot', which the tracker")
+      ),
+      "a mapping's unknown object type is reported",
+    );
 
-      const shot = (await byTracker(store, made.shot.id))!;
-      const shot2 = (await byTracker(store, made.shot2.id))!;
-      const build = (await byTracker(store, made.build.id))!;
-      const sequence = (await byTracker(store, made.sequence.id))!;
-      const task = (await byTracker(store, made.task.id))!;
-      const project = (await store.findEntities({ type: "project", project: "mapped" }))[0]!;
-      strictEqual(shot.attributes.frameStart, 1010, "the Shot configuration's value");
-      strictEqual(shot2.attributes.frameStart, 1020, "each shot its own");
-      strictEqual(build.attributes.frameStart, 5, "the Asset Build configuration's value");
-      strictEqual(sequence.attributes.frameStart, undefined, "a Sequence has no fstart");
-      strictEqual(task.attributes.frameStart, undefined, "a Task has none either (not inherited: per object type)");
-      strictEqual(shot.attributes.fps, 30, "hierarchical: inherited from the sequence");
-      strictEqual(task.attributes.fps, 30);
-      strictEqual(build.attributes.fps, 24, "hierarchical: the configuration's default");
-      strictEqual(shot.attributes.frameEnd, 1200, "no kind: the hierarchical value wins over the Shot's 1111");
-      strictEqual(shot.attributes.shotEnd, 1111, "standard: the Shot's own");
-      strictEqual(sequence.attributes.shotEnd, undefined);
-      strictEqual(shot.attributes.clipIn, undefined, "mapped for an object type no entity has");
-      // Project level: the defaults for mapped attributes the tracker leaves empty.
-      strictEqual(project.attributes.frameStart, 1001, "default");
-      strictEqual(project.attributes.fps, 24, "the tracker's value");
-    },
-  });
+    const shot = (await byTracker(store, made.shot.id))!;
+    const shot2 = (await byTracker(store, made.shot2.id))!;
+    const build = (await byTracker(store, made.build.id))!;
+    const sequence = (await byTracker(store, made.sequence.id))!;
+    const task = (await byTracker(store, made.task.id))!;
+    const project = (await store.findEntities({ type: "project", project: "mapped" }))[0]!;
+    strictEqual(shot.attributes.frameStart, 1010, "the Shot configuration's value");
+    strictEqual(shot2.attributes.frameStart, 1020, "each shot its own");
+    strictEqual(build.attributes.frameStart, 5, "the Asset Build configuration's value");
+    strictEqual(sequence.attributes.frameStart, undefined, "a Sequence has no fstart");
+    strictEqual(task.attributes.frameStart, undefined, "a Task has none either (not inherited: per object type)");
+    strictEqual(shot.attributes.fps, 30, "hierarchical: inherited from the sequence");
+    strictEqual(task.attributes.fps, 30);
+    strictEqual(build.attributes.fps, 24, "hierarchical: the configuration's default");
+    strictEqual(shot.attributes.frameEnd, 1200, "no kind: the hierarchical value wins over the Shot's 1111");
+    strictEqual(shot.attributes.shotEnd, 1111, "standard: the Shot's own");
+    strictEqual(sequence.attributes.shotEnd, undefined);
+    strictEqual(shot.attributes.clipIn, undefined, "mapped for an object type no entity has");
+    // Project level: the defaults for mapped attributes the tracker leaves empty.
+    strictEqual(project.attributes.frameStart, 1001, "default");
+    strictEqual(project.attributes.fps, 24, "the tracker's value");
+  },
+);
 
-  Deno.test({
-    name:
-      `fullSync() with {tracker, pipeline} mappings reads the hierarchical value, else the per-object-type one (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
-      const made = await makeProject(session, "legacy");
-      const settings = SyncSettingsSchema.parse({
-        attributes: [
-          { tracker: "fstart", pipeline: "frameStart" },
-          { tracker: "fend", pipeline: "frameEnd" },
-          { tracker: "fps", pipeline: "fps" },
-        ],
-        defaults: { frameStart: 1, fps: 25 },
-      });
-      await fullSync({ session, store, project: "legacy", settings, sender: "test-sync" });
-      const shot = (await byTracker(store, made.shot.id))!;
-      strictEqual(shot.attributes.frameStart, 1010, "only a per-object-type fstart: read");
-      strictEqual((await byTracker(store, made.build.id))!.attributes.frameStart, 5);
-      strictEqual(shot.attributes.frameEnd, 1200, "both: the hierarchical one");
-      strictEqual(shot.attributes.fps, 30);
-      const project = (await store.findEntities({ type: "project", project: "legacy" }))[0]!;
-      strictEqual(project.attributes.frameStart, 1, "the project's default");
-      strictEqual(project.attributes.fps, 24, "the tracker's value over the default");
-    },
-  });
+await storeKindsTest(
+  "fullSync() with {tracker, pipeline} mappings reads the hierarchical value, else the per-object-type one",
+  async ({ store, session }) => {
+    const made = await makeProject(session, "legacy");
+    const settings = SyncSettingsSchema.parse({
+      attributes: [
+        { tracker: "fstart", pipeline: "frameStart" },
+        { tracker: "fend", pipeline: "frameEnd" },
+        { tracker: "fps", pipeline: "fps" },
+      ],
+      defaults: { frameStart: 1, fps: 25 },
+    });
+    await fullSync({ session, store, project: "legacy", settings, sender: "test-sync" });
+    const shot = (await byTracker(store, made.shot.id))!;
+    strictEqual(shot.attributes.frameStart, 1010, "only a per-object-type fstart: read");
+    strictEqual((await byTracker(store, made.build.id))!.attributes.frameStart, 5);
+    strictEqual(shot.attributes.frameEnd, 1200, "both: the hierarchical one");
+    strictEqual(shot.attributes.fps, 30);
+    const project = (await store.findEntities({ type: "project", project: "legacy" }))[0]!;
+    strictEqual(project.attributes.frameStart, 1, "the project's default");
+    strictEqual(project.attributes.fps, 24, "the tracker's value over the default");
+  },
+);
 
-  Deno.test({
-    name:
-      `sync-from-tracker handler: a per-object-type change reaches only its entity, a hierarchical one those inheriting it (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
-      const session = await openSession(running);
-      const made = await makeProject(session, "inc");
-      await using _services = await startServices(running, store);
-      await setValue(session, "ferry_auto_sync", made.project.id, true);
-      await waitFor(async () => (await byTracker(store, made.build.id)) !== undefined, "the full sync");
-      await settle(store);
-      const before = {
-        shot2: (await byTracker(store, made.shot2.id))!,
-        build: (await byTracker(store, made.build.id))!,
-      };
-      strictEqual(before.build.attributes.frameStart, 5);
+await storeKindsTest(
+  "sync-from-tracker handler: a per-object-type change reaches only its entity, a hierarchical one those inheriting it",
+  async ({ running, store, session }) => {
+    await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
+    const made = await makeProject(session, "inc");
+    await using _services = await startServices(running, store);
+    await setValue(session, "ferry_auto_sync", made.project.id, true);
+    await waitFor(async () => (await byTracker(store, made.build.id)) !== undefined, "the full sync");
+    await settle(store);
+    const before = {
+      shot2: (await byTracker(store, made.shot2.id))!,
+      build: (await byTracker(store, made.build.id))!,
+    };
+    strictEqual(before.build.attributes.frameStart, 5);
 
-      await session.update("ContextCustomAttributeValue", [made.shotFstart, made.shot.id], { value: 1015 });
-      await waitFor(
-        async () => (await byTracker(store, made.shot.id))?.attributes.frameStart === 1015,
-        "the shot's new frameStart",
-      );
-      await session.update("ContextCustomAttributeValue", [made.buildFstart, made.build.id], { value: 7 });
-      await waitFor(
-        async () => (await byTracker(store, made.build.id))?.attributes.frameStart === 7,
-        "the asset build's new frameStart",
-      );
-      await settle(store);
-      const shot2 = (await byTracker(store, made.shot2.id))!;
-      strictEqual(shot2.attributes.frameStart, 1020, "the other shot keeps its own");
-      strictEqual(shot2.updatedAt, before.shot2.updatedAt, "the other shot is not written at all");
-      strictEqual((await byTracker(store, made.shot.id))!.attributes.frameStart, 1015);
-      const task = (await byTracker(store, made.task.id))!;
-      strictEqual(task.attributes.frameStart, undefined, "its task has no fstart of its own");
+    await session.update("ContextCustomAttributeValue", [made.shotFstart, made.shot.id], { value: 1015 });
+    await waitFor(
+      async () => (await byTracker(store, made.shot.id))?.attributes.frameStart === 1015,
+      "the shot's new frameStart",
+    );
+    await session.update("ContextCustomAttributeValue", [made.buildFstart, made.build.id], { value: 7 });
+    await waitFor(
+      async () => (await byTracker(store, made.build.id))?.attributes.frameStart === 7,
+      "the asset build's new frameStart",
+    );
+    await settle(store);
+    const shot2 = (await byTracker(store, made.shot2.id))!;
+    strictEqual(shot2.attributes.frameStart, 1020, "the other shot keeps its own");
+    strictEqual(shot2.updatedAt, before.shot2.updatedAt, "the other shot is not written at all");
+    strictEqual((await byTracker(store, made.shot.id))!.attributes.frameStart, 1015);
+    const task = (await byTracker(store, made.task.id))!;
+    strictEqual(task.attributes.frameStart, undefined, "its task has no fstart of its own");
 
-      // A hierarchical value changed on the sequence: the shots and the task below inherit it.
-      strictEqual(task.attributes.fps, 30);
-      await setValue(session, "fps", made.sequence.id, 60);
-      await waitFor(
-        async () => (await byTracker(store, made.task.id))?.attributes.fps === 60,
-        "the task's inherited fps",
-      );
-      await settle(store);
-      strictEqual((await byTracker(store, made.shot2.id))!.attributes.fps, 60, "the other shot inherits it too");
-      strictEqual((await byTracker(store, made.build.id))!.attributes.fps, 24, "not under the sequence: unchanged");
-      // On the project: the project and every entity inheriting it (the asset build), not those with their own.
-      await setValue(session, "fps", made.project.id, 25);
-      await waitFor(async () => (await byTracker(store, made.build.id))?.attributes.fps === 25, "the build's fps");
-      await settle(store);
-      const project = (await store.findEntities({ type: "project", project: "inc" }))[0]!;
-      strictEqual(project.attributes.fps, 25);
-      strictEqual((await byTracker(store, made.shot.id))!.attributes.fps, 60, "the sequence's own value still wins");
-    },
-  });
-}
+    // A hierarchical value changed on the sequence: the shots and the task below inherit it.
+    strictEqual(task.attributes.fps, 30);
+    await setValue(session, "fps", made.sequence.id, 60);
+    await waitFor(
+      async () => (await byTracker(store, made.task.id))?.attributes.fps === 60,
+      "the task's inherited fps",
+    );
+    await settle(store);
+    strictEqual((await byTracker(store, made.shot2.id))!.attributes.fps, 60, "the other shot inherits it too");
+    strictEqual((await byTracker(store, made.build.id))!.attributes.fps, 24, "not under the sequence: unchanged");
+    // On the project: the project and every entity inheriting it (the asset build), not those with their own.
+    await setValue(session, "fps", made.project.id, 25);
+    await waitFor(async () => (await byTracker(store, made.build.id))?.attributes.fps === 25, "the build's fps");
+    await settle(store);
+    const project = (await store.findEntities({ type: "project", project: "inc" }))[0]!;
+    strictEqual(project.attributes.fps, 25);
+    strictEqual((await byTracker(store, made.shot.id))!.attributes.fps, 60, "the sequence's own value still wins");
+  },
+);

@@ -15,9 +15,8 @@ import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { readVersions } from "../src/sync/tracker_versions.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite, storeKinds } from "./_store.ts";
-import { makeVersion, settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeShot } from "./_tracker.ts";
+import { makeVersion, settle, setValue, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
 import { transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string): Promise<Entity | undefined> =>
@@ -78,85 +77,67 @@ const MAPPING: AttributeMapping[] = [
   { pipeline: "contextFps", tracker: "fps", kind: "hierarchical", objectTypes: ["AssetVersion"] },
 ];
 
-for (const { kind, site, ignore } of await storeKinds()) {
-  Deno.test({
-    name:
-      `fullSync() reads a version's mapped custom attributes: its AssetVersion configuration's, mappings naming AssetVersion, not those limited to other types (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
-      const made = await makeProject(session, "vattrs");
-      const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
-      const report = await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
-      strictEqual(
-        report.skipped.filter((item) => item.kind === "attribute").length,
-        0,
-        "AssetVersion is an object type mappings may name",
-      );
+await storeKindsTest(
+  "fullSync() reads a version's mapped custom attributes: its AssetVersion configuration's, mappings naming AssetVersion, not those limited to other types",
+  async ({ store, session }) => {
+    const made = await makeProject(session, "vattrs");
+    const settings = SyncSettingsSchema.parse({ attributes: MAPPING });
+    const report = await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
+    strictEqual(
+      report.skipped.filter((item) => item.kind === "attribute").length,
+      0,
+      "AssetVersion is an object type mappings may name",
+    );
 
-      const first = (await byTracker(store, made.first.versionId))!;
-      const second = (await byTracker(store, made.second.versionId))!;
-      strictEqual(first.type, "version");
-      strictEqual(first.attributes.fps, 23.976, "the version's own vfps");
-      strictEqual(second.attributes.fps, 25, "each version its own");
-      strictEqual(first.attributes.take, undefined, "a mapping limited to Shot does not apply to versions");
-      strictEqual(first.attributes.shotFps, undefined, "a hierarchical-only key without objectTypes: not read");
-      strictEqual(first.attributes.contextFps, 30, "objectTypes naming AssetVersion: read (inherited)");
-      strictEqual(first.attributes.comment, "first look", "the comment is kept");
-      strictEqual(first.attributes.description, "first look");
-      const shot = (await byTracker(store, made.shot.id))!;
-      strictEqual(shot.attributes.shotFps, 30, "the shot reads the hierarchical mapping");
-      strictEqual(shot.attributes.fps, undefined, "a shot has no vfps");
+    const first = (await byTracker(store, made.first.versionId))!;
+    const second = (await byTracker(store, made.second.versionId))!;
+    strictEqual(first.type, "version");
+    strictEqual(first.attributes.fps, 23.976, "the version's own vfps");
+    strictEqual(second.attributes.fps, 25, "each version its own");
+    strictEqual(first.attributes.take, undefined, "a mapping limited to Shot does not apply to versions");
+    strictEqual(first.attributes.shotFps, undefined, "a hierarchical-only key without objectTypes: not read");
+    strictEqual(first.attributes.contextFps, 30, "objectTypes naming AssetVersion: read (inherited)");
+    strictEqual(first.attributes.comment, "first look", "the comment is kept");
+    strictEqual(first.attributes.description, "first look");
+    const shot = (await byTracker(store, made.shot.id))!;
+    strictEqual(shot.attributes.shotFps, 30, "the shot reads the hierarchical mapping");
+    strictEqual(shot.attributes.fps, undefined, "a shot has no vfps");
 
-      // A second full sync with nothing changed writes nothing.
-      const again = await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
-      strictEqual(again.updated.length, 0, `nothing updated: ${again.updated.join(", ")}`);
-      strictEqual((await byTracker(store, made.first.versionId))!.updatedAt, first.updatedAt);
-    },
-  });
+    // A second full sync with nothing changed writes nothing.
+    const again = await fullSync({ session, store, project: "vattrs", settings, sender: "test-sync" });
+    strictEqual(again.updated.length, 0, `nothing updated: ${again.updated.join(", ")}`);
+    strictEqual((await byTracker(store, made.first.versionId))!.updatedAt, first.updatedAt);
+  },
+);
 
-  Deno.test({
-    name:
-      `sync-from-tracker handler: a version's custom attribute change updates only that version, a Shot-only mapping stays out (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
-      const session = await openSession(running);
-      const made = await makeProject(session, "vinc");
-      await using _services = await startServices(running, store);
-      await setValue(session, "ferry_auto_sync", made.project.id, true);
-      await waitFor(async () => (await byTracker(store, made.second.versionId)) !== undefined, "the full sync");
-      await settle(store);
-      const second = (await byTracker(store, made.second.versionId))!;
-      strictEqual(second.attributes.fps, 25);
+await storeKindsTest(
+  "sync-from-tracker handler: a version's custom attribute change updates only that version, a Shot-only mapping stays out",
+  async ({ running, store, session }) => {
+    await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
+    const made = await makeProject(session, "vinc");
+    await using _services = await startServices(running, store);
+    await setValue(session, "ferry_auto_sync", made.project.id, true);
+    await waitFor(async () => (await byTracker(store, made.second.versionId)) !== undefined, "the full sync");
+    await settle(store);
+    const second = (await byTracker(store, made.second.versionId))!;
+    strictEqual(second.attributes.fps, 25);
 
-      await setVersionValue(session, made.vfps, made.first.versionId, 48);
-      await waitFor(
-        async () => (await byTracker(store, made.first.versionId))?.attributes.fps === 48,
-        "the first version's new fps",
-      );
-      await setVersionValue(session, made.take, made.first.versionId, 4);
-      await settle(store);
-      const first = (await byTracker(store, made.first.versionId))!;
-      strictEqual(first.attributes.fps, 48);
-      strictEqual(first.attributes.take, undefined, "the Shot-only mapping is not read on the version");
-      strictEqual(first.attributes.comment, "first look");
-      const after = (await byTracker(store, made.second.versionId))!;
-      strictEqual(after.attributes.fps, 25, "the other version keeps its own");
-      strictEqual(after.updatedAt, second.updatedAt, "the other version is not written at all");
-    },
-  });
-}
+    await setVersionValue(session, made.vfps, made.first.versionId, 48);
+    await waitFor(
+      async () => (await byTracker(store, made.first.versionId))?.attributes.fps === 48,
+      "the first version's new fps",
+    );
+    await setVersionValue(session, made.take, made.first.versionId, 4);
+    await settle(store);
+    const first = (await byTracker(store, made.first.versionId))!;
+    strictEqual(first.attributes.fps, 48);
+    strictEqual(first.attributes.take, undefined, "the Shot-only mapping is not read on the version");
+    strictEqual(first.attributes.comment, "first look");
+    const after = (await byTracker(store, made.second.versionId))!;
+    strictEqual(after.attributes.fps, 25, "the other version keeps its own");
+    strictEqual(after.updatedAt, second.updatedAt, "the other version is not written at all");
+  },
+);
 
 Deno.test({
   name:
@@ -164,11 +145,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
     await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
-    const session = await openSession(running);
     const made = await makeProject(session, "vround");
     await using _services = await startServices(running, store);
     await using _transmitter = await transmitter(running, store);
@@ -255,10 +234,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
-    const session = await openSession(running);
+    await using fixture = await trackerAndStore();
+    const { store, session } = fixture;
     const made = await makeProject(session, "vquery");
     const expressions = recordQueries(session);
     const versionQueries = () => expressions.filter((expression) => /\bfrom AssetVersion\b/.test(expression));

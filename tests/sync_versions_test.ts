@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import type { Entity, PipelineStore } from "../src/store/mod.ts";
-import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite, storeKinds } from "./_store.ts";
-import { diskLocation, makeVersion, settle, setValue, startServices, waitFor } from "./_sync.ts";
+import { makeShot } from "./_tracker.ts";
+import { sqliteSite } from "./_store.ts";
+import { diskLocation, makeVersion, settle, setValue, startServices, storeKindsTest, waitFor } from "./_sync.ts";
 import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 
 const settings = SyncSettingsSchema.parse({});
@@ -19,186 +19,170 @@ const byTracker = async (store: PipelineStore, trackerId: string) => (await stor
 const below = (store: PipelineStore, parent: Entity, type: Entity["type"]) =>
   store.findEntities({ parentId: parent.id, type });
 
-for (const { kind, site, ignore } of await storeKinds()) {
-  Deno.test({
-    name: `fullSync() mirrors assets, versions and components as products, versions and representations (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
-      const { project, shot, task } = await makeShot(session, "vfx");
-      const made = await makeVersion(session, { contextId: shot.id, taskId: task.id, comment: "first look" });
-      const approved = (await session.query('select id from Status where name is "Approved"')).data[0]!;
-      await session.update("AssetVersion", [made.versionId], { status_id: approved.id });
-      const stray = await makeVersion(session, { contextId: project.id, asset: "stray" });
-      const onTask = await makeVersion(session, { contextId: task.id, asset: "layout" });
+await storeKindsTest(
+  "fullSync() mirrors assets, versions and components as products, versions and representations",
+  async ({ running, store, session }) => {
+    const { project, shot, task } = await makeShot(session, "vfx");
+    const made = await makeVersion(session, { contextId: shot.id, taskId: task.id, comment: "first look" });
+    const approved = (await session.query('select id from Status where name is "Approved"')).data[0]!;
+    await session.update("AssetVersion", [made.versionId], { status_id: approved.id });
+    const stray = await makeVersion(session, { contextId: project.id, asset: "stray" });
+    const onTask = await makeVersion(session, { contextId: task.id, asset: "layout" });
 
-      const report = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
-      deepStrictEqual(report.products.created.sort(), ["/sq010/sh010/beauty", "/sq010/sh010/layout"]);
-      deepStrictEqual(report.versions.created.sort(), ["/sq010/sh010/beauty/v001", "/sq010/sh010/layout/v001"]);
-      deepStrictEqual(report.representations.created.sort(), [
-        "/sq010/sh010/beauty/v001/exr",
-        "/sq010/sh010/beauty/v001/main",
-        "/sq010/sh010/layout/v001/exr",
-        "/sq010/sh010/layout/v001/main",
-      ]);
-      strictEqual(
-        (await byTracker(store, onTask.assetId))!.parentId,
-        (await byTracker(store, shot.id))!.id,
-        "a task's asset goes in the task's folder",
-      );
-      ok(
-        report.skipped.some((s) =>
-          s.kind === "version" && s.trackerId === stray.assetId && /directly under the project/.test(s.reason)
-        ),
-        JSON.stringify(report.skipped),
-      );
-      const product = (await byTracker(store, made.assetId))!;
-      strictEqual(product.type, "product");
-      strictEqual(product.parentId, (await byTracker(store, shot.id))!.id);
-      strictEqual(product.data.productType, "render");
-      const version = (await byTracker(store, made.versionId))!;
-      deepStrictEqual([version.name, version.parentId, version.status], ["v001", product.id, "Approved"]);
-      strictEqual(version.data.version, 1);
-      strictEqual(version.data.taskId, (await byTracker(store, task.id))!.id);
-      strictEqual(version.data.author, running.apiUser);
-      deepStrictEqual([version.attributes.comment, version.attributes.description], ["first look", "first look"]);
-      const location = await diskLocation(session);
-      const main = (await byTracker(store, made.fileId))!;
-      deepStrictEqual(main.data.files, [{
-        path: "/proj/beauty/v001/main.abc",
-        size: 10,
-        hash: `sha1:${"a".repeat(40)}`,
-      }]);
-      strictEqual(main.attributes.locationId, location);
-      deepStrictEqual(main.data.locations, ["studio.disk"]);
-      const exr = (await byTracker(store, made.sequenceId))!;
-      deepStrictEqual(exr.data.files, [
-        { path: "/proj/beauty/v001/exr/beauty.1001.exr", size: 20, hash: `sha1:${"1001".repeat(10)}` },
-        { path: "/proj/beauty/v001/exr/beauty.1002.exr", size: 20, hash: `sha1:${"1002".repeat(10)}` },
-      ]);
-      strictEqual(exr.data.kind, "sequence");
+    const report = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    deepStrictEqual(report.products.created.sort(), ["/sq010/sh010/beauty", "/sq010/sh010/layout"]);
+    deepStrictEqual(report.versions.created.sort(), ["/sq010/sh010/beauty/v001", "/sq010/sh010/layout/v001"]);
+    deepStrictEqual(report.representations.created.sort(), [
+      "/sq010/sh010/beauty/v001/exr",
+      "/sq010/sh010/beauty/v001/main",
+      "/sq010/sh010/layout/v001/exr",
+      "/sq010/sh010/layout/v001/main",
+    ]);
+    strictEqual(
+      (await byTracker(store, onTask.assetId))!.parentId,
+      (await byTracker(store, shot.id))!.id,
+      "a task's asset goes in the task's folder",
+    );
+    ok(
+      report.skipped.some((s) =>
+        s.kind === "version" && s.trackerId === stray.assetId && /directly under the project/.test(s.reason)
+      ),
+      JSON.stringify(report.skipped),
+    );
+    const product = (await byTracker(store, made.assetId))!;
+    strictEqual(product.type, "product");
+    strictEqual(product.parentId, (await byTracker(store, shot.id))!.id);
+    strictEqual(product.data.productType, "render");
+    const version = (await byTracker(store, made.versionId))!;
+    deepStrictEqual([version.name, version.parentId, version.status], ["v001", product.id, "Approved"]);
+    strictEqual(version.data.version, 1);
+    strictEqual(version.data.taskId, (await byTracker(store, task.id))!.id);
+    strictEqual(version.data.author, running.apiUser);
+    deepStrictEqual([version.attributes.comment, version.attributes.description], ["first look", "first look"]);
+    const location = await diskLocation(session);
+    const main = (await byTracker(store, made.fileId))!;
+    deepStrictEqual(main.data.files, [{
+      path: "/proj/beauty/v001/main.abc",
+      size: 10,
+      hash: `sha1:${"a".repeat(40)}`,
+    }]);
+    strictEqual(main.attributes.locationId, location);
+    deepStrictEqual(main.data.locations, ["studio.disk"]);
+    const exr = (await byTracker(store, made.sequenceId))!;
+    deepStrictEqual(exr.data.files, [
+      { path: "/proj/beauty/v001/exr/beauty.1001.exr", size: 20, hash: `sha1:${"1001".repeat(10)}` },
+      { path: "/proj/beauty/v001/exr/beauty.1002.exr", size: 20, hash: `sha1:${"1002".repeat(10)}` },
+    ]);
+    strictEqual(exr.data.kind, "sequence");
 
-      // A second sync changes nothing.
-      const again = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
-      for (const section of [again.products, again.versions, again.representations]) {
-        deepStrictEqual(section, { created: [], updated: [], removed: [] });
-      }
+    // A second sync changes nothing.
+    const again = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    for (const section of [again.products, again.versions, again.representations]) {
+      deepStrictEqual(section, { created: [], updated: [], removed: [] });
+    }
 
-      // Changes and removals follow.
-      await session.update("AssetVersion", [made.versionId], { comment: "final" });
-      await session.delete("FileComponent", [made.fileId]);
-      const changed = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
-      deepStrictEqual(changed.versions.updated, ["/sq010/sh010/beauty/v001"]);
-      deepStrictEqual(changed.representations.removed, ["/sq010/sh010/beauty/v001/main"]);
-      strictEqual((await byTracker(store, made.versionId))!.attributes.comment, "final");
-      strictEqual(await byTracker(store, made.fileId), undefined);
+    // Changes and removals follow.
+    await session.update("AssetVersion", [made.versionId], { comment: "final" });
+    await session.delete("FileComponent", [made.fileId]);
+    const changed = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    deepStrictEqual(changed.versions.updated, ["/sq010/sh010/beauty/v001"]);
+    deepStrictEqual(changed.representations.removed, ["/sq010/sh010/beauty/v001/main"]);
+    strictEqual((await byTracker(store, made.versionId))!.attributes.comment, "final");
+    strictEqual(await byTracker(store, made.fileId), undefined);
 
-      // syncVersions off: a new version stays out.
-      const second = await makeVersion(session, { contextId: shot.id, version: 2 });
-      const off = await fullSync({
-        session,
-        store,
-        project: "vfx",
-        settings: SyncSettingsSchema.parse({ syncVersions: false }),
-        sender: "sync",
-      });
-      deepStrictEqual(off.versions.created, []);
-      strictEqual(await byTracker(store, second.versionId), undefined);
+    // syncVersions off: a new version stays out.
+    const second = await makeVersion(session, { contextId: shot.id, version: 2 });
+    const off = await fullSync({
+      session,
+      store,
+      project: "vfx",
+      settings: SyncSettingsSchema.parse({ syncVersions: false }),
+      sender: "sync",
+    });
+    deepStrictEqual(off.versions.created, []);
+    strictEqual(await byTracker(store, second.versionId), undefined);
 
-      await session.delete("AssetVersion", [made.versionId]);
-      const removed = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
-      deepStrictEqual(removed.versions.created, ["/sq010/sh010/beauty/v002"]);
-      deepStrictEqual(removed.versions.removed, ["/sq010/sh010/beauty/v001"]);
-      deepStrictEqual(removed.representations.removed, ["/sq010/sh010/beauty/v001/exr"]);
-      deepStrictEqual((await below(store, product, "version")).map((v) => v.name), ["v002"]);
+    await session.delete("AssetVersion", [made.versionId]);
+    const removed = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    deepStrictEqual(removed.versions.created, ["/sq010/sh010/beauty/v002"]);
+    deepStrictEqual(removed.versions.removed, ["/sq010/sh010/beauty/v001"]);
+    deepStrictEqual(removed.representations.removed, ["/sq010/sh010/beauty/v001/exr"]);
+    deepStrictEqual((await below(store, product, "version")).map((v) => v.name), ["v002"]);
 
-      // Two writers raced to record v002: one entity stays, with what hung below the other.
-      const kept = (await byTracker(store, second.versionId))!;
-      const { entity: twin } = await store.writeEntity({
-        type: "version",
-        project: "vfx",
-        parentId: product.id,
-        name: "v002",
-        trackerId: second.versionId,
-        data: { version: 2, taskId: null, recordedBy: "publish" },
-      }, { sender: "publish" });
-      const { entity: note } = await store.writeEntity({
-        type: "representation",
-        project: "vfx",
-        parentId: twin.id,
-        name: "notes",
-        data: { files: [{ path: "/proj/notes.txt" }] },
-      }, { sender: "publish" });
-      const merged = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
-      deepStrictEqual(merged.versions.removed, ["/sq010/sh010/beauty/v002 (a duplicate)"]);
-      deepStrictEqual((await below(store, product, "version")).map((v) => v.id), [kept.id]);
-      strictEqual((await store.getEntity(note.id))!.parentId, kept.id, "what hung below the twin moved");
-      strictEqual((await store.getEntity(kept.id))!.data.recordedBy, "publish", "data only the twin had is kept");
-    },
-  });
+    // Two writers raced to record v002: one entity stays, with what hung below the other.
+    const kept = (await byTracker(store, second.versionId))!;
+    const { entity: twin } = await store.writeEntity({
+      type: "version",
+      project: "vfx",
+      parentId: product.id,
+      name: "v002",
+      trackerId: second.versionId,
+      data: { version: 2, taskId: null, recordedBy: "publish" },
+    }, { sender: "publish" });
+    const { entity: note } = await store.writeEntity({
+      type: "representation",
+      project: "vfx",
+      parentId: twin.id,
+      name: "notes",
+      data: { files: [{ path: "/proj/notes.txt" }] },
+    }, { sender: "publish" });
+    const merged = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    deepStrictEqual(merged.versions.removed, ["/sq010/sh010/beauty/v002 (a duplicate)"]);
+    deepStrictEqual((await below(store, product, "version")).map((v) => v.id), [kept.id]);
+    strictEqual((await store.getEntity(note.id))!.parentId, kept.id, "what hung below the twin moved");
+    strictEqual((await store.getEntity(kept.id))!.data.recordedBy, "publish", "data only the twin had is kept");
+  },
+);
 
-  Deno.test({
-    name: `sync-from-tracker handler follows versions and components added, changed and removed (${kind})`,
-    ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      await using running = await memoryTracker();
-      await using place = await site();
-      await using store = await place.open();
-      const session = await openSession(running);
-      const { project, shot, task } = await makeShot(session, "live");
-      await setValue(session, "ferry_auto_sync", project.id, true);
-      await using _services = await startServices(running, store);
-      await waitFor(async () => (await byTracker(store, task.id)) !== undefined, "the full sync on auto-sync on");
+await storeKindsTest(
+  "sync-from-tracker handler follows versions and components added, changed and removed",
+  async ({ running, store, session }) => {
+    const { project, shot, task } = await makeShot(session, "live");
+    await setValue(session, "ferry_auto_sync", project.id, true);
+    await using _services = await startServices(running, store);
+    await waitFor(async () => (await byTracker(store, task.id)) !== undefined, "the full sync on auto-sync on");
 
-      const made = await makeVersion(session, { contextId: shot.id, taskId: task.id });
-      await waitFor(async () => {
-        const exr = await byTracker(store, made.sequenceId);
-        return (exr?.data.files as unknown[] | undefined)?.length === 2;
-      }, "the sequence's files placed and fingerprinted");
-      const version = (await byTracker(store, made.versionId))!;
-      strictEqual(version.data.taskId, (await byTracker(store, task.id))!.id);
-      deepStrictEqual((await byTracker(store, made.fileId))!.data.files, [
-        { path: "/proj/beauty/v001/main.abc", size: 10, hash: `sha1:${"a".repeat(40)}` },
-      ]);
+    const made = await makeVersion(session, { contextId: shot.id, taskId: task.id });
+    await waitFor(async () => {
+      const exr = await byTracker(store, made.sequenceId);
+      return (exr?.data.files as unknown[] | undefined)?.length === 2;
+    }, "the sequence's files placed and fingerprinted");
+    const version = (await byTracker(store, made.versionId))!;
+    strictEqual(version.data.taskId, (await byTracker(store, task.id))!.id);
+    deepStrictEqual((await byTracker(store, made.fileId))!.data.files, [
+      { path: "/proj/beauty/v001/main.abc", size: 10, hash: `sha1:${"a".repeat(40)}` },
+    ]);
 
-      const before = (await byTracker(store, made.versionId))!.status;
-      const statuses = (await session.query("select id, name from Status")).data;
-      const next = statuses.find((status) => status.name !== before && status.name !== "Approved")!;
-      await session.update("AssetVersion", [made.versionId], { status_id: next.id });
-      await session.update("Asset", [made.assetId], { name: "beauty_main" });
-      await waitFor(
-        async () =>
-          (await byTracker(store, made.versionId))!.status === next.name &&
-          (await byTracker(store, made.assetId))!.name === "beauty_main",
-        "the status and the product's new name",
-      );
-      await session.delete("FileComponent", [made.memberIds[0]!]);
-      await waitFor(
-        async () => ((await byTracker(store, made.sequenceId))!.data.files as unknown[]).length === 1,
-        "a member's removal",
-      );
-      await session.delete("AssetVersion", [made.versionId]);
-      await waitFor(async () => (await byTracker(store, made.versionId)) === undefined, "the version's removal");
-      strictEqual(await byTracker(store, made.sequenceId), undefined, "its representations went with it");
+    const before = (await byTracker(store, made.versionId))!.status;
+    const statuses = (await session.query("select id, name from Status")).data;
+    const next = statuses.find((status) => status.name !== before && status.name !== "Approved")!;
+    await session.update("AssetVersion", [made.versionId], { status_id: next.id });
+    await session.update("Asset", [made.assetId], { name: "beauty_main" });
+    await waitFor(
+      async () =>
+        (await byTracker(store, made.versionId))!.status === next.name &&
+        (await byTracker(store, made.assetId))!.name === "beauty_main",
+      "the status and the product's new name",
+    );
+    await session.delete("FileComponent", [made.memberIds[0]!]);
+    await waitFor(
+      async () => ((await byTracker(store, made.sequenceId))!.data.files as unknown[]).length === 1,
+      "a member's removal",
+    );
+    await session.delete("AssetVersion", [made.versionId]);
+    await waitFor(async () => (await byTracker(store, made.versionId)) === undefined, "the version's removal");
+    strictEqual(await byTracker(store, made.sequenceId), undefined, "its representations went with it");
 
-      // syncVersions off for the project: a new version stays out.
-      await store.setSettings("production", { handlers: { "sync-from-tracker": { syncVersions: false } } }, {
-        project: "live",
-      });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const later = await makeVersion(session, { contextId: shot.id, version: 2 });
-      await settle(store);
-      strictEqual(await byTracker(store, later.versionId), undefined);
-    },
-  });
-}
+    // syncVersions off for the project: a new version stays out.
+    await store.setSettings("production", { handlers: { "sync-from-tracker": { syncVersions: false } } }, {
+      project: "live",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const later = await makeVersion(session, { contextId: shot.id, version: 2 });
+    await settle(store);
+    strictEqual(await byTracker(store, later.versionId), undefined);
+  },
+);
 
 Deno.test({
   name:

@@ -266,16 +266,7 @@ export class ProjectSync {
     before: Entity | undefined,
     label: string,
   ): Promise<Entity> {
-    if (unchanged(input, before)) {
-      this.report.unchanged++;
-      return before!;
-    }
-    const { entity, events } = await this.#store.writeEntity(input, this.#writer);
-    this.index.put(entity);
-    if (events.length === 0) this.report.unchanged++;
-    else if (before === undefined) this.report[section].created.push(label);
-    else this.report[section].updated.push(label);
-    return entity;
+    return await this.#writeTo(this.report[section], input, before, label);
   }
 
   /** Deletes an entity of a report section, counted there under `label`. */
@@ -286,6 +277,16 @@ export class ProjectSync {
   }
 
   async #write(input: EntityInput, before: Entity | undefined, path: string): Promise<Entity> {
+    return await this.#writeTo(this.report, input, before, path);
+  }
+
+  /** Writes `input` unless it changes nothing of `before`, listing `label` in `lists`' created or updated. */
+  async #writeTo(
+    lists: { created: string[]; updated: string[] },
+    input: EntityInput,
+    before: Entity | undefined,
+    label: string,
+  ): Promise<Entity> {
     if (unchanged(input, before)) {
       this.report.unchanged++;
       return before!;
@@ -293,8 +294,8 @@ export class ProjectSync {
     const { entity, events } = await this.#store.writeEntity(input, this.#writer);
     this.index.put(entity);
     if (events.length === 0) this.report.unchanged++;
-    else if (before === undefined) this.report.created.push(path);
-    else this.report.updated.push(path);
+    else if (before === undefined) lists.created.push(label);
+    else lists.updated.push(label);
     return entity;
   }
 

@@ -217,6 +217,21 @@ export async function uploadFiles(
     }
     return digest.hex;
   };
+  /** Uploads `file` (from its held `content` when there is one) to `target`, then records it. */
+  const send = async ({ file, target, content }: Pick<Pending, "file" | "target" | "content">, probed: boolean) => {
+    const uploaded = await uploadFile(session, {
+      componentId: file.componentId,
+      path: file.path,
+      fileName: file.fileName,
+      onProgress,
+      signal,
+      target,
+      idleTimeout,
+      content,
+      openFile,
+    });
+    await finish(file, { kind: "uploaded", hex: uploaded.hex, size: uploaded.size, ...(probed ? { probed } : {}) });
+  };
   const upload = async (item: Pending) => {
     signal?.throwIfAborted();
     if (item.candidate) {
@@ -226,31 +241,10 @@ export async function uploadFiles(
       const [toSend] = await ask([{ file: item.file, hex }], true);
       if (toSend === undefined) return;
       onExpect?.(item.file.size);
-      const uploaded = await uploadFile(session, {
-        componentId: item.file.componentId,
-        path: item.file.path,
-        fileName: item.file.fileName,
-        onProgress,
-        signal,
-        target: toSend.target,
-        idleTimeout,
-        openFile,
-      });
-      await finish(item.file, { kind: "uploaded", hex: uploaded.hex, size: uploaded.size, probed: true });
+      await send({ file: item.file, target: toSend.target }, true);
       return;
     }
-    const uploaded = await uploadFile(session, {
-      componentId: item.file.componentId,
-      path: item.file.path,
-      fileName: item.file.fileName,
-      onProgress,
-      signal,
-      target: item.target,
-      idleTimeout,
-      content: item.content,
-      openFile,
-    });
-    await finish(item.file, { kind: "uploaded", hex: uploaded.hex, size: uploaded.size });
+    await send(item, false);
   };
 
   if (!offersContentReuse(session)) {

@@ -13,16 +13,7 @@ import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
 /** The SHA-1 of `data`, in hex. */
 export const sha1 = (data: Uint8Array): string => createHash("sha1").update(data).digest("hex");
 
-/** Bytes that differ from any other call's (a seeded pattern). */
-export function bytesOf(seed: number, size: number): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
-  return data;
-}
+export { bytesOf } from "./_bytes.ts";
 
 /** `openForReading` counting the bytes read of each path. */
 export function countingReader(): { openFile: OpenFile; read: Map<string, number> } {

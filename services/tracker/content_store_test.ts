@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { PROBE_MIN_SIZE, ProbeHasher } from "../../src/tracker/content_probe.ts";
 import { ContentStore } from "./content_store.ts";
 import { FileStore } from "./file_store.ts";
+import { bytesOf } from "../../tests/_bytes.ts";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 
@@ -126,17 +127,6 @@ Deno.test("ContentStore.linkMany() links every component whose content is stored
   deepStrictEqual(await f.objects(), [sha1("frame 1001")], "the content nothing refers to any more is removed");
   strictEqual(f.store.sha1Of("c4"), undefined);
 });
-
-/** Seeded bytes: every call with the same seed gives the same bytes. */
-function bytesOf(seed: number, size: number): Uint8Array {
-  const data = new Uint8Array(size);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
-  return data;
-}
 
 /** The probe of `data` as the uploader takes it (its sampled blocks). */
 function probeOfBytes(data: Uint8Array): string {

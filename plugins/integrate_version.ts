@@ -895,7 +895,7 @@ export const IntegrateVersion = definePlugin({
         task: request.context.task,
         components: created.components,
         user: context.data.user,
-      }).catch((error) =>
+      }, hubPolicyOf(context.data.eventHub)).catch((error) =>
         log.warning(`the version is published, but the event could not be sent: ${(error as Error).message}`)
       );
       await call(session, [update("Metadata", [version.id, "ferry_state"], { value: "done" })]);
@@ -947,12 +947,57 @@ async function previousFingerprints(
 }
 
 /**
- * Sends `ferry.publish.finished` on the tracker's event hub (waits at most 15 s for the hub), with
- * an id derived from the version's, the same if it is ever sent again.
+ * What the announcement does with the session's event hub afterwards (`context.data.eventHub`):
+ * `"as-found"` (default) leaves it as it was (connected stays connected; connected only for the
+ * announcement is disconnected once no other announcement on that hub is in flight), `"keep"`
+ * leaves it connected, `"disconnect"` disconnects it once no announcement on it is in flight.
  */
-async function announce(session: Session, versionId: string, data: Record<string, unknown>): Promise<void> {
+type EventHubPolicy = "as-found" | "keep" | "disconnect";
+
+function hubPolicyOf(value: unknown): EventHubPolicy {
+  if (value === undefined || value === null) return "as-found";
+  if (value === "as-found" || value === "keep" || value === "disconnect") return value;
+  throw new Error(
+    `context.data.eventHub must be "as-found", "keep" or "disconnect", not ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * Announcements in flight per event hub, and whether one of them connected it. Publishes that share
+ * a session (the bridge runs several at once) share its hub: the hub is disconnected by the last
+ * announcement to finish, never under another one still waiting for the server.
+ */
+const inFlight = new WeakMap<object, { count: number; connectedHere: boolean; socketShared: boolean }>();
+
+/** The hub was asked to connect (it may still be connecting) and was not disconnected since. */
+function hubUp(hub: Session["eventHub"]): boolean {
+  return hub.isConnected() || Boolean((hub as unknown as { _socketIo?: object | null })._socketIo);
+}
+
+/**
+ * Sends `ferry.publish.finished` on the tracker's event hub (waits at most 15 s for the hub), with
+ * an id derived from the version's, the same if it is ever sent again. Connects the hub if needed;
+ * afterwards the hub is as `policy` says (by default as it was found, so a one-shot command whose
+ * hub the announcement connected can exit, and a long-lived process keeps its hub and the
+ * `ftrack.update` listeners on it).
+ */
+async function announce(
+  session: Session,
+  versionId: string,
+  data: Record<string, unknown>,
+  policy: EventHubPolicy = "as-found",
+): Promise<void> {
   const hub = session.eventHub;
-  if (!hub.isConnected()) hub.connect();
+  let state = inFlight.get(hub);
+  if (!state) {
+    const wasUp = hubUp(hub);
+    if (!wasUp) hub.connect();
+    // The client keeps one socket per server and user for the whole process: connected at once,
+    // it is another session's, which must keep it; this hub only lets go of it afterwards.
+    state = { count: 0, connectedHere: !wasUp, socketShared: !wasUp && hub.isConnected() };
+    inFlight.set(hub, state);
+  }
+  state.count++;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const event = new Event("ferry.publish.finished", data);
   event.getData().id = eventId(versionId);
@@ -965,10 +1010,30 @@ async function announce(session: Session, versionId: string, data: Record<string
     ]);
   } finally {
     clearTimeout(timer);
-    const socket = (hub as unknown as { _socketIo?: object | null })._socketIo;
-    hub.disconnect();
-    forgetSocket(socket);
+    state.count--;
+    if (state.count === 0) {
+      inFlight.delete(hub);
+      const disconnect = policy === "disconnect" || (policy === "as-found" && state.connectedHere);
+      if (disconnect && state.socketShared) detachHub(hub);
+      else if (disconnect && hubUp(hub)) {
+        const socket = (hub as unknown as { _socketIo?: object | null })._socketIo;
+        hub.disconnect();
+        forgetSocket(socket);
+      }
+    }
   }
+}
+
+/** Lets `hub` go of a socket another session uses, without closing it. */
+function detachHub(hub: Session["eventHub"]): void {
+  const inner = hub as unknown as {
+    _socketIo?: { off?(name: string, callback: unknown): void } | null;
+    _onSocketConnected?: unknown;
+    _handle?: unknown;
+  };
+  inner._socketIo?.off?.("connect", inner._onSocketConnected);
+  inner._socketIo?.off?.("ftrack.event", inner._handle);
+  inner._socketIo = null;
 }
 
 /**

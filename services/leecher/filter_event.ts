@@ -27,11 +27,13 @@ export function shouldStore(event: { topic?: unknown; data?: unknown }): boolean
 }
 
 /**
- * The id of the project an event belongs to: for `ftrack.update`, the first entity's project
- * parent (`entityType` `show`), or the entity itself when it is a project; for an
- * `ftrack.action.launch` on a selected project, that project, so that with
- * `processor.parallelProjects` a long action (a full sync) waits in its project's lane while
- * discoveries (`ftrack.action.discover`, no project) go on being answered.
+ * The id of the project an event tells without asking the tracker: for `ftrack.update`, the
+ * first entity's project parent (`entityType` `show`), or the entity itself when it is a project;
+ * for an `ftrack.action.launch` on a selected project, that project, so that with
+ * `processor.parallelProjects` a long action (a full sync) waits in its project's lane.
+ * Discoveries (`ftrack.action.discover`) and selections of shots, tasks or versions tell none:
+ * the leecher reads their project from the tracker ({@linkcode actionSelectionOf}); discoveries
+ * are answered ahead of their turn by the processor, so their lane never holds them up.
  *
  * @example
  * ```ts
@@ -61,4 +63,36 @@ export function projectIdOf(event: { topic?: unknown; data?: unknown }): string 
     if (typeof show?.entityId === "string") return show.entityId;
   }
   return undefined;
+}
+
+/** The topics of ftrack's action events, whose `data.selection` names what the user selected. */
+export const ACTION_TOPICS: ReadonlySet<string> = new Set(["ftrack.action.discover", "ftrack.action.launch"]);
+
+/**
+ * The selection of an action event (`ftrack.action.discover` / `ftrack.action.launch`) whose
+ * project {@linkcode projectIdOf} does not tell, for the leecher to read from the tracker:
+ * undefined for other events, an empty selection, or a launch on one project.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { actionSelectionOf } from "./filter_event.ts";
+ *
+ * const selection = [{ entityType: "task", entityId: "t" }];
+ * ok(actionSelectionOf({ topic: "ftrack.action.discover", data: { selection } })?.length === 1);
+ * ok(actionSelectionOf({ topic: "ftrack.update", data: { selection } }) === undefined);
+ * ok(actionSelectionOf({ topic: "ftrack.action.launch", data: { selection: [] } }) === undefined);
+ * ```
+ */
+export function actionSelectionOf(
+  event: { topic?: unknown; data?: unknown },
+): Array<{ entityType: string; entityId: string }> | undefined {
+  if (typeof event.topic !== "string" || !ACTION_TOPICS.has(event.topic)) return undefined;
+  if (projectIdOf(event) !== undefined) return undefined;
+  const selection = (event.data as { selection?: unknown } | null | undefined)?.selection;
+  if (!Array.isArray(selection) || selection.length === 0) return undefined;
+  return selection.map((item) => ({
+    entityType: String((item as Record<string, unknown> | null)?.entityType ?? ""),
+    entityId: String((item as Record<string, unknown> | null)?.entityId ?? ""),
+  }));
 }

@@ -9,7 +9,8 @@ import type { TrackerCredentials } from "../../src/tracker/tracker_credentials.t
 import { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE } from "../../src/store/topics.ts";
 import { openSession } from "../../src/tracker/open_session.ts";
 import { connectWithRetry } from "../connect_with_retry.ts";
-import { projectIdOf, shouldStore } from "./filter_event.ts";
+import { projectOfSelection } from "../../src/tracker/project_of_selection.ts";
+import { actionSelectionOf, projectIdOf, shouldStore } from "./filter_event.ts";
 
 export { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE };
 
@@ -31,6 +32,16 @@ export interface LeecherOptions {
   onConnect?: (connects: number) => void;
   /** Stops the leecher (also while it still waits for the tracker). */
   signal?: AbortSignal;
+  /**
+   * Reads the project of an action's selection (shots, tasks, versions): one query per kind of
+   * entity, answers kept `projectCacheMs`. A failure stores the event without a project.
+   * @default {projectOfSelection}
+   */
+  projectOfSelection?: typeof projectOfSelection;
+  /** How long a project read from the tracker may hold an event back; then it is stored without one. @default {2000} */
+  projectLookupTimeoutMs?: number;
+  /** How long a selection's project is remembered. @default {30000} */
+  projectCacheMs?: number;
 }
 
 /** What a leecher has done. */
@@ -93,10 +104,14 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     retryDelayMaxMs = 30_000,
     onConnect,
     signal,
+    projectOfSelection: lookUpSelection = projectOfSelection,
+    projectLookupTimeoutMs = 2_000,
+    projectCacheMs = 30_000,
   } = options;
   const stats: LeecherStats = { stored: 0, duplicates: 0, dropped: 0, connects: 0, failures: 0 };
   const stopping = new AbortController();
   const projectNames = new Map<string, Promise<string | null>>();
+  const selectionProjects = new Map<string, { at: number; name: Promise<string | null> }>();
   let chain: Promise<void> = Promise.resolve();
   // Assigned once below, but declared here: close() (called on an abort while waiting) reads it.
   // deno-lint-ignore prefer-const
@@ -145,8 +160,61 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     return name;
   };
 
+  // A lookup never holds an event back longer than this: it is then stored without a project.
+  const bounded = (name: Promise<string | null>, what: Record<string, unknown>): Promise<string | null> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn("a project lookup took too long: the event is stored without a project", {
+          ...what,
+          timeoutMs: projectLookupTimeoutMs,
+        });
+        resolve(null);
+      }, projectLookupTimeoutMs);
+    });
+    return Promise.race([name, late]).finally(() => clearTimeout(timer));
+  };
+
+  const selectionProject = (selection: Array<{ entityType: string; entityId: string }>): Promise<string | null> => {
+    const key = selection.map((item) => `${item.entityType.toLowerCase()}:${item.entityId}`).sort().join(",");
+    const now = Date.now();
+    const cached = selectionProjects.get(key);
+    if (cached && now - cached.at < projectCacheMs) return cached.name;
+    if (selectionProjects.size > 1_000) {
+      for (const [k, v] of selectionProjects) if (now - v.at >= projectCacheMs) selectionProjects.delete(k);
+    }
+    const name = lookUpSelection(session, selection)
+      .then((project) => project?.name ?? null)
+      .catch((error: Error) => {
+        log.warn("cannot read the project of an action's selection: the event is stored without one", {
+          selection: key,
+          error: error.message,
+        });
+        selectionProjects.delete(key);
+        return null;
+      });
+    selectionProjects.set(key, { at: now, name });
+    return name;
+  };
+
+  /** The project name an event is stored with (null: none), started as the event arrives. */
+  const projectOf = (event: HubEvent): Promise<string | null> => {
+    const projectId = projectIdOf(event);
+    if (projectId !== undefined) return bounded(projectName(projectId), { projectId });
+    const selection = actionSelectionOf(event);
+    if (selection !== undefined) return bounded(selectionProject(selection), { event: event.id });
+    return Promise.resolve(null);
+  };
+
   // Events wait here while a write is under way, then go to the store together, in order.
-  const queue: Array<{ event?: HubEvent; input?: Parameters<PipelineStore["dispatch"]>[0]; after?: () => void }> = [];
+  const queue: Array<
+    {
+      event?: HubEvent;
+      project?: Promise<string | null>;
+      input?: Parameters<PipelineStore["dispatch"]>[0];
+      after?: () => void;
+    }
+  > = [];
   let writing = false;
   const flush = async () => {
     writing = true;
@@ -160,8 +228,7 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
             continue;
           }
           const event = item.event!;
-          const projectId = projectIdOf(event);
-          const project = projectId === undefined ? null : await projectName(projectId);
+          const project = await (item.project ?? projectOf(event));
           const username = ((event.source as { user?: { username?: string } }).user?.username) ?? "unknown";
           inputs.push({
             topic: LEECH_TOPIC,
@@ -195,7 +262,7 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     queue.push(item);
     if (!writing) chain = chain.then(flush);
   };
-  const record = (event: HubEvent) => enqueue({ event });
+  const record = (event: HubEvent) => enqueue({ event, project: projectOf(event) });
 
   const onEvent = (payload: unknown) => {
     if (stopping.signal.aborted) return;

@@ -12,8 +12,10 @@ import type { HubEvent } from "../../../src/events/event.ts";
 import type { PipelineStore } from "../../../src/store/pipeline_store.ts";
 import type { Settings, Variant } from "../../../src/store/settings.ts";
 import { SYNC_SETTINGS_KEY } from "../../../src/sync/sync_settings.ts";
-import { cachedQuery } from "../../../src/tracker/cached_query.ts";
+import { projectOfSelection } from "../../../src/tracker/project_of_selection.ts";
 import type { TrackerCache } from "../../../src/tracker/tracker_cache.ts";
+
+export { projectOfSelection, type ProjectOfSelectionOptions } from "../../../src/tracker/project_of_selection.ts";
 
 /** The action identifier of a full sync (ftrack's `ftrack.action.launch`). */
 export const SYNC_ACTION = "ferry.sync.project";
@@ -163,68 +165,6 @@ export function sourceUser(event: HubEvent): { username: string; id: string | un
     username: typeof user.username === "string" ? user.username : "",
     id: typeof user.id === "string" ? user.id : undefined,
   };
-}
-
-type Row = Record<string, unknown>;
-
-/** What {@linkcode projectOfSelection} takes besides the session and the selection. */
-export interface ProjectOfSelectionOptions {
-  /** Reads through this cache (the processor's per-event layer): a project selected again costs no query. */
-  trackerCache?: TrackerCache;
-}
-
-/**
- * The project (id and name) every entity of an action's selection belongs to: a project
- * (`show`), typed contexts (`task`: shots, folders, tasks …) or asset versions, read with one
- * query per kind of entity selected (`id in (…)`), through `trackerCache` when given. Undefined
- * when the selection is empty, spans several projects, holds anything else, or names an entity
- * the service cannot see (a private project).
- */
-export async function projectOfSelection(
-  session: Session,
-  selection: unknown,
-  options: ProjectOfSelectionOptions = {},
-): Promise<{ id: string; name: string } | undefined> {
-  if (!Array.isArray(selection) || selection.length === 0) return undefined;
-  const ids = { show: new Set<string>(), task: new Set<string>(), assetversion: new Set<string>() };
-  for (const item of selection as Row[]) {
-    const id = typeof item?.entityId === "string" ? item.entityId.replace(/["\\]/g, "") : "";
-    const type = String(item?.entityType ?? "").toLowerCase();
-    if (!id || !(type in ids)) return undefined;
-    ids[type as keyof typeof ids].add(id);
-  }
-  const read = (expression: string) =>
-    options.trackerCache
-      ? cachedQuery(session, expression, { cache: options.trackerCache })
-      : session.query(expression).then((answer) => answer.data as Row[]);
-  const inList = (set: Set<string>) => [...set].map((id) => `"${id}"`).join(", ");
-  const projects: Row[] = [];
-  const counted = (rows: Row[], set: Set<string>) => rows.length === set.size;
-  if (ids.show.size > 0) {
-    const rows = await read(`select id, name from Project where id in (${inList(ids.show)})`);
-    if (!counted(rows, ids.show)) return undefined;
-    projects.push(...rows);
-  }
-  if (ids.task.size > 0) {
-    const rows = await read(`select id, project.id, project.name from TypedContext where id in (${inList(ids.task)})`);
-    if (!counted(rows, ids.task)) return undefined;
-    projects.push(...rows.map((row) => row.project as Row));
-  }
-  if (ids.assetversion.size > 0) {
-    const rows = await read(
-      `select id, asset.parent.project.id, asset.parent.project.name from AssetVersion where id in (${
-        inList(ids.assetversion)
-      })`,
-    );
-    if (!counted(rows, ids.assetversion)) return undefined;
-    projects.push(
-      ...rows.map((row) => ((row.asset as Row | undefined)?.parent as Row | undefined)?.project as Row),
-    );
-  }
-  const first = projects[0];
-  if (typeof first?.id !== "string") return undefined;
-  if (projects.some((project) => project?.id !== first.id)) return undefined;
-  return { id: first.id, name: String(first.name) };
 }
 
 /** The settings roles of `username` (`userRoles`) added to `roles`, for every project: a new value. */

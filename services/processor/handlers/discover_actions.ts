@@ -83,8 +83,13 @@ export const discoverActions = defineHandler({
     } else {
       context.log.debug("sync not offered", { event: event.id, user: username, reason: sync.refusal });
     }
-    // The users' sync concerns the whole site: roles for every project only.
-    if (settings.syncUsers.enabled && allowed(rolesIn(roles), settings.syncUsers.roles)) {
+    // The users' sync concerns the whole site: the studio's settings and roles for every project only (as
+    // its launch), even when the leecher stored the discovery with its selection's project.
+    const site = context.project === null
+      ? settings
+      : serverActionsSettings((await context.store.getSettings(context.variant)).handlers[SERVER_ACTIONS_SETTINGS_KEY]);
+    const siteRoles = site === settings ? roles : await userSecurityRoles(context.session, username, site);
+    if (site.syncUsers.enabled && allowed(rolesIn(siteRoles), site.syncUsers.roles)) {
       items.push({
         label: ACTIONS_LABEL,
         variant: "– Sync users to pipeline",

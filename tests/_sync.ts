@@ -89,6 +89,24 @@ export async function setValue(session: Session, key: string, entityId: string, 
   await session.update("ContextCustomAttributeValue", [configuration.id, entityId], { value });
 }
 
+/**
+ * Turns auto-sync on for the tracker project `projectId` (its `ferry_auto_sync`) and waits for the
+ * full sync the running services start: until an entity of tracker id `seen` is in `store`, or
+ * until `seen()` holds; `what` names it on a time-out.
+ */
+export async function autoSyncOn(
+  { session, store }: { session: Session; store: PipelineStore },
+  projectId: string,
+  seen: string | (() => Promise<boolean>),
+  what = "the full sync",
+): Promise<void> {
+  await setValue(session, "ferry_auto_sync", projectId, true);
+  await waitFor(
+    typeof seen === "string" ? async () => (await store.findEntities({ trackerId: seen })).length > 0 : seen,
+    what,
+  );
+}
+
 /** A leecher storing `running`'s events in `store`, once its event hub has connected (closed if it never does). */
 export async function connectedLeecher(
   running: { url: string; apiUser: string; apiKey: string },

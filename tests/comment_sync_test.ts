@@ -10,7 +10,7 @@ import { COMMENT_ID_METADATA, syncProjectNotes } from "../src/sync/comment_sync.
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { makeShot } from "./_tracker.ts";
-import { settle, setValue, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
+import { autoSyncOn, settle, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
 
@@ -106,8 +106,7 @@ Deno.test({
     const { running, store, session } = fixture;
     await using _services = await startServices(running, store);
     const { project, task } = await makeShot(session, "live");
-    await setValue(session, "ferry_auto_sync", project.id, true);
-    await waitFor(async () => (await byTracker(store, task.id)) !== undefined, "the full sync");
+    await autoSyncOn({ session, store }, project.id, task.id);
     const note = (await session.create("Note", { content: "Check the edge", parent_id: task.id, parent_type: "Task" }))
       .data;
     await waitFor(async () => (await byTracker(store, note.id)) !== undefined, "the comment");

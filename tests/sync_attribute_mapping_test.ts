@@ -14,7 +14,7 @@ import { parseSettings } from "../src/store/settings.ts";
 import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { type AttributeMapping, syncSettingsOf, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { makeShot } from "./_tracker.ts";
-import { settle, setValue, startServices, storeKindsTest, waitFor } from "./_sync.ts";
+import { autoSyncOn, settle, setValue, startServices, storeKindsTest, waitFor } from "./_sync.ts";
 import { makeConfiguration } from "./_attributes.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -162,8 +162,7 @@ await storeKindsTest(
     await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
     const made = await makeProject(session, "inc");
     await using _services = await startServices(running, store);
-    await setValue(session, "ferry_auto_sync", made.project.id, true);
-    await waitFor(async () => (await byTracker(store, made.build.id)) !== undefined, "the full sync");
+    await autoSyncOn({ session, store }, made.project.id, made.build.id);
     await settle(store);
     const before = {
       shot2: (await byTracker(store, made.shot2.id))!,

@@ -8,7 +8,7 @@ import { ok, strictEqual } from "node:assert/strict";
 import { type PipelineStore, PROC_TOPIC } from "../src/store/mod.ts";
 import { pipelineIdOf } from "../src/sync/pipeline_id.ts";
 import { makeShot } from "./_tracker.ts";
-import { makeVersion, settle, setValue, startServices, trackerAndStore, waitFor } from "./_sync.ts";
+import { autoSyncOn, makeVersion, settle, startServices, trackerAndStore, waitFor } from "./_sync.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
 const comments = async (store: PipelineStore, noteId: string) =>
@@ -28,8 +28,7 @@ Deno.test({
     });
     await using _services = await startServices(running, store);
     const { project, shot, task } = await makeShot(session, "late");
-    await setValue(session, "ferry_auto_sync", project.id, true);
-    await waitFor(async () => (await byTracker(store, task.id)) !== undefined, "the full sync");
+    await autoSyncOn({ session, store }, project.id, task.id);
     await settle(store, "the full sync to settle");
 
     const { assetId, versionId } = await makeVersion(session, { contextId: shot.id, taskId: task.id });
@@ -94,8 +93,7 @@ Deno.test({
       parent_type: "AssetVersion",
     })).data;
     const synced = await makeShot(session, "kept");
-    await setValue(session, "ferry_auto_sync", synced.project.id, true);
-    await waitFor(async () => (await byTracker(store, synced.task.id)) !== undefined, "the full sync");
+    await autoSyncOn({ session, store }, synced.project.id, synced.task.id);
     const milestone = (await session.create("Milestone", { name: "delivery", parent_id: synced.project.id })).data;
     const onMilestone = (await session.create("Note", {
       content: "Due Friday",

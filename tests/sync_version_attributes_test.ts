@@ -16,7 +16,16 @@ import { readVersions } from "../src/sync/tracker_versions.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { makeShot } from "./_tracker.ts";
-import { makeVersion, settle, setValue, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
+import {
+  autoSyncOn,
+  makeVersion,
+  settle,
+  setValue,
+  startServices,
+  storeKindsTest,
+  trackerAndStore,
+  waitFor,
+} from "./_sync.ts";
 import { transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 
 const byTracker = async (store: PipelineStore, trackerId: string): Promise<Entity | undefined> =>
@@ -116,8 +125,7 @@ await storeKindsTest(
     await store.setSettings("production", { handlers: { "sync-from-tracker": { attributes: MAPPING } } });
     const made = await makeProject(session, "vinc");
     await using _services = await startServices(running, store);
-    await setValue(session, "ferry_auto_sync", made.project.id, true);
-    await waitFor(async () => (await byTracker(store, made.second.versionId)) !== undefined, "the full sync");
+    await autoSyncOn({ session, store }, made.project.id, made.second.versionId);
     await settle(store);
     const second = (await byTracker(store, made.second.versionId))!;
     strictEqual(second.attributes.fps, 25);
@@ -151,10 +159,10 @@ Deno.test({
     const made = await makeProject(session, "vround");
     await using _services = await startServices(running, store);
     await using _transmitter = await transmitter(running, store);
-    await setValue(session, "ferry_auto_sync", made.project.id, true);
-    await waitFor(
+    await autoSyncOn(
+      { session, store },
+      made.project.id,
       async () => (await byTracker(store, made.first.versionId))?.attributes.fps === 23.976,
-      "the full sync",
     );
     await settle(store);
     await transmitted(store);

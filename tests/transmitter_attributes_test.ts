@@ -16,7 +16,7 @@ import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { type AttributeMapping, SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { TRANSMIT_TOPIC } from "../services/transmitter/transmitter.ts";
 import { makeShot } from "./_tracker.ts";
-import { settle, setValue, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
+import { autoSyncOn, settle, startServices, storeKindsTest, trackerAndStore, waitFor } from "./_sync.ts";
 import { jobFor, transmitted, transmitter, USER_WRITER } from "./_transmit.ts";
 import { makeConfiguration } from "./_attributes.ts";
 
@@ -169,10 +169,10 @@ Deno.test({
     await using _transmitter = await transmitter(running, store);
     const made = await makeShot(session, "push");
     await session.update("ContextCustomAttributeValue", [shotFrameStart, made.shot.id], { value: 1001 });
-    await setValue(session, "ferry_auto_sync", made.project.id, true);
-    await waitFor(
+    await autoSyncOn(
+      { session, store },
+      made.project.id,
       async () => (await store.findEntities({ trackerId: made.shot.id }))[0]?.attributes.frameStart === 1001,
-      "the full sync",
     );
     await settle(store);
     await transmitted(store);

@@ -63,6 +63,16 @@ export async function publishWith(
   });
 }
 
+/** Where each member of version `versionId`'s sequence lies on the disk location at `root`, by frame number. */
+export async function placedFrames(session: Session, versionId: string, root: string): Promise<Map<number, string>> {
+  const members = (await session.query(
+    `select name, component_locations.resource_identifier from Component where container.version_id is "${versionId}"`,
+  )).data as Array<{ name: string; component_locations: Array<{ resource_identifier: string }> }>;
+  return new Map(
+    members.map((member) => [Number(member.name), join(root, member.component_locations[0]!.resource_identifier)]),
+  );
+}
+
 /**
  * A fresh in-memory tracker with the demo shot and task (`demo/sq010/sh010`, `lighting`), a
  * session on it and a temporary folder; all released when disposed.

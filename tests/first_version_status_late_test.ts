@@ -8,18 +8,16 @@ import { LEECH_TOPIC } from "../src/store/mod.ts";
 import { discoverHandlers } from "../services/processor/discover_handlers.ts";
 import { startProcessor } from "../services/processor/processor.ts";
 import { BUILTIN_HANDLERS } from "../services/processor/main.ts";
-import { memoryTracker, openSession } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
-import { connectedLeecher, settle, waitFor } from "./_sync.ts";
+import { openSession } from "./_tracker.ts";
+import { connectedLeecher, settle, trackerAndStore, waitFor } from "./_sync.ts";
 
 Deno.test({
   name: "firstVersionStatus handled late leaves a status changed since the version was made; on time it sets its own",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using running = await memoryTracker();
-    await using place = await sqliteSite();
-    await using store = await place.open();
+    await using fixture = await trackerAndStore();
+    const { running, store } = fixture;
     const supervisor = running.tracker.addUser({ username: "supervisor" }, { administrator: true });
     const human = await openSession(running, { apiUser: "supervisor", apiKey: supervisor.apiKey });
     const ids = async (type: string) =>

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Session } from "@ftrack/api";
 import { startTracker } from "../services/tracker/server.ts";
 import { uploadFiles } from "../src/tracker/upload_files.ts";
-import { NO_REVIEW_TOOLS, publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, placedFrames, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 import { makeShot, openSession } from "./_tracker.ts";
 import { bytesOf, countingReader, demoShotWorkspace, download, privateShotWorkspace, sha1 } from "./_content_reuse.ts";
 
@@ -141,15 +141,7 @@ Deno.test({
       }, { settings: { tools: NO_REVIEW_TOOLS } });
       ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
       const created = result.report.created[0] as E;
-      const members = (await session.query(
-        `select name, component_locations.resource_identifier from Component where container.version_id is "${created.versionId}"`,
-      )).data as E[];
-      const placed = new Map(
-        members.map((member) => [
-          Number(member.name),
-          join(root.path, member.component_locations[0].resource_identifier),
-        ]),
-      );
+      const placed = await placedFrames(session, created.versionId, root.path);
       return { reused: created.reused, placed };
     };
     const first = await publishDisk("scans", "plate");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Session } from "@ftrack/api";
 import { startTracker } from "../services/tracker/server.ts";
 import type { RunningTracker } from "../services/tracker/server.ts";
-import { NO_REVIEW_TOOLS, publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, placedFrames, publishWith, tempFolder, writeFrames } from "./_publish.ts";
 import { makeShot, openSession } from "./_tracker.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -223,14 +223,7 @@ Deno.test({
       });
       ok(result.report.ok, JSON.stringify(result.report.results.filter((r: E) => !r.success)));
       const created = result.report.created[0] as E;
-      const members = (await session.query(
-        `select name, component_locations.resource_identifier from Component where container.version_id is "${created.versionId}"`,
-      )).data as E[];
-      const placed = new Map(
-        members.map((
-          member,
-        ) => [Number(member.name), join(root.path, member.component_locations[0].resource_identifier)]),
-      );
+      const placed = await placedFrames(session, created.versionId, root.path);
       const messages = result.report.results.flatMap((r: E) => r.records.map((record: E) => record.message as string));
       return { reused: created.reused, placed, messages };
     };

@@ -21,6 +21,8 @@ import { makeConfiguration } from "./_attributes.ts";
 type Row = Record<string, any>;
 
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
+const projectIn = async (store: PipelineStore, project: string) =>
+  (await store.findEntities({ type: "project", project }))[0]!;
 
 /**
  * A project `name` with a sequence, two shots, a lighting task and an asset build; per-object-type
@@ -113,7 +115,7 @@ await storeKindsTest(
     const build = (await byTracker(store, made.build.id))!;
     const sequence = (await byTracker(store, made.sequence.id))!;
     const task = (await byTracker(store, made.task.id))!;
-    const project = (await store.findEntities({ type: "project", project: "mapped" }))[0]!;
+    const project = await projectIn(store, "mapped");
     strictEqual(shot.attributes.frameStart, 1010, "the Shot configuration's value");
     strictEqual(shot2.attributes.frameStart, 1020, "each shot its own");
     strictEqual(build.attributes.frameStart, 5, "the Asset Build configuration's value");
@@ -150,7 +152,7 @@ await storeKindsTest(
     strictEqual((await byTracker(store, made.build.id))!.attributes.frameStart, 5);
     strictEqual(shot.attributes.frameEnd, 1200, "both: the hierarchical one");
     strictEqual(shot.attributes.fps, 30);
-    const project = (await store.findEntities({ type: "project", project: "legacy" }))[0]!;
+    const project = await projectIn(store, "legacy");
     strictEqual(project.attributes.frameStart, 1, "the project's default");
     strictEqual(project.attributes.fps, 24, "the tracker's value over the default");
   },
@@ -202,7 +204,7 @@ await storeKindsTest(
     await setValue(session, "fps", made.project.id, 25);
     await waitFor(async () => (await byTracker(store, made.build.id))?.attributes.fps === 25, "the build's fps");
     await settle(store);
-    const project = (await store.findEntities({ type: "project", project: "inc" }))[0]!;
+    const project = await projectIn(store, "inc");
     strictEqual(project.attributes.fps, 25);
     strictEqual((await byTracker(store, made.shot.id))!.attributes.fps, 60, "the sequence's own value still wins");
   },

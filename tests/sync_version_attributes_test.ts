@@ -147,6 +147,10 @@ await storeKindsTest(
   },
 );
 
+/** `entity` as a write input with `attributes` set over its own. */
+const withAttributes = (entity: Entity, attributes: Record<string, unknown>): EntityInput =>
+  ({ ...entity, attributes: { ...entity.attributes, ...attributes } }) as EntityInput;
+
 Deno.test({
   name:
     "startTransmitter() and the sync: a version attribute set in the pipeline reaches the tracker and comes back as one value, nothing loops",
@@ -170,7 +174,7 @@ Deno.test({
     // Pipeline → transmitter → tracker → sync (a no-op: the value is the pipeline's already).
     const version = (await byTracker(store, made.first.versionId))!;
     const { entity: written } = await store.writeEntity(
-      { ...version, attributes: { ...version.attributes, fps: 50 } } as EntityInput,
+      withAttributes(version, { fps: 50 }),
       USER_WRITER,
     );
     await waitFor(async () => (await own(session, made.vfps, made.first.versionId)) === 50, "the tracker's vfps");
@@ -207,7 +211,7 @@ Deno.test({
     );
     const current = (await byTracker(store, made.first.versionId))!;
     await store.writeEntity(
-      { ...current, attributes: { ...current.attributes, shotFps: 12 } } as EntityInput,
+      withAttributes(current, { shotFps: 12 }),
       USER_WRITER,
     );
     await transmitted(store);

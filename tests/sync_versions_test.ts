@@ -29,7 +29,9 @@ await storeKindsTest(
     const stray = await makeVersion(session, { contextId: project.id, asset: "stray" });
     const onTask = await makeVersion(session, { contextId: task.id, asset: "layout" });
 
-    const report = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    const sync = (options = settings) =>
+      fullSync({ session, store, project: "vfx", settings: options, sender: "sync" });
+    const report = await sync();
     deepStrictEqual(report.products.created.sort(), ["/sq010/sh010/beauty", "/sq010/sh010/layout"]);
     deepStrictEqual(report.versions.created.sort(), ["/sq010/sh010/beauty/v001", "/sq010/sh010/layout/v001"]);
     deepStrictEqual(report.representations.created.sort(), [
@@ -76,7 +78,7 @@ await storeKindsTest(
     strictEqual(exr.data.kind, "sequence");
 
     // A second sync changes nothing.
-    const again = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    const again = await sync();
     for (const section of [again.products, again.versions, again.representations]) {
       deepStrictEqual(section, { created: [], updated: [], removed: [] });
     }
@@ -84,7 +86,7 @@ await storeKindsTest(
     // Changes and removals follow.
     await session.update("AssetVersion", [made.versionId], { comment: "final" });
     await session.delete("FileComponent", [made.fileId]);
-    const changed = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    const changed = await sync();
     deepStrictEqual(changed.versions.updated, ["/sq010/sh010/beauty/v001"]);
     deepStrictEqual(changed.representations.removed, ["/sq010/sh010/beauty/v001/main"]);
     strictEqual((await byTracker(store, made.versionId))!.attributes.comment, "final");
@@ -92,18 +94,12 @@ await storeKindsTest(
 
     // syncVersions off: a new version stays out.
     const second = await makeVersion(session, { contextId: shot.id, version: 2 });
-    const off = await fullSync({
-      session,
-      store,
-      project: "vfx",
-      settings: SyncSettingsSchema.parse({ syncVersions: false }),
-      sender: "sync",
-    });
+    const off = await sync(SyncSettingsSchema.parse({ syncVersions: false }));
     deepStrictEqual(off.versions.created, []);
     strictEqual(await byTracker(store, second.versionId), undefined);
 
     await session.delete("AssetVersion", [made.versionId]);
-    const removed = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    const removed = await sync();
     deepStrictEqual(removed.versions.created, ["/sq010/sh010/beauty/v002"]);
     deepStrictEqual(removed.versions.removed, ["/sq010/sh010/beauty/v001"]);
     deepStrictEqual(removed.representations.removed, ["/sq010/sh010/beauty/v001/exr"]);
@@ -126,7 +122,7 @@ await storeKindsTest(
       name: "notes",
       data: { files: [{ path: "/proj/notes.txt" }] },
     }, { sender: "publish" });
-    const merged = await fullSync({ session, store, project: "vfx", settings, sender: "sync" });
+    const merged = await sync();
     deepStrictEqual(merged.versions.removed, ["/sq010/sh010/beauty/v002 (a duplicate)"]);
     deepStrictEqual((await below(store, product, "version")).map((v) => v.id), [kept.id]);
     strictEqual((await store.getEntity(note.id))!.parentId, kept.id, "what hung below the twin moved");
@@ -224,7 +220,8 @@ Deno.test({
     const published = await snapshot();
     strictEqual(published.products.length, 1);
     strictEqual(published.versions.length, 1);
-    const sync = await fullSync({ session, store, project: "demo", settings, sender: "sync" });
+    const syncDemo = () => fullSync({ session, store, project: "demo", settings, sender: "sync" });
+    const sync = await syncDemo();
     deepStrictEqual(
       [sync.products.created, sync.versions.created, sync.representations.created],
       [[], [], []],
@@ -244,7 +241,7 @@ Deno.test({
       (published.representations[0]!.data.files as Array<{ hash: string }>).map((f) => f.hash).sort(),
     );
     // And once more: nothing to do.
-    const again = await fullSync({ session, store, project: "demo", settings, sender: "sync" });
+    const again = await syncDemo();
     deepStrictEqual(again.representations, { created: [], updated: [], removed: [] });
   },
 });

@@ -3,7 +3,7 @@
  * read from the tracker), so the processor applies that project's settings; a selection across
  * projects, or a lookup that fails, stores the event without one, never dropping it.
  */
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Event, type Session } from "@ftrack/api";
 import { hubSession, makeShot } from "./_tracker.ts";
 import { connectedLeecher, makeVersion, startServices, trackerAndStore, waitFor } from "./_sync.ts";
@@ -52,6 +52,59 @@ Deno.test({
     strictEqual((await stored(store, across)).project, null);
     const unknown = await publish(hub, "ftrack.action.launch", [{ entityType: "task", entityId: "no-such-task" }]);
     strictEqual((await stored(store, unknown)).project, null);
+  },
+});
+
+Deno.test({
+  name:
+    "startLeecher() stores updates of lists, list items, links, components, locations and metadata with their project",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using fixture = await trackerAndStore();
+    const { running, store, session } = fixture;
+    const alpha = await makeShot(session, "alpha");
+    const beta = await makeShot(session, "beta");
+    await using leecher = await connectedLeecher(running, store);
+    const category = (await session.query("select id from ListCategory")).data[0]!;
+    const dailies = (await session.create("AssetVersionList", {
+      name: "dailies",
+      project_id: alpha.project.id,
+      category_id: category.id,
+    })).data;
+    const made = await makeVersion(session, { contextId: String(alpha.shot.id), taskId: String(alpha.task.id) });
+    await session.create("ListObject", { list_id: dailies.id, entity_id: made.versionId });
+    await session.create("TypedContextLink", { from_id: alpha.task.id, to_id: alpha.shot.id });
+    // A link across projects tells none.
+    await session.create("TypedContextLink", { from_id: alpha.task.id, to_id: beta.shot.id });
+    const kinds = [
+      "AssetVersionList",
+      "ListObject",
+      "TypedContextLink",
+      "FileComponent",
+      "ComponentLocation",
+      "Metadata",
+    ];
+    type Stored = Awaited<ReturnType<PipelineStore["listEvents"]>>;
+    let events: Stored = [];
+    const typeOf = (event: Stored[number]) =>
+      String(
+        (event.payload as { data?: { entities?: Array<{ entity_type?: string }> } }).data?.entities?.[0]?.entity_type,
+      );
+    await waitFor(async () => {
+      await leecher.drain();
+      events = (await store.listEvents({ topic: LEECH_TOPIC, limit: 1000 })).filter((event) =>
+        kinds.includes(typeOf(event))
+      );
+      return events.filter((event) => typeOf(event) === "TypedContextLink").length === 2 &&
+        events.some((event) => typeOf(event) === "ListObject");
+    }, "the list, link and component events");
+    for (const kind of kinds) ok(events.some((event) => typeOf(event) === kind), `a ${kind} event was leeched`);
+    const links = events.filter((event) => typeOf(event) === "TypedContextLink").map((event) => event.project);
+    deepStrictEqual(links.sort(), ["alpha", null].sort());
+    for (const event of events.filter((event) => typeOf(event) !== "TypedContextLink")) {
+      strictEqual(event.project, "alpha", `${typeOf(event)} ${JSON.stringify(event.payload)}`);
+    }
   },
 });
 

@@ -11,6 +11,7 @@ import { openSession } from "../../src/tracker/open_session.ts";
 import { connectWithRetry } from "../connect_with_retry.ts";
 import { projectOfSelection } from "../../src/tracker/project_of_selection.ts";
 import { actionSelectionOf, projectIdOf, shouldStore } from "./filter_event.ts";
+import { projectLoader, projectRefsOf } from "./update_project.ts";
 
 export { LEECH_TOPIC, LEECHER_STARTED_TOPIC, TRACKER_SENDER_TYPE };
 
@@ -197,12 +198,21 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     return name;
   };
 
+  // Lists, list items, links, components, their locations and metadata: batched, cached reads.
+  const loader = projectLoader(session, { cacheMs: projectCacheMs, log });
+  const updateProject = async (refs: ReturnType<typeof projectRefsOf>): Promise<string | null> => {
+    const names = new Set((await Promise.all(refs.map((ref) => loader.load(ref)))).filter((name) => name !== null));
+    return names.size === 1 ? [...names][0]! : null;
+  };
+
   /** The project name an event is stored with (null: none), started as the event arrives. */
   const projectOf = (event: HubEvent): Promise<string | null> => {
     const projectId = projectIdOf(event);
     if (projectId !== undefined) return bounded(projectName(projectId), { projectId });
     const selection = actionSelectionOf(event);
     if (selection !== undefined) return bounded(selectionProject(selection), { event: event.id });
+    const refs = event.topic === "ftrack.update" ? projectRefsOf(event.data) : [];
+    if (refs.length > 0) return bounded(updateProject(refs), { event: event.id });
     return Promise.resolve(null);
   };
 

@@ -7,7 +7,10 @@ import { discover } from "../publish/discover.ts";
 import { parsePublishRequest } from "../publish/request.ts";
 import { runPublish, type RunPublishOptions } from "../publish/run_publish.ts";
 import { parsePublishSettings } from "../publish/settings.ts";
+import { fullSync } from "../src/sync/sync_from_tracker.ts";
+import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { makeShot, memoryTracker, openSession } from "./_tracker.ts";
+import { sqliteSite } from "./_store.ts";
 
 /**
  * Media tools that do not exist: for publishes whose frames are not real images, so ExtractReview
@@ -92,6 +95,36 @@ export async function publishFixture() {
       await running[Symbol.asyncDispose]();
     },
   };
+}
+
+/**
+ * `publishFixture()` beside a SQLite store site that a full sync has mirrored the demo project into
+ * (before any publish), and a disk root for publishes; all released when disposed.
+ */
+export async function syncedStoreFixture() {
+  await using made = new AsyncDisposableStack();
+  const fixture = made.use(await publishFixture());
+  const site = made.use(await sqliteSite());
+  const root = made.use(await tempFolder("ferry-root-"));
+  {
+    await using store = await site.open();
+    const settings = SyncSettingsSchema.parse({});
+    await fullSync({ session: fixture.session, store, project: "demo", settings, sender: "sync" });
+  }
+  const owned = made.move();
+  return { ...fixture, site, root, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+/** Runs `fn` with the environment variable `name` set to `value`, then puts back what it was. */
+export async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
+  const previous = Deno.env.get(name);
+  Deno.env.set(name, value);
+  try {
+    return await fn();
+  } finally {
+    if (previous === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, previous);
+  }
 }
 
 /**

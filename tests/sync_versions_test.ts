@@ -10,9 +10,8 @@ import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import type { Entity, PipelineStore } from "../src/store/mod.ts";
 import { makeShot } from "./_tracker.ts";
-import { sqliteSite } from "./_store.ts";
 import { diskLocation, makeVersion, settle, setValue, startServices, storeKindsTest, waitFor } from "./_sync.ts";
-import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
+import { NO_REVIEW_TOOLS, publishWith, syncedStoreFixture, withEnv, writeFrames } from "./_publish.ts";
 
 const settings = SyncSettingsSchema.parse({});
 const byTracker = async (store: PipelineStore, trackerId: string) => (await store.findEntities({ trackerId }))[0];
@@ -186,18 +185,10 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using fixture = await publishFixture();
-    await using site = await sqliteSite();
-    await using root = await tempFolder("ferry-root-");
-    const { session, folder, made } = fixture;
-    {
-      await using store = await site.open();
-      await fullSync({ session, store, project: "demo", settings, sender: "sync" });
-    }
+    await using fixture = await syncedStoreFixture();
+    const { session, folder, made, site, root } = fixture;
     await writeFrames(join(folder.path, "frames"), [1001, 1002]);
-    const previous = Deno.env.get("FERRY_STORE");
-    Deno.env.set("FERRY_STORE", site.location);
-    try {
+    await withEnv("FERRY_STORE", site.location, async () => {
       const { report } = await publishWith(session, {
         context: { path: "demo/sq010/sh010", task: "lighting" },
         instances: [{ family: "render", name: "beauty", files: [join(folder.path, "frames", "beauty.####.exr")] }],
@@ -205,10 +196,7 @@ Deno.test({
         location: { disk: root.path },
       }, { settings: { tools: NO_REVIEW_TOOLS } });
       ok(report.ok, JSON.stringify(report.results.filter((r) => !r.success)));
-    } finally {
-      if (previous === undefined) Deno.env.delete("FERRY_STORE");
-      else Deno.env.set("FERRY_STORE", previous);
-    }
+    });
     await using store = await site.open();
     const shot = (await byTracker(store, made.shot.id))!;
     const snapshot = async () => {

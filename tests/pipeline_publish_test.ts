@@ -11,8 +11,7 @@ import { fullSync } from "../src/sync/sync_from_tracker.ts";
 import { pipelineIdOf } from "../src/sync/pipeline_id.ts";
 import { SyncSettingsSchema } from "../src/sync/sync_settings.ts";
 import { configuredStore } from "../plugins/integrate_pipeline_store.ts";
-import { NO_REVIEW_TOOLS, publishFixture, publishWith, tempFolder, writeFrames } from "./_publish.ts";
-import { sqliteSite } from "./_store.ts";
+import { NO_REVIEW_TOOLS, publishWith, syncedStoreFixture, tempFolder, withEnv, writeFrames } from "./_publish.ts";
 
 const request = (files: string[], location: unknown) => ({
   context: { path: "demo/sq010/sh010", task: "lighting" },
@@ -34,18 +33,10 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using fixture = await publishFixture();
-    await using site = await sqliteSite();
-    await using root = await tempFolder("ferry-root-");
-    const { session, folder, made } = fixture;
-    {
-      await using store = await site.open();
-      await fullSync({ session, store, project: "demo", settings: SyncSettingsSchema.parse({}), sender: "sync" });
-    }
+    await using fixture = await syncedStoreFixture();
+    const { session, folder, made, site, root } = fixture;
     const sources = await writeFrames(join(folder.path, "frames"), [1001, 1002]);
-    const previous = Deno.env.get("FERRY_STORE");
-    Deno.env.set("FERRY_STORE", site.location);
-    try {
+    await withEnv("FERRY_STORE", site.location, async () => {
       const { report } = await publishWith(
         session,
         request([join(folder.path, "frames", "beauty.####.exr")], {
@@ -55,10 +46,7 @@ Deno.test({
       );
       ok(report.ok, JSON.stringify(report.results.filter((r) => !r.success)));
       ok(report.results.some((r) => r.plugin === "IntegratePipelineStore" && r.success));
-    } finally {
-      if (previous === undefined) Deno.env.delete("FERRY_STORE");
-      else Deno.env.set("FERRY_STORE", previous);
-    }
+    });
     await using store = await site.open();
     const shot = (await store.findEntities({ trackerId: made.shot.id }))[0]!;
     const [product] = await store.findEntities({ parentId: shot.id, type: "product" });

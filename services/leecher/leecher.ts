@@ -79,6 +79,10 @@ interface HubInternals {
  * every topic, and stores each event (except `ftrack.meta.*` and social/team noise) as
  * `tracker.leech` with hash = the event's id, so several leechers store each event once. The hub
  * connection is retried with backoff; each (re)connect records a `ferry.leecher.started` event.
+ * Each event is stored with its project's name when it can be told: from a `show` parent, from
+ * the tracker for an action's selection (shots, tasks, versions in one project) and for updates
+ * of lists, list items, links, components, their locations and metadata (batched, cached); a
+ * lookup that fails or takes longer than `projectLookupTimeoutMs` stores the event without one.
  * A tracker that does not answer at start is waited for (`connectWithRetry`); refused credentials
  * or a server that is not ftrack reject at once (a `TrackerConnectionError`, exit code 3).
  * Resolves once the first connection is under way (not necessarily open).

@@ -167,7 +167,8 @@ Deno.test({
       new Event("ftrack.action.discover", { selection: [{ entityType: "task", entityId: String(alpha.task.id) }] }),
       { timeout: 20 },
     ) as { data: { items?: Array<{ actionIdentifier: string }> } };
-    deepStrictEqual(reply.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project", "ferry.sync.users"]);
+    // The users' sync is site-wide: the studio has server actions off, so it is not offered on alpha either.
+    deepStrictEqual(reply.data.items!.map((item) => item.actionIdentifier), ["ferry.sync.project"]);
     // beta keeps the studio's settings: its discovery is handled, and nothing is offered.
     const onBeta = await admin.eventHub.publish(
       new Event("ftrack.action.discover", { selection: [{ entityType: "task", entityId: String(beta.task.id) }] }),

@@ -38,8 +38,9 @@ export const ACTIONS_LABEL = "ferry";
  * `handlers.server-actions`) leave the sync on, to users with a role that project's `sync.roles`
  * allows (everyone by default; a role given for some projects only counts on them): the launch
  * asks the same ({@linkcode syncActionAccess}). "ferry – Sync users to pipeline" goes to users
- * with a site-wide role the studio's `syncUsers.roles` allows (administrators by default). Roles are the tracker's (`User.user_security_roles`, on an ftrack
- * site and on the embedded tracker) plus the settings' `userRoles`. Nothing is answered when no
+ * with a site-wide role the studio's `syncUsers.roles` allows (administrators by default), while
+ * the studio has server actions on. Roles are the tracker's (`User.user_security_roles`, on an
+ * ftrack site and on the embedded tracker) plus the settings' `userRoles`. Nothing is answered when no
  * action fits, when the event hub's user is unknown, or when the discovery is older than
  * `discoverMaxAgeSeconds` (30 s) by the time the processor handles it: the asker has gone.
  */
@@ -89,7 +90,7 @@ export const discoverActions = defineHandler({
       ? settings
       : serverActionsSettings((await context.store.getSettings(context.variant)).handlers[SERVER_ACTIONS_SETTINGS_KEY]);
     const siteRoles = site === settings ? roles : await userSecurityRoles(context.session, username, site);
-    if (site.syncUsers.enabled && allowed(rolesIn(siteRoles), site.syncUsers.roles)) {
+    if (site.enabled && site.syncUsers.enabled && allowed(rolesIn(siteRoles), site.syncUsers.roles)) {
       items.push({
         label: ACTIONS_LABEL,
         variant: "– Sync users to pipeline",

@@ -151,6 +151,7 @@ export const syncUsersAction = defineHandler({
           ? context.projectSettings
           : await context.store.getSettings(context.variant);
         const settings = serverActionsSettings(studio.handlers[SERVER_ACTIONS_SETTINGS_KEY]);
+        if (!settings.enabled) return `handlers.${SERVER_ACTIONS_SETTINGS_KEY} is off for the studio`;
         if (!settings.syncUsers.enabled) return `handlers.${SERVER_ACTIONS_SETTINGS_KEY}.syncUsers is off`;
         const roles = await securityRolesOf(context.session, username, settings);
         return allowed(roles, settings.syncUsers.roles)

@@ -20,7 +20,6 @@ import { openSession } from "../src/tracker/open_session.ts";
 import { startTracker } from "../services/tracker/server.ts";
 import { BUILT_IN_PLUGINS } from "../services/bridge/plugin_catalog.ts";
 import { startBridge } from "../services/bridge/server.ts";
-import { sharedSession } from "../services/bridge/shared_session.ts";
 import { testFrame } from "./_png.ts";
 
 function median(values: number[]): number {
@@ -84,9 +83,9 @@ export async function benchBridge(quick: boolean): Promise<void> {
     console.log(`demo sequence: ${frames} frames (${source}) in ${renders}`);
     await using tracker = await startTracker({ port: 0, data: ":memory:" });
     const credentials = { server: tracker.url, apiUser: tracker.apiUser, apiKey: tracker.apiKey };
-    // Shared as the bridge shares its own: the event hub stays up between publishes.
-    const raw = await openSession(credentials);
-    const session = sharedSession(raw);
+    // Its hub connected as the bridge connects its own: it stays up between publishes.
+    const raw = await openSession(credentials, { eventHub: true });
+    const session = raw;
     await makeDemoShot(session);
     const body = {
       host: "shell",

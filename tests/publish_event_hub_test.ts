@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { Event, type Session } from "@ftrack/api";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
 import { hubSession, makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { publishWith, tempFolder, until } from "./_publish.ts";
+import { publishWith, tempFolder, until, writeFrames } from "./_publish.ts";
+import { bridgeFixture, readEvents } from "./_bridge.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
@@ -140,5 +141,45 @@ Deno.test({
     ok(!hubUp(session), "the publishing session's hub is let go");
     ok(listener.eventHub.isConnected(), "the other session's hub lost its socket");
     listener.eventHub.disconnect();
+  },
+});
+
+Deno.test({
+  name: "startBridge() keeps its session's hub up across concurrent publishes: every job announces",
+  ...options,
+  fn: async () => {
+    await using fixture = await bridgeFixture({ concurrency: 2 });
+    const hub = fixture.bridge.tracker.session.eventHub;
+    const { user, apiKey } = fixture.running.tracker.addUser({ username: "artist" });
+    using artist = await hubSession(fixture.running, String(user.username), apiKey);
+    const announced: string[] = [];
+    artist.eventHub.subscribe("topic=ferry.publish.finished", (event) => {
+      announced.push(String((event.data as { asset?: unknown }).asset));
+    });
+    let probed = false;
+    artist.eventHub.subscribe("topic=ferry.test.probe", () => void (probed = true));
+    await until(async () => {
+      if (artist.eventHub.isConnected()) await artist.eventHub.publish(new Event("ferry.test.probe", {}));
+      return probed;
+    }, "the artist's subscriptions");
+    const names = ["beauty", "fog"];
+    const jobs = [];
+    for (const name of names) {
+      await writeFrames(join(fixture.files, name), [1, 2], { name });
+      const files = [join(fixture.files, name, `${name}.####.exr`)];
+      const body = {
+        host: "blender",
+        context: { path: "demo/sq010/sh010", task: "lighting" },
+        instances: [{ family: "render", name, files }],
+      };
+      jobs.push((await (await fixture.request("/v1/publish", { body })).json()).job);
+    }
+    for (const job of jobs) await readEvents(await fixture.request(`/v1/jobs/${job.id}/events`));
+    for (const job of jobs) {
+      const { job: done } = await (await fixture.request(`/v1/jobs/${job.id}`)).json();
+      strictEqual(done.state, "succeeded", JSON.stringify(done.error));
+    }
+    await until(() => names.every((name) => announced.includes(name)), "both announcements");
+    ok(hub.isConnected(), "a publish disconnected the bridge's hub");
   },
 });

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { Session } from "@ftrack/api";
 import { ferryHome } from "../../src/config/ferry_home.ts";
 import type { PublishSettings } from "../../publish/settings.ts";
 import { connectTracker, type TrackerConnection } from "../tracker/connect_tracker.ts";
@@ -12,7 +11,6 @@ import { type BridgeInfo, BridgeRunningError, claimBridgeFile, runningBridgeOf }
 import { JobRunner } from "./job_runner.ts";
 import { JobStore } from "./job_store.ts";
 import { pluginCatalog } from "./plugin_catalog.ts";
-import { sharedSession } from "./shared_session.ts";
 import { TrackerCache } from "../../src/tracker/tracker_cache.ts";
 import { useTrackerCache } from "../../src/tracker/cached_query.ts";
 import { FERRY_VERSION } from "./version.ts";
@@ -81,24 +79,22 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   const store = await JobStore.open({ folder: join(home, "bridge", "jobs") });
   const plugins = pluginCatalog({ paths: options.pluginPaths, env });
   let tracker: Promise<TrackerConnection> | undefined;
-  let shared: Session | undefined;
-  // One cache of tracker reads for the bridge's life, shared by its jobs; it listens to other
-  // clients' changes once the session's event hub is up (the first announcement connects it).
+  let prepared = false;
+  // One cache of tracker reads for the bridge's life, shared by its jobs. The bridge connects the
+  // session's event hub at first use and keeps it for its life: the cache hears other clients'
+  // `ftrack.update`s, and concurrent publishes find the hub up, so their announcements leave it
+  // as it is (none of them connects it, so none disconnects it under another).
   const readCache = new TrackerCache();
-  let listening = false;
   const session = async () => {
     if (!tracker) throw new BridgeError(503, "tracker_unavailable", "The bridge is still connecting to the tracker");
     const raw = (await tracker).session;
-    if (!shared) {
+    if (!prepared) {
+      prepared = true;
       useTrackerCache(raw, readCache);
-      shared = sharedSession(raw);
-      useTrackerCache(shared, readCache);
-    }
-    if (!listening && raw.eventHub.isConnected()) {
+      if (!raw.eventHub.isConnected()) raw.eventHub.connect();
       readCache.listen(raw.eventHub as never);
-      listening = true;
     }
-    return shared;
+    return raw;
   };
   const runner = new JobRunner({
     store,

@@ -43,6 +43,18 @@ async function renderDemo(folder: string, count: number): Promise<string> {
   return "generated PNGs (no ffmpeg: no review movie either)";
 }
 
+/** Lets `hub` go of the socket it shares with other hubs of this process, without closing it. */
+function detachHub(hub: Session["eventHub"]): void {
+  const inner = hub as unknown as {
+    _socketIo?: { off(name: string, callback: unknown): void } | null;
+    _onSocketConnected: unknown;
+    _handle: unknown;
+  };
+  inner._socketIo?.off("connect", inner._onSocketConnected);
+  inner._socketIo?.off("ftrack.event", inner._handle);
+  inner._socketIo = null;
+}
+
 async function makeDemoShot(session: Session): Promise<void> {
   const schema = (await session.query("select id from ProjectSchema")).data[0]!;
   const project = (await session.create("Project", { name: "demo", full_name: "demo", project_schema_id: schema.id }))
@@ -84,8 +96,7 @@ export async function benchBridge(quick: boolean): Promise<void> {
     await using tracker = await startTracker({ port: 0, data: ":memory:" });
     const credentials = { server: tracker.url, apiUser: tracker.apiUser, apiKey: tracker.apiKey };
     // Its hub connected as the bridge connects its own: it stays up between publishes.
-    const raw = await openSession(credentials, { eventHub: true });
-    const session = raw;
+    const session = await openSession(credentials, { eventHub: true });
     await makeDemoShot(session);
     const body = {
       host: "shell",
@@ -196,9 +207,11 @@ export async function benchBridge(quick: boolean): Promise<void> {
         );
       }
       await bridge.close();
-      bridge.tracker.session.eventHub.disconnect(); // its own hub socket, left up by close()
+      // The bridge leaves its hub up; it shares the process's socket with `session`'s hub: let go
+      // of it without closing it (a disconnected hub stays a listener of the socket).
+      detachHub(bridge.tracker.session.eventHub);
     }
-    raw.eventHub.disconnect(); // the last user of the process's hub socket: let the process end
+    session.eventHub.disconnect(); // the last user of the process's hub socket: let the process end
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

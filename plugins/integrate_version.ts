@@ -895,7 +895,7 @@ export const IntegrateVersion = definePlugin({
         task: request.context.task,
         components: created.components,
         user: context.data.user,
-      }, hubPolicyOf(context.data.eventHub)).catch((error) =>
+      }, context.data.eventHub).catch((error) =>
         log.warning(`the version is published, but the event could not be sent: ${(error as Error).message}`)
       );
       await call(session, [update("Metadata", [version.id, "ferry_state"], { value: "done" })]);
@@ -977,16 +977,17 @@ function hubUp(hub: Session["eventHub"]): boolean {
 /**
  * Sends `ferry.publish.finished` on the tracker's event hub (waits at most 15 s for the hub), with
  * an id derived from the version's, the same if it is ever sent again. Connects the hub if needed;
- * afterwards the hub is as `policy` says (by default as it was found, so a one-shot command whose
- * hub the announcement connected can exit, and a long-lived process keeps its hub and the
- * `ftrack.update` listeners on it).
+ * afterwards the hub is as `hubPolicy` (`context.data.eventHub`) says: by default as it was
+ * found, so a one-shot command whose hub the announcement connected can exit, and a long-lived
+ * process keeps its hub and the `ftrack.update` listeners on it.
  */
 async function announce(
   session: Session,
   versionId: string,
   data: Record<string, unknown>,
-  policy: EventHubPolicy = "as-found",
+  hubPolicy: unknown,
 ): Promise<void> {
+  const policy = hubPolicyOf(hubPolicy);
   const hub = session.eventHub;
   let state = inFlight.get(hub);
   if (!state) {

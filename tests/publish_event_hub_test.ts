@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { Event, type Session } from "@ftrack/api";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
 import { hubSession, makeShot, memoryTracker, openSession } from "./_tracker.ts";
-import { publishWith, tempFolder, until, writeFrames } from "./_publish.ts";
+import { PLUGINS, publishWith, tempFolder, until, writeFrames } from "./_publish.ts";
+import { discover } from "../publish/discover.ts";
+import { definePlugin } from "../publish/plugin.ts";
+import { parsePublishRequest } from "../publish/request.ts";
+import { runPublish } from "../publish/run_publish.ts";
+import { parsePublishSettings } from "../publish/settings.ts";
 import { bridgeFixture, readEvents } from "./_bridge.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
@@ -181,5 +186,52 @@ Deno.test({
     }
     await until(() => names.every((name) => announced.includes(name)), "both announcements");
     ok(hub.isConnected(), "a publish disconnected the bridge's hub");
+  },
+});
+
+/** Publishes with ferry's plugins and a collector that sets `context.data.eventHub` to `policy`. */
+async function publishWithPolicy(session: Session, body: unknown, policy: unknown) {
+  const { plugins } = await discover({ paths: [PLUGINS], hosts: ["shell"] });
+  const setPolicy = definePlugin({
+    name: "CollectEventHubPolicy",
+    kind: "context",
+    order: 0,
+    process(context) {
+      context.data.eventHub = policy;
+    },
+  });
+  return await runPublish({
+    request: parsePublishRequest(body),
+    session,
+    plugins: [setPolicy, ...plugins],
+    settings: parsePublishSettings({}),
+  });
+}
+
+Deno.test({
+  name: "announce() follows context.data.eventHub: keep leaves it up, disconnect lets it go, a bad value is named",
+  ...options,
+  fn: async () => {
+    await using fixture = await hubFixture(false);
+    const { session } = fixture;
+    const kept = await publishWithPolicy(session, request("layout", await fixture.file("layout")), "keep");
+    ok(kept.report.ok);
+    await until(() => fixture.announced.includes("layout"), "the announcement");
+    ok(hubUp(session), "keep: the hub the announcement connected stays up");
+    await until(() => session.eventHub.isConnected(), "the kept hub");
+
+    const cut = await publishWithPolicy(session, request("props", await fixture.file("props")), "disconnect");
+    ok(cut.report.ok);
+    await until(() => fixture.announced.includes("props"), "the second announcement");
+    ok(!hubUp(session), "disconnect: the hub found connected is disconnected");
+
+    const bad = await publishWithPolicy(session, request("camera", await fixture.file("camera")), "sometimes");
+    ok(bad.report.ok, "the version is published all the same");
+    const messages = bad.results.flatMap((result) => result.records.map((record) => record.message));
+    ok(
+      messages.some((message) => message.includes(`context.data.eventHub must be`) && message.includes(`"sometimes"`)),
+      JSON.stringify(messages),
+    );
+    ok(!fixture.announced.includes("camera"));
   },
 });

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { FERRY_VERSION } from "../services/bridge/version.ts";
 import { readCommandFlags } from "../src/cli/read_command_flags.ts";
 import { EXIT, exitCodesHelp } from "../src/cli/exit_codes.ts";
-import { BINARIES, type BinarySpec, selectBinaries } from "./build/binaries.ts";
+import { BINARIES, type BinarySpec, selectBinaries, WEB_ASSETS } from "./build/binaries.ts";
 import {
   binaryFileName,
   COMPILE_TARGETS,
@@ -21,6 +21,7 @@ import {
   resolveTargets,
 } from "./build/compile_targets.ts";
 import { type EmbeddedFiles, embeddedFiles } from "./build/embedded_files.ts";
+import { writeWebAssets } from "./build/web_assets.ts";
 import { isRuntimeBaseFailure, runtimeBaseCachePath, runtimeBaseProblem } from "./build/runtime_base.ts";
 
 /** The checkout's root. */
@@ -182,6 +183,11 @@ export async function compileBinaries(options: CompileBinariesOptions = {}): Pro
     }
     return there;
   });
+  if (available.some((binary) => binary.include.includes(WEB_ASSETS))) {
+    // Bundled once here, embedded as files: the binary serves them and never runs esbuild.
+    const written = await writeWebAssets({ root });
+    log(`built the web view's assets: ${written.join(", ")}`);
+  }
   for (const binary of available) outcome.embedded[binary.name] = await embeddedFiles(binary, { root, deno });
   const info = JSON.parse(
     new TextDecoder().decode(

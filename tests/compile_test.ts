@@ -5,16 +5,18 @@
  * compile grants, from another folder, with the checkout denied (`--deny-read`/`--deny-write`).
  */
 import { ok } from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { availableParallelism } from "node:os";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import config from "../deno.json" with { type: "json" };
-import { BINARIES, type BinarySpec, HASH_WORKER, selectBinaries } from "../scripts/build/binaries.ts";
+import { BINARIES, type BinarySpec, HASH_WORKER, selectBinaries, WEB_ASSETS } from "../scripts/build/binaries.ts";
 import { hostTarget, resolveTargets } from "../scripts/build/compile_targets.ts";
 import { type EmbeddedFiles, embeddedFiles } from "../scripts/build/embedded_files.ts";
 import { stageEmbedded } from "../scripts/build/stage_embedded.ts";
+import { writeWebAssets } from "../scripts/build/web_assets.ts";
 import { compileArgs, compileBinaries } from "../scripts/compile.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -28,6 +30,12 @@ const AVAILABLE = BINARIES.filter((binary) => {
   }
 });
 const decoder = new TextDecoder();
+
+let webAssets: Promise<string[]> | undefined;
+/** The web view's assets, built into the checkout once (as `deno task compile` does before embedding them). */
+function builtWebAssets(): Promise<string[]> {
+  return webAssets ??= writeWebAssets({ root: ROOT });
+}
 
 /** A temporary folder, removed when disposed. */
 async function tempFolder(prefix: string): Promise<{ path: string } & AsyncDisposable> {
@@ -271,6 +279,27 @@ async function checkBinaries(
       ok(await service.stop() === 0, service.lines.join("\n"));
     });
   }
+  const web = AVAILABLE.find((binary) => binary.name === "ferry-web");
+  if (web) {
+    await t.step("ferry-web serves a page and the page script the compile step built, without esbuild", async () => {
+      await using home = await tempFolder("ferry-compile-home-");
+      await using service = new Service(launch(web), ["--port", "0"], { cwd: work, env: binaryEnv(home.path) });
+      const login = new URL(await service.line(/^http:\/\/127\.0\.0\.1:\d+\/.*token=/));
+      const headers = { authorization: `Bearer ${login.searchParams.get("token")}` };
+      const page = await fetch(new URL("/", login), { headers });
+      const html = await page.text();
+      ok(page.status === 200 && html.includes("/assets/style.css"), `GET /: ${page.status} ${html.slice(0, 300)}`);
+      for (const name of ["app.js", "style.css"]) {
+        const asset = await fetch(new URL(`/assets/${name}`, login), { headers });
+        const served = new Uint8Array(await asset.arrayBuffer());
+        const built = await readFile(join(ROOT, WEB_ASSETS, name));
+        ok(asset.status === 200 && served.length > 500, `GET /assets/${name}: ${asset.status}, ${served.length} bytes`);
+        ok(Buffer.compare(Buffer.from(served), built) === 0, `${name} differs from the one the compile step built`);
+      }
+      ok(!service.lines.some((line) => /esbuild/i.test(line)), service.lines.join("\n"));
+      ok(await service.stop() === 0, service.lines.join("\n"));
+    });
+  }
   const processor = AVAILABLE.find((binary) => binary.name === "ferry-processor");
   if (processor) {
     await t.step("ferry-processor loads ferry's own handlers and serves /health", async () => {
@@ -335,6 +364,20 @@ Deno.test("embeddedFiles() holds the entry graph, the includes and the runtime n
   }
 });
 
+Deno.test("embeddedFiles() of ferry-web holds the prebuilt page script and stylesheet, and neither esbuild nor its bundler", async () => {
+  const web = selectBinaries(["ferry-web"])[0]!;
+  const written = await builtWebAssets();
+  ok(written.join(" ") === `${WEB_ASSETS}app.js ${WEB_ASSETS}style.css`, written.join(" "));
+  const embedded = await embeddedFiles(web, { root: ROOT });
+  for (const file of [...written, web.entry, web.source, "services/web/prebuilt_assets.ts"]) {
+    ok(embedded.files.includes(file), file);
+  }
+  ok(!embedded.files.includes("services/web/assets.ts"), "the esbuild bundler is in ferry-web's module graph");
+  ok(!embedded.packages.some((name) => name.includes("esbuild")), embedded.packages.join(" "));
+  ok(embedded.excludes.includes("node_modules/esbuild"), embedded.excludes.join(" "));
+  ok(!web.permissions.some((permission) => permission.flag === "--allow-run"), "ferry-web runs no programs");
+});
+
 /**
  * The files and folders modules find next to themselves at run time, which `deno compile` cannot see:
  * `new URL("…", import.meta.url)`, `join(import.meta.dirname, "…")`, `join(dirname(fileURLToPath(import.meta.url)), "…")`.
@@ -355,6 +398,7 @@ function runtimeReferences(module: string, source: string): string[] {
 }
 
 Deno.test("embeddedFiles() holds everything a binary's modules find next to themselves at run time", async () => {
+  await builtWebAssets();
   for (const binary of AVAILABLE) {
     const embedded = await embeddedFiles(binary, { root: ROOT });
     for (const module of embedded.files.filter((file) => /\.[cm]?[jt]s$/.test(file))) {
@@ -379,6 +423,7 @@ Deno.test({
     await using stages = await tempFolder("ferry-compile-stage-");
     await using work = await tempFolder("ferry-compile-work-");
     const embedded: Record<string, EmbeddedFiles> = {};
+    await builtWebAssets();
     for (const binary of AVAILABLE) {
       embedded[binary.name] = await embeddedFiles(binary, { root: ROOT });
       stageEmbedded(embedded[binary.name]!, { root: ROOT, out: join(stages.path, binary.name) });

@@ -22,6 +22,7 @@ import { USAGE as TRACKER_USAGE } from "../services/tracker/main.ts";
 import { USAGE as BRIDGE_USAGE } from "../services/bridge/main.ts";
 import { USAGE as LEECHER_USAGE } from "../services/leecher/main.ts";
 import { USAGE as PROCESSOR_USAGE } from "../services/processor/main.ts";
+import { USAGE as WEB_USAGE } from "../services/web/main.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const decoder = new TextDecoder();
@@ -136,6 +137,7 @@ Deno.test({
           "ferry-processor.service",
           "ferry-tracker.service",
           "ferry-transmitter.service",
+          "ferry-web.service",
         ]
           .map((unit) => `${top}/systemd/${unit}`),
         `${top}/systemd/ferry.env`,
@@ -247,6 +249,7 @@ Deno.test({
         "ferry-bridge": BRIDGE_USAGE,
         "ferry-leecher": LEECHER_USAGE,
         "ferry-processor": PROCESSOR_USAGE,
+        "ferry-web": WEB_USAGE,
       };
       for (const [name, usage] of Object.entries(usages)) {
         const unit = await readFile(join(ROOT, "examples", "systemd", `${name}.service`), "utf8");

@@ -56,6 +56,12 @@ export const PROCESSOR_HANDLERS = "services/processor/handlers/";
  */
 export const BLENDER_ADDON_SOURCES = ["hosts/blender/ferry_blender/", "hosts/python/ferry_host/"] as const;
 
+/**
+ * The web view's page script and stylesheet, bundled by `deno task compile` (`scripts/build/web_assets.ts`)
+ * before `ferry-web` is built, so that the binary serves them without esbuild (`scripts/bin/ferry_web.ts`).
+ */
+export const WEB_ASSETS = "dist/web_assets/";
+
 /** Every binary ferry ships, in build order. */
 export const BINARIES: readonly BinarySpec[] = [
   {
@@ -114,6 +120,20 @@ export const BINARIES: readonly BinarySpec[] = [
     source: "services/transmitter/main.ts",
     include: [],
     permissions: [NET, READ, WRITE, ENV, SYS],
+  },
+  {
+    name: "ferry-web",
+    summary: "the web view: browse publishes, watch the bridge's jobs and the event log",
+    entry: "scripts/bin/ferry_web.ts",
+    source: "services/web/main.ts",
+    include: [WEB_ASSETS],
+    permissions: [
+      { flag: "--allow-net", why: "serves the page, talks to the tracker, the bridge and the processor" },
+      { flag: "--allow-read", why: "reads FERRY_HOME (bridge.json, the embedded tracker), the store and settings" },
+      { flag: "--allow-write", why: "writes web.json into FERRY_HOME; opens the SQLite store and embedded tracker" },
+      ENV,
+      SYS,
+    ],
   },
 ];
 

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import type { Asset } from "./app.ts";
+import { ASSET_TYPES } from "./prebuilt_assets.ts";
 
 const CLIENT_ENTRY = new URL("./client/app.ts", import.meta.url);
 const STYLE = new URL("./style.css", import.meta.url);
@@ -14,7 +15,8 @@ export interface BuildAssetsOptions {
 
 /**
  * The files under `/assets/`: the page script (`client/app.ts` bundled by esbuild for the
- * browser) and the stylesheet. Built once when the view starts.
+ * browser) and the stylesheet. Built once when `deno task web` starts; `deno task compile` builds them once
+ * for the `ferry-web` binary (`scripts/build/web_assets.ts`).
  *
  * @example
  * ```ts
@@ -55,8 +57,8 @@ export async function buildAssets(options: BuildAssetsOptions = {}): Promise<Rec
       );
     }
     return {
-      "app.js": { body: script.outputFiles[0]!.text, type: "text/javascript; charset=utf-8" },
-      "style.css": { body: style.code, type: "text/css; charset=utf-8" },
+      "app.js": { body: script.outputFiles[0]!.text, type: ASSET_TYPES["app.js"]! },
+      "style.css": { body: style.code, type: ASSET_TYPES["style.css"]! },
     };
   } finally {
     await esbuild.stop();

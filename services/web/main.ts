@@ -10,6 +10,7 @@ import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
 import { FERRY_VERSION } from "../bridge/version.ts";
 import { isLoopbackHost } from "../../src/net/loopback_host.ts";
 import { startWeb } from "./server.ts";
+import { readPrebuiltAssets } from "./prebuilt_assets.ts";
 import { readCommandFlags } from "../../src/cli/read_command_flags.ts";
 
 /** The usage text of the command. */
@@ -58,8 +59,18 @@ const FlagsSchema = z.object({
   help: z.boolean().default(false),
 });
 
+/** Options of {@linkcode main}. */
+export interface WebMainOptions {
+  /**
+   * A folder holding the page script and stylesheet built ahead of time (`app.js`, `style.css`): the `ferry-web`
+   * binary's, built by `deno task compile`. They are served when the folder holds them; otherwise (a checkout)
+   * they are bundled with esbuild at start.
+   */
+  assetsFolder?: URL;
+}
+
 /** Runs the web view until SIGINT/SIGTERM; resolves to the exit code. */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], options: WebMainOptions = {}): Promise<number> {
   const read = readCommandFlags(args, {
     name: "web",
     options: {
@@ -76,7 +87,9 @@ export async function main(args: string[]): Promise<number> {
   const { flags } = read;
   let web;
   try {
+    const assets = options.assetsFolder ? await readPrebuiltAssets(options.assetsFolder) : undefined;
     web = await startWeb({
+      assets,
       port: flags.port,
       hostname: flags.host === "localhost" ? "127.0.0.1" : flags.host,
       store: flags.store,

@@ -4,7 +4,6 @@ import { ferryHome } from "../../src/config/ferry_home.ts";
 import { serviceConfig } from "../../src/cli/service_config.ts";
 import { FERRY_VERSION } from "../bridge/version.ts";
 import { connectTracker, type TrackerConnection } from "../tracker/connect_tracker.ts";
-import { buildAssets } from "./assets.ts";
 import { type BridgeAddress, bridgeOfHome, type FindBridge } from "./bridge_link.ts";
 import { type Asset, createWebApp } from "./app.ts";
 import { storeAt } from "./event_log.ts";
@@ -35,6 +34,17 @@ export interface StartWebOptions {
    * @default {built with esbuild at start, see buildAssets()}
    */
   assets?: Record<string, Asset>;
+}
+
+/**
+ * The assets bundled with esbuild now (a checkout's `deno task web`). The module is imported by a computed
+ * specifier so that it (and esbuild) stay out of the module graph a single binary embeds: `ferry-web` passes
+ * the assets `deno task compile` built instead.
+ */
+async function bundleAssets(): Promise<Record<string, Asset>> {
+  const bundler = "./assets.ts";
+  const { buildAssets } = await import(bundler) as { buildAssets(): Promise<Record<string, Asset>> };
+  return await buildAssets();
 }
 
 /** A web view serving its FERRY_HOME. */
@@ -76,7 +86,7 @@ export async function startWeb(options: StartWebOptions = {}): Promise<RunningWe
   });
   // The store and variant as the event services resolve them (FERRY_STORE, FERRY_VARIANT).
   const { store: location, variant } = serviceConfig({ store: options.store, env, home });
-  const assets = options.assets ?? await buildAssets();
+  const assets = options.assets ?? await bundleAssets();
   const tracker = await connectTracker(env);
   const store = storeAt(location);
   const fixed = options.bridge;

@@ -61,7 +61,7 @@ ${Object.entries(SUBCOMMANDS).map(([name, command]) => `  ${name.padEnd(10)}${co
   ferry --help             this text
 
 The services are binaries of their own: ferry-tracker, ferry-bridge, ferry-leecher, ferry-processor,
-ferry-transmitter.`;
+ferry-transmitter, ferry-web.`;
 
 /**
  * Runs `ferry` with its arguments; resolves to the exit code (2 for an unknown command).

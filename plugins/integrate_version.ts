@@ -22,6 +22,7 @@ import { fileLocator, placeInDisk, reuseInDisk, transferFile, type TransferTarge
 import { uploadFiles } from "../src/tracker/upload_files.ts";
 import { sessionTimeout } from "../src/tracker/open_session.ts";
 import { cachedQuery, trackerCacheOf } from "../src/tracker/cached_query.ts";
+import { trackerNow } from "../src/tracker/tracker_clock.ts";
 import { parsePublisher, publishingHere, THIS_PUBLISHER } from "./_publisher.ts";
 import type { Resume } from "./validate_tracker.ts";
 
@@ -239,7 +240,8 @@ export const IntegrateVersion = definePlugin({
     const claim = {
       ferry_publish_key: key,
       ferry_publish_target: target,
-      ferry_heartbeat: new Date().toISOString(),
+      // On the tracker's clock, so that a reader on another machine judges its age right.
+      ferry_heartbeat: new Date(await trackerNow(session, { debug: log.debug })).toISOString(),
       ferry_publisher: JSON.stringify(THIS_PUBLISHER),
     };
     if (resume) {
@@ -298,7 +300,12 @@ export const IntegrateVersion = definePlugin({
     const heartbeat = setInterval(() => {
       if (beating) return; // the last beat is still on its way (a slow tracker): no pile-up
       beating = true;
-      session.call([update("Metadata", [version.id, "ferry_heartbeat"], { value: new Date().toISOString() }) as never])
+      trackerNow(session, { debug: log.debug })
+        .then((at) =>
+          session.call([
+            update("Metadata", [version.id, "ferry_heartbeat"], { value: new Date(at).toISOString() }) as never,
+          ])
+        )
         .then(checkOwner).catch(() => {}).finally(() => beating = false);
     }, beat);
     try {

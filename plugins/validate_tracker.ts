@@ -13,6 +13,7 @@ import { pathsOf } from "../src/files/scan_files.ts";
 import { ValidatorOrder } from "../publish/orders.ts";
 import { itemsOf, requestOf, sessionOf, settingsOf, trackerOf } from "./_contract.ts";
 import { parsePublisher, publisherAlive, THIS_PUBLISHER } from "./_publisher.ts";
+import { trackerAge } from "../src/tracker/tracker_clock.ts";
 
 /** The context path and task resolved, and the task is a child of the context. */
 export const ValidateTaskContext = definePlugin({
@@ -85,7 +86,8 @@ export interface Resume {
  * No publish of these same files to this asset is in flight. An unfinished version of the same
  * paths (or a published one whose event was not sent yet) is taken up when its publisher is gone:
  * on this machine its process is checked (a killed publish is resumed at once); a publisher on
- * another machine counts as gone once its heartbeat is older than `inFlightSeconds`. A live one is
+ * another machine counts as gone once its heartbeat is older than `inFlightSeconds` (both read on
+ * the tracker's clock, see `trackerNow`, so clock skew between machines does not count). A live one is
  * refused, saying who publishes it and how long to wait.
  */
 export const ValidateNotInFlight = definePlugin({
@@ -119,8 +121,8 @@ export const ValidateNotInFlight = definePlugin({
     ).sort((a, b) => b.version - a.version);
     const inFlightSeconds = settingsOf(context).inFlightSeconds;
     for (const version of candidates) {
-      const heartbeat = Date.parse(version.meta.ferry_heartbeat ?? "");
-      const age = Number.isFinite(heartbeat) ? Math.max(0, (Date.now() - heartbeat) / 1000) : Infinity;
+      // Heartbeats are written on the tracker's clock: their age is read on it too.
+      const age = await trackerAge(session, version.meta.ferry_heartbeat, { debug: log.debug });
       const publisher = parsePublisher(version.meta.ferry_publisher);
       const alive = publisher ? publisherAlive(publisher, version.id) : undefined;
       const name = instance.data.asset;

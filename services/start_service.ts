@@ -10,6 +10,11 @@ import { readCommandFlags } from "../src/cli/read_command_flags.ts";
 import { type ServiceConfig, serviceConfig } from "../src/cli/service_config.ts";
 import { createLogger, type Logger, type LogLevel } from "../src/cli/service_log.ts";
 import { ferryHome } from "../src/config/ferry_home.ts";
+import { EXIT } from "../src/cli/exit_codes.ts";
+import { openStore } from "../src/store/open_store.ts";
+import type { PipelineStore } from "../src/store/pipeline_store.ts";
+import { connectWithRetry } from "./connect_with_retry.ts";
+import { connectTracker, type TrackerConnection } from "./tracker/connect_tracker.ts";
 
 /** The flags every event service takes. */
 export interface ServiceFlags {
@@ -89,4 +94,28 @@ export function startService<S extends z.ZodType<ServiceFlags>>(
     log.warn("unhandled rejection", { error: String((event.reason as Error)?.message ?? event.reason) });
   });
   return { flags, config: config!, log };
+}
+
+/**
+ * A set-up step's failure marked as a configuration or environment problem (exit code 3, see
+ * `exitCodeOf`).
+ */
+export function asEnvironmentProblem<T>(promise: Promise<T>): Promise<T> {
+  return promise.catch((error) => {
+    throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
+  });
+}
+
+/** The service's pipeline store, opened from its configuration; failing with exit code 3. */
+export function openServiceStore(config: ServiceConfig): Promise<PipelineStore> {
+  return asEnvironmentProblem(openStore(config.store));
+}
+
+/**
+ * The service's tracker (`FTRACK_*`, else the embedded one): a tracker that is down is waited for
+ * with backoff, each attempt logged; refused credentials fail at once with exit code 3. Undefined
+ * when `signal` stops the service before the tracker answers.
+ */
+export function reachTracker(options: { log: Logger; signal: AbortSignal }): Promise<TrackerConnection | undefined> {
+  return asEnvironmentProblem(connectWithRetry({ connect: () => connectTracker(), ...options }));
 }

@@ -5,12 +5,11 @@
  */
 import { z } from "zod";
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
-import { openStore } from "../../src/store/open_store.ts";
 import { trackerFromEnv } from "../../src/tracker/tracker_credentials.ts";
 import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startLeecher } from "./leecher.ts";
 import { stopSignal } from "../stop_signal.ts";
-import { startService } from "../start_service.ts";
+import { asEnvironmentProblem, openServiceStore, startService } from "../start_service.ts";
 
 export const USAGE = `Usage: deno task leecher [--store <file or postgres://…>] [--variant production|staging|dev]
 
@@ -65,9 +64,7 @@ export async function main(args: string[]): Promise<number> {
   const { flags, config, log } = start;
   using stop = stopSignal();
   try {
-    await using store = await openStore(config.store).catch((error) => {
-      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
-    });
+    await using store = await openServiceStore(config);
     // A site named by FTRACK_* is waited for (with backoff) when it is down; else the embedded tracker.
     let site;
     try {
@@ -75,9 +72,7 @@ export async function main(args: string[]): Promise<number> {
     } catch (error) {
       throw Object.assign(error as Error, { exitCode: EXIT.ENVIRONMENT });
     }
-    await using tracker = site ? undefined : await connectTracker().catch((error) => {
-      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
-    });
+    await using tracker = site ? undefined : await asEnvironmentProblem(connectTracker());
     const credentials = site ?? tracker!.credentials;
     log.info("starting", { store: store.location, variant: config.variant, tracker: credentials.server });
     await using _leecher = await startLeecher({

@@ -7,12 +7,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { EXIT, exitCodeOf, exitCodesHelp } from "../../src/cli/exit_codes.ts";
-import { openStore } from "../../src/store/open_store.ts";
-import { connectTracker } from "../tracker/connect_tracker.ts";
 import { startTransmitter, TRANSMIT_TOPIC, TRANSMITTER_SOURCE_TOPICS } from "./transmitter.ts";
 import { stopSignal } from "../stop_signal.ts";
-import { connectWithRetry } from "../connect_with_retry.ts";
-import { startService } from "../start_service.ts";
+import { openServiceStore, reachTracker, startService } from "../start_service.ts";
 import { serveLocal } from "../serve_local.ts";
 
 export const USAGE =
@@ -79,16 +76,9 @@ export async function main(args: string[]): Promise<number> {
   if ("exit" in start) return start.exit;
   const { flags, config, log } = start;
   using stop = stopSignal();
-  const environment = <T>(promise: Promise<T>) =>
-    promise.catch((error) => {
-      throw Object.assign(error, { exitCode: EXIT.ENVIRONMENT });
-    });
   try {
-    await using store = await environment(openStore(config.store));
-    // A tracker that is down is waited for (with backoff, each attempt logged); refused credentials end it at once.
-    const connected = await environment(
-      connectWithRetry({ connect: () => connectTracker(), log, signal: stop.signal }),
-    );
+    await using store = await openServiceStore(config);
+    const connected = await reachTracker({ log, signal: stop.signal });
     if (connected === undefined) return EXIT.OK;
     await using tracker = connected;
     await using transmitter = startTransmitter({

@@ -7,6 +7,7 @@ import { BufferPool } from "../../src/buffers/buffer_pool.ts";
 import { PROBE_MIN_SIZE, ProbeHasher } from "../../src/tracker/content_probe.ts";
 import { ContentStore } from "./content_store.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
+import { abandonUpload } from "./abandon_upload.ts";
 import { GatheredWriter } from "./gathered_writer.ts";
 import { ownedTempFolder } from "./owned_temp_folder.ts";
 import { TrackerError } from "./schema/catalog.ts";
@@ -306,14 +307,7 @@ export class FileStore {
       this.#record(componentId, size, digests, grant.userId);
       return digests;
     } catch (error) {
-      await reader?.cancel().catch(() => {});
-      await writer?.release(); // the writes queued so far end before the file is closed
-      try {
-        out?.close();
-      } catch {
-        // already closed
-      }
-      await rm(partial, { force: true });
+      await abandonUpload({ reader, writer, file: out, partial });
       throw error;
     } finally {
       clearInterval(watchdog);

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { BufferPool } from "../../src/buffers/buffer_pool.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./data_folder.ts";
 import type { ReceiveOptions } from "./file_store.ts";
+import { abandonUpload } from "./abandon_upload.ts";
 import { GatheredWriter } from "./gathered_writer.ts";
 import { ownedTempFolder } from "./owned_temp_folder.ts";
 import { TrackerError } from "./schema/catalog.ts";
@@ -202,14 +203,7 @@ export class MultipartUploads implements AsyncDisposable {
       upload.received.set(partNumber, { size, md5: digest });
       return digest;
     } catch (error) {
-      await reader?.cancel().catch(() => {});
-      await writer?.release(); // the writes queued so far end before the file is closed
-      try {
-        file?.close();
-      } catch {
-        // already closed
-      }
-      await rm(partial, { force: true });
+      await abandonUpload({ reader, writer, file: file, partial });
       throw error;
     } finally {
       upload.receiving.delete(partNumber);

@@ -1,3 +1,4 @@
+import { disconnectHub } from "../src/tracker/disconnect_hub.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,16 +72,8 @@ export async function bridgeFixture(options: Omit<StartBridgeOptions, "env" | "p
       await bridge?.close();
       // Bridges leave their event hub up (the client shares it per server and user); nothing else
       // in this test uses it now, so it goes before the tracker does.
-      // A hub still opening its socket is let finish first: closing a socket mid-handshake makes
-      // the websocket emit an error nobody listens to (an uncaught error in the test runner).
-      for (const started of bridges) {
-        const hub = started.tracker.session.eventHub;
-        if ((hub as unknown as { _socketIo?: unknown })._socketIo == null) continue;
-        for (let waited = 0; !hub.isConnected() && waited < 10_000; waited += 20) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        hub.disconnect();
-      }
+      // A hub still opening its socket is let finish first (disconnectHub).
+      for (const started of bridges) await disconnectHub(started.tracker.session.eventHub, { waitMs: 10_000 });
       await running.close();
       await rm(home, { recursive: true, force: true });
       await rm(files, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { disconnectHub } from "../../src/tracker/disconnect_hub.ts";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Session } from "@ftrack/api";
@@ -336,7 +337,7 @@ export async function startLeecher(options: LeecherOptions): Promise<RunningLeec
     stopping.abort();
     if (hub === undefined) return;
     const socket = (hub as unknown as HubInternals)._socketIo;
-    hub.disconnect();
+    await disconnectHub(hub, { waitMs: 2_000 });
     // Let a later hub with the same credentials (a restarted leecher in this process) connect afresh.
     const instances = socket?.constructor.instances;
     if (instances) { for (const [key, value] of instances) if (value === socket) instances.delete(key); }
